@@ -1,0 +1,50 @@
+import Fastify from 'fastify';
+import { openDatabase, redactUrl } from '../db/connection.ts';
+import { HuikuanError } from '../shared/errors.ts';
+import type { RegisterCommands } from './context.ts';
+
+/**
+ * `huikuan serve`: the HTTP server. Until the API and web UI land (issue 3) it serves a health
+ * endpoint over the migrated database, so `npm start` proves the installation works.
+ */
+export const registerServeCommand: RegisterCommands = (program, context) => {
+  program
+    .command('serve')
+    .description('start the HTTP server (API, web UI, scheduled jobs) on the embedded or configured database')
+    .option('--port <port>', 'TCP port (default $PORT or 3000)')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .action(async (options: { port?: string; host: string }) => {
+      const port = Number(options.port ?? process.env.PORT ?? 3000);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) {
+        throw new HuikuanError('bad_usage', `--port must be a TCP port number, not "${options.port}".`);
+      }
+      const connection = await openDatabase();
+      const app = Fastify({ logger: false, bodyLimit: 1_048_576, connectionTimeout: 30_000 });
+      app.get('/health', async () => {
+        const row = await connection.pool.query<{ name: string }>(
+          'SELECT name FROM schema_migrations ORDER BY name DESC LIMIT 1',
+        );
+        return {
+          status: 'ok',
+          database: connection.embedded ? 'embedded' : 'external',
+          schema: row.rows[0]?.name,
+        };
+      });
+      const address = await app.listen({ port, host: options.host });
+      context.io.stdout(
+        `Huikuan is running at ${address}\n` +
+          `  health:   ${address}/health\n` +
+          `  database: ${connection.embedded ? `embedded PostgreSQL in ${process.env.HUIKUAN_HOME ?? '.huikuan/'}` : redactUrl(connection.url)}\n` +
+          '  CLI:      npx huikuan --help\n' +
+          'Press Ctrl+C to stop.\n',
+      );
+      await new Promise<void>((resolve) => {
+        const stop = () => resolve();
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+      await app.close();
+      await connection.close();
+      context.io.stdout('Stopped.\n');
+    });
+};

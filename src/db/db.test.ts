@@ -1,0 +1,105 @@
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type TestDatabase, testDatabase } from '../../test/db.ts';
+
+let t: TestDatabase;
+beforeAll(async () => {
+  t = await testDatabase();
+});
+afterAll(async () => {
+  await t?.drop();
+});
+
+describe('database', () => {
+  it('parses int8 as bigint and dates as YYYY-MM-DD', async () => {
+    const result = await sql<{
+      big: bigint;
+      day: string;
+    }>`SELECT 9007199254740993::int8 AS big, DATE '2026-03-01' AS day`.execute(t.db);
+    expect(result.rows[0]).toEqual({ big: 9007199254740993n, day: '2026-03-01' });
+  });
+
+  it('refuses UPDATE, DELETE and TRUNCATE on postings and entries', async () => {
+    const client = await t.db
+      .insertInto('clients')
+      .values({ code: 'C1', name: 'c', created_by: 'u' })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const entry = await t.db
+      .insertInto('journal_entries')
+      .values({
+        client_id: client.id,
+        kind: 'remittance',
+        currency: 'CNY',
+        effective_date: '2026-01-01',
+        created_by: 'u',
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    await t.db
+      .insertInto('postings')
+      .values([
+        {
+          entry_id: entry.id,
+          line: 1,
+          client_id: client.id,
+          ledger_account: 'client:payable',
+          amount_minor: 100n,
+        },
+        {
+          entry_id: entry.id,
+          line: 2,
+          client_id: client.id,
+          ledger_account: 'trust:bank',
+          amount_minor: -100n,
+        },
+      ])
+      .execute();
+    await expect(t.db.updateTable('postings').set({ amount_minor: 5n }).execute()).rejects.toThrow(
+      /append-only/,
+    );
+    await expect(t.db.deleteFrom('postings').execute()).rejects.toThrow(/append-only/);
+    await expect(sql`TRUNCATE postings`.execute(t.db)).rejects.toThrow(/append-only/);
+    await expect(t.db.deleteFrom('journal_entries').execute()).rejects.toThrow(/append-only/);
+  });
+
+  it('refuses an unbalanced entry', async () => {
+    const client = await t.db
+      .insertInto('clients')
+      .values({ code: 'C2', name: 'c', created_by: 'u' })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const entry = await t.db
+      .insertInto('journal_entries')
+      .values({
+        client_id: client.id,
+        kind: 'remittance',
+        currency: 'CNY',
+        effective_date: '2026-01-01',
+        created_by: 'u',
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    await expect(
+      t.db
+        .insertInto('postings')
+        .values([
+          {
+            entry_id: entry.id,
+            line: 1,
+            client_id: client.id,
+            ledger_account: 'client:payable',
+            amount_minor: 100n,
+          },
+          {
+            entry_id: entry.id,
+            line: 2,
+            client_id: client.id,
+            ledger_account: 'trust:bank',
+            amount_minor: -99n,
+          },
+        ])
+        .execute(),
+    ).rejects.toThrow(/does not balance/);
+  });
+});

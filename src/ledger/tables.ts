@@ -1,0 +1,2 @@
+/** Kysely types of the tables this module's migrations add (merged into Database in src/db/schema.ts). */
+export type LedgerTables = Record<never, never>;

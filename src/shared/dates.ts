@@ -1,0 +1,124 @@
+import { HuikuanError } from './errors.ts';
+
+/** A business date, always `YYYY-MM-DD`. */
+export type BusinessDate = string;
+
+const patterns: RegExp[] = [
+  /^(\d{4})-(\d{1,2})-(\d{1,2})$/,
+  /^(\d{4})\/(\d{1,2})\/(\d{1,2})$/,
+  /^(\d{4})年(\d{1,2})月(\d{1,2})日$/,
+  /^(\d{4})(\d{2})(\d{2})$/,
+];
+
+export type DateParse = { ok: true; date: BusinessDate } | { ok: false; reason: string };
+
+/** Accepts `2026-03-01`, `2026/3/1`, `2026年3月1日`, `20260301`; anything else is an error. */
+export function parseBusinessDate(text: string): DateParse {
+  const trimmed = text.trim();
+  for (const pattern of patterns) {
+    const match = pattern.exec(trimmed);
+    if (!match) continue;
+    const year = Number(match[1]);
+    const month = Number(match[2]);
+    const day = Number(match[3]);
+    if (!isRealDate(year, month, day)) return { ok: false, reason: `"${text}" is not a real calendar date` };
+    return { ok: true, date: formatDate(year, month, day) };
+  }
+  return {
+    ok: false,
+    reason: `"${text}" is not a date (write 2026-03-01, 2026/3/1, 2026年3月1日 or 20260301)`,
+  };
+}
+
+export function parseBusinessDateOrThrow(text: string, field: string): BusinessDate {
+  const parsed = parseBusinessDate(text);
+  if (!parsed.ok) throw new HuikuanError('bad_input', `${field}: ${parsed.reason}`);
+  return parsed.date;
+}
+
+function isRealDate(year: number, month: number, day: number): boolean {
+  if (year < 1900 || year > 2200 || month < 1 || month > 12 || day < 1) return false;
+  const lastDay = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  return day <= lastDay;
+}
+
+function formatDate(year: number, month: number, day: number): BusinessDate {
+  return `${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
+}
+
+/** Whole days from `from` to `to` (positive when `to` is later). */
+export function daysBetween(from: BusinessDate, to: BusinessDate): number {
+  return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
+}
+
+export function addDays(date: BusinessDate, days: number): BusinessDate {
+  const d = new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000);
+  return d.toISOString().slice(0, 10);
+}
+
+/** Today's business date in the given IANA zone (default Asia/Shanghai, the agencies' home). */
+export function todayIn(timeZone = 'Asia/Shanghai', now = new Date()): BusinessDate {
+  return new Intl.DateTimeFormat('en-CA', {
+    timeZone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+  }).format(now);
+}
+
+/**
+ * Parses a date or timestamp ("2026-03-01", "2026-03-01 14:05:00", ISO with zone) into the
+ * business date it falls on in `timeZone` plus the UTC instant (null for a plain date).
+ */
+export function parseDateOrInstant(
+  text: string,
+  timeZone = 'Asia/Shanghai',
+): { ok: true; date: BusinessDate; instant: string | null } | { ok: false; reason: string } {
+  const asDate = parseBusinessDate(text);
+  if (asDate.ok) return { ok: true, date: asDate.date, instant: null };
+  const trimmed = text.trim();
+  const local = /^(\d{4})[-/](\d{1,2})[-/](\d{1,2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?$/.exec(trimmed);
+  if (local) {
+    const [y, mo, d, h, mi, s] = local.slice(1).map((part) => Number(part ?? 0)) as number[];
+    if (!isRealDate(y ?? 0, mo ?? 0, d ?? 0) || (h ?? 0) > 23 || (mi ?? 0) > 59 || (s ?? 0) > 59) {
+      return { ok: false, reason: `"${text}" is not a real date and time` };
+    }
+    const date = formatDate(y ?? 0, mo ?? 0, d ?? 0);
+    const offsetMs = zoneOffsetMs(timeZone, Date.UTC(y ?? 0, (mo ?? 1) - 1, d ?? 0, h ?? 0, mi ?? 0, s ?? 0));
+    const instant = new Date(Date.UTC(y ?? 0, (mo ?? 1) - 1, d ?? 0, h ?? 0, mi ?? 0, s ?? 0) - offsetMs);
+    return { ok: true, date, instant: instant.toISOString() };
+  }
+  if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/.test(trimmed)) {
+    const ms = Date.parse(trimmed);
+    if (Number.isNaN(ms)) return { ok: false, reason: `"${text}" is not a real timestamp` };
+    const instant = new Date(ms);
+    return { ok: true, date: todayIn(timeZone, instant), instant: instant.toISOString() };
+  }
+  return {
+    ok: false,
+    reason: `"${text}" is not a date or timestamp (write 2026-03-01 or 2026-03-01 14:05:00)`,
+  };
+}
+
+function zoneOffsetMs(timeZone: string, utcGuessMs: number): number {
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  }).formatToParts(new Date(utcGuessMs));
+  const get = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
+  const asUtc = Date.UTC(
+    get('year'),
+    get('month') - 1,
+    get('day'),
+    get('hour'),
+    get('minute'),
+    get('second'),
+  );
+  return asUtc - utcGuessMs;
+}
