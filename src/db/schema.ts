@@ -51,7 +51,7 @@ export interface ClientsTable {
   code: string;
   name: string;
   created_by: string;
-  created_at: Generated<Timestamp>;
+  created_at: Timestamp;
 }
 
 export interface ContractsTable {
@@ -66,7 +66,7 @@ export interface ContractsTable {
   discount_limit_bp: number;
   accrual_allowed: Generated<boolean>;
   created_by: string;
-  created_at: Generated<Timestamp>;
+  created_at: Timestamp;
 }
 
 export interface ContractCommissionRatesTable {
@@ -92,7 +92,7 @@ export interface PlacementBatchesTable {
   placed_total_minor: Generated<bigint>;
   recall_date: DateString | null;
   proposed_by: string;
-  proposed_at: Generated<Timestamp>;
+  proposed_at: Timestamp;
   decided_by: string | null;
   decided_at: Timestamp | null;
   reject_reason: string | null;
@@ -111,7 +111,7 @@ export interface DebtorsTable {
   region: string | null;
   postal_code: string | null;
   country: string | null;
-  created_at: Generated<Timestamp>;
+  created_at: Timestamp;
 }
 
 export interface ContactPointsTable {
@@ -125,7 +125,7 @@ export interface ContactPointsTable {
   value_masked: string;
   value_text: string | null;
   status: Generated<'unverified' | 'valid' | 'invalid' | 'do_not_contact'>;
-  created_at: Generated<Timestamp>;
+  created_at: Timestamp;
 }
 
 export interface AccountsTable {
@@ -153,7 +153,7 @@ export interface AccountsTable {
   fees_minor: bigint;
   penalty_minor: bigint;
   overpayment_minor: Generated<bigint>;
-  created_at: Generated<Timestamp>;
+  created_at: Timestamp;
   closed_at: Timestamp | null;
 }
 
@@ -167,7 +167,7 @@ export interface AccountEventsTable {
   reason: string | null;
   entry_id: bigint | null;
   actor: string;
-  at: Generated<Timestamp>;
+  at: Timestamp;
 }
 
 export interface JournalEntriesTable {
@@ -187,7 +187,7 @@ export interface JournalEntriesTable {
   reason: string | null;
   memo: unknown | null;
   created_by: string;
-  created_at: Generated<Timestamp>;
+  created_at: Timestamp;
 }
 
 export interface PostingsTable {
