@@ -1,0 +1,281 @@
+/**
+ * The payment file (回款文件, formats.md) as pure rules: its columns, and the validation of one row
+ * in two steps — what can be checked from the row alone, then what needs the account it names
+ * (currency and amount in that currency's minor units, live status). No SQL here.
+ */
+import { parseBusinessDate, parseDateOrInstant } from '../shared/dates.ts';
+import { isSupportedCurrency, parseAmount } from '../shared/money.ts';
+
+export interface ColumnSpec {
+  name: string;
+  aliases: string[];
+  required: boolean;
+}
+
+export const paymentColumns: ColumnSpec[] = [
+  { name: 'external_id', aliases: ['交易流水号', '流水号', 'transaction_id', 'txn_id'], required: true },
+  { name: 'client_account_ref', aliases: ['客户账号', '案件编号', 'account_ref'], required: true },
+  { name: 'amount', aliases: ['金额', '还款金额'], required: true },
+  { name: 'currency', aliases: ['币种'], required: false },
+  { name: 'paid_at', aliases: ['还款时间', '还款日期', 'paid_on'], required: true },
+  { name: 'channel', aliases: ['渠道', '还款渠道'], required: true },
+  { name: 'payer_name', aliases: ['付款人'], required: false },
+  { name: 'reference', aliases: ['附言', '备注'], required: false },
+  {
+    name: 'reverses_external_id',
+    aliases: ['冲正流水号', '原交易流水号', 'reverses'],
+    required: false,
+  },
+];
+
+export const channelNames = [
+  'bank_transfer',
+  'card',
+  'cash',
+  'alipay',
+  'wechat_pay',
+  'direct_to_client',
+] as const;
+export type Channel = (typeof channelNames)[number];
+
+/** Channel words as files write them, English or Chinese, to the channel. */
+const channelAliases: Record<string, Channel> = {
+  bank_transfer: 'bank_transfer',
+  bank: 'bank_transfer',
+  transfer: 'bank_transfer',
+  银行转账: 'bank_transfer',
+  转账: 'bank_transfer',
+  银行: 'bank_transfer',
+  card: 'card',
+  银行卡: 'card',
+  刷卡: 'card',
+  cash: 'cash',
+  现金: 'cash',
+  alipay: 'alipay',
+  支付宝: 'alipay',
+  wechat_pay: 'wechat_pay',
+  wechat: 'wechat_pay',
+  微信: 'wechat_pay',
+  微信支付: 'wechat_pay',
+  direct_to_client: 'direct_to_client',
+  direct: 'direct_to_client',
+  客户直还: 'direct_to_client',
+  直还: 'direct_to_client',
+};
+
+export function parseChannel(text: string): Channel | null {
+  return (
+    channelAliases[
+      text
+        .trim()
+        .toLowerCase()
+        .replace(/[\s-]+/g, '_')
+    ] ?? null
+  );
+}
+
+export interface RowError {
+  row: number;
+  column: string;
+  reason: string;
+}
+
+/** A row that passed the checks that need no account. */
+export interface CheckedRow {
+  row: number;
+  externalId: string;
+  ref: string;
+  amountText: string;
+  /** As written; null = the account's currency. */
+  currency: string | null;
+  paidOn: string;
+  paidAt: string | null;
+  channel: Channel;
+  payerName: string | undefined;
+  reference: string | undefined;
+  /** Set on a reversal row: the external id of the payment it reverses. */
+  reversesExternalId: string | undefined;
+}
+
+export const limits = {
+  externalIdLength: 64,
+  refLength: 64,
+  textLength: 200,
+};
+
+const externalIdPattern = /^[\p{L}\p{N}._:/#-]+$/u;
+
+/**
+ * Checks one row on its own. `today` is the business date (payments dated after it are refused);
+ * the amount is checked for form here and converted to minor units by `resolveAmount` once the
+ * account's currency is known.
+ */
+export function checkRow(
+  row: number,
+  values: Record<string, string>,
+  today: string,
+): { ok: true; row: CheckedRow } | { ok: false; errors: RowError[] } {
+  const errors: RowError[] = [];
+  const fail = (column: string, reason: string) => errors.push({ row, column, reason });
+  const get = (name: string) => (values[name] ?? '').trim();
+
+  const externalId = get('external_id');
+  if (externalId === '') fail('external_id', 'external_id is empty; every payment needs its transaction id');
+  else if (externalId.length > limits.externalIdLength)
+    fail('external_id', `external_id is longer than ${limits.externalIdLength} characters`);
+  else if (!externalIdPattern.test(externalId))
+    fail(
+      'external_id',
+      `external_id "${externalId}" has spaces or symbols; use letters, digits and . _ - : / #`,
+    );
+
+  const ref = get('client_account_ref');
+  if (ref === '') fail('client_account_ref', 'client_account_ref is empty');
+  else if (ref.length > limits.refLength)
+    fail('client_account_ref', `client_account_ref is longer than ${limits.refLength} characters`);
+
+  const reversesExternalId = get('reverses_external_id') || undefined;
+  if (reversesExternalId !== undefined && reversesExternalId === externalId && externalId !== '')
+    fail('reverses_external_id', 'a row cannot reverse itself');
+
+  const amountText = get('amount');
+  if (amountText === '') {
+    if (reversesExternalId === undefined) fail('amount', 'amount is empty');
+  } else {
+    // the form, in the largest number of decimals any currency here has (2); the account's own
+    // currency is applied by resolveAmount
+    const form = parseAmount(amountText, 'CNY', { allowNegative: true });
+    if (!form.ok) fail('amount', form.reason);
+    else if (form.minor < 0n)
+      fail('amount', `"${amountText}" is negative; a returned payment is a row with reverses_external_id`);
+    else if (form.minor === 0n) fail('amount', `"${amountText}" is zero; a payment must be above zero`);
+  }
+
+  const currencyText = get('currency').toUpperCase();
+  let currency: string | null = null;
+  if (currencyText !== '') {
+    if (!isSupportedCurrency(currencyText))
+      fail('currency', `"${get('currency')}" is not a currency we know`);
+    else currency = currencyText;
+  }
+
+  const paidAtText = get('paid_at');
+  let paidOn = '';
+  let paidAt: string | null = null;
+  if (paidAtText === '') fail('paid_at', 'paid_at is empty');
+  else {
+    const parsed = parseDateOrInstant(paidAtText);
+    if (!parsed.ok) {
+      // a well-formed date that does not exist says so, rather than "not a date"
+      const asDate = parseBusinessDate(paidAtText);
+      fail('paid_at', !asDate.ok && /real/.test(asDate.reason) ? asDate.reason : parsed.reason);
+    } else if (parsed.date > today) fail('paid_at', `"${paidAtText}" is in the future (today is ${today})`);
+    else {
+      paidOn = parsed.date;
+      paidAt = parsed.instant;
+    }
+  }
+
+  const channelText = get('channel');
+  const channel = channelText === '' ? null : parseChannel(channelText);
+  if (channelText === '') fail('channel', `channel is empty; write one of ${channelNames.join(', ')}`);
+  else if (channel === null)
+    fail('channel', `"${channelText}" is not a channel; write one of ${channelNames.join(', ')}`);
+
+  const payerName = get('payer_name') || undefined;
+  if (payerName !== undefined && payerName.length > limits.textLength)
+    fail('payer_name', `payer_name is longer than ${limits.textLength} characters`);
+  const reference = get('reference') || undefined;
+  if (reference !== undefined && reference.length > limits.textLength)
+    fail('reference', `reference is longer than ${limits.textLength} characters`);
+
+  if (errors.length > 0 || channel === null) return { ok: false, errors };
+  return {
+    ok: true,
+    row: {
+      row,
+      externalId,
+      ref,
+      amountText,
+      currency,
+      paidOn,
+      paidAt,
+      channel,
+      payerName,
+      reference,
+      reversesExternalId,
+    },
+  };
+}
+
+/** The account a payment row names, as far as validation needs it. */
+export interface AccountFacts {
+  id: bigint;
+  currency: string;
+  status: string;
+}
+
+export const liveStatuses = new Set(['active', 'paid', 'settled']);
+
+const statusWords: Record<string, string> = {
+  closed: 'closed',
+  recalled: 'recalled to the client (退案)',
+  written_off: 'written off (核销)',
+};
+
+/**
+ * The account check: the reference must name a live account of the client. `accounts` holds every
+ * account with that reference (a live one and any earlier closed, recalled or written-off ones).
+ */
+export function checkAccount(
+  row: CheckedRow,
+  accounts: readonly AccountFacts[] | undefined,
+): RowError | AccountFacts {
+  const live = accounts?.find((a) => liveStatuses.has(a.status));
+  if (live) return live;
+  if (!accounts || accounts.length === 0) {
+    return {
+      row: row.row,
+      column: 'client_account_ref',
+      reason: `no account "${row.ref}" for this client`,
+    };
+  }
+  const last = accounts[accounts.length - 1] as AccountFacts;
+  return {
+    row: row.row,
+    column: 'client_account_ref',
+    reason: `account "${row.ref}" is ${statusWords[last.status] ?? last.status}; payments are not taken on it`,
+  };
+}
+
+/** The amount in the minor units of the account's currency, > 0. */
+export function resolveAmount(
+  row: CheckedRow,
+  account: AccountFacts,
+): { ok: true; minor: bigint } | RowError {
+  const currency = row.currency ?? account.currency;
+  if (currency !== account.currency) {
+    return {
+      row: row.row,
+      column: 'currency',
+      reason: `currency ${currency} does not match the account's currency ${account.currency}`,
+    };
+  }
+  const parsed = parseAmount(row.amountText, currency);
+  if (!parsed.ok) return { row: row.row, column: 'amount', reason: parsed.reason };
+  if (parsed.minor <= 0n)
+    return { row: row.row, column: 'amount', reason: `"${row.amountText}" is not above zero` };
+  return { ok: true, minor: parsed.minor };
+}
+
+/** What identifies a payment's content, to tell a repeated row from a conflicting one. */
+export function fingerprint(row: CheckedRow): string {
+  return [
+    row.ref,
+    row.amountText.replace(/[,\s¥￥]/g, ''),
+    row.currency ?? '',
+    row.paidOn,
+    row.channel,
+    row.reversesExternalId ?? '',
+  ].join('\u0001');
+}
