@@ -8,5 +8,7 @@ export default defineConfig({
     hookTimeout: 120_000,
     pool: 'forks',
     maxWorkers: 2,
+    // a fixed test data key (PII encryption); never a real one
+    env: { HUIKUAN_DATA_KEY: '00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff' },
   },
 });

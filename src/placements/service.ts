@@ -1,0 +1,811 @@
+/**
+ * Placement batches: import a placement file into a batch awaiting approval, approve it (accounts go
+ * live and their placement entries are posted) or reject it.
+ *
+ * Import streams the file through validation in Node, encrypts the personal data, and loads the good
+ * rows with COPY into `placement_rows`, all inside one transaction with the batch row; duplicates
+ * against live accounts and other pending batches are then found set-based. Nothing is written
+ * when the file is refused or no row is good. Approval is a handful of INSERT … SELECT statements.
+ */
+import path from 'node:path';
+import { finished } from 'node:stream/promises';
+import { sql } from 'kysely';
+import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { maskIdNumber, maskPhone, type PiiCipher, piiCipher } from '../accounts/pii.ts';
+import { contractInForce, findClientByCode } from '../clients/service.ts';
+import type { Db } from '../db/connection.ts';
+import type { RowError } from '../files/error-report.ts';
+import { writeErrorCsv } from '../files/error-report.ts';
+import { openTable } from '../files/table.ts';
+import { postPlacementEntries } from '../ledger/placement.ts';
+import { parseBusinessDate, todayIn } from '../shared/dates.ts';
+import { HuikuanError } from '../shared/errors.ts';
+import {
+  countryOfJurisdiction,
+  type PlacementValues,
+  placementColumns,
+  validatePlacementRow,
+} from './model.ts';
+
+export const defaultMaxRows = 5_000_000;
+const clientLockClass = 7_303_012;
+
+export interface ImportOptions {
+  filePath: string;
+  clientCode: string;
+  batchName?: string;
+  user: string;
+  recallDate?: string;
+  maxRows?: number;
+  maxBytes?: number;
+  /** called every few thousand rows with the number of rows read so far */
+  onProgress?: (rowsRead: number) => void;
+}
+
+export interface ImportResult {
+  batch_id: bigint | null;
+  already_imported: boolean;
+  client: string;
+  status: string | null;
+  file: string;
+  format: string;
+  encoding: string | null;
+  rows: number;
+  accepted: number;
+  rejected: number;
+  duplicates: number;
+  totals: Array<{ currency: string; accounts: number; placed_total_minor: bigint }>;
+  unknown_columns: string[];
+  errors: RowError[];
+  error_file: string | null;
+}
+
+interface Pool {
+  connect(): Promise<pg.PoolClient>;
+}
+
+export async function importPlacements(
+  connection: { db: Db; pool: Pool },
+  options: ImportOptions,
+): Promise<ImportResult> {
+  const { db } = connection;
+  const client = await findClientByCode(db, options.clientCode);
+  const today = todayIn();
+  const contract = await contractInForce(db, client.id, today);
+  let recallDate: string | null = null;
+  if (options.recallDate !== undefined) {
+    const parsed = parseBusinessDate(options.recallDate);
+    if (!parsed.ok) throw new HuikuanError('bad_usage', `--recall-date: ${parsed.reason}`);
+    recallDate = parsed.date;
+  }
+  const table = await openTable(options.filePath, placementColumns, { maxBytes: options.maxBytes });
+  const { info } = table;
+  const base = {
+    client: client.code,
+    file: options.filePath,
+    format: info.format,
+    encoding: info.encoding,
+    unknown_columns: info.unknownHeaders,
+  };
+
+  const previous = await findSameFile(db, client.id, info.sha256);
+  if (previous) return previous.result(base);
+
+  const cipher = piiCipher();
+  const pgClient = await connection.pool.connect();
+  let broken = false;
+  try {
+    await pgClient.query('BEGIN');
+    let batchId: bigint;
+    try {
+      const inserted = await pgClient.query<{ id: string }>(
+        `INSERT INTO placement_batches (client_id, name, file_name, file_sha256, file_format, file_encoding,
+                                        recall_date, proposed_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id::text`,
+        [
+          client.id.toString(),
+          options.batchName ?? path.basename(options.filePath),
+          path.basename(options.filePath),
+          info.sha256,
+          info.format,
+          info.encoding,
+          recallDate,
+          options.user,
+        ],
+      );
+      batchId = BigInt(inserted.rows[0]?.id ?? '0');
+    } catch (error) {
+      await pgClient.query('ROLLBACK');
+      if ((error as { code?: string }).code === '23505') {
+        const again = await findSameFile(db, client.id, info.sha256);
+        if (again) return again.result(base);
+      }
+      throw error;
+    }
+
+    const loaded = await loadRows(pgClient, batchId, table.rows, {
+      cipher,
+      context: { currency: contract.currency, country: countryOfJurisdiction(contract.jurisdiction), today },
+      maxRows: options.maxRows ?? defaultMaxRows,
+      onProgress: options.onProgress,
+    }).catch((error: unknown) => {
+      broken = true;
+      throw error;
+    });
+
+    // duplicates against live accounts and other pending batches, under the client's lock
+    await pgClient.query('SELECT pg_advisory_xact_lock($1, $2::int)', [
+      clientLockClass,
+      client.id.toString(),
+    ]);
+    const live = await pgClient.query<{ row_number: number; client_account_ref: string; batch_id: string }>(
+      `DELETE FROM placement_rows r
+        USING accounts a
+        WHERE r.batch_id = $1 AND a.client_id = $2 AND a.client_account_ref = r.client_account_ref
+          AND a.status IN ('active', 'paid', 'settled')
+        RETURNING r.row_number, r.client_account_ref, a.batch_id::text`,
+      [batchId.toString(), client.id.toString()],
+    );
+    const pending = await pgClient.query<{
+      row_number: number;
+      client_account_ref: string;
+      batch_id: string;
+    }>(
+      `DELETE FROM placement_rows r
+        USING (SELECT DISTINCT ON (o.client_account_ref) o.client_account_ref, o.batch_id
+                 FROM placement_rows o JOIN placement_batches b ON b.id = o.batch_id
+                WHERE b.client_id = $2 AND b.status = 'pending_approval' AND b.id <> $1
+                ORDER BY o.client_account_ref, o.batch_id) o
+        WHERE r.batch_id = $1 AND o.client_account_ref = r.client_account_ref
+        RETURNING r.row_number, r.client_account_ref, o.batch_id::text`,
+      [batchId.toString(), client.id.toString()],
+    );
+    for (const row of live.rows) {
+      loaded.errors.push({
+        row: row.row_number,
+        column: 'client_account_ref',
+        reason: `duplicate: "${row.client_account_ref}" is already a live account of client ${client.code} (batch ${row.batch_id})`,
+        duplicate: true,
+      });
+    }
+    for (const row of pending.rows) {
+      loaded.errors.push({
+        row: row.row_number,
+        column: 'client_account_ref',
+        reason: `duplicate: "${row.client_account_ref}" is in batch ${row.batch_id}, which awaits approval`,
+        duplicate: true,
+      });
+    }
+    const duplicates = loaded.duplicates + live.rows.length + pending.rows.length;
+    const accepted = loaded.copied - live.rows.length - pending.rows.length;
+    loaded.errors.sort((a, b) => a.row - b.row || columnOrder(a.column) - columnOrder(b.column));
+    const errors = loaded.errors.map(({ row, column, reason }) => ({ row, column, reason }));
+
+    if (accepted === 0) {
+      await pgClient.query('ROLLBACK');
+      const errorFile = await writeErrorCsv(options.filePath, errors);
+      return {
+        ...base,
+        batch_id: null,
+        already_imported: false,
+        status: null,
+        rows: loaded.rows,
+        accepted: 0,
+        rejected: loaded.rejected,
+        duplicates,
+        totals: [],
+        errors,
+        error_file: errorFile,
+      };
+    }
+
+    const totals = await pgClient.query<{ currency: string; accounts: number; total: string }>(
+      `SELECT currency, count(*)::int AS accounts,
+              sum(principal_minor + interest_minor + fees_minor + penalty_minor)::text AS total
+         FROM placement_rows WHERE batch_id = $1 GROUP BY currency ORDER BY currency`,
+      [batchId.toString()],
+    );
+    if (loaded.errors.length > 0) {
+      await pgClient.query(
+        `INSERT INTO placement_errors (batch_id, row_number, column_name, reason, duplicate)
+         SELECT $1, * FROM unnest($2::int[], $3::text[], $4::text[], $5::bool[])`,
+        [
+          batchId.toString(),
+          loaded.errors.map((e) => e.row),
+          loaded.errors.map((e) => e.column),
+          loaded.errors.map((e) => e.reason),
+          loaded.errors.map((e) => e.duplicate),
+        ],
+      );
+    }
+    const inClientCurrency = totals.rows.find((row) => row.currency === contract.currency);
+    await pgClient.query(
+      `UPDATE placement_batches
+          SET rows_total = $2, accepted = $3, rejected = $4, duplicates = $5, placed_total_minor = $6
+        WHERE id = $1`,
+      [
+        batchId.toString(),
+        loaded.rows,
+        accepted,
+        loaded.rejected,
+        duplicates,
+        inClientCurrency?.total ?? '0',
+      ],
+    );
+    await pgClient.query('COMMIT');
+    const errorFile = await writeErrorCsv(options.filePath, errors);
+    return {
+      ...base,
+      batch_id: batchId,
+      already_imported: false,
+      status: 'pending_approval',
+      rows: loaded.rows,
+      accepted,
+      rejected: loaded.rejected,
+      duplicates,
+      totals: totals.rows.map((row) => ({
+        currency: row.currency,
+        accounts: row.accounts,
+        placed_total_minor: BigInt(row.total),
+      })),
+      errors,
+      error_file: errorFile,
+    };
+  } catch (error) {
+    await pgClient.query('ROLLBACK').catch(() => {
+      broken = true;
+    });
+    throw error;
+  } finally {
+    pgClient.release(broken ? true : undefined);
+  }
+}
+
+const columnIndex = new Map(placementColumns.map((column, index) => [column.name, index]));
+function columnOrder(name: string): number {
+  return columnIndex.get(name) ?? 99;
+}
+
+async function findSameFile(
+  db: Db,
+  clientId: bigint,
+  sha256: string,
+): Promise<{ result: (base: Partial<ImportResult>) => ImportResult } | null> {
+  const batch = await db
+    .selectFrom('placement_batches')
+    .selectAll()
+    .where('client_id', '=', clientId)
+    .where('file_sha256', '=', sha256)
+    .where('status', '<>', 'rejected')
+    .executeTakeFirst();
+  if (!batch) return null;
+  const totals = await batchTotals(db, batch.id, batch.status);
+  return {
+    result: (base) =>
+      ({
+        ...base,
+        batch_id: batch.id,
+        already_imported: true,
+        status: batch.status,
+        rows: batch.rows_total,
+        accepted: batch.accepted,
+        rejected: batch.rejected,
+        duplicates: batch.duplicates,
+        totals,
+        errors: [],
+        error_file: null,
+      }) as ImportResult,
+  };
+}
+
+interface LoadedRows {
+  rows: number;
+  copied: number;
+  rejected: number;
+  duplicates: number;
+  errors: Array<RowError & { duplicate: boolean }>;
+}
+
+async function loadRows(
+  client: pg.PoolClient,
+  batchId: bigint,
+  rows: AsyncIterable<{ row: number; values: Record<string, string> }>,
+  options: {
+    cipher: PiiCipher;
+    context: { currency: string; country: string; today: string };
+    maxRows: number;
+    onProgress?: ((rowsRead: number) => void) | undefined;
+  },
+): Promise<LoadedRows> {
+  const stream = client.query(copyFrom(`COPY placement_rows (${stagingColumns.join(', ')}) FROM STDIN`));
+  const done = finished(stream);
+  done.catch(() => {});
+  const seen = new Map<string, number>();
+  const result: LoadedRows = { rows: 0, copied: 0, rejected: 0, duplicates: 0, errors: [] };
+  const prefix = `${batchId}\t`;
+  let chunk = '';
+  try {
+    for await (const { row, values } of rows) {
+      result.rows++;
+      if (result.rows > options.maxRows) {
+        throw new HuikuanError(
+          'limit_exceeded',
+          `The file has more than ${options.maxRows.toLocaleString('en')} rows, the limit for one placement file. Split it and import the parts.`,
+        );
+      }
+      if (result.rows % 10_000 === 0) options.onProgress?.(result.rows);
+      const ref = values.client_account_ref ?? '';
+      if (ref !== '') {
+        const first = seen.get(ref);
+        if (first !== undefined) {
+          result.duplicates++;
+          result.errors.push({
+            row,
+            column: 'client_account_ref',
+            reason: `duplicate: "${ref}" already appears on row ${first} of this file`,
+            duplicate: true,
+          });
+          continue;
+        }
+        seen.set(ref, row);
+      }
+      const checked = validatePlacementRow(values, options.context);
+      if (!checked.ok) {
+        result.rejected++;
+        for (const error of checked.errors) result.errors.push({ row, ...error, duplicate: false });
+        continue;
+      }
+      chunk += prefix + copyLine(row, checked.row, options.cipher);
+      result.copied++;
+      if (chunk.length > 256_000) {
+        if (!stream.write(chunk)) await new Promise<void>((resolve) => stream.once('drain', () => resolve()));
+        chunk = '';
+      }
+    }
+    options.onProgress?.(result.rows);
+    stream.end(chunk);
+    await done;
+  } catch (error) {
+    stream.destroy(error as Error);
+    await done.catch(() => {});
+    throw error;
+  }
+  return result;
+}
+
+const stagingColumns = [
+  'batch_id',
+  'row_number',
+  'client_account_ref',
+  'debtor_name',
+  'id_number_enc',
+  'id_number_hash',
+  'id_number_masked',
+  'date_of_birth',
+  'phone_1_enc',
+  'phone_1_hash',
+  'phone_1_masked',
+  'phone_2_enc',
+  'phone_2_hash',
+  'phone_2_masked',
+  'phone_3_enc',
+  'phone_3_hash',
+  'phone_3_masked',
+  'email',
+  'address',
+  'city',
+  'region',
+  'postal_code',
+  'country',
+  'product_type',
+  'original_creditor',
+  'currency',
+  'principal_minor',
+  'interest_minor',
+  'fees_minor',
+  'penalty_minor',
+  'delinquency_date',
+  'charge_off_date',
+  'last_payment_date',
+  'last_payment_amount_minor',
+  'open_date',
+  'notes',
+];
+
+const nullField = '\\N';
+const specials = /[\\\n\r\t]/;
+
+function text(value: string | null): string {
+  if (value === null) return nullField;
+  if (!specials.test(value)) return value;
+  return value.replace(/[\\\n\r\t]/g, (c) =>
+    c === '\\' ? '\\\\' : c === '\n' ? '\\n' : c === '\r' ? '\\r' : '\\t',
+  );
+}
+
+function bytes(value: Buffer): string {
+  return `\\\\x${value.toString('hex')}`;
+}
+
+/** One COPY text-format line (without the leading batch id) of a validated row. */
+function copyLine(rowNumber: number, row: PlacementValues, cipher: PiiCipher): string {
+  let idFields = '\\N\t\\N\t\\N';
+  if (row.idNumber !== null) {
+    idFields = `${bytes(cipher.encrypt(row.idNumber))}\t${bytes(cipher.searchHash(row.idNumber))}\t${maskIdNumber(row.idNumber)}`;
+  }
+  let phoneFields = '';
+  for (let i = 0; i < 3; i++) {
+    const phone = row.phones[i];
+    phoneFields +=
+      phone === undefined
+        ? '\t\\N\t\\N\t\\N'
+        : `\t${bytes(cipher.encrypt(phone))}\t${bytes(cipher.searchHash(phone))}\t${maskPhone(phone)}`;
+  }
+  return (
+    `${rowNumber}\t${text(row.ref)}\t${text(row.debtorName)}\t${idFields}\t${row.dateOfBirth ?? nullField}` +
+    `${phoneFields}\t${text(row.email)}\t${text(row.address)}\t${text(row.city)}\t${text(row.region)}` +
+    `\t${text(row.postalCode)}\t${row.country ?? nullField}\t${row.productType ?? nullField}` +
+    `\t${text(row.originalCreditor)}\t${row.currency}\t${row.principal}\t${row.interest}\t${row.fees}` +
+    `\t${row.penalty}\t${row.delinquencyDate}\t${row.chargeOffDate ?? nullField}` +
+    `\t${row.lastPaymentDate ?? nullField}\t${row.lastPaymentAmount ?? nullField}\t${row.openDate ?? nullField}` +
+    `\t${text(row.notes)}\n`
+  );
+}
+
+// ------------------------------------------------------------------ decisions
+
+export interface ApprovalResult {
+  batch_id: bigint;
+  client: string;
+  status: 'approved';
+  decided_by: string;
+  accounts: number;
+  debtors: number;
+  contact_points: number;
+  entries: number;
+  postings: number;
+  effective_date: string;
+  totals: Array<{ currency: string; accounts: number; placed_total_minor: bigint }>;
+}
+
+interface BatchRow {
+  id: bigint;
+  client_id: bigint;
+  status: string;
+  proposed_by: string;
+}
+
+async function lockPendingBatch(trx: Db, batchId: bigint, user: string, verb: 'approve' | 'reject') {
+  const batch = (
+    await sql<BatchRow>`
+    SELECT id, client_id, status, proposed_by FROM placement_batches WHERE id = ${batchId} FOR UPDATE`.execute(
+      trx,
+    )
+  ).rows[0];
+  if (!batch)
+    throw new HuikuanError(
+      'not_found',
+      `No placement batch ${batchId}. List them with "huikuan batch list".`,
+    );
+  if (batch.status !== 'pending_approval') {
+    throw new HuikuanError(
+      'invalid_state',
+      `Batch ${batchId} is ${batch.status}; only a batch awaiting approval can be ${verb === 'approve' ? 'approved' : 'rejected'}.`,
+    );
+  }
+  if (verb === 'approve' && batch.proposed_by === user) {
+    throw new HuikuanError(
+      'forbidden',
+      `${user} imported batch ${batchId} and cannot approve it too: another user must approve it (--user).`,
+    );
+  }
+  const client = await trx
+    .selectFrom('clients')
+    .select(['code'])
+    .where('id', '=', batch.client_id)
+    .executeTakeFirstOrThrow();
+  return { ...batch, clientCode: client.code };
+}
+
+export async function approveBatch(db: Db, batchId: bigint, user: string): Promise<ApprovalResult> {
+  return db.transaction().execute(async (trx) => {
+    const batch = await lockPendingBatch(trx, batchId, user, 'approve');
+    const clientId = batch.client_id;
+    await sql`SELECT pg_advisory_xact_lock(${clientLockClass}, ${clientId}::int)`.execute(trx);
+
+    const conflicts = await sql<{ client_account_ref: string; total: number }>`
+      SELECT r.client_account_ref, count(*) OVER ()::int AS total
+        FROM placement_rows r
+        JOIN accounts a ON a.client_id = ${clientId} AND a.client_account_ref = r.client_account_ref
+                       AND a.status IN ('active', 'paid', 'settled')
+       WHERE r.batch_id = ${batchId}
+       ORDER BY r.row_number LIMIT 20`.execute(trx);
+    if (conflicts.rows.length > 0) {
+      const total = conflicts.rows[0]?.total ?? conflicts.rows.length;
+      throw new HuikuanError(
+        'conflict',
+        `Batch ${batchId} cannot be approved: ${total} of its account reference${total > 1 ? 's are' : ' is'} now live from another batch (${conflicts.rows.map((row) => row.client_account_ref).join(', ')}${total > conflicts.rows.length ? ', …' : ''}). Reject this batch and import a file without them.`,
+        { refs: conflicts.rows.map((row) => row.client_account_ref), count: total },
+      );
+    }
+
+    // Debtors: one per distinct ID-number hash within the client (an existing debtor of the client
+    // with that hash is reused); rows without an ID number each have their own. Ids are drawn from
+    // the identity sequences up front so every later insert is a plain INSERT … SELECT.
+    await sql`
+      CREATE TEMP TABLE placement_ids ON COMMIT DROP AS
+      WITH hashes AS (
+        SELECT id_number_hash, min(row_number) AS first_row
+          FROM placement_rows WHERE batch_id = ${batchId} AND id_number_hash IS NOT NULL
+         GROUP BY id_number_hash
+      ), known AS (
+        SELECT DISTINCT ON (d.id_number_hash) d.id_number_hash, d.id
+          FROM debtors d JOIN hashes h ON h.id_number_hash = d.id_number_hash
+         WHERE d.client_id = ${clientId}
+         ORDER BY d.id_number_hash, d.id
+      ), keyed AS (
+        SELECT h.id_number_hash, h.first_row, k.id IS NULL AS is_new,
+               coalesce(k.id, nextval(pg_get_serial_sequence('debtors', 'id'))) AS debtor_id
+          FROM hashes h LEFT JOIN known k USING (id_number_hash)
+      )
+      SELECT r.row_number,
+             CASE WHEN r.id_number_hash IS NULL THEN nextval(pg_get_serial_sequence('debtors', 'id'))
+                  ELSE k.debtor_id END AS debtor_id,
+             (r.id_number_hash IS NULL OR (k.is_new AND k.first_row = r.row_number)) AS creates_debtor,
+             (k.id_number_hash IS NOT NULL AND (NOT k.is_new OR k.first_row <> r.row_number)) AS shares_debtor,
+             nextval(pg_get_serial_sequence('accounts', 'id')) AS account_id
+        FROM placement_rows r LEFT JOIN keyed k USING (id_number_hash)
+       WHERE r.batch_id = ${batchId}`.execute(trx);
+
+    const debtors = await sql`
+      INSERT INTO debtors (id, client_id, name, id_number_enc, id_number_hash, id_number_masked, date_of_birth,
+                           address, city, region, postal_code, country)
+      OVERRIDING SYSTEM VALUE
+      SELECT p.debtor_id, ${clientId}, r.debtor_name, r.id_number_enc, r.id_number_hash, r.id_number_masked,
+             r.date_of_birth, r.address, r.city, r.region, r.postal_code, r.country
+        FROM placement_ids p JOIN placement_rows r ON r.batch_id = ${batchId} AND r.row_number = p.row_number
+       WHERE p.creates_debtor
+       ORDER BY p.debtor_id`.execute(trx);
+
+    // Contact points: phones (encrypted, hashed, masked) and e-mail. A debtor met on several rows
+    // (or already known) gets each number once.
+    const contacts = await sql`
+      INSERT INTO contact_points (client_id, debtor_id, kind, position, value_enc, value_hash, value_masked, value_text)
+      SELECT ${clientId}, c.debtor_id, c.kind, c.position, c.enc, c.hash, c.masked, c.value_text
+        FROM (
+          SELECT p.debtor_id, p.shares_debtor, r.row_number, v.*
+            FROM placement_ids p
+            JOIN placement_rows r ON r.batch_id = ${batchId} AND r.row_number = p.row_number
+           CROSS JOIN LATERAL (VALUES
+             ('phone', 1, r.phone_1_enc, r.phone_1_hash, r.phone_1_masked, NULL::text),
+             ('phone', 2, r.phone_2_enc, r.phone_2_hash, r.phone_2_masked, NULL::text),
+             ('phone', 3, r.phone_3_enc, r.phone_3_hash, r.phone_3_masked, NULL::text),
+             ('email', 1, NULL::bytea, NULL::bytea,
+              left(r.email, 1) || '***' || substring(r.email FROM position('@' IN r.email)), r.email)
+           ) AS v(kind, position, enc, hash, masked, value_text)
+           WHERE v.hash IS NOT NULL OR v.value_text IS NOT NULL
+        ) c
+       WHERE NOT c.shares_debtor
+          OR (NOT EXISTS (
+                SELECT 1 FROM contact_points e
+                 WHERE e.debtor_id = c.debtor_id AND e.kind = c.kind
+                   AND (e.value_hash = c.hash OR lower(e.value_text) = lower(c.value_text)))
+              AND NOT EXISTS (
+                SELECT 1 FROM placement_ids q
+                  JOIN placement_rows s ON s.batch_id = ${batchId} AND s.row_number = q.row_number
+                 WHERE q.debtor_id = c.debtor_id AND q.row_number < c.row_number
+                   AND (s.phone_1_hash = c.hash OR s.phone_2_hash = c.hash OR s.phone_3_hash = c.hash
+                        OR lower(s.email) = lower(c.value_text))))`.execute(trx);
+
+    const accounts = await sql`
+      INSERT INTO accounts (id, client_id, batch_id, debtor_id, client_account_ref, currency, status, product_type,
+                            original_creditor, delinquency_date, charge_off_date, open_date, last_payment_date,
+                            last_payment_amount_minor, notes,
+                            placed_principal_minor, placed_interest_minor, placed_fees_minor, placed_penalty_minor,
+                            principal_minor, interest_minor, fees_minor, penalty_minor)
+      OVERRIDING SYSTEM VALUE
+      SELECT p.account_id, ${clientId}, ${batchId}, p.debtor_id, r.client_account_ref, r.currency, 'active',
+             r.product_type, r.original_creditor, r.delinquency_date, r.charge_off_date, r.open_date,
+             r.last_payment_date, r.last_payment_amount_minor, r.notes,
+             r.principal_minor, r.interest_minor, r.fees_minor, r.penalty_minor,
+             r.principal_minor, r.interest_minor, r.fees_minor, r.penalty_minor
+        FROM placement_ids p JOIN placement_rows r ON r.batch_id = ${batchId} AND r.row_number = p.row_number
+       ORDER BY p.account_id`.execute(trx);
+
+    await sql`
+      INSERT INTO account_events (client_id, account_id, kind, from_status, to_status, reason, actor)
+      SELECT ${clientId}, account_id, 'placed', NULL, 'active', ${`batch ${batchId} approved`}, ${user}
+        FROM placement_ids ORDER BY account_id`.execute(trx);
+
+    const effectiveDate = todayIn();
+    const ledger = await postPlacementEntries(trx, { batchId, actor: user, effectiveDate });
+
+    await sql`
+      UPDATE placement_batches SET status = 'approved', decided_by = ${user}, decided_at = now()
+       WHERE id = ${batchId}`.execute(trx);
+    await sql`DELETE FROM placement_rows WHERE batch_id = ${batchId}`.execute(trx);
+    const totals = await batchTotals(trx, batchId, 'approved');
+    return {
+      batch_id: batchId,
+      client: batch.clientCode,
+      status: 'approved',
+      decided_by: user,
+      accounts: Number(accounts.numAffectedRows ?? 0n),
+      debtors: Number(debtors.numAffectedRows ?? 0n),
+      contact_points: Number(contacts.numAffectedRows ?? 0n),
+      entries: ledger.entries,
+      postings: ledger.postings,
+      effective_date: effectiveDate,
+      totals,
+    };
+  });
+}
+
+export interface RejectionResult {
+  batch_id: bigint;
+  client: string;
+  status: 'rejected';
+  decided_by: string;
+  reason: string;
+}
+
+export async function rejectBatch(
+  db: Db,
+  batchId: bigint,
+  user: string,
+  reason: string,
+): Promise<RejectionResult> {
+  const trimmed = reason.trim();
+  if (trimmed === '')
+    throw new HuikuanError('bad_usage', 'Give the reason for rejecting the batch (--reason).');
+  return db.transaction().execute(async (trx) => {
+    const batch = await lockPendingBatch(trx, batchId, user, 'reject');
+    await sql`
+      UPDATE placement_batches
+         SET status = 'rejected', decided_by = ${user}, decided_at = now(), reject_reason = ${trimmed}
+       WHERE id = ${batchId}`.execute(trx);
+    await sql`DELETE FROM placement_rows WHERE batch_id = ${batchId}`.execute(trx);
+    return {
+      batch_id: batchId,
+      client: batch.clientCode,
+      status: 'rejected',
+      decided_by: user,
+      reason: trimmed,
+    };
+  });
+}
+
+// ------------------------------------------------------------------ queries
+
+async function batchTotals(
+  db: Db,
+  batchId: bigint,
+  status: string,
+): Promise<Array<{ currency: string; accounts: number; placed_total_minor: bigint }>> {
+  if (status === 'rejected') return [];
+  const rows =
+    status === 'approved'
+      ? await sql<{ currency: string; accounts: number; total: bigint }>`
+          SELECT currency, count(*)::int AS accounts,
+                 sum(placed_principal_minor + placed_interest_minor + placed_fees_minor + placed_penalty_minor)::int8 AS total
+            FROM accounts WHERE batch_id = ${batchId} GROUP BY currency ORDER BY currency`.execute(db)
+      : await sql<{ currency: string; accounts: number; total: bigint }>`
+          SELECT currency, count(*)::int AS accounts,
+                 sum(principal_minor + interest_minor + fees_minor + penalty_minor)::int8 AS total
+            FROM placement_rows WHERE batch_id = ${batchId} GROUP BY currency ORDER BY currency`.execute(db);
+  return rows.rows.map((row) => ({
+    currency: row.currency,
+    accounts: row.accounts,
+    placed_total_minor: row.total,
+  }));
+}
+
+export interface BatchSummary {
+  batch_id: bigint;
+  client: string;
+  name: string;
+  status: string;
+  file_name: string;
+  file_sha256: string;
+  file_format: string;
+  file_encoding: string | null;
+  rows: number;
+  accepted: number;
+  rejected: number;
+  duplicates: number;
+  placed_total_minor: bigint;
+  currency: string | null;
+  recall_date: string | null;
+  proposed_by: string;
+  proposed_at: string;
+  decided_by: string | null;
+  decided_at: string | null;
+  reject_reason: string | null;
+}
+
+export const batchStatuses = ['pending_approval', 'approved', 'rejected'] as const;
+
+export async function listBatches(
+  db: Db,
+  filter: { clientCode?: string; status?: string; batchId?: bigint; limit?: number } = {},
+): Promise<BatchSummary[]> {
+  let query = db
+    .selectFrom('placement_batches as b')
+    .innerJoin('clients as c', 'c.id', 'b.client_id')
+    .selectAll('b')
+    .select(['c.code as client_code'])
+    .select(
+      sql<string | null>`(SELECT currency FROM contracts k WHERE k.client_id = b.client_id
+                          ORDER BY k.effective_from DESC, k.version DESC LIMIT 1)`.as('currency'),
+    )
+    .orderBy('b.id', 'desc')
+    .limit(filter.limit ?? 1000);
+  if (filter.clientCode !== undefined) {
+    const client = await findClientByCode(db, filter.clientCode);
+    query = query.where('b.client_id', '=', client.id);
+  }
+  if (filter.batchId !== undefined) query = query.where('b.id', '=', filter.batchId);
+  if (filter.status !== undefined) {
+    if (!(batchStatuses as readonly string[]).includes(filter.status)) {
+      throw new HuikuanError('bad_usage', `--status must be one of ${batchStatuses.join(', ')}.`);
+    }
+    query = query.where('b.status', '=', filter.status as (typeof batchStatuses)[number]);
+  }
+  const rows = await query.execute();
+  return rows.map((row) => ({
+    batch_id: row.id,
+    client: row.client_code,
+    name: row.name,
+    status: row.status,
+    file_name: row.file_name,
+    file_sha256: row.file_sha256,
+    file_format: row.file_format,
+    file_encoding: row.file_encoding,
+    rows: row.rows_total,
+    accepted: row.accepted,
+    rejected: row.rejected,
+    duplicates: row.duplicates,
+    placed_total_minor: row.placed_total_minor,
+    currency: row.currency,
+    recall_date: row.recall_date,
+    proposed_by: row.proposed_by,
+    proposed_at: new Date(row.proposed_at).toISOString(),
+    decided_by: row.decided_by,
+    decided_at: row.decided_at ? new Date(row.decided_at).toISOString() : null,
+    reject_reason: row.reject_reason,
+  }));
+}
+
+export interface BatchDetail extends BatchSummary {
+  totals: Array<{ currency: string; accounts: number; placed_total_minor: bigint }>;
+  errors: RowError[];
+  errors_total: number;
+}
+
+export async function showBatch(db: Db, batchId: bigint, errorLimit = 1000): Promise<BatchDetail> {
+  const [summary] = await listBatches(db, { batchId });
+  if (!summary)
+    throw new HuikuanError(
+      'not_found',
+      `No placement batch ${batchId}. List them with "huikuan batch list".`,
+    );
+  const errors = await db
+    .selectFrom('placement_errors')
+    .select(['row_number', 'column_name', 'reason'])
+    .where('batch_id', '=', batchId)
+    .orderBy('row_number')
+    .limit(errorLimit)
+    .execute();
+  const count = await db
+    .selectFrom('placement_errors')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('batch_id', '=', batchId)
+    .executeTakeFirstOrThrow();
+  return {
+    ...summary,
+    totals: await batchTotals(db, batchId, summary.status),
+    errors: errors.map((row) => ({ row: row.row_number, column: row.column_name, reason: row.reason })),
+    errors_total: Number(count.n),
+  };
+}
