@@ -151,3 +151,56 @@ export async function placeAccounts(
     return ids;
   });
 }
+
+/** An entry's postings as [ledger account, account id or null, amount], in line order. */
+export async function postingsOfEntry(
+  db: Kysely<Database>,
+  entryId: bigint,
+): Promise<[string, bigint | null, bigint][]> {
+  const rows = await db
+    .selectFrom('postings')
+    .select(['ledger_account', 'account_id', 'amount_minor', 'line'])
+    .where('entry_id', '=', entryId)
+    .orderBy('line')
+    .execute();
+  rows.forEach((r, i) => {
+    if (r.line !== i + 1) throw new Error(`entry ${entryId}: line ${r.line} where ${i + 1} was expected`);
+  });
+  return rows.map((r) => [r.ledger_account, r.account_id, r.amount_minor]);
+}
+
+export async function accountState(db: Kysely<Database>, accountId: bigint) {
+  const a = await db.selectFrom('accounts').selectAll().where('id', '=', accountId).executeTakeFirstOrThrow();
+  return {
+    status: a.status,
+    principal: a.principal_minor,
+    interest: a.interest_minor,
+    fees: a.fees_minor,
+    penalty: a.penalty_minor,
+    overpayment: a.overpayment_minor,
+  };
+}
+
+let paymentCounter = 0;
+
+/** A payment input with defaults (trust payment in CNY on 2025-06-10). */
+export function payment(
+  clientId: bigint,
+  accountId: bigint,
+  amountMinor: bigint,
+  extra: Partial<import('./payments.ts').PaymentInput> = {},
+): import('./payments.ts').PaymentInput {
+  paymentCounter += 1;
+  return {
+    clientId,
+    accountId,
+    externalId: `P${paymentCounter}-${randomBytes(4).toString('hex')}`,
+    amountMinor,
+    currency: 'CNY',
+    paidOn: '2025-06-10',
+    paidAt: null,
+    channel: 'bank_transfer',
+    direct: false,
+    ...extra,
+  };
+}
