@@ -419,7 +419,7 @@ export function cellText(value: unknown): string {
  */
 export function numberText(value: number): string {
   if (!Number.isFinite(value)) return String(value);
-  if (Number.isInteger(value) && Math.abs(value) < 1e21) return BigInt(value).toString();
+  if (Number.isInteger(value)) return BigInt(value).toString();
   const rounded = Number(value.toPrecision(15));
   const text = String(rounded);
   if (!/e/i.test(text)) return text;
