@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { parseDateOrInstant } from '../shared/dates.ts';
 import {
   type CheckedRow,
   checkAccount,
   checkRow,
   fingerprint,
   parseChannel,
+  parsePaidAt,
   resolveAmount,
 } from './model.ts';
 
@@ -130,5 +132,26 @@ describe('account checks', () => {
     ).toMatchObject({
       column: 'currency',
     });
+  });
+});
+
+describe('parsePaidAt', () => {
+  it.each([
+    '2026-03-01',
+    '2026/3/1',
+    '2026年3月1日',
+    '20260301',
+    '2026-03-01 14:05:00',
+    '2026-03-01 00:05',
+    '2026/3/1 23:59:59',
+    '2026-03-01T14:05:00',
+    '2026-02-28T20:00:00Z',
+    '2026-03-01T01:30:00+09:00',
+    '1988-07-01 12:00:00',
+    '2026-02-30 10:00:00',
+    '2026-03-01 24:00:00',
+    'yesterday',
+  ])('answers as parseDateOrInstant does for %s', (text) => {
+    expect(parsePaidAt(text)).toEqual(parseDateOrInstant(text));
   });
 });

@@ -164,7 +164,7 @@ export function checkRow(
   let paidAt: string | null = null;
   if (paidAtText === '') fail('paid_at', 'paid_at is empty');
   else {
-    const parsed = parseDateOrInstant(paidAtText);
+    const parsed = parsePaidAt(paidAtText);
     if (!parsed.ok) {
       // a well-formed date that does not exist says so, rather than "not a date"
       const asDate = parseBusinessDate(paidAtText);
@@ -278,4 +278,84 @@ export function fingerprint(row: CheckedRow): string {
     row.channel,
     row.reversesExternalId ?? '',
   ].join('\u0001');
+}
+
+// ---------------------------------------------------------------- dates and times, fast
+
+const zone = 'Asia/Shanghai';
+const plainDate = /^\d{4}(?:-\d{1,2}-\d{1,2}|\/\d{1,2}\/\d{1,2}|年\d{1,2}月\d{1,2}日|\d{4})$/;
+const localTime = /^(\d{4})[-/](\d{1,2})[-/](\d{1,2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?$/;
+const zonedTime = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
+let zoneFormat: Intl.DateTimeFormat | null = null;
+const offsetByHour = new Map<number, number>();
+
+/** The zone's offset from UTC (ms) at an instant, cached by UTC hour (zones change on the hour). */
+function zoneOffsetAt(utcMs: number): number {
+  const hour = Math.floor(utcMs / 3_600_000);
+  const cached = offsetByHour.get(hour);
+  if (cached !== undefined) return cached;
+  zoneFormat ??= new Intl.DateTimeFormat('en-US', {
+    timeZone: zone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  });
+  const at = hour * 3_600_000;
+  const parts = zoneFormat.formatToParts(new Date(at));
+  const get = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
+  const offset =
+    Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second')) - at;
+  if (offsetByHour.size > 100_000) offsetByHour.clear();
+  offsetByHour.set(hour, offset);
+  return offset;
+}
+
+/**
+ * `parseDateOrInstant` of src/shared/dates.ts for Asia/Shanghai with the same answers, at a
+ * fraction of the cost: the zone's offset is computed once per hour rather than per row (building
+ * an Intl.DateTimeFormat per row made a 200,000-row file take seconds).
+ */
+export function parsePaidAt(
+  text: string,
+): { ok: true; date: string; instant: string | null } | { ok: false; reason: string } {
+  const trimmed = text.trim();
+  if (plainDate.test(trimmed)) return parseDateOrInstant(trimmed, zone);
+  const local = localTime.exec(trimmed);
+  if (local) {
+    const [y, mo, d, h, mi, s] = local.slice(1).map((part) => Number(part ?? 0)) as number[];
+    const wall = Date.UTC(y ?? 0, (mo ?? 1) - 1, d ?? 0, h ?? 0, mi ?? 0, s ?? 0);
+    const check = new Date(wall);
+    if (
+      (y ?? 0) < 1900 ||
+      (y ?? 0) > 2200 ||
+      check.getUTCMonth() !== (mo ?? 0) - 1 ||
+      check.getUTCDate() !== d ||
+      (h ?? 0) > 23 ||
+      (mi ?? 0) > 59 ||
+      (s ?? 0) > 59
+    ) {
+      return { ok: false, reason: `"${text}" is not a real date and time` };
+    }
+    // the offset at the wall time read as UTC, corrected once (as the shared function does)
+    const offset = zoneOffsetAt(wall);
+    return {
+      ok: true,
+      date: check.toISOString().slice(0, 10),
+      instant: new Date(wall - offset).toISOString(),
+    };
+  }
+  if (zonedTime.test(trimmed)) {
+    const ms = Date.parse(trimmed);
+    if (Number.isNaN(ms)) return { ok: false, reason: `"${text}" is not a real timestamp` };
+    return {
+      ok: true,
+      date: new Date(ms + zoneOffsetAt(ms)).toISOString().slice(0, 10),
+      instant: new Date(ms).toISOString(),
+    };
+  }
+  return parseDateOrInstant(trimmed, zone);
 }

@@ -1,0 +1,153 @@
+/**
+ * What every benchmark shares: arguments, a fresh database on the configured server (dropped
+ * afterwards), the `COPY` floor, RSS sampling, running `huikuan` commands in-process, and the one
+ * JSON line each run prints last (performance.md).
+ */
+import { randomBytes } from 'node:crypto';
+import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { buildProgram, main } from '../src/cli/main.ts';
+import { type Connection, openDatabase } from '../src/db/connection.ts';
+
+export interface BenchArgs {
+  size: number;
+  seed: number;
+  keep: boolean;
+}
+
+export function parseArgs(args: string[], defaultSize: number): BenchArgs {
+  const result: BenchArgs = { size: defaultSize, seed: 20260301, keep: false };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    const value = () => {
+      const v = Number(args[++i]);
+      if (!Number.isSafeInteger(v) || v <= 0) throw new Error(`${arg} needs a positive whole number`);
+      return v;
+    };
+    if (arg === '--size') result.size = value();
+    else if (arg === '--seed') result.seed = value();
+    else if (arg === '--keep') result.keep = true;
+    else throw new Error(`unknown argument ${arg} (use --size N, --seed N, --keep)`);
+  }
+  return result;
+}
+
+export function log(message: string): void {
+  process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${message}\n`);
+}
+
+export function tempDir(): { dir: string; remove: () => void } {
+  const dir = mkdtempSync(path.join(tmpdir(), 'huikuan-bench-'));
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export interface BenchDatabase extends Connection {
+  name: string;
+  drop(): Promise<void>;
+}
+
+/**
+ * A fresh migrated database `huikuan_bench_<random>` on DATABASE_URL's server, else on the
+ * embedded one; DATABASE_URL is pointed at it so in-process `huikuan` commands use it too.
+ */
+export async function benchDatabase(): Promise<BenchDatabase> {
+  const server = await openDatabase({ migrate: false, maxConnections: 2 });
+  const name = `huikuan_bench_${randomBytes(5).toString('hex')}`;
+  await server.pool.query(`CREATE DATABASE ${name}`);
+  const url = new URL(server.url);
+  url.pathname = `/${name}`;
+  const previousUrl = process.env.DATABASE_URL;
+  process.env.DATABASE_URL = url.toString();
+  const connection = await openDatabase({ url: url.toString() });
+  return {
+    ...connection,
+    name,
+    drop: async () => {
+      await connection.close();
+      await server.pool.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await server.close();
+      if (previousUrl === undefined) delete process.env.DATABASE_URL;
+      else process.env.DATABASE_URL = previousUrl;
+    },
+  };
+}
+
+/** Seconds `COPY` takes to load the CSV file into one plain table of text columns. */
+export async function copyFloor(pool: pg.Pool, filePath: string): Promise<number> {
+  const handle = await open(filePath, 'r');
+  const head = Buffer.alloc(64 * 1024);
+  await handle.read(head, 0, head.length, 0);
+  await handle.close();
+  const header = head.toString('utf8').split('\n')[0] ?? '';
+  const columns = header.split(',').length;
+  const client = await pool.connect();
+  try {
+    await client.query('DROP TABLE IF EXISTS bench_floor');
+    await client.query(
+      `CREATE TABLE bench_floor (${Array.from({ length: columns }, (_, i) => `c${i + 1} text`).join(', ')})`,
+    );
+    const started = performance.now();
+    await pipeline(
+      createReadStream(filePath),
+      client.query(copyFrom('COPY bench_floor FROM STDIN WITH (FORMAT csv, HEADER true)')),
+    );
+    const seconds = (performance.now() - started) / 1000;
+    await client.query('DROP TABLE bench_floor');
+    return seconds;
+  } finally {
+    client.release();
+  }
+}
+
+/** Samples this process's RSS every 50 ms. */
+export function rssSampler(): { stop: () => number } {
+  let max = process.memoryUsage.rss();
+  const timer = setInterval(() => {
+    max = Math.max(max, process.memoryUsage.rss());
+  }, 50);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      return Math.round((Math.max(max, process.memoryUsage.rss()) / 1024 / 1024) * 10) / 10;
+    },
+  };
+}
+
+/** Runs a `huikuan` command in-process with --json and returns its parsed output; throws on a failure. */
+export async function huikuan(argv: string[]): Promise<Record<string, unknown>> {
+  let out = '';
+  let err = '';
+  const code = await main([...argv, '--json'], {
+    stdout: (text) => {
+      out += text;
+    },
+    stderr: (text) => {
+      err += text;
+    },
+    interactive: false,
+  });
+  if (code !== 0) throw new Error(`huikuan ${argv.join(' ')} exited ${code}: ${err.trim()} ${out.trim()}`);
+  return JSON.parse(out) as Record<string, unknown>;
+}
+
+/** Whether the program has `huikuan <group> <name>` (modules land at different times). */
+export function hasCommand(group: string, name: string): boolean {
+  const program = buildProgram({ stdout: () => {}, stderr: () => {}, interactive: false }, { exitCode: 0 });
+  const parent = program.commands.find((command) => command.name() === group);
+  return parent?.commands.some((command) => command.name() === name) ?? false;
+}
+
+export function round(value: number, digits = 3): number {
+  const scale = 10 ** digits;
+  return Math.round(value * scale) / scale;
+}
+
+/** Prints the benchmark's one JSON line, last, on stdout. */
+export function report(line: Record<string, unknown>): void {
+  process.stdout.write(`${JSON.stringify(line)}\n`);
+}

@@ -1,0 +1,14 @@
+#!/usr/bin/env node
+// `npm run bench -- NAME [--size N]`: runs bench/NAME.ts (TypeScript through tsx, as bin/huikuan.js does).
+import { existsSync } from 'node:fs';
+import { register } from 'tsx/esm/api';
+
+const [name, ...args] = process.argv.slice(2);
+const file = name && /^[a-z][a-z0-9-]*$/.test(name) ? new URL(`../bench/${name}.ts`, import.meta.url) : null;
+if (!file || !existsSync(file)) {
+  process.stderr.write('usage: npm run bench -- import|payments [--size N] [--seed N]\n');
+  process.exit(2);
+}
+register();
+const bench = await import(file.href);
+process.exitCode = await bench.run(args);

@@ -1,0 +1,568 @@
+/**
+ * Payment file import (回款文件): read and validate the whole file, resolving account references in
+ * bulk (one query per chunk), then hand the good rows to the ledger in chunks; report every bad row
+ * (row, column, reason), every duplicate, and record the import in `payment_imports`.
+ *
+ * Order of work, so that a file is validated whole before anything is written:
+ *   1. read: each row checked on its own (model.ts), repeats within the file found, then per chunk
+ *      one query for the accounts the chunk names and the amount checked in the account's currency;
+ *   2. reversal rows checked against the payments they reverse (in the books or earlier in the file);
+ *   3. post the payments through the ledger, chunk by chunk (the ledger is idempotent by external id,
+ *      so a re-run or a concurrent import of the same rows posts each once); then the reversals.
+ */
+import path from 'node:path';
+import { type Kysely, sql } from 'kysely';
+import { findClientByCode } from '../clients/service.ts';
+import type { Database } from '../db/schema.ts';
+import { writeErrorCsv } from '../files/error-report.ts';
+import { openTable } from '../files/table.ts';
+import { todayIn } from '../shared/dates.ts';
+import { HuikuanError, isHuikuanError } from '../shared/errors.ts';
+import { parseAmount } from '../shared/money.ts';
+import { type LedgerPort, ledgerPort, type PaymentInput } from './ledger-port.ts';
+import {
+  type AccountFacts,
+  type CheckedRow,
+  checkAccount,
+  checkRow,
+  fingerprint,
+  paymentColumns,
+  type RowError,
+  resolveAmount,
+} from './model.ts';
+
+export const importLimits = {
+  /** Largest payment file accepted (bytes). */
+  maxBytes: 512 * 1024 * 1024,
+  /** Most data rows in one file; split larger files. */
+  maxRows: 1_000_000,
+  /** Rows whose accounts are looked up in one query. */
+  lookupChunk: 10_000,
+  /** Payments handed to the ledger at once (one transaction each). */
+  postChunk: 20_000,
+};
+
+export interface ImportProgress {
+  phase: 'reading' | 'posting' | 'reversing';
+  done: number;
+  total: number | null;
+}
+
+export interface ImportPaymentsOptions {
+  filePath: string;
+  clientCode: string;
+  actor: string;
+  /** The business date (payments dated later are refused); default today in Asia/Shanghai. */
+  today?: string;
+  limits?: Partial<typeof importLimits>;
+  onProgress?: (progress: ImportProgress) => void;
+  ledger?: LedgerPort;
+}
+
+export interface DuplicateRow {
+  row: number;
+  external_id: string;
+  reason: string;
+}
+
+export interface ImportPaymentsResult {
+  import_id: bigint;
+  client: string;
+  file: string;
+  sha256: string;
+  format: string;
+  encoding: string | null;
+  rows: number;
+  posted: number;
+  reversed: number;
+  duplicates: number;
+  rejected: number;
+  /** Currency of the totals; null when the file touched accounts in several currencies (see by_currency). */
+  currency: string | null;
+  posted_total_minor: bigint;
+  reversed_total_minor: bigint;
+  commission_minor: bigint;
+  by_currency: {
+    currency: string;
+    posted_total_minor: bigint;
+    reversed_total_minor: bigint;
+    commission_minor: bigint;
+  }[];
+  errors: RowError[];
+  duplicate_rows: DuplicateRow[];
+  error_file: string | null;
+  /** Earlier imports of a file with the same content (sha256). */
+  previous_imports: { import_id: bigint; at: Date; by: string }[];
+  nothing_changed: boolean;
+}
+
+interface Accepted {
+  row: CheckedRow;
+  input: PaymentInput;
+}
+
+interface ReversalRow {
+  row: CheckedRow;
+  accountId: bigint;
+  currency: string;
+  amountMinor: bigint | null;
+}
+
+type Tally = { posted: bigint; reversed: bigint; commission: bigint };
+
+export async function importPayments(
+  db: Kysely<Database>,
+  options: ImportPaymentsOptions,
+): Promise<ImportPaymentsResult> {
+  const ledger = options.ledger ?? ledgerPort;
+  const limits = { ...importLimits, postChunk: ledger.chunkSize, ...options.limits };
+  const today = options.today ?? todayIn();
+  const progress = options.onProgress ?? (() => {});
+  const client = await findClientByCode(db, options.clientCode);
+  const table = await openTable(options.filePath, paymentColumns, { maxBytes: limits.maxBytes });
+
+  // ------------------------------------------------------------ 1. read and validate
+  const errors: RowError[] = [];
+  const rejectedRows = new Set<number>();
+  const reject = (error: RowError) => {
+    errors.push(error);
+    rejectedRows.add(error.row);
+  };
+  const duplicateRows: DuplicateRow[] = [];
+  const seen = new Map<string, { row: number; fingerprint: string }>();
+  const accepted: Accepted[] = [];
+  const reversals: ReversalRow[] = [];
+  let rows = 0;
+  let chunk: CheckedRow[] = [];
+
+  const resolveChunk = async (pending: CheckedRow[]) => {
+    const refs = [...new Set(pending.map((r) => r.ref))];
+    const found = await sql<{ id: bigint; ref: string; currency: string; status: string }>`
+      SELECT id, client_account_ref AS ref, currency, status
+        FROM accounts
+       WHERE client_id = ${client.id} AND client_account_ref = ANY(${refs}::text[])
+       ORDER BY id`.execute(db);
+    const byRef = new Map<string, AccountFacts[]>();
+    for (const a of found.rows) {
+      const list = byRef.get(a.ref);
+      const facts = { id: a.id, currency: a.currency, status: a.status };
+      if (list) list.push(facts);
+      else byRef.set(a.ref, [facts]);
+    }
+    for (const row of pending) {
+      const accounts = byRef.get(row.ref);
+      if (row.reversesExternalId !== undefined) {
+        // a reversal names the account of the payment it reverses, whatever the account's status now
+        const account = accounts?.at(-1);
+        if (!account) {
+          reject({
+            row: row.row,
+            column: 'client_account_ref',
+            reason: `no account "${row.ref}" for this client`,
+          });
+          continue;
+        }
+        let amountMinor: bigint | null = null;
+        if (row.amountText !== '') {
+          const amount = parseAmount(row.amountText, row.currency ?? account.currency);
+          if (!amount.ok) {
+            reject({ row: row.row, column: 'amount', reason: amount.reason });
+            continue;
+          }
+          amountMinor = amount.minor;
+        }
+        reversals.push({
+          row,
+          accountId: account.id,
+          currency: row.currency ?? account.currency,
+          amountMinor,
+        });
+        continue;
+      }
+      const account = checkAccount(row, accounts);
+      if ('reason' in account) {
+        reject(account);
+        continue;
+      }
+      const amount = resolveAmount(row, account);
+      if ('reason' in amount) {
+        reject(amount);
+        continue;
+      }
+      accepted.push({
+        row,
+        input: {
+          clientId: client.id,
+          accountId: account.id,
+          externalId: row.externalId,
+          amountMinor: amount.minor,
+          currency: account.currency,
+          paidOn: row.paidOn,
+          paidAt: row.paidAt,
+          channel: row.channel,
+          direct: row.channel === 'direct_to_client',
+          ...(row.payerName !== undefined && { payerName: row.payerName }),
+          ...(row.reference !== undefined && { reference: row.reference }),
+        },
+      });
+    }
+  };
+
+  for await (const { row, values } of table.rows) {
+    rows++;
+    if (rows > limits.maxRows) {
+      throw new HuikuanError(
+        'bad_file',
+        `${options.filePath} has more than ${limits.maxRows.toLocaleString('en-US')} payment rows. Split it into smaller files; nothing was posted.`,
+      );
+    }
+    const checked = checkRow(row, values, today);
+    if (!checked.ok) {
+      for (const error of checked.errors) reject(error);
+    } else {
+      const print = fingerprint(checked.row);
+      const earlier = seen.get(checked.row.externalId);
+      if (earlier === undefined) {
+        seen.set(checked.row.externalId, { row, fingerprint: print });
+        chunk.push(checked.row);
+      } else if (earlier.fingerprint === print) {
+        duplicateRows.push({
+          row,
+          external_id: checked.row.externalId,
+          reason: `duplicate: the same payment as row ${earlier.row}`,
+        });
+      } else {
+        reject({
+          row,
+          column: 'external_id',
+          reason: `external_id "${checked.row.externalId}" is already used on row ${earlier.row} for a different payment`,
+        });
+      }
+    }
+    if (chunk.length >= limits.lookupChunk) {
+      await resolveChunk(chunk);
+      chunk = [];
+    }
+    if (rows % 10_000 === 0) progress({ phase: 'reading', done: rows, total: null });
+  }
+  if (chunk.length > 0) await resolveChunk(chunk);
+  progress({ phase: 'reading', done: rows, total: rows });
+  seen.clear();
+
+  if (rows === 0) {
+    throw new HuikuanError(
+      'bad_file',
+      `${options.filePath} has a header row but no payments. Nothing was posted.`,
+    );
+  }
+
+  // ------------------------------------------------------------ 2. reversal rows
+  const readyReversals = await checkReversals(db, client.id, reversals, accepted, reject, duplicateRows);
+
+  // ------------------------------------------------------------ 3. post
+  const previous = await db
+    .selectFrom('payment_imports')
+    .select(['id', 'started_at', 'imported_by'])
+    .where('client_id', '=', client.id)
+    .where('file_sha256', '=', table.info.sha256)
+    .where('status', '=', 'done')
+    .orderBy('id')
+    .execute();
+  const record = await db
+    .insertInto('payment_imports')
+    .values({
+      client_id: client.id,
+      file_name: path.basename(options.filePath),
+      file_sha256: table.info.sha256,
+      file_format: table.info.format,
+      file_encoding: table.info.encoding,
+      byte_size: BigInt(table.info.byteSize),
+      rows_total: rows,
+      currency: null,
+      error_file: null,
+      failure: null,
+      imported_by: options.actor,
+      finished_at: null,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  const source = `payment_import:${record.id}`;
+
+  const tallies = new Map<string, Tally>();
+  const tally = (currency: string) => {
+    let t = tallies.get(currency);
+    if (!t) {
+      t = { posted: 0n, reversed: 0n, commission: 0n };
+      tallies.set(currency, t);
+    }
+    return t;
+  };
+  let posted = 0;
+  let reversed = 0;
+  try {
+    for (let start = 0; start < accepted.length; start += limits.postChunk) {
+      const batch = accepted.slice(start, start + limits.postChunk);
+      const outcomes = await ledger.postPayments(
+        db,
+        batch.map((a) => ({ ...a.input, source })),
+        options.actor,
+      );
+      if (outcomes.length !== batch.length) {
+        throw new HuikuanError(
+          'internal',
+          `the ledger answered ${outcomes.length} outcomes for ${batch.length} payments`,
+        );
+      }
+      batch.forEach((item, index) => {
+        const outcome = outcomes[index];
+        if (!outcome) return;
+        if (outcome.status === 'posted') {
+          posted++;
+          const t = tally(item.input.currency);
+          t.posted += item.input.amountMinor;
+          t.commission += outcome.commissionMinor ?? 0n;
+        } else if (outcome.status === 'duplicate') {
+          duplicateRows.push({
+            row: item.row.row,
+            external_id: item.row.externalId,
+            reason: `duplicate: external_id "${item.row.externalId}" was posted before${outcome.reason ? ` (${outcome.reason})` : ''}`,
+          });
+        } else {
+          reject({
+            row: item.row.row,
+            column: columnForLedgerReason(outcome.reason),
+            reason: outcome.reason ?? 'refused by the ledger',
+          });
+        }
+      });
+      progress({
+        phase: 'posting',
+        done: Math.min(start + batch.length, accepted.length),
+        total: accepted.length,
+      });
+    }
+    for (const [index, item] of readyReversals.entries()) {
+      try {
+        const outcome = await ledger.reverseEntry(db, {
+          clientId: client.id,
+          externalId: item.row.reversesExternalId as string,
+          reason:
+            item.row.reference ?? `returned payment (${path.basename(options.filePath)} row ${item.row.row})`,
+          actor: options.actor,
+          reversalExternalId: item.row.externalId,
+          effectiveDate: item.row.paidOn,
+        });
+        if (outcome.status === 'duplicate') {
+          duplicateRows.push({
+            row: item.row.row,
+            external_id: item.row.externalId,
+            reason: `duplicate: payment "${item.row.reversesExternalId}" was reversed before`,
+          });
+        } else {
+          reversed++;
+          tally(item.currency).reversed += item.amountMinor ?? 0n;
+        }
+      } catch (error) {
+        if (!isHuikuanError(error)) throw error;
+        reject({ row: item.row.row, column: 'reverses_external_id', reason: error.message });
+      }
+      progress({ phase: 'reversing', done: index + 1, total: readyReversals.length });
+    }
+  } catch (error) {
+    await db
+      .updateTable('payment_imports')
+      .set({
+        status: 'failed',
+        posted,
+        reversed,
+        failure: (error as Error).message.slice(0, 2000),
+        finished_at: new Date(),
+      })
+      .where('id', '=', record.id)
+      .execute();
+    throw error;
+  }
+
+  errors.sort((a, b) => a.row - b.row);
+  duplicateRows.sort((a, b) => a.row - b.row);
+  const errorFile = await writeErrorCsv(options.filePath, errors);
+  const currencies = [...tallies.keys()].sort();
+  const single = currencies.length === 1 ? (currencies[0] as string) : null;
+  const only = single ? (tallies.get(single) as Tally) : null;
+  const result: ImportPaymentsResult = {
+    import_id: record.id,
+    client: client.code,
+    file: options.filePath,
+    sha256: table.info.sha256,
+    format: table.info.format,
+    encoding: table.info.encoding,
+    rows,
+    posted,
+    reversed,
+    duplicates: duplicateRows.length,
+    rejected: rejectedRows.size,
+    currency: single,
+    posted_total_minor: only?.posted ?? 0n,
+    reversed_total_minor: only?.reversed ?? 0n,
+    commission_minor: only?.commission ?? 0n,
+    by_currency: currencies.map((currency) => {
+      const t = tallies.get(currency) as Tally;
+      return {
+        currency,
+        posted_total_minor: t.posted,
+        reversed_total_minor: t.reversed,
+        commission_minor: t.commission,
+      };
+    }),
+    errors,
+    duplicate_rows: duplicateRows,
+    error_file: errorFile,
+    previous_imports: previous.map((p) => ({ import_id: p.id, at: p.started_at, by: p.imported_by })),
+    nothing_changed: posted === 0 && reversed === 0,
+  };
+  await db
+    .updateTable('payment_imports')
+    .set({
+      status: 'done',
+      posted,
+      reversed,
+      duplicates: result.duplicates,
+      rejected: result.rejected,
+      currency: single,
+      posted_total_minor: result.posted_total_minor,
+      reversed_total_minor: result.reversed_total_minor,
+      commission_minor: result.commission_minor,
+      error_file: errorFile,
+      finished_at: new Date(),
+    })
+    .where('id', '=', record.id)
+    .execute();
+  return result;
+}
+
+function columnForLedgerReason(reason: string | undefined): string {
+  if (!reason) return 'client_account_ref';
+  if (/currenc/i.test(reason)) return 'currency';
+  if (/amount/i.test(reason)) return 'amount';
+  if (/date|paid/i.test(reason)) return 'paid_at';
+  return 'client_account_ref';
+}
+
+/**
+ * Checks reversal rows against the payments they name: in the books already, or accepted earlier
+ * in this file. Returns the rows to post; rejects or marks duplicate the others.
+ */
+async function checkReversals(
+  db: Kysely<Database>,
+  clientId: bigint,
+  reversals: ReversalRow[],
+  accepted: Accepted[],
+  reject: (error: RowError) => void,
+  duplicateRows: DuplicateRow[],
+): Promise<ReversalRow[]> {
+  if (reversals.length === 0) return [];
+  const originalsIds = [...new Set(reversals.map((r) => r.row.reversesExternalId as string))];
+  const ownIds = reversals.map((r) => r.row.externalId);
+  const originals = await sql<{
+    id: bigint;
+    external_id: string;
+    account_id: bigint | null;
+    kind: string;
+    amount_minor: bigint | null;
+    reversed_by: string | null;
+  }>`
+    SELECT je.id, je.external_id, je.account_id, je.kind,
+           (SELECT sum(p.amount_minor) FROM postings p
+             WHERE p.entry_id = je.id AND p.ledger_account IN ('trust:bank', 'client:direct_paid'))::int8 AS amount_minor,
+           (SELECT coalesce(r.external_id, '#' || r.id::text) FROM journal_entries r
+             WHERE r.reverses_entry_id = je.id LIMIT 1) AS reversed_by
+      FROM journal_entries je
+     WHERE je.client_id = ${clientId} AND je.external_id = ANY(${originalsIds}::text[])`.execute(db);
+  const used = await sql<{ external_id: string; reverses: string | null }>`
+    SELECT je.external_id, o.external_id AS reverses
+      FROM journal_entries je LEFT JOIN journal_entries o ON o.id = je.reverses_entry_id
+     WHERE je.client_id = ${clientId} AND je.external_id = ANY(${ownIds}::text[])`.execute(db);
+  const byExternal = new Map(originals.rows.map((o) => [o.external_id, o]));
+  const usedBy = new Map(used.rows.map((u) => [u.external_id, u.reverses]));
+  const inFile = new Map(accepted.map((a) => [a.input.externalId, a.input]));
+  const ready: ReversalRow[] = [];
+  const claimed = new Map<string, number>();
+  for (const item of reversals) {
+    const { row } = item;
+    const target = row.reversesExternalId as string;
+    if (usedBy.has(row.externalId)) {
+      if (usedBy.get(row.externalId) === target) {
+        duplicateRows.push({
+          row: row.row,
+          external_id: row.externalId,
+          reason: `duplicate: reversal "${row.externalId}" of "${target}" was posted before`,
+        });
+      } else {
+        reject({
+          row: row.row,
+          column: 'external_id',
+          reason: `external_id "${row.externalId}" is already used by another entry`,
+        });
+      }
+      continue;
+    }
+    const original = byExternal.get(target);
+    const fromFile = inFile.get(target);
+    let accountId: bigint | null;
+    let amount: bigint | null;
+    if (original) {
+      if (original.kind !== 'payment' && original.kind !== 'direct_payment') {
+        reject({ row: row.row, column: 'reverses_external_id', reason: `"${target}" is not a payment` });
+        continue;
+      }
+      if (original.reversed_by !== null) {
+        reject({
+          row: row.row,
+          column: 'reverses_external_id',
+          reason: `payment "${target}" was already reversed by "${original.reversed_by}"`,
+        });
+        continue;
+      }
+      accountId = original.account_id;
+      amount = original.amount_minor;
+    } else if (fromFile) {
+      accountId = fromFile.accountId;
+      amount = fromFile.amountMinor;
+    } else {
+      reject({
+        row: row.row,
+        column: 'reverses_external_id',
+        reason: `no payment "${target}" for this client to reverse`,
+      });
+      continue;
+    }
+    const earlier = claimed.get(target);
+    if (earlier !== undefined) {
+      reject({
+        row: row.row,
+        column: 'reverses_external_id',
+        reason: `payment "${target}" is already reversed on row ${earlier}`,
+      });
+      continue;
+    }
+    if (accountId !== item.accountId) {
+      reject({
+        row: row.row,
+        column: 'client_account_ref',
+        reason: `payment "${target}" was not made on account "${row.ref}"`,
+      });
+      continue;
+    }
+    if (item.amountMinor !== null && amount !== null && item.amountMinor !== amount) {
+      reject({
+        row: row.row,
+        column: 'amount',
+        reason: `"${row.amountText}" differs from the amount of payment "${target}"; a reversal returns the whole payment`,
+      });
+      continue;
+    }
+    claimed.set(target, row.row);
+    ready.push({ ...item, amountMinor: amount });
+  }
+  return ready;
+}
