@@ -59,11 +59,16 @@ export interface CommissionBand {
   rateBp: number;
 }
 
-/** The band's rate for `dpd` (a payment before delinquency counts as 0 days); no band = 0. */
+/**
+ * The rate for `dpd` (a payment before delinquency counts as 0 days): the band with the greatest
+ * start ≤ dpd, if it reaches dpd; no band = 0.
+ */
 export function rateForDpd(schedule: readonly CommissionBand[], dpd: number): number {
   const days = Math.max(0, dpd);
-  const band = schedule.find((b) => days >= b.fromDpd && (b.toDpd === null || days <= b.toDpd));
-  return band?.rateBp ?? 0;
+  let band: CommissionBand | undefined;
+  for (const b of schedule) if (b.fromDpd <= days && (!band || b.fromDpd > band.fromDpd)) band = b;
+  if (!band || (band.toDpd !== null && days > band.toDpd)) return 0;
+  return band.rateBp;
 }
 
 export interface Commission {

@@ -109,9 +109,9 @@ async function postChunkWithRetry(
   }
 }
 
-interface StagedRow {
+interface WorkRow {
   seq: number;
-  status: 'posted' | 'duplicate' | 'rejected';
+  status: 'pending' | 'duplicate' | 'rejected';
   reason: string | null;
   entry_id: bigint | null;
   a_principal: bigint | null;
@@ -120,6 +120,40 @@ interface StagedRow {
   a_penalty: bigint | null;
   a_over: bigint | null;
   commission: bigint | null;
+}
+
+interface ContractVersion {
+  id: bigint;
+  clientId: bigint;
+  effectiveFrom: string;
+  version: number;
+  waterfall: string;
+}
+
+/** The version in force on `date`: greatest effective_from ≤ date, then greatest version; else the first. */
+function versionInForce(versions: readonly ContractVersion[], date: string): ContractVersion | undefined {
+  let best: ContractVersion | undefined;
+  for (const v of versions) {
+    if (v.effectiveFrom > date) continue;
+    if (
+      !best ||
+      v.effectiveFrom > best.effectiveFrom ||
+      (v.effectiveFrom === best.effectiveFrom && v.version > best.version)
+    ) {
+      best = v;
+    }
+  }
+  if (best) return best;
+  for (const v of versions) {
+    if (
+      !best ||
+      v.effectiveFrom < best.effectiveFrom ||
+      (v.effectiveFrom === best.effectiveFrom && v.version < best.version)
+    ) {
+      best = v;
+    }
+  }
+  return best;
 }
 
 async function postChunk(
@@ -131,153 +165,110 @@ async function postChunk(
     const problem = precheck(input);
     return problem ? { externalId: input.externalId, status: 'rejected', reason: problem } : undefined;
   });
-  const staged = chunk.map((input, seq) => ({ input, seq })).filter(({ seq }) => results[seq] === undefined);
-  if (staged.length === 0) return results as PaymentResult[];
+  const valid = chunk.map((input, seq) => ({ input, seq })).filter(({ seq }) => results[seq] === undefined);
+  if (valid.length === 0) return results as PaymentResult[];
+
+  // The contract version of every payment (a client has a handful), and the rounds: a payment whose
+  // waterfall differs from the previous one on the same account waits for the next round.
+  const clientIds = [...new Set(valid.map(({ input }) => String(input.clientId)))];
+  const versions = await sql<{
+    id: bigint;
+    client_id: bigint;
+    effective_from: string;
+    version: number;
+    waterfall: string[];
+  }>`
+    SELECT id, client_id, effective_from, version, waterfall FROM contracts
+     WHERE client_id = ANY(${clientIds}::bigint[])`.execute(trx);
+  const byClient = new Map<string, ContractVersion[]>();
+  for (const v of versions.rows) {
+    const list = byClient.get(String(v.client_id)) ?? [];
+    list.push({
+      id: v.id,
+      clientId: v.client_id,
+      effectiveFrom: v.effective_from,
+      version: v.version,
+      waterfall: v.waterfall.join(','),
+    });
+    byClient.set(String(v.client_id), list);
+  }
+  const rounds: { input: PaymentInput; seq: number; contractId: bigint | null }[][] = [];
+  const lastOnAccount = new Map<string, { round: number; waterfall: string }>();
+  const seen = new Set<string>();
+  for (const { input, seq } of valid) {
+    // the same external id again in this input: a duplicate of the first
+    const idKey = `${input.clientId}\u0000${input.externalId}`;
+    if (seen.has(idKey)) {
+      results[seq] = { externalId: input.externalId, status: 'duplicate' };
+      continue;
+    }
+    seen.add(idKey);
+    const contract = versionInForce(byClient.get(String(input.clientId)) ?? [], input.paidOn);
+    const key = String(input.accountId);
+    const previous = lastOnAccount.get(key);
+    const waterfall = contract?.waterfall ?? '';
+    const round =
+      previous === undefined ? 0 : previous.waterfall === waterfall ? previous.round : previous.round + 1;
+    lastOnAccount.set(key, { round, waterfall });
+    if (!rounds[round]) rounds[round] = [];
+    rounds[round]?.push({ input, seq, contractId: contract?.id ?? null });
+  }
 
   await sql`
-    CREATE TEMP TABLE IF NOT EXISTS ledger_payment_stage (
-      seq int PRIMARY KEY, client_id bigint NOT NULL, account_id bigint NOT NULL, external_id text NOT NULL,
+    CREATE TEMP TABLE IF NOT EXISTS ledger_payment_work (
+      seq int NOT NULL, client_id bigint NOT NULL, account_id bigint NOT NULL, external_id text NOT NULL,
       amount bigint NOT NULL, currency text NOT NULL, paid_on date NOT NULL, paid_at timestamptz,
       channel text, direct boolean NOT NULL, payer_name text, reference text, source text,
-      status text NOT NULL DEFAULT 'pending', reason text, round int NOT NULL DEFAULT 0,
-      contract_id bigint, waterfall text[], rate_bp int, dpd int, entry_id bigint,
-      a_principal bigint, a_interest bigint, a_fees bigint, a_penalty bigint, a_over bigint,
-      commission bigint, numerator bigint
+      status text NOT NULL, reason text, contract_id bigint, waterfall text[], rate_bp int, dpd int,
+      entry_id bigint, a_principal bigint, a_interest bigint, a_fees bigint, a_penalty bigint, a_over bigint,
+      numerator bigint, commission bigint
     ) ON COMMIT DELETE ROWS`.execute(trx);
 
-  const col = <T>(pick: (input: PaymentInput) => T) => staged.map(({ input }) => pick(input));
-  await sql`
-    INSERT INTO ledger_payment_stage
-      (seq, client_id, account_id, external_id, amount, currency, paid_on, paid_at, channel, direct,
-       payer_name, reference, source)
-    SELECT * FROM unnest(
-      ${staged.map((s) => s.seq)}::int[], ${col((i) => String(i.clientId))}::bigint[],
-      ${col((i) => String(i.accountId))}::bigint[], ${col((i) => i.externalId)}::text[],
-      ${col((i) => String(i.amountMinor))}::bigint[], ${col((i) => i.currency)}::text[],
-      ${col((i) => i.paidOn)}::date[], ${col((i) => i.paidAt)}::timestamptz[], ${col((i) => i.channel)}::text[],
-      ${col((i) => i.direct)}::boolean[], ${col((i) => i.payerName ?? null)}::text[],
-      ${col((i) => i.reference ?? null)}::text[], ${col((i) => i.source ?? null)}::text[])`.execute(trx);
-
-  // Serialise with every other writer of these accounts; id order avoids deadlocks.
-  await sql`
-    SELECT a.id FROM accounts a
-     WHERE a.id IN (SELECT DISTINCT account_id FROM ledger_payment_stage)
-     ORDER BY a.id FOR UPDATE`.execute(trx);
-
-  // Duplicates first (a repeat stays a duplicate whatever became of the account), then rejects.
-  await sql`
-    UPDATE ledger_payment_stage s SET status = 'duplicate', entry_id = je.id
-      FROM journal_entries je
-     WHERE je.client_id = s.client_id AND je.external_id = s.external_id`.execute(trx);
-  await sql`
-    UPDATE ledger_payment_stage s SET status = 'duplicate', entry_id = NULL
-      FROM (SELECT seq, row_number() OVER (PARTITION BY client_id, external_id ORDER BY seq) AS n
-              FROM ledger_payment_stage WHERE status = 'pending') d
-     WHERE d.seq = s.seq AND d.n > 1`.execute(trx);
-  await sql`
-    UPDATE ledger_payment_stage s SET status = 'rejected', reason = CASE
-        WHEN a.id IS NULL THEN 'unknown account'
-        WHEN a.status NOT IN ('active', 'paid', 'settled') THEN 'account is ' || replace(a.status, '_', ' ')
-        ELSE 'currency ' || s.currency || ' does not match the account''s ' || a.currency END
-      FROM ledger_payment_stage s2
-      LEFT JOIN accounts a ON a.id = s2.account_id AND a.client_id = s2.client_id
-     WHERE s2.seq = s.seq AND s.status = 'pending'
-       AND (a.id IS NULL OR a.status NOT IN ('active', 'paid', 'settled') OR a.currency <> s.currency)`.execute(
-    trx,
-  );
-
-  // Terms in force on the payment date (before the first version: the first version).
-  await sql`
-    UPDATE ledger_payment_stage t
-       SET contract_id = y.contract_id, waterfall = y.waterfall, dpd = y.dpd,
-           rate_bp = coalesce((
-             SELECT r.rate_bp FROM contract_commission_rates r
-              WHERE r.contract_id = y.contract_id AND r.from_dpd <= greatest(0, y.dpd)
-                AND (r.to_dpd IS NULL OR r.to_dpd >= greatest(0, y.dpd))
-              ORDER BY r.from_dpd DESC LIMIT 1), 0)
-      FROM (
-        SELECT s.seq, c.id AS contract_id, c.waterfall, s.paid_on - a.delinquency_date AS dpd
-          FROM ledger_payment_stage s
-          JOIN accounts a ON a.id = s.account_id
-         CROSS JOIN LATERAL (
-             SELECT cc.id, cc.waterfall FROM contracts cc
-              WHERE cc.client_id = a.client_id
-              ORDER BY (cc.effective_from <= s.paid_on) DESC,
-                       CASE WHEN cc.effective_from <= s.paid_on THEN cc.effective_from END DESC,
-                       CASE WHEN cc.effective_from > s.paid_on THEN cc.effective_from END ASC,
-                       cc.version DESC
-              LIMIT 1) c
-         WHERE s.status = 'pending'
-      ) y
-     WHERE y.seq = t.seq`.execute(trx);
-
-  // Rounds: a later payment of an account allocated under another waterfall waits for a later round.
-  const rounds = await sql<{ max_round: number | null }>`
-    WITH r AS (
-      SELECT seq, sum(changed) OVER (PARTITION BY account_id ORDER BY seq) AS round
-        FROM (SELECT seq, account_id,
-                     CASE WHEN waterfall IS DISTINCT FROM lag(waterfall) OVER (PARTITION BY account_id ORDER BY seq)
-                          AND lag(seq) OVER (PARTITION BY account_id ORDER BY seq) IS NOT NULL
-                          THEN 1 ELSE 0 END AS changed
-                FROM ledger_payment_stage WHERE status = 'pending') x)
-    UPDATE ledger_payment_stage s SET round = r.round FROM r WHERE r.seq = s.seq AND r.round > 0
-    RETURNING s.round AS max_round`.execute(trx);
-  const maxRound = rounds.rows.reduce((m, r) => Math.max(m, r.max_round ?? 0), 0);
-
-  for (let round = 0; round <= maxRound; round++) {
-    await allocateRound(trx, round, actor);
-  }
-
-  const touched = await sql<{ account_id: bigint }>`
-    SELECT DISTINCT account_id FROM ledger_payment_stage WHERE status = 'posted'`.execute(trx);
-  if (touched.rows.length > 0) {
-    await applyDueSettlements(
-      trx,
-      touched.rows.map((r) => r.account_id),
-      actor,
-    );
-  }
-
-  const rows = await sql<StagedRow>`
-    SELECT seq, status, reason, entry_id, a_principal, a_interest, a_fees, a_penalty, a_over, commission
-      FROM ledger_payment_stage ORDER BY seq`.execute(trx);
-  for (const row of rows.rows) {
-    const input = chunk[row.seq] as PaymentInput;
-    if (row.status === 'posted') {
-      results[row.seq] = {
-        externalId: input.externalId,
-        status: 'posted',
-        entryId: row.entry_id as bigint,
-        allocation: {
-          principal_minor: row.a_principal ?? 0n,
-          interest_minor: row.a_interest ?? 0n,
-          fees_minor: row.a_fees ?? 0n,
-          penalty_minor: row.a_penalty ?? 0n,
-          overpayment_minor: row.a_over ?? 0n,
-        },
-        commissionMinor: row.commission ?? 0n,
-      };
-    } else if (row.status === 'duplicate') {
-      results[row.seq] = {
-        externalId: input.externalId,
-        status: 'duplicate',
-        ...(row.entry_id !== null ? { entryId: row.entry_id } : {}),
-      };
-    } else {
-      results[row.seq] = {
-        externalId: input.externalId,
-        status: 'rejected',
-        reason: row.reason ?? 'rejected',
-      };
+  // the work table's sorts stay in memory
+  await sql`SET LOCAL work_mem = '64MB'`.execute(trx);
+  const touched = new Set<bigint>();
+  for (const round of rounds) {
+    if (!round || round.length === 0) continue;
+    const rows = await postRound(trx, round, actor);
+    for (const row of rows) {
+      const input = chunk[row.seq] as PaymentInput;
+      if (row.status === 'pending') {
+        touched.add(input.accountId);
+        results[row.seq] = {
+          externalId: input.externalId,
+          status: 'posted',
+          entryId: row.entry_id as bigint,
+          allocation: {
+            principal_minor: row.a_principal ?? 0n,
+            interest_minor: row.a_interest ?? 0n,
+            fees_minor: row.a_fees ?? 0n,
+            penalty_minor: row.a_penalty ?? 0n,
+            overpayment_minor: row.a_over ?? 0n,
+          },
+          commissionMinor: row.commission ?? 0n,
+        };
+      } else if (row.status === 'duplicate') {
+        results[row.seq] = {
+          externalId: input.externalId,
+          status: 'duplicate',
+          ...(row.entry_id !== null ? { entryId: row.entry_id } : {}),
+        };
+      } else {
+        results[row.seq] = {
+          externalId: input.externalId,
+          status: 'rejected',
+          reason: row.reason ?? 'rejected',
+        };
+      }
     }
   }
-  await sql`DELETE FROM ledger_payment_stage`.execute(trx);
+  if (touched.size > 0) await applyDueSettlements(trx, [...touched], actor);
   return results as PaymentResult[];
 }
 
 const comps: Component[] = ['principal', 'interest', 'fees', 'penalty'];
-const balanceColumn = (c: Component) => `a.${c}_minor`;
-const position = (c: Component) => `array_position(s.waterfall, '${c}')`;
+const balanceColumn = (c: Component) => `c.b_${c}`;
+const position = (c: Component) => `array_position(c.waterfall, '${c}')`;
 
 /** The sum of the balances paid before component `c` in the payment's waterfall. */
 function lowerBoundary(c: Component): string {
@@ -291,42 +282,96 @@ const allocationColumns = comps
   .map((c) => {
     const lower = `(${lowerBoundary(c)})`;
     const upper = `(${lower} + ${balanceColumn(c)})`;
-    return `greatest(0, least(x.cum, ${upper}) - greatest(x.cum - s.amount, ${lower})) AS a_${c}`;
+    return `CASE WHEN c.status = 'pending' THEN greatest(0, least(c.cum, ${upper}) - greatest(c.cum - c.amount, ${lower})) END AS a_${c}`;
   })
   .join(',\n');
 
-async function allocateRound(trx: Kysely<Database>, round: number, actor: string): Promise<void> {
-  // Allocation: cumulative sums of this round's payments per account against the locked balances.
+/**
+ * One round: payments in it have one waterfall per account. Lock, then classify, price and allocate
+ * in one INSERT … SELECT, then entries, postings and accounts: five statements for the whole round.
+ */
+async function postRound(
+  trx: Kysely<Database>,
+  round: readonly { input: PaymentInput; seq: number; contractId: bigint | null }[],
+  actor: string,
+): Promise<WorkRow[]> {
+  const accountIds = [...new Set(round.map(({ input }) => String(input.accountId)))];
+  // Serialise with every other writer of these accounts; id order avoids deadlocks.
+  await sql`SELECT id FROM accounts WHERE id = ANY(${accountIds}::bigint[]) ORDER BY id FOR UPDATE`.execute(
+    trx,
+  );
+
+  const col = <T>(pick: (input: PaymentInput) => T) => round.map(({ input }) => pick(input));
+  await sql`DELETE FROM ledger_payment_work`.execute(trx);
+  // This statement's snapshot is taken after the locks: payments committed meanwhile are seen.
   await sql`
-    UPDATE ledger_payment_stage t
-       SET a_principal = y.a_principal, a_interest = y.a_interest, a_fees = y.a_fees,
-           a_penalty = y.a_penalty, a_over = y.a_over
-      FROM (
-        SELECT s.seq, ${sql.raw(allocationColumns)},
-               greatest(0, x.cum - greatest(x.cum - s.amount,
-                 a.principal_minor + a.interest_minor + a.fees_minor + a.penalty_minor)) AS a_over
-          FROM ledger_payment_stage s
-          JOIN (SELECT seq, sum(amount) OVER (PARTITION BY account_id ORDER BY seq) AS cum
-                  FROM ledger_payment_stage WHERE status = 'pending' AND round = ${round}) x ON x.seq = s.seq
-          JOIN accounts a ON a.id = s.account_id
-      ) y
-     WHERE y.seq = t.seq`.execute(trx);
-  // Commission, half-even, with the exact numerator kept; entry ids in input order.
-  await sql`
-    UPDATE ledger_payment_stage t
-       SET numerator = y.numerator,
-           commission = y.numerator / 10000 + CASE
-             WHEN (y.numerator % 10000) * 2 > 10000 THEN 1
-             WHEN (y.numerator % 10000) * 2 = 10000 AND (y.numerator / 10000) % 2 = 1 THEN 1
-             ELSE 0 END,
-           entry_id = y.entry_id
-      FROM (
-        SELECT o.seq, o.numerator, nextval(pg_get_serial_sequence('journal_entries', 'id')) AS entry_id
-          FROM (SELECT seq, (a_principal + a_interest + a_fees + a_penalty) * rate_bp AS numerator
-                  FROM ledger_payment_stage WHERE status = 'pending' AND round = ${round}
-                 ORDER BY seq) o
-      ) y
-     WHERE y.seq = t.seq`.execute(trx);
+    INSERT INTO ledger_payment_work
+    WITH input AS (
+      SELECT * FROM unnest(
+        ${round.map((r) => r.seq)}::int[], ${col((i) => String(i.clientId))}::bigint[],
+        ${col((i) => String(i.accountId))}::bigint[], ${col((i) => i.externalId)}::text[],
+        ${col((i) => String(i.amountMinor))}::bigint[], ${col((i) => i.currency)}::text[],
+        ${col((i) => i.paidOn)}::date[], ${col((i) => i.paidAt)}::timestamptz[], ${col((i) => i.channel)}::text[],
+        ${col((i) => i.direct)}::boolean[], ${col((i) => i.payerName ?? null)}::text[],
+        ${col((i) => i.reference ?? null)}::text[], ${col((i) => i.source ?? null)}::text[],
+        ${round.map((r) => (r.contractId === null ? null : String(r.contractId)))}::bigint[])
+        AS u(seq, client_id, account_id, external_id, amount, currency, paid_on, paid_at, channel, direct,
+             payer_name, reference, source, contract_id)),
+    -- commission bands made disjoint: a band ends where the next begins, so at most one matches
+    bands AS (
+      SELECT contract_id, from_dpd, rate_bp,
+             CASE WHEN lead(from_dpd) OVER w IS NULL THEN to_dpd
+                  ELSE least(coalesce(to_dpd, lead(from_dpd) OVER w - 1), lead(from_dpd) OVER w - 1) END AS to_dpd
+        FROM contract_commission_rates
+       WHERE contract_id IN (SELECT DISTINCT contract_id FROM input)
+      WINDOW w AS (PARTITION BY contract_id ORDER BY from_dpd)),
+    classified AS (
+      SELECT i.*, a.delinquency_date, k.waterfall, je.id AS duplicate_of,
+             a.principal_minor AS b_principal, a.interest_minor AS b_interest, a.fees_minor AS b_fees,
+             a.penalty_minor AS b_penalty,
+             CASE
+               WHEN je.id IS NOT NULL THEN 'duplicate'
+               WHEN a.id IS NULL OR a.status NOT IN ('active', 'paid', 'settled') OR a.currency <> i.currency
+                 OR k.id IS NULL THEN 'rejected'
+               ELSE 'pending' END AS status,
+             CASE
+               WHEN a.id IS NULL THEN 'unknown account'
+               WHEN a.status NOT IN ('active', 'paid', 'settled') THEN 'account is ' || replace(a.status, '_', ' ')
+               WHEN a.currency <> i.currency THEN
+                 'currency ' || i.currency || ' does not match the account''s ' || a.currency
+               WHEN k.id IS NULL THEN 'the client has no contract' END AS reject_reason
+        FROM input i
+        LEFT JOIN accounts a ON a.id = i.account_id AND a.client_id = i.client_id
+        LEFT JOIN journal_entries je ON je.client_id = i.client_id AND je.external_id = i.external_id
+        LEFT JOIN contracts k ON k.id = i.contract_id),
+    c AS (
+      SELECT cl.*, cl.paid_on - cl.delinquency_date AS dpd,
+             (sum(cl.amount) FILTER (WHERE cl.status = 'pending')
+               OVER (PARTITION BY cl.account_id ORDER BY cl.seq))::bigint AS cum
+        FROM classified cl),
+    allocated AS (
+      SELECT c.*, ${sql.raw(allocationColumns)},
+             CASE WHEN c.status = 'pending' THEN greatest(0, c.cum - greatest(c.cum - c.amount,
+               c.b_principal + c.b_interest + c.b_fees + c.b_penalty)) END AS a_over,
+             CASE WHEN c.status = 'pending' THEN coalesce(b.rate_bp, 0) END AS rate_bp
+        FROM c
+        LEFT JOIN bands b ON b.contract_id = c.contract_id AND greatest(0, c.dpd) >= b.from_dpd
+                         AND (b.to_dpd IS NULL OR greatest(0, c.dpd) <= b.to_dpd)),
+    priced AS (
+      SELECT al.*, (al.a_principal + al.a_interest + al.a_fees + al.a_penalty) * al.rate_bp AS numerator
+        FROM allocated al ORDER BY al.seq)
+    SELECT seq, client_id, account_id, external_id, amount, currency, paid_on, paid_at, channel, direct,
+           payer_name, reference, source, status,
+           CASE WHEN status = 'rejected' THEN reject_reason END, contract_id, waterfall, rate_bp, dpd,
+           CASE WHEN status = 'pending' THEN nextval(pg_get_serial_sequence('journal_entries', 'id'))
+                ELSE duplicate_of END,
+           a_principal, a_interest, a_fees, a_penalty, a_over, numerator,
+           numerator / 10000 + CASE
+             WHEN (numerator % 10000) * 2 > 10000 THEN 1
+             WHEN (numerator % 10000) * 2 = 10000 AND (numerator / 10000) % 2 = 1 THEN 1
+             ELSE 0 END
+      FROM priced`.execute(trx);
+  await sql`ANALYZE ledger_payment_work`.execute(trx);
   await sql`
     INSERT INTO journal_entries (id, client_id, account_id, kind, currency, effective_date, external_id,
       contract_id, commission_rate_bp, days_past_due, commission_exact_numerator, source, memo, created_by)
@@ -336,29 +381,31 @@ async function allocateRound(trx: Kysely<Database>, round: number, actor: string
            jsonb_strip_nulls(jsonb_build_object('paid_at', paid_at, 'channel', channel,
              'payer_name', payer_name, 'reference', reference)),
            ${actor}
-      FROM ledger_payment_stage WHERE status = 'pending' AND round = ${round}
+      FROM ledger_payment_work WHERE status = 'pending'
      ORDER BY entry_id`.execute(trx);
+  // Lines 1..n per entry: cash pair, debt pair (components in waterfall order, overpayment last),
+  // commission pair; zero lines are left out.
   await sql`
     INSERT INTO postings (entry_id, line, client_id, account_id, ledger_account, amount_minor)
-    SELECT entry_id, row_number() OVER (PARTITION BY entry_id ORDER BY ord), client_id,
-           CASE WHEN acct LIKE 'debt:%' THEN account_id END, acct::ledger_account, amount
-      FROM (
-        SELECT s.entry_id, s.client_id, s.account_id, v.ord, v.acct, v.amount
-          FROM ledger_payment_stage s
-         CROSS JOIN LATERAL (VALUES
-           (1, CASE WHEN s.direct THEN 'client:direct_paid' ELSE 'trust:bank' END, s.amount),
-           (2, 'client:payable', CASE WHEN s.direct THEN 0 ELSE -s.amount END),
-           (3, 'client:collected', CASE WHEN s.direct THEN 0 ELSE s.amount END),
-           (10 + array_position(s.waterfall, 'principal'), 'debt:principal', -s.a_principal),
-           (10 + array_position(s.waterfall, 'interest'), 'debt:interest', -s.a_interest),
-           (10 + array_position(s.waterfall, 'fees'), 'debt:fees', -s.a_fees),
-           (10 + array_position(s.waterfall, 'penalty'), 'debt:penalty', -s.a_penalty),
-           (20, 'debt:overpayment', -s.a_over),
-           (30, CASE WHEN s.direct THEN 'client:commission_receivable' ELSE 'client:payable' END, s.commission),
-           (31, 'agency:commission_revenue', -s.commission)
+    SELECT w.entry_id, l.line, w.client_id, CASE WHEN l.acct LIKE 'debt:%' THEN w.account_id END,
+           l.acct::ledger_account, l.amount
+      FROM ledger_payment_work w
+     CROSS JOIN LATERAL (
+       SELECT row_number() OVER (ORDER BY v.ord) AS line, v.acct, v.amount
+         FROM (VALUES
+           (1, CASE WHEN w.direct THEN 'client:direct_paid' ELSE 'trust:bank' END, w.amount),
+           (2, 'client:payable', CASE WHEN w.direct THEN 0 ELSE -w.amount END),
+           (3, 'client:collected', CASE WHEN w.direct THEN 0 ELSE w.amount END),
+           (10 + array_position(w.waterfall, 'principal'), 'debt:principal', -w.a_principal),
+           (10 + array_position(w.waterfall, 'interest'), 'debt:interest', -w.a_interest),
+           (10 + array_position(w.waterfall, 'fees'), 'debt:fees', -w.a_fees),
+           (10 + array_position(w.waterfall, 'penalty'), 'debt:penalty', -w.a_penalty),
+           (20, 'debt:overpayment', -w.a_over),
+           (30, CASE WHEN w.direct THEN 'client:commission_receivable' ELSE 'client:payable' END, w.commission),
+           (31, 'agency:commission_revenue', -w.commission)
          ) AS v(ord, acct, amount)
-         WHERE s.status = 'pending' AND s.round = ${round} AND v.amount <> 0
-      ) lines`.execute(trx);
+        WHERE v.amount <> 0) l
+     WHERE w.status = 'pending'`.execute(trx);
   await sql`
     WITH moved AS (
       SELECT account_id, sum(a_principal) AS p, sum(a_interest) AS i, sum(a_fees) AS f,
@@ -366,7 +413,7 @@ async function allocateRound(trx: Kysely<Database>, round: number, actor: string
              (array_agg(paid_on ORDER BY paid_on DESC, seq DESC))[1] AS last_on,
              (array_agg(amount ORDER BY paid_on DESC, seq DESC))[1] AS last_amount,
              max(entry_id) AS last_entry
-        FROM ledger_payment_stage WHERE status = 'pending' AND round = ${round}
+        FROM ledger_payment_work WHERE status = 'pending'
        GROUP BY account_id),
     updated AS (
       UPDATE accounts a
@@ -389,8 +436,8 @@ async function allocateRound(trx: Kysely<Database>, round: number, actor: string
     SELECT u.client_id, u.id, 'status', prior.status, u.status, 'paid in full', u.last_entry, ${actor}
       FROM updated u JOIN accounts prior ON prior.id = u.id
      WHERE u.status <> prior.status`.execute(trx);
-  await sql`
-    UPDATE ledger_payment_stage SET status = 'posted' WHERE status = 'pending' AND round = ${round}`.execute(
-    trx,
-  );
+  const rows = await sql<WorkRow>`
+    SELECT seq, status, reason, entry_id, a_principal, a_interest, a_fees, a_penalty, a_over, commission
+      FROM ledger_payment_work ORDER BY seq`.execute(trx);
+  return rows.rows;
 }
