@@ -19,7 +19,8 @@ import { openTable } from '../files/table.ts';
 import { todayIn } from '../shared/dates.ts';
 import { HuikuanError, isHuikuanError } from '../shared/errors.ts';
 import { parseAmount } from '../shared/money.ts';
-import { type LedgerPort, ledgerPort, type PaymentInput } from './ledger-port.ts';
+import { AcceptedPayments } from './accepted.ts';
+import { type LedgerPort, ledgerPort } from './ledger-port.ts';
 import {
   type AccountFacts,
   type CheckedRow,
@@ -96,11 +97,6 @@ export interface ImportPaymentsResult {
   nothing_changed: boolean;
 }
 
-interface Accepted {
-  row: CheckedRow;
-  input: PaymentInput;
-}
-
 interface ReversalRow {
   row: CheckedRow;
   accountId: bigint;
@@ -129,19 +125,22 @@ export async function importPayments(
     rejectedRows.add(error.row);
   };
   const duplicateRows: DuplicateRow[] = [];
-  const seen = new Map<string, { row: number; fingerprint: string }>();
-  const accepted: Accepted[] = [];
+  // external id → `${row}\u0002${fingerprint}` of its first occurrence (one string, not an object, per row)
+  const seen = new Map<string, string>();
+  const accepted = new AcceptedPayments();
   const reversals: ReversalRow[] = [];
   let rows = 0;
   let chunk: CheckedRow[] = [];
 
-  const resolveChunk = async (pending: CheckedRow[]) => {
-    const refs = [...new Set(pending.map((r) => r.ref))];
-    const found = await sql<{ id: bigint; ref: string; currency: string; status: string }>`
+  // One query per chunk for the accounts it names. The query of a chunk runs while the next chunk
+  // is read and checked; chunks are applied in file order.
+  const lookup = (pending: CheckedRow[]) =>
+    sql<{ id: bigint; ref: string; currency: string; status: string }>`
       SELECT id, client_account_ref AS ref, currency, status
         FROM accounts
-       WHERE client_id = ${client.id} AND client_account_ref = ANY(${refs}::text[])
+       WHERE client_id = ${client.id} AND client_account_ref = ANY(${[...new Set(pending.map((r) => r.ref))]}::text[])
        ORDER BY id`.execute(db);
+  const apply = (pending: CheckedRow[], found: Awaited<ReturnType<typeof lookup>>) => {
     const byRef = new Map<string, AccountFacts[]>();
     for (const a of found.rows) {
       const list = byRef.get(a.ref);
@@ -190,22 +189,27 @@ export async function importPayments(
         continue;
       }
       accepted.push({
-        row,
-        input: {
-          clientId: client.id,
-          accountId: account.id,
-          externalId: row.externalId,
-          amountMinor: amount.minor,
-          currency: account.currency,
-          paidOn: row.paidOn,
-          paidAt: row.paidAt,
-          channel: row.channel,
-          direct: row.channel === 'direct_to_client',
-          ...(row.payerName !== undefined && { payerName: row.payerName }),
-          ...(row.reference !== undefined && { reference: row.reference }),
-        },
+        row: row.row,
+        externalId: row.externalId,
+        accountId: account.id,
+        amountMinor: amount.minor,
+        currency: account.currency,
+        paidOn: row.paidOn,
+        paidAt: row.paidAt,
+        channel: row.channel,
+        payerName: row.payerName,
+        reference: row.reference,
       });
     }
+  };
+
+  let inflight: Promise<void> = Promise.resolve();
+  const flush = async (pending: CheckedRow[]) => {
+    await inflight;
+    const query = lookup(pending);
+    inflight = query.then((found) => apply(pending, found));
+    // a failure surfaces at the next await of `inflight`, not as an unhandled rejection meanwhile
+    inflight.catch(() => {});
   };
 
   for await (const { row, values } of table.rows) {
@@ -221,9 +225,12 @@ export async function importPayments(
       for (const error of checked.errors) reject(error);
     } else {
       const print = fingerprint(checked.row);
-      const earlier = seen.get(checked.row.externalId);
+      const first = seen.get(checked.row.externalId);
+      const cut = first?.indexOf('\u0002') ?? -1;
+      const earlier =
+        first === undefined ? undefined : { row: first.slice(0, cut), fingerprint: first.slice(cut + 1) };
       if (earlier === undefined) {
-        seen.set(checked.row.externalId, { row, fingerprint: print });
+        seen.set(checked.row.externalId, `${row}\u0002${print}`);
         chunk.push(checked.row);
       } else if (earlier.fingerprint === print) {
         duplicateRows.push({
@@ -240,12 +247,13 @@ export async function importPayments(
       }
     }
     if (chunk.length >= limits.lookupChunk) {
-      await resolveChunk(chunk);
+      await flush(chunk);
       chunk = [];
     }
     if (rows % 10_000 === 0) progress({ phase: 'reading', done: rows, total: null });
   }
-  if (chunk.length > 0) await resolveChunk(chunk);
+  if (chunk.length > 0) await flush(chunk);
+  await inflight;
   progress({ phase: 'reading', done: rows, total: rows });
   seen.clear();
 
@@ -301,45 +309,41 @@ export async function importPayments(
   let reversed = 0;
   try {
     for (let start = 0; start < accepted.length; start += limits.postChunk) {
-      const batch = accepted.slice(start, start + limits.postChunk);
+      const end = Math.min(start + limits.postChunk, accepted.length);
       const outcomes = await ledger.postPayments(
         db,
-        batch.map((a) => ({ ...a.input, source })),
+        accepted.inputs(start, end, client.id, source),
         options.actor,
       );
-      if (outcomes.length !== batch.length) {
+      if (outcomes.length !== end - start) {
         throw new HuikuanError(
           'internal',
-          `the ledger answered ${outcomes.length} outcomes for ${batch.length} payments`,
+          `the ledger answered ${outcomes.length} outcomes for ${end - start} payments`,
         );
       }
-      batch.forEach((item, index) => {
-        const outcome = outcomes[index];
-        if (!outcome) return;
+      for (let i = start; i < end; i++) {
+        const outcome = outcomes[i - start];
+        if (!outcome) continue;
         if (outcome.status === 'posted') {
           posted++;
-          const t = tally(item.input.currency);
-          t.posted += item.input.amountMinor;
+          const t = tally(accepted.currency(i));
+          t.posted += accepted.amount(i);
           t.commission += outcome.commissionMinor ?? 0n;
         } else if (outcome.status === 'duplicate') {
           duplicateRows.push({
-            row: item.row.row,
-            external_id: item.row.externalId,
-            reason: `duplicate: external_id "${item.row.externalId}" was posted before${outcome.reason ? ` (${outcome.reason})` : ''}`,
+            row: accepted.row(i),
+            external_id: accepted.externalId(i),
+            reason: `duplicate: external_id "${accepted.externalId(i)}" was posted before${outcome.reason ? ` (${outcome.reason})` : ''}`,
           });
         } else {
           reject({
-            row: item.row.row,
+            row: accepted.row(i),
             column: columnForLedgerReason(outcome.reason),
             reason: outcome.reason ?? 'refused by the ledger',
           });
         }
-      });
-      progress({
-        phase: 'posting',
-        done: Math.min(start + batch.length, accepted.length),
-        total: accepted.length,
-      });
+      }
+      progress({ phase: 'posting', done: end, total: accepted.length });
     }
     for (const [index, item] of readyReversals.entries()) {
       try {
@@ -456,7 +460,7 @@ async function checkReversals(
   db: Kysely<Database>,
   clientId: bigint,
   reversals: ReversalRow[],
-  accepted: Accepted[],
+  accepted: AcceptedPayments,
   reject: (error: RowError) => void,
   duplicateRows: DuplicateRow[],
 ): Promise<ReversalRow[]> {
@@ -484,7 +488,7 @@ async function checkReversals(
      WHERE je.client_id = ${clientId} AND je.external_id = ANY(${ownIds}::text[])`.execute(db);
   const byExternal = new Map(originals.rows.map((o) => [o.external_id, o]));
   const usedBy = new Map(used.rows.map((u) => [u.external_id, u.reverses]));
-  const inFile = new Map(accepted.map((a) => [a.input.externalId, a.input]));
+  const inFile = accepted.indexOf(originalsIds);
   const ready: ReversalRow[] = [];
   const claimed = new Map<string, number>();
   for (const item of reversals) {
@@ -525,9 +529,9 @@ async function checkReversals(
       }
       accountId = original.account_id;
       amount = original.amount_minor;
-    } else if (fromFile) {
-      accountId = fromFile.accountId;
-      amount = fromFile.amountMinor;
+    } else if (fromFile !== undefined) {
+      accountId = accepted.accountId(fromFile);
+      amount = accepted.amount(fromFile);
     } else {
       reject({
         row: row.row,
