@@ -2,11 +2,12 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import ExcelJS from 'exceljs';
+import fc from 'fast-check';
 import iconv from 'iconv-lite';
 import { afterAll, describe, expect, it } from 'vitest';
 import { HuikuanError } from '../shared/errors.ts';
 import { writeErrorCsv } from './error-report.ts';
-import { type ColumnSpec, numberText, openTable, type TableRow } from './table.ts';
+import { type ColumnSpec, numberText, openTable, parseCsvText, type TableRow } from './table.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'huikuan-files-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -227,5 +228,60 @@ describe('writeErrorCsv', () => {
     expect(text).toContain(`3,debtor_name,"'=cmd"`);
     expect(await writeErrorCsv(input, [])).toBeNull();
     expect(existsSync(`${input}.errors.csv`)).toBe(false);
+  });
+});
+
+describe('parseCsvText', () => {
+  const serialise = (records: string[][], newline: string) =>
+    records
+      .map((cells) =>
+        cells
+          .map((cell) => (/[",\r\n]/.test(cell) || cell === '' ? `"${cell.replaceAll('"', '""')}"` : cell))
+          .join(','),
+      )
+      .join(newline);
+
+  it('reads back any records however the text is split into chunks', () => {
+    const cell = fc.string({
+      unit: fc.constantFrom('a', 'b', '张', ',', '"', '\n', '\r', ' ', '1'),
+      maxLength: 8,
+    });
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(cell, { minLength: 1, maxLength: 5 }), { minLength: 1, maxLength: 8 }),
+        fc.constantFrom('\n', '\r\n'),
+        fc.array(fc.nat(), { maxLength: 6 }),
+        fc.boolean(),
+        (records, newline, cuts, trailingNewline) => {
+          const text = serialise(records, newline) + (trailingNewline ? newline : '');
+          const points = [...new Set(cuts.map((cut) => cut % (text.length + 1)))].sort((a, b) => a - b);
+          const state = { row: 0 };
+          const out: string[][] = [];
+          let carry = '';
+          let previous = 0;
+          for (const point of points) {
+            const chunk = carry + text.slice(previous, point);
+            previous = point;
+            const parsed = parseCsvText(chunk, false, state);
+            carry = chunk.slice(parsed.consumed);
+            out.push(...parsed.records.map((record) => record.cells));
+          }
+          const rest = carry + text.slice(previous);
+          if (rest.length > 0)
+            out.push(...parseCsvText(rest, true, state).records.map((record) => record.cells));
+          expect(out).toEqual(records);
+          expect(state.row).toBe(records.length);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it('is lenient with stray quotes and lone CRs, and refuses an unclosed quote', () => {
+    expect(parseCsvText('a,b"c,"d"e\rx', true, { row: 0 }).records.map((r) => r.cells)).toEqual([
+      ['a', 'b"c', 'de'],
+      ['x'],
+    ]);
+    expect(() => parseCsvText('a,"open\n', true, { row: 0 })).toThrow(/never closed/);
   });
 });

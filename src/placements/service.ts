@@ -12,7 +12,7 @@ import { finished } from 'node:stream/promises';
 import { sql } from 'kysely';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { maskIdNumber, maskPhone, type PiiCipher, piiCipher } from '../accounts/pii.ts';
+import { maskIdNumber, maskPhone, type PiiCipher, type PiiWorker, piiCipher } from '../accounts/pii.ts';
 import { contractInForce, findClientByCode } from '../clients/service.ts';
 import type { Db } from '../db/connection.ts';
 import type { RowError } from '../files/error-report.ts';
@@ -93,6 +93,7 @@ export async function importPlacements(
   if (previous) return previous.result(base);
 
   const cipher = piiCipher();
+  const trace = stepTimer();
   const pgClient = await connection.pool.connect();
   let broken = false;
   try {
@@ -134,6 +135,7 @@ export async function importPlacements(
       throw error;
     });
 
+    trace(`${loaded.rows} rows read, validated and copied`);
     // duplicates against live accounts and other pending batches, under the client's lock
     await pgClient.query('SELECT pg_advisory_xact_lock($1, $2::int)', [
       clientLockClass,
@@ -177,6 +179,7 @@ export async function importPlacements(
         duplicate: true,
       });
     }
+    trace('duplicates against live accounts and pending batches');
     const duplicates = loaded.duplicates + live.rows.length + pending.rows.length;
     const accepted = loaded.copied - live.rows.length - pending.rows.length;
     loaded.errors.sort((a, b) => a.row - b.row || columnOrder(a.column) - columnOrder(b.column));
@@ -234,6 +237,7 @@ export async function importPlacements(
       ],
     );
     await pgClient.query('COMMIT');
+    trace('batch recorded');
     const errorFile = await writeErrorCsv(options.filePath, errors);
     return {
       ...base,
@@ -321,10 +325,33 @@ async function loadRows(
   const stream = client.query(copyFrom(`COPY placement_rows (${stagingColumns.join(', ')}) FROM STDIN`));
   const done = finished(stream);
   done.catch(() => {});
+  const write = async (text: string) => {
+    if (!stream.write(text)) await new Promise<void>((resolve) => stream.once('drain', () => resolve()));
+  };
   const seen = new Map<string, number>();
   const result: LoadedRows = { rows: 0, copied: 0, rejected: 0, duplicates: 0, errors: [] };
   const prefix = `${batchId}\t`;
-  let chunk = '';
+  // Good rows go out in groups: their ID numbers and phones are sealed (encrypted and hashed) by a
+  // worker thread while the main thread reads and validates the next group.
+  let group: Array<{ row: number; values: PlacementValues }> = [];
+  let groupPii: string[] = [];
+  const inFlight: Array<Promise<string>> = [];
+  let worker: PiiWorker | null = null;
+  const sendGroup = (last: boolean) => {
+    if (group.length === 0) return;
+    const rowsOfGroup = group;
+    const pii = groupPii;
+    group = [];
+    groupPii = [];
+    if (worker === null && last) {
+      inFlight.push(Promise.resolve(copyLines(prefix, rowsOfGroup, options.cipher.sealHex(pii))));
+      return;
+    }
+    worker ??= options.cipher.startWorker();
+    const lines = worker.sealHex(pii).then((sealed) => copyLines(prefix, rowsOfGroup, sealed));
+    lines.catch(() => {});
+    inFlight.push(lines);
+  };
   try {
     for await (const { row, values } of rows) {
       result.rows++;
@@ -356,23 +383,32 @@ async function loadRows(
         for (const error of checked.errors) result.errors.push({ row, ...error, duplicate: false });
         continue;
       }
-      chunk += prefix + copyLine(row, checked.row, options.cipher);
+      group.push({ row, values: checked.row });
+      if (checked.row.idNumber !== null) groupPii.push(checked.row.idNumber);
+      for (const phone of checked.row.phones) groupPii.push(phone);
       result.copied++;
-      if (chunk.length > 256_000) {
-        if (!stream.write(chunk)) await new Promise<void>((resolve) => stream.once('drain', () => resolve()));
-        chunk = '';
+      if (group.length >= groupSize) {
+        sendGroup(false);
+        while (inFlight.length > maxGroupsInFlight) await write(await (inFlight.shift() as Promise<string>));
       }
     }
     options.onProgress?.(result.rows);
-    stream.end(chunk);
+    sendGroup(true);
+    while (inFlight.length > 0) await write(await (inFlight.shift() as Promise<string>));
+    stream.end();
     await done;
   } catch (error) {
     stream.destroy(error as Error);
     await done.catch(() => {});
     throw error;
+  } finally {
+    await (worker as PiiWorker | null)?.close();
   }
   return result;
 }
+
+const groupSize = 2_000;
+const maxGroupsInFlight = 3;
 
 const stagingColumns = [
   'batch_id',
@@ -424,33 +460,39 @@ function text(value: string | null): string {
   );
 }
 
-function bytes(value: Buffer): string {
-  return `\\\\x${value.toString('hex')}`;
-}
-
-/** One COPY text-format line (without the leading batch id) of a validated row. */
-function copyLine(rowNumber: number, row: PlacementValues, cipher: PiiCipher): string {
-  let idFields = '\\N\t\\N\t\\N';
-  if (row.idNumber !== null) {
-    idFields = `${bytes(cipher.encrypt(row.idNumber))}\t${bytes(cipher.searchHash(row.idNumber))}\t${maskIdNumber(row.idNumber)}`;
+/**
+ * COPY text-format lines of validated rows; `sealed` holds [ciphertext hex, hash hex] for each ID
+ * number and phone of the rows, in order.
+ */
+function copyLines(
+  prefix: string,
+  rows: Array<{ row: number; values: PlacementValues }>,
+  sealed: string[],
+): string {
+  let out = '';
+  let next = 0;
+  const field = () => {
+    const enc = sealed[next++];
+    const hash = sealed[next++];
+    return `\\\\x${enc}\t\\\\x${hash}`;
+  };
+  for (const { row: rowNumber, values: row } of rows) {
+    const idFields = row.idNumber === null ? '\\N\t\\N\t\\N' : `${field()}\t${maskIdNumber(row.idNumber)}`;
+    let phoneFields = '';
+    for (let i = 0; i < 3; i++) {
+      const phone = row.phones[i];
+      phoneFields += phone === undefined ? '\t\\N\t\\N\t\\N' : `\t${field()}\t${maskPhone(phone)}`;
+    }
+    out +=
+      `${prefix}${rowNumber}\t${text(row.ref)}\t${text(row.debtorName)}\t${idFields}\t${row.dateOfBirth ?? nullField}` +
+      `${phoneFields}\t${text(row.email)}\t${text(row.address)}\t${text(row.city)}\t${text(row.region)}` +
+      `\t${text(row.postalCode)}\t${row.country ?? nullField}\t${row.productType ?? nullField}` +
+      `\t${text(row.originalCreditor)}\t${row.currency}\t${row.principal}\t${row.interest}\t${row.fees}` +
+      `\t${row.penalty}\t${row.delinquencyDate}\t${row.chargeOffDate ?? nullField}` +
+      `\t${row.lastPaymentDate ?? nullField}\t${row.lastPaymentAmount ?? nullField}\t${row.openDate ?? nullField}` +
+      `\t${text(row.notes)}\n`;
   }
-  let phoneFields = '';
-  for (let i = 0; i < 3; i++) {
-    const phone = row.phones[i];
-    phoneFields +=
-      phone === undefined
-        ? '\t\\N\t\\N\t\\N'
-        : `\t${bytes(cipher.encrypt(phone))}\t${bytes(cipher.searchHash(phone))}\t${maskPhone(phone)}`;
-  }
-  return (
-    `${rowNumber}\t${text(row.ref)}\t${text(row.debtorName)}\t${idFields}\t${row.dateOfBirth ?? nullField}` +
-    `${phoneFields}\t${text(row.email)}\t${text(row.address)}\t${text(row.city)}\t${text(row.region)}` +
-    `\t${text(row.postalCode)}\t${row.country ?? nullField}\t${row.productType ?? nullField}` +
-    `\t${text(row.originalCreditor)}\t${row.currency}\t${row.principal}\t${row.interest}\t${row.fees}` +
-    `\t${row.penalty}\t${row.delinquencyDate}\t${row.chargeOffDate ?? nullField}` +
-    `\t${row.lastPaymentDate ?? nullField}\t${row.lastPaymentAmount ?? nullField}\t${row.openDate ?? nullField}` +
-    `\t${text(row.notes)}\n`
-  );
+  return out;
 }
 
 // ------------------------------------------------------------------ decisions
@@ -509,10 +551,13 @@ async function lockPendingBatch(trx: Db, batchId: bigint, user: string, verb: 'a
 }
 
 export async function approveBatch(db: Db, batchId: bigint, user: string): Promise<ApprovalResult> {
+  const trace = stepTimer();
   return db.transaction().execute(async (trx) => {
     const batch = await lockPendingBatch(trx, batchId, user, 'approve');
     const clientId = batch.client_id;
     await sql`SELECT pg_advisory_xact_lock(${clientLockClass}, ${clientId}::int)`.execute(trx);
+    // the set-based statements below hash-join whole batches: give them memory to do it in one pass
+    await sql`SET LOCAL work_mem = '256MB'`.execute(trx);
 
     const conflicts = await sql<{ client_account_ref: string; total: number }>`
       SELECT r.client_account_ref, count(*) OVER ()::int AS total
@@ -529,14 +574,15 @@ export async function approveBatch(db: Db, batchId: bigint, user: string): Promi
         { refs: conflicts.rows.map((row) => row.client_account_ref), count: total },
       );
     }
+    trace('conflict check');
 
     // Debtors: one per distinct ID-number hash within the client (an existing debtor of the client
-    // with that hash is reused); rows without an ID number each have their own. Ids are drawn from
-    // the identity sequences up front so every later insert is a plain INSERT … SELECT.
+    // with that hash is reused); rows without an ID number each have their own. Every staged row drew
+    // an account id and a debtor id when it was loaded; only rows whose debtor is shared (its ID
+    // number on several rows, or a debtor the client placed before) are re-pointed here.
     await sql`
-      CREATE TEMP TABLE placement_ids ON COMMIT DROP AS
       WITH hashes AS (
-        SELECT id_number_hash, min(row_number) AS first_row
+        SELECT id_number_hash, min(row_number) AS first_row, count(*) AS rows
           FROM placement_rows WHERE batch_id = ${batchId} AND id_number_hash IS NOT NULL
          GROUP BY id_number_hash
       ), known AS (
@@ -544,59 +590,63 @@ export async function approveBatch(db: Db, batchId: bigint, user: string): Promi
           FROM debtors d JOIN hashes h ON h.id_number_hash = d.id_number_hash
          WHERE d.client_id = ${clientId}
          ORDER BY d.id_number_hash, d.id
-      ), keyed AS (
-        SELECT h.id_number_hash, h.first_row, k.id IS NULL AS is_new,
-               coalesce(k.id, nextval(pg_get_serial_sequence('debtors', 'id'))) AS debtor_id
+      ), shared AS (
+        SELECT h.id_number_hash, h.first_row, k.id AS known_id
           FROM hashes h LEFT JOIN known k USING (id_number_hash)
+         WHERE h.rows > 1 OR k.id IS NOT NULL
+      ), targets AS (
+        SELECT s.id_number_hash, s.first_row, s.known_id IS NOT NULL AS known, coalesce(s.known_id, f.debtor_id) AS debtor_id
+          FROM shared s JOIN placement_rows f ON f.batch_id = ${batchId} AND f.row_number = s.first_row
       )
-      SELECT r.row_number,
-             CASE WHEN r.id_number_hash IS NULL THEN nextval(pg_get_serial_sequence('debtors', 'id'))
-                  ELSE k.debtor_id END AS debtor_id,
-             (r.id_number_hash IS NULL OR (k.is_new AND k.first_row = r.row_number)) AS creates_debtor,
-             (k.id_number_hash IS NOT NULL AND (NOT k.is_new OR k.first_row <> r.row_number)) AS shares_debtor,
-             nextval(pg_get_serial_sequence('accounts', 'id')) AS account_id
-        FROM placement_rows r LEFT JOIN keyed k USING (id_number_hash)
-       WHERE r.batch_id = ${batchId}`.execute(trx);
+      UPDATE placement_rows r
+         SET debtor_id = t.debtor_id, shared_debtor = true,
+             creates_debtor = (NOT t.known AND r.row_number = t.first_row)
+        FROM targets t
+       WHERE r.batch_id = ${batchId} AND r.id_number_hash = t.id_number_hash`.execute(trx);
+    trace('shared debtors');
 
     const debtors = await sql`
       INSERT INTO debtors (id, client_id, name, id_number_enc, id_number_hash, id_number_masked, date_of_birth,
                            address, city, region, postal_code, country)
       OVERRIDING SYSTEM VALUE
-      SELECT p.debtor_id, ${clientId}, r.debtor_name, r.id_number_enc, r.id_number_hash, r.id_number_masked,
-             r.date_of_birth, r.address, r.city, r.region, r.postal_code, r.country
-        FROM placement_ids p JOIN placement_rows r ON r.batch_id = ${batchId} AND r.row_number = p.row_number
-       WHERE p.creates_debtor
-       ORDER BY p.debtor_id`.execute(trx);
+      SELECT debtor_id, ${clientId}, debtor_name, id_number_enc, id_number_hash, id_number_masked,
+             date_of_birth, address, city, region, postal_code, country
+        FROM placement_rows
+       WHERE batch_id = ${batchId} AND creates_debtor`.execute(trx);
+    trace('debtors');
 
-    // Contact points: phones (encrypted, hashed, masked) and e-mail. A debtor met on several rows
-    // (or already known) gets each number once.
+    // Contact points: phones (encrypted, hashed, masked) and e-mail. A shared debtor gets each
+    // number once.
     const contacts = await sql`
+      WITH candidates AS (
+        SELECT r.debtor_id, r.shared_debtor AS shared, r.row_number, v.*
+          FROM placement_rows r
+         CROSS JOIN LATERAL (VALUES
+           ('phone', 1, r.phone_1_enc, r.phone_1_hash, r.phone_1_masked, NULL::text),
+           ('phone', 2, r.phone_2_enc, r.phone_2_hash, r.phone_2_masked, NULL::text),
+           ('phone', 3, r.phone_3_enc, r.phone_3_hash, r.phone_3_masked, NULL::text),
+           ('email', 1, NULL::bytea, NULL::bytea,
+            left(r.email, 1) || '***' || substring(r.email FROM position('@' IN r.email)), r.email)
+         ) AS v(kind, position, enc, hash, masked, value_text)
+         WHERE r.batch_id = ${batchId} AND (v.hash IS NOT NULL OR v.value_text IS NOT NULL)
+      )
       INSERT INTO contact_points (client_id, debtor_id, kind, position, value_enc, value_hash, value_masked, value_text)
-      SELECT ${clientId}, c.debtor_id, c.kind, c.position, c.enc, c.hash, c.masked, c.value_text
+      SELECT ${clientId}::bigint, debtor_id, kind, position, enc, hash, masked, value_text
+        FROM candidates WHERE NOT shared
+      UNION ALL
+      SELECT ${clientId}::bigint, debtor_id, kind, position, enc, hash, masked, value_text
         FROM (
-          SELECT p.debtor_id, p.shares_debtor, r.row_number, v.*
-            FROM placement_ids p
-            JOIN placement_rows r ON r.batch_id = ${batchId} AND r.row_number = p.row_number
-           CROSS JOIN LATERAL (VALUES
-             ('phone', 1, r.phone_1_enc, r.phone_1_hash, r.phone_1_masked, NULL::text),
-             ('phone', 2, r.phone_2_enc, r.phone_2_hash, r.phone_2_masked, NULL::text),
-             ('phone', 3, r.phone_3_enc, r.phone_3_hash, r.phone_3_masked, NULL::text),
-             ('email', 1, NULL::bytea, NULL::bytea,
-              left(r.email, 1) || '***' || substring(r.email FROM position('@' IN r.email)), r.email)
-           ) AS v(kind, position, enc, hash, masked, value_text)
-           WHERE v.hash IS NOT NULL OR v.value_text IS NOT NULL
-        ) c
-       WHERE NOT c.shares_debtor
-          OR (NOT EXISTS (
-                SELECT 1 FROM contact_points e
-                 WHERE e.debtor_id = c.debtor_id AND e.kind = c.kind
-                   AND (e.value_hash = c.hash OR lower(e.value_text) = lower(c.value_text)))
-              AND NOT EXISTS (
-                SELECT 1 FROM placement_ids q
-                  JOIN placement_rows s ON s.batch_id = ${batchId} AND s.row_number = q.row_number
-                 WHERE q.debtor_id = c.debtor_id AND q.row_number < c.row_number
-                   AND (s.phone_1_hash = c.hash OR s.phone_2_hash = c.hash OR s.phone_3_hash = c.hash
-                        OR lower(s.email) = lower(c.value_text))))`.execute(trx);
+          SELECT DISTINCT ON (c.debtor_id, c.kind, coalesce(c.hash, convert_to(lower(c.value_text), 'UTF8'))) c.*
+            FROM candidates c
+           WHERE c.shared
+             AND NOT EXISTS (
+                   SELECT 1 FROM contact_points e
+                    WHERE e.debtor_id = c.debtor_id AND e.kind = c.kind
+                      AND (e.value_hash = c.hash OR lower(e.value_text) = lower(c.value_text)))
+           ORDER BY c.debtor_id, c.kind, coalesce(c.hash, convert_to(lower(c.value_text), 'UTF8')), c.row_number,
+                    c.position
+        ) d`.execute(trx);
+    trace('contact points');
 
     const accounts = await sql`
       INSERT INTO accounts (id, client_id, batch_id, debtor_id, client_account_ref, currency, status, product_type,
@@ -605,26 +655,30 @@ export async function approveBatch(db: Db, batchId: bigint, user: string): Promi
                             placed_principal_minor, placed_interest_minor, placed_fees_minor, placed_penalty_minor,
                             principal_minor, interest_minor, fees_minor, penalty_minor)
       OVERRIDING SYSTEM VALUE
-      SELECT p.account_id, ${clientId}, ${batchId}, p.debtor_id, r.client_account_ref, r.currency, 'active',
-             r.product_type, r.original_creditor, r.delinquency_date, r.charge_off_date, r.open_date,
-             r.last_payment_date, r.last_payment_amount_minor, r.notes,
-             r.principal_minor, r.interest_minor, r.fees_minor, r.penalty_minor,
-             r.principal_minor, r.interest_minor, r.fees_minor, r.penalty_minor
-        FROM placement_ids p JOIN placement_rows r ON r.batch_id = ${batchId} AND r.row_number = p.row_number
-       ORDER BY p.account_id`.execute(trx);
+      SELECT account_id, ${clientId}, ${batchId}, debtor_id, client_account_ref, currency, 'active',
+             product_type, original_creditor, delinquency_date, charge_off_date, open_date,
+             last_payment_date, last_payment_amount_minor, notes,
+             principal_minor, interest_minor, fees_minor, penalty_minor,
+             principal_minor, interest_minor, fees_minor, penalty_minor
+        FROM placement_rows
+       WHERE batch_id = ${batchId}`.execute(trx);
+    trace('accounts');
 
     await sql`
       INSERT INTO account_events (client_id, account_id, kind, from_status, to_status, reason, actor)
       SELECT ${clientId}, account_id, 'placed', NULL, 'active', ${`batch ${batchId} approved`}, ${user}
-        FROM placement_ids ORDER BY account_id`.execute(trx);
+        FROM placement_rows WHERE batch_id = ${batchId}`.execute(trx);
+    trace('account events');
 
     const effectiveDate = todayIn();
     const ledger = await postPlacementEntries(trx, { batchId, actor: user, effectiveDate });
+    trace('placement entries');
 
     await sql`
       UPDATE placement_batches SET status = 'approved', decided_by = ${user}, decided_at = now()
        WHERE id = ${batchId}`.execute(trx);
     await sql`DELETE FROM placement_rows WHERE batch_id = ${batchId}`.execute(trx);
+    trace('staging removed');
     const totals = await batchTotals(trx, batchId, 'approved');
     return {
       batch_id: batchId,
@@ -640,6 +694,17 @@ export async function approveBatch(db: Db, batchId: bigint, user: string): Promi
       totals,
     };
   });
+}
+
+/** With HUIKUAN_TRACE set, prints the time of each step of a long operation on stderr. */
+function stepTimer(): (label: string) => void {
+  if (!process.env.HUIKUAN_TRACE) return () => {};
+  let last = performance.now();
+  return (label) => {
+    const now = performance.now();
+    process.stderr.write(`[placements] ${label}: ${Math.round(now - last)} ms\n`);
+    last = now;
+  };
 }
 
 export interface RejectionResult {

@@ -1,5 +1,7 @@
 /** Kysely types of the tables this module's migrations add (merged into Database in src/db/schema.ts). */
 
+import type { Generated } from 'kysely';
+
 /** A business date, 'YYYY-MM-DD'. */
 type DateString = string;
 
@@ -40,6 +42,12 @@ export interface PlacementRowsTable {
   last_payment_amount_minor: bigint | null;
   open_date: DateString | null;
   notes: string | null;
+  /** drawn from accounts' identity sequence when the row is staged */
+  account_id: Generated<bigint>;
+  /** drawn from debtors' identity sequence; re-pointed on approval when the debtor is shared */
+  debtor_id: Generated<bigint>;
+  creates_debtor: Generated<boolean>;
+  shared_debtor: Generated<boolean>;
 }
 
 export interface PlacementErrorsTable {
