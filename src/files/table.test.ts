@@ -285,3 +285,14 @@ describe('parseCsvText', () => {
     expect(() => parseCsvText('a,"open\n', true, { row: 0 })).toThrow(/never closed/);
   });
 });
+
+describe('openTable: large files', () => {
+  it('detects UTF-8 when multi-byte characters straddle the read chunks', async () => {
+    const line = 'A,张三丰,1\n';
+    const body = line.repeat(Math.ceil((3 * 1024 * 1024) / Buffer.byteLength(line)));
+    const { info, rows } = await readAll(file(`client_account_ref,debtor_name,principal\n${body}`));
+    expect(info.encoding).toBe('utf-8');
+    expect(rows.every((row) => row.values.debtor_name === '张三丰')).toBe(true);
+    expect(rows.at(-1)?.row).toBe(rows.length + 1);
+  });
+});

@@ -7,6 +7,8 @@
  * row; anything that makes the file unusable as a whole is refused there with a `bad_file` error
  * before the caller sees a single row.
  */
+
+import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
@@ -270,8 +272,8 @@ interface Scan {
  */
 async function scanFile(filePath: string, format: 'csv' | 'xlsx'): Promise<Scan> {
   const hash = createHash('sha256');
-  const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
   let validUtf8 = format === 'csv';
+  let pending: Buffer = Buffer.alloc(0);
   let bom = false;
   let firstChunk = true;
   let offset = 0;
@@ -288,23 +290,16 @@ async function scanFile(filePath: string, format: 'csv' | 'xlsx'): Promise<Scan>
         );
       }
       if (validUtf8) {
-        try {
-          utf8.decode(chunk, { stream: true });
-        } catch {
-          validUtf8 = false;
-        }
+        const bytes = pending.length > 0 ? Buffer.concat([pending, chunk]) : chunk;
+        const complete = completeUtf8Length(bytes);
+        validUtf8 = isUtf8(bytes.subarray(0, complete));
+        pending = Buffer.from(bytes.subarray(complete));
       }
     }
     offset += chunk.length;
   }
   if (format === 'xlsx') return { sha256: hash.digest('hex'), encoding: null };
-  if (validUtf8) {
-    try {
-      utf8.decode();
-    } catch {
-      validUtf8 = false;
-    }
-  }
+  if (pending.length > 0) validUtf8 = false;
   const sha256 = hash.digest('hex');
   if (validUtf8) return { sha256, encoding: bom ? 'utf-8-bom' : 'utf-8' };
   if (bom) {
@@ -315,6 +310,20 @@ async function scanFile(filePath: string, format: 'csv' | 'xlsx'): Promise<Scan>
   }
   await checkGb18030(filePath);
   return { sha256, encoding: 'gb18030' };
+}
+
+/** The length of the prefix of `bytes` that holds no UTF-8 sequence cut off by the end of the chunk. */
+function completeUtf8Length(bytes: Buffer): number {
+  let i = bytes.length - 1;
+  let continuation = 0;
+  while (i >= 0 && continuation < 3 && ((bytes[i] ?? 0) & 0xc0) === 0x80) {
+    i--;
+    continuation++;
+  }
+  if (i < 0) return bytes.length;
+  const lead = bytes[i] ?? 0;
+  const needed = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+  return bytes.length - i < needed ? i : bytes.length;
 }
 
 async function checkGb18030(filePath: string): Promise<void> {

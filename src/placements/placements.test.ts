@@ -543,6 +543,34 @@ describe('batches: approval, rejection, duplicates, re-import', () => {
     expect(await searchDebtors(t.db, { phone: '13600000000' })).toEqual([]);
   });
 
+  it('reuses a debtor the client placed before (same ID number) and adds only new contact points', async () => {
+    const before = await t.db
+      .selectFrom('debtors')
+      .select('id')
+      .where('name', '=', 'Zhang San')
+      .executeTakeFirstOrThrow();
+    const later = await run(
+      csv([english, `K-1,Zhang San,${idA},13812345678,13600000001,,10,,,,,2025-01-01,,`]),
+      'alice',
+    );
+    const approved = await approveBatch(t.db, later.batch_id ?? 0n, 'bob');
+    expect(approved).toMatchObject({ accounts: 1, debtors: 0, contact_points: 1 });
+    const k1 = await findLiveAccount(t.db, await clientId('BANK'), 'K-1');
+    expect(k1?.debtorId).toBe(before.id);
+    const phones = await t.db
+      .selectFrom('contact_points')
+      .select('value_masked')
+      .where('debtor_id', '=', before.id)
+      .where('kind', '=', 'phone')
+      .execute();
+    expect(phones.map((phone) => phone.value_masked).sort()).toEqual([
+      '+86 136****0001',
+      '+86 138****5678',
+      '+86 139****0000',
+      '+86 216***5678',
+    ]);
+  });
+
   it('reports refs of live accounts as duplicates and refuses to decide a decided batch', async () => {
     const again = csv([english, 'L-1,Again,,,,,1,,,,,2025-01-01,,', 'M-1,New,,,,,1,,,,,2025-01-01,,']);
     const result = await run(again, 'alice');
