@@ -263,6 +263,14 @@ function nonZero(lines: PostingLine[]): PostingLine[] {
   return lines.filter((l) => l.amountMinor !== 0n);
 }
 
+/** paid ↔ active as the balance empties or returns; other statuses stay. */
+export function reevaluate(status: string, balances: Components): string {
+  const total = totalOf(balances);
+  if (total === 0n && status === 'active') return 'paid';
+  if (total > 0n && (status === 'paid' || status === 'settled')) return 'active';
+  return status;
+}
+
 export function sumLines(lines: readonly PostingLine[]): bigint {
   return lines.reduce((s, l) => s + l.amountMinor, 0n);
 }
