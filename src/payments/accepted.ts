@@ -88,10 +88,23 @@ export class AcceptedPayments {
     return this.currencies[this.currencyIndex[i] as number] as string;
   }
 
-  /** The ledger's inputs for rows [start, end). */
-  inputs(start: number, end: number, clientId: bigint, source: string): PaymentInput[] {
+  /**
+   * The indices of the payments split into `streams` lists by account (each account's payments in
+   * one list, in file order), so lists can be posted side by side without changing the order in
+   * which any one account's payments are applied.
+   */
+  streams(streams: number): number[][] {
+    const lists: number[][] = Array.from({ length: Math.max(1, streams) }, () => []);
+    for (let i = 0; i < this.length; i++) {
+      (lists[Number((this.accountIds[i] as bigint) % BigInt(lists.length))] as number[]).push(i);
+    }
+    return lists.filter((list) => list.length > 0);
+  }
+
+  /** The ledger's inputs for the payments at `indices`. */
+  inputs(indices: readonly number[], clientId: bigint, source: string): PaymentInput[] {
     const out: PaymentInput[] = [];
-    for (let i = start; i < Math.min(end, this.length); i++) {
+    for (const i of indices) {
       const channel = channelNames[this.channels[i] as number] as Channel;
       const input: PaymentInput = {
         clientId,

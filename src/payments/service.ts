@@ -41,6 +41,8 @@ export const importLimits = {
   lookupChunk: 10_000,
   /** Payments handed to the ledger at once (one transaction each). */
   postChunk: 20_000,
+  /** Transactions posting at once, on disjoint sets of accounts. */
+  postStreams: 2,
 };
 
 export interface ImportProgress {
@@ -308,43 +310,52 @@ export async function importPayments(
   let posted = 0;
   let reversed = 0;
   try {
-    for (let start = 0; start < accepted.length; start += limits.postChunk) {
-      const end = Math.min(start + limits.postChunk, accepted.length);
-      const outcomes = await ledger.postPayments(
-        db,
-        accepted.inputs(start, end, client.id, source),
-        options.actor,
-      );
-      if (outcomes.length !== end - start) {
-        throw new HuikuanError(
-          'internal',
-          `the ledger answered ${outcomes.length} outcomes for ${end - start} payments`,
+    // Accounts split into streams posted side by side (each account's payments stay in one stream,
+    // in file order, so every account sees them serially; the ledger locks accounts in id order).
+    let done = 0;
+    const postStream = async (indices: number[]) => {
+      for (let start = 0; start < indices.length; start += limits.postChunk) {
+        const slice = indices.slice(start, start + limits.postChunk);
+        const outcomes = await ledger.postPayments(
+          db,
+          accepted.inputs(slice, client.id, source),
+          options.actor,
         );
-      }
-      for (let i = start; i < end; i++) {
-        const outcome = outcomes[i - start];
-        if (!outcome) continue;
-        if (outcome.status === 'posted') {
-          posted++;
-          const t = tally(accepted.currency(i));
-          t.posted += accepted.amount(i);
-          t.commission += outcome.commissionMinor ?? 0n;
-        } else if (outcome.status === 'duplicate') {
-          duplicateRows.push({
-            row: accepted.row(i),
-            external_id: accepted.externalId(i),
-            reason: `duplicate: external_id "${accepted.externalId(i)}" was posted before${outcome.reason ? ` (${outcome.reason})` : ''}`,
-          });
-        } else {
-          reject({
-            row: accepted.row(i),
-            column: columnForLedgerReason(outcome.reason),
-            reason: outcome.reason ?? 'refused by the ledger',
-          });
+        if (outcomes.length !== slice.length) {
+          throw new HuikuanError(
+            'internal',
+            `the ledger answered ${outcomes.length} outcomes for ${slice.length} payments`,
+          );
         }
+        slice.forEach((i, k) => {
+          const outcome = outcomes[k];
+          if (!outcome) return;
+          if (outcome.status === 'posted') {
+            posted++;
+            const t = tally(accepted.currency(i));
+            t.posted += accepted.amount(i);
+            t.commission += outcome.commissionMinor ?? 0n;
+          } else if (outcome.status === 'duplicate') {
+            duplicateRows.push({
+              row: accepted.row(i),
+              external_id: accepted.externalId(i),
+              reason: `duplicate: external_id "${accepted.externalId(i)}" was posted before${outcome.reason ? ` (${outcome.reason})` : ''}`,
+            });
+          } else {
+            reject({
+              row: accepted.row(i),
+              column: columnForLedgerReason(outcome.reason),
+              reason: outcome.reason ?? 'refused by the ledger',
+            });
+          }
+        });
+        done += slice.length;
+        progress({ phase: 'posting', done, total: accepted.length });
       }
-      progress({ phase: 'posting', done: end, total: accepted.length });
-    }
+    };
+    const settled = await Promise.allSettled(accepted.streams(limits.postStreams).map(postStream));
+    const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed) throw failed.reason;
     for (const [index, item] of readyReversals.entries()) {
       try {
         const outcome = await ledger.reverseEntry(db, {
