@@ -56,6 +56,10 @@ export interface BenchDatabase extends Connection {
  * embedded one; DATABASE_URL is pointed at it so in-process `huikuan` commands use it too.
  */
 export async function benchDatabase(): Promise<BenchDatabase> {
+  if (process.env.DATABASE_URL && !process.env.HUIKUAN_DATA_KEY) {
+    // the bench database is dropped at the end: a throw-away key for its encrypted PII will do
+    process.env.HUIKUAN_DATA_KEY = randomBytes(32).toString('hex');
+  }
   const server = await openDatabase({ migrate: false, maxConnections: 2 });
   const name = `huikuan_bench_${randomBytes(5).toString('hex')}`;
   await server.pool.query(`CREATE DATABASE ${name}`);

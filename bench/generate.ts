@@ -366,6 +366,12 @@ function randomDate(random: Random, fromYear: number, toYear: number): { y: numb
   return { y: random.int(fromYear, toYear), m: random.int(1, 12), d: random.int(1, 28) };
 }
 
+/** Charged off about six months after the first missed payment. */
+function chargeOff(d: { y: number; m: number; d: number }): string {
+  const m = d.m + 6;
+  return isoDate(d.y + (m > 12 ? 1 : 0), m > 12 ? m - 12 : m, d.d);
+}
+
 function csvField(value: string): string {
   return /[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
 }
@@ -498,7 +504,7 @@ export async function writePlacementFile(
       random.chance(0.8)
         ? isoDate(delinquency.y, delinquency.m, delinquency.d)
         : `${delinquency.y}年${delinquency.m}月${delinquency.d}日`,
-      random.chance(0.3) ? isoDate(delinquency.y + 1, delinquency.m, delinquency.d) : '',
+      random.chance(0.3) ? chargeOff(delinquency) : '',
       random.chance(0.5)
         ? isoDate(delinquency.y - random.int(1, 6), random.int(1, 12), random.int(1, 28))
         : '',

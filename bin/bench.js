@@ -11,4 +11,9 @@ if (!file || !existsSync(file)) {
 }
 register();
 const bench = await import(file.href);
-process.exitCode = await bench.run(args);
+try {
+  process.exitCode = await bench.run(args);
+} catch (error) {
+  process.stderr.write(`bench ${name}: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 1;
+}
