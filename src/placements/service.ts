@@ -370,17 +370,19 @@ async function loadRows(
           result.errors.push({
             row,
             column: 'client_account_ref',
-            reason: `duplicate: "${ref}" already appears on row ${first} of this file`,
+            reason: detached(`duplicate: "${ref}" already appears on row ${first} of this file`),
             duplicate: true,
           });
           continue;
         }
-        seen.set(ref, row);
+        seen.set(detached(ref), row);
       }
       const checked = validatePlacementRow(values, options.context);
       if (!checked.ok) {
         result.rejected++;
-        for (const error of checked.errors) result.errors.push({ row, ...error, duplicate: false });
+        for (const error of checked.errors) {
+          result.errors.push({ row, column: error.column, reason: detached(error.reason), duplicate: false });
+        }
         continue;
       }
       group.push({ row, values: checked.row });
@@ -405,6 +407,15 @@ async function loadRows(
     await (worker as PiiWorker | null)?.close();
   }
   return result;
+}
+
+/**
+ * A copy of a string that keeps nothing else alive. Cells are slices of the megabyte of text they
+ * were read from, and V8 keeps that whole text as long as a slice of it lives: what outlives the
+ * row (duplicate keys, error reasons) must not hold on to it, or memory grows with the file.
+ */
+function detached(text: string): string {
+  return text.length < 13 ? text : Buffer.from(text, 'utf8').toString('utf8');
 }
 
 const groupSize = 2_000;
