@@ -225,11 +225,13 @@ async function postChunk(
     ) ON COMMIT DELETE ROWS`.execute(trx);
 
   // the work table's sorts stay in memory
-  await sql`SET LOCAL work_mem = '64MB'`.execute(trx);
+  if (valid.length >= 1000) await sql`SET LOCAL work_mem = '64MB'`.execute(trx);
   const touched = new Set<bigint>();
+  let first = true;
   for (const round of rounds) {
     if (!round || round.length === 0) continue;
-    const rows = await postRound(trx, round, actor);
+    const rows = await postRound(trx, round, actor, first);
+    first = false;
     for (const row of rows) {
       const input = chunk[row.seq] as PaymentInput;
       if (row.status === 'pending') {
@@ -286,6 +288,21 @@ const allocationColumns = comps
   })
   .join(',\n');
 
+/** For each component, how many non-zero components precede it in the waterfall; and their count. */
+const lineColumns = [
+  ...comps.map(
+    (c) =>
+      `${comps
+        .filter((d) => d !== c)
+        .map(
+          (d) =>
+            `(array_position(w0.waterfall, '${d}') < array_position(w0.waterfall, '${c}') AND w0.a_${d} <> 0)::int`,
+        )
+        .join(' + ')} AS before_${c}`,
+  ),
+  `${comps.map((c) => `(w0.a_${c} <> 0)::int`).join(' + ')} AS debt_lines`,
+].join(',\n');
+
 /**
  * One round: payments in it have one waterfall per account. Lock, then classify, price and allocate
  * in one INSERT … SELECT, then entries, postings and accounts: five statements for the whole round.
@@ -294,6 +311,7 @@ async function postRound(
   trx: Kysely<Database>,
   round: readonly { input: PaymentInput; seq: number; contractId: bigint | null }[],
   actor: string,
+  first: boolean,
 ): Promise<WorkRow[]> {
   const accountIds = [...new Set(round.map(({ input }) => String(input.accountId)))];
   // Serialise with every other writer of these accounts; id order avoids deadlocks.
@@ -302,7 +320,8 @@ async function postRound(
   );
 
   const col = <T>(pick: (input: PaymentInput) => T) => round.map(({ input }) => pick(input));
-  await sql`DELETE FROM ledger_payment_work`.execute(trx);
+  // the table empties at commit; a second round in the same transaction empties it first
+  if (!first) await sql`DELETE FROM ledger_payment_work`.execute(trx);
   // This statement's snapshot is taken after the locks: payments committed meanwhile are seen.
   await sql`
     INSERT INTO ledger_payment_work
@@ -371,7 +390,7 @@ async function postRound(
              WHEN (numerator % 10000) * 2 = 10000 AND (numerator / 10000) % 2 = 1 THEN 1
              ELSE 0 END
       FROM priced`.execute(trx);
-  await sql`ANALYZE ledger_payment_work`.execute(trx);
+  if (round.length >= 1000) await sql`ANALYZE ledger_payment_work`.execute(trx);
   await sql`
     INSERT INTO journal_entries (id, client_id, account_id, kind, currency, effective_date, external_id,
       contract_id, commission_rate_bp, days_past_due, commission_exact_numerator, source, memo, created_by)
@@ -384,28 +403,28 @@ async function postRound(
       FROM ledger_payment_work WHERE status = 'pending'
      ORDER BY entry_id`.execute(trx);
   // Lines 1..n per entry: cash pair, debt pair (components in waterfall order, overpayment last),
-  // commission pair; zero lines are left out.
+  // commission pair; zero lines are left out, and each line number is computed, not sorted for.
   await sql`
     INSERT INTO postings (entry_id, line, client_id, account_id, ledger_account, amount_minor)
-    SELECT w.entry_id, l.line, w.client_id, CASE WHEN l.acct LIKE 'debt:%' THEN w.account_id END,
-           l.acct::ledger_account, l.amount
-      FROM ledger_payment_work w
-     CROSS JOIN LATERAL (
-       SELECT row_number() OVER (ORDER BY v.ord) AS line, v.acct, v.amount
-         FROM (VALUES
-           (1, CASE WHEN w.direct THEN 'client:direct_paid' ELSE 'trust:bank' END, w.amount),
-           (2, 'client:payable', CASE WHEN w.direct THEN 0 ELSE -w.amount END),
-           (3, 'client:collected', CASE WHEN w.direct THEN 0 ELSE w.amount END),
-           (10 + array_position(w.waterfall, 'principal'), 'debt:principal', -w.a_principal),
-           (10 + array_position(w.waterfall, 'interest'), 'debt:interest', -w.a_interest),
-           (10 + array_position(w.waterfall, 'fees'), 'debt:fees', -w.a_fees),
-           (10 + array_position(w.waterfall, 'penalty'), 'debt:penalty', -w.a_penalty),
-           (20, 'debt:overpayment', -w.a_over),
-           (30, CASE WHEN w.direct THEN 'client:commission_receivable' ELSE 'client:payable' END, w.commission),
-           (31, 'agency:commission_revenue', -w.commission)
-         ) AS v(ord, acct, amount)
-        WHERE v.amount <> 0) l
-     WHERE w.status = 'pending'`.execute(trx);
+    SELECT w.entry_id, v.line, w.client_id, CASE WHEN v.acct LIKE 'debt:%' THEN w.account_id END,
+           v.acct::ledger_account, v.amount
+      FROM (SELECT w0.*, CASE WHEN w0.direct THEN 1 ELSE 3 END AS base,
+                   ${sql.raw(lineColumns)}
+              FROM ledger_payment_work w0 WHERE w0.status = 'pending') w
+     CROSS JOIN LATERAL (VALUES
+       (1, CASE WHEN w.direct THEN 'client:direct_paid' ELSE 'trust:bank' END, w.amount),
+       (2, 'client:payable', CASE WHEN w.direct THEN 0 ELSE -w.amount END),
+       (3, 'client:collected', CASE WHEN w.direct THEN 0 ELSE w.amount END),
+       (w.base + 1 + w.before_principal, 'debt:principal', -w.a_principal),
+       (w.base + 1 + w.before_interest, 'debt:interest', -w.a_interest),
+       (w.base + 1 + w.before_fees, 'debt:fees', -w.a_fees),
+       (w.base + 1 + w.before_penalty, 'debt:penalty', -w.a_penalty),
+       (w.base + 1 + w.debt_lines, 'debt:overpayment', -w.a_over),
+       (w.base + 1 + w.debt_lines + (w.a_over <> 0)::int,
+        CASE WHEN w.direct THEN 'client:commission_receivable' ELSE 'client:payable' END, w.commission),
+       (w.base + 2 + w.debt_lines + (w.a_over <> 0)::int, 'agency:commission_revenue', -w.commission)
+     ) AS v(line, acct, amount)
+     WHERE v.amount <> 0`.execute(trx);
   await sql`
     WITH moved AS (
       SELECT account_id, sum(a_principal) AS p, sum(a_interest) AS i, sum(a_fees) AS f,
