@@ -249,6 +249,7 @@ describe('import placements: refused files write nothing', () => {
       /client_account_ref \(客户账号/,
     ],
     ['a file without a header', () => csv(['1,2,3']), /no header row/],
+    ['a file with a header and no rows', () => csv([english]), /no data rows/],
   ];
   it.each(cases)('refuses %s', async (_name, make, message) => {
     const before = await counts();

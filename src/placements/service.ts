@@ -29,6 +29,7 @@ import {
 } from './model.ts';
 
 export const defaultMaxRows = 5_000_000;
+const maxStoredErrors = 100_000;
 const clientLockClass = 7_303_012;
 
 export interface ImportOptions {
@@ -136,6 +137,12 @@ export async function importPlacements(
     });
 
     trace(`${loaded.rows} rows read, validated and copied`);
+    if (loaded.rows === 0) {
+      throw new HuikuanError(
+        'bad_file',
+        `${options.filePath} has a header row but no data rows. Export the file again with its accounts.`,
+      );
+    }
     // duplicates against live accounts and other pending batches, under the client's lock
     await pgClient.query('SELECT pg_advisory_xact_lock($1, $2::int)', [
       clientLockClass,
@@ -210,15 +217,17 @@ export async function importPlacements(
       [batchId.toString()],
     );
     if (loaded.errors.length > 0) {
+      // the error CSV holds them all; the database keeps the first ones for `batch show`
+      const kept = loaded.errors.slice(0, maxStoredErrors);
       await pgClient.query(
         `INSERT INTO placement_errors (batch_id, row_number, column_name, reason, duplicate)
          SELECT $1, * FROM unnest($2::int[], $3::text[], $4::text[], $5::bool[])`,
         [
           batchId.toString(),
-          loaded.errors.map((e) => e.row),
-          loaded.errors.map((e) => e.column),
-          loaded.errors.map((e) => e.reason),
-          loaded.errors.map((e) => e.duplicate),
+          kept.map((e) => e.row),
+          kept.map((e) => e.column),
+          kept.map((e) => e.reason),
+          kept.map((e) => e.duplicate),
         ],
       );
     }
