@@ -637,35 +637,34 @@ export async function approveBatch(db: Db, batchId: bigint, user: string): Promi
 
     // Contact points: phones (encrypted, hashed, masked) and e-mail. A shared debtor gets each
     // number once.
-    const contacts = await sql`
-      WITH candidates AS (
-        SELECT r.debtor_id, r.shared_debtor AS shared, r.row_number, v.*
-          FROM placement_rows r
-         CROSS JOIN LATERAL (VALUES
-           ('phone', 1, r.phone_1_enc, r.phone_1_hash, r.phone_1_masked, NULL::text),
-           ('phone', 2, r.phone_2_enc, r.phone_2_hash, r.phone_2_masked, NULL::text),
-           ('phone', 3, r.phone_3_enc, r.phone_3_hash, r.phone_3_masked, NULL::text),
-           ('email', 1, NULL::bytea, NULL::bytea,
-            left(r.email, 1) || '***' || substring(r.email FROM position('@' IN r.email)), r.email)
-         ) AS v(kind, position, enc, hash, masked, value_text)
-         WHERE r.batch_id = ${batchId} AND (v.hash IS NOT NULL OR v.value_text IS NOT NULL)
-      )
+    const candidates = (shared: boolean) => sql`
+      SELECT r.debtor_id, r.row_number, v.*
+        FROM placement_rows r
+       CROSS JOIN LATERAL (VALUES
+         ('phone', 1, r.phone_1_enc, r.phone_1_hash, r.phone_1_masked, NULL::text),
+         ('phone', 2, r.phone_2_enc, r.phone_2_hash, r.phone_2_masked, NULL::text),
+         ('phone', 3, r.phone_3_enc, r.phone_3_hash, r.phone_3_masked, NULL::text),
+         ('email', 1, NULL::bytea, NULL::bytea,
+          left(r.email, 1) || '***' || substring(r.email FROM position('@' IN r.email)), r.email)
+       ) AS v(kind, position, enc, hash, masked, value_text)
+       WHERE r.batch_id = ${batchId} AND r.shared_debtor = ${shared}
+         AND (v.hash IS NOT NULL OR v.value_text IS NOT NULL)`;
+    const ownContacts = await sql`
       INSERT INTO contact_points (client_id, debtor_id, kind, position, value_enc, value_hash, value_masked, value_text)
-      SELECT ${clientId}::bigint, debtor_id, kind, position, enc, hash, masked, value_text
-        FROM candidates WHERE NOT shared
-      UNION ALL
-      SELECT ${clientId}::bigint, debtor_id, kind, position, enc, hash, masked, value_text
-        FROM (
-          SELECT DISTINCT ON (c.debtor_id, c.kind, coalesce(c.hash, convert_to(lower(c.value_text), 'UTF8'))) c.*
-            FROM candidates c
-           WHERE c.shared
-             AND NOT EXISTS (
-                   SELECT 1 FROM contact_points e
-                    WHERE e.debtor_id = c.debtor_id AND e.kind = c.kind
-                      AND (e.value_hash = c.hash OR lower(e.value_text) = lower(c.value_text)))
-           ORDER BY c.debtor_id, c.kind, coalesce(c.hash, convert_to(lower(c.value_text), 'UTF8')), c.row_number,
-                    c.position
-        ) d`.execute(trx);
+      SELECT ${clientId}, debtor_id, kind, position, enc, hash, masked, value_text
+        FROM (${candidates(false)}) c`.execute(trx);
+    const sharedContacts = await sql`
+      INSERT INTO contact_points (client_id, debtor_id, kind, position, value_enc, value_hash, value_masked, value_text)
+      SELECT DISTINCT ON (c.debtor_id, c.kind, coalesce(c.hash, convert_to(lower(c.value_text), 'UTF8')))
+             ${clientId}::bigint, c.debtor_id, c.kind, c.position, c.enc, c.hash, c.masked, c.value_text
+        FROM (${candidates(true)}) c
+       WHERE NOT EXISTS (
+               SELECT 1 FROM contact_points e
+                WHERE e.debtor_id = c.debtor_id AND e.kind = c.kind
+                  AND (e.value_hash = c.hash OR lower(e.value_text) = lower(c.value_text)))
+       ORDER BY c.debtor_id, c.kind, coalesce(c.hash, convert_to(lower(c.value_text), 'UTF8')), c.row_number,
+                c.position`.execute(trx);
+    const contactCount = Number((ownContacts.numAffectedRows ?? 0n) + (sharedContacts.numAffectedRows ?? 0n));
     trace('contact points');
 
     const accounts = await sql`
@@ -707,7 +706,7 @@ export async function approveBatch(db: Db, batchId: bigint, user: string): Promi
       decided_by: user,
       accounts: Number(accounts.numAffectedRows ?? 0n),
       debtors: Number(debtors.numAffectedRows ?? 0n),
-      contact_points: Number(contacts.numAffectedRows ?? 0n),
+      contact_points: contactCount,
       entries: ledger.entries,
       postings: ledger.postings,
       effective_date: effectiveDate,
