@@ -214,24 +214,12 @@ async function postChunk(
     rounds[round]?.push({ input, seq, contractId: contract?.id ?? null });
   }
 
-  await sql`
-    CREATE TEMP TABLE IF NOT EXISTS ledger_payment_work (
-      seq int NOT NULL, client_id bigint NOT NULL, account_id bigint NOT NULL, external_id text NOT NULL,
-      amount bigint NOT NULL, currency text NOT NULL, paid_on date NOT NULL, paid_at timestamptz,
-      channel text, direct boolean NOT NULL, payer_name text, reference text, source text,
-      status text NOT NULL, reason text, contract_id bigint, waterfall text[], rate_bp int, dpd int,
-      entry_id bigint, a_principal bigint, a_interest bigint, a_fees bigint, a_penalty bigint, a_over bigint,
-      numerator bigint, commission bigint
-    ) ON COMMIT DELETE ROWS`.execute(trx);
-
-  // the work table's sorts stay in memory
+  // the sorts of a big chunk stay in memory
   if (valid.length >= 1000) await sql`SET LOCAL work_mem = '64MB'`.execute(trx);
   const touched = new Set<bigint>();
-  let first = true;
   for (const round of rounds) {
     if (!round || round.length === 0) continue;
-    const rows = await postRound(trx, round, actor, first);
-    first = false;
+    const rows = await postRound(trx, round, actor);
     for (const row of rows) {
       const input = chunk[row.seq] as PaymentInput;
       if (row.status === 'pending') {
@@ -296,22 +284,22 @@ const lineColumns = [
         .filter((d) => d !== c)
         .map(
           (d) =>
-            `(array_position(w0.waterfall, '${d}') < array_position(w0.waterfall, '${c}') AND w0.a_${d} <> 0)::int`,
+            `(array_position(p.waterfall, '${d}') < array_position(p.waterfall, '${c}') AND p.a_${d} <> 0)::int`,
         )
         .join(' + ')} AS before_${c}`,
   ),
-  `${comps.map((c) => `(w0.a_${c} <> 0)::int`).join(' + ')} AS debt_lines`,
+  `${comps.map((c) => `(p.a_${c} <> 0)::int`).join(' + ')} AS debt_lines`,
 ].join(',\n');
 
 /**
- * One round: payments in it have one waterfall per account. Lock, then classify, price and allocate
- * in one INSERT … SELECT, then entries, postings and accounts: five statements for the whole round.
+ * One round (one waterfall per account): lock the accounts, then ONE statement classifies, prices
+ * and allocates the payments and writes entries, postings, cached balances and account events
+ * through data-modifying CTEs, returning one row per payment.
  */
 async function postRound(
   trx: Kysely<Database>,
   round: readonly { input: PaymentInput; seq: number; contractId: bigint | null }[],
   actor: string,
-  first: boolean,
 ): Promise<WorkRow[]> {
   const accountIds = [...new Set(round.map(({ input }) => String(input.accountId)))];
   // Serialise with every other writer of these accounts; id order avoids deadlocks.
@@ -320,11 +308,9 @@ async function postRound(
   );
 
   const col = <T>(pick: (input: PaymentInput) => T) => round.map(({ input }) => pick(input));
-  // the table empties at commit; a second round in the same transaction empties it first
-  if (!first) await sql`DELETE FROM ledger_payment_work`.execute(trx);
-  // This statement's snapshot is taken after the locks: payments committed meanwhile are seen.
-  await sql`
-    INSERT INTO ledger_payment_work
+  // This statement's snapshot is taken after the locks: payments committed meanwhile are seen, and
+  // every part of it reads the accounts as they were before its own update.
+  const result = await sql<WorkRow>`
     WITH input AS (
       SELECT * FROM unnest(
         ${round.map((r) => r.seq)}::int[], ${col((i) => String(i.clientId))}::bigint[],
@@ -354,11 +340,12 @@ async function postRound(
                  OR k.id IS NULL THEN 'rejected'
                ELSE 'pending' END AS status,
              CASE
+               WHEN je.id IS NOT NULL THEN NULL
                WHEN a.id IS NULL THEN 'unknown account'
                WHEN a.status NOT IN ('active', 'paid', 'settled') THEN 'account is ' || replace(a.status, '_', ' ')
                WHEN a.currency <> i.currency THEN
                  'currency ' || i.currency || ' does not match the account''s ' || a.currency
-               WHEN k.id IS NULL THEN 'the client has no contract' END AS reject_reason
+               WHEN k.id IS NULL THEN 'the client has no contract' END AS reason
         FROM input i
         LEFT JOIN accounts a ON a.id = i.account_id AND a.client_id = i.client_id
         LEFT JOIN journal_entries je ON je.client_id = i.client_id AND je.external_id = i.external_id
@@ -376,63 +363,60 @@ async function postRound(
         FROM c
         LEFT JOIN bands b ON b.contract_id = c.contract_id AND greatest(0, c.dpd) >= b.from_dpd
                          AND (b.to_dpd IS NULL OR greatest(0, c.dpd) <= b.to_dpd)),
-    priced AS (
+    ordered AS (
       SELECT al.*, (al.a_principal + al.a_interest + al.a_fees + al.a_penalty) * al.rate_bp AS numerator
-        FROM allocated al ORDER BY al.seq)
-    SELECT seq, client_id, account_id, external_id, amount, currency, paid_on, paid_at, channel, direct,
-           payer_name, reference, source, status,
-           CASE WHEN status = 'rejected' THEN reject_reason END, contract_id, waterfall, rate_bp, dpd,
-           CASE WHEN status = 'pending' THEN nextval(pg_get_serial_sequence('journal_entries', 'id'))
-                ELSE duplicate_of END,
-           a_principal, a_interest, a_fees, a_penalty, a_over, numerator,
-           numerator / 10000 + CASE
-             WHEN (numerator % 10000) * 2 > 10000 THEN 1
-             WHEN (numerator % 10000) * 2 = 10000 AND (numerator / 10000) % 2 = 1 THEN 1
-             ELSE 0 END
-      FROM priced`.execute(trx);
-  if (round.length >= 1000) await sql`ANALYZE ledger_payment_work`.execute(trx);
-  await sql`
-    INSERT INTO journal_entries (id, client_id, account_id, kind, currency, effective_date, external_id,
-      contract_id, commission_rate_bp, days_past_due, commission_exact_numerator, source, memo, created_by)
-    OVERRIDING SYSTEM VALUE
-    SELECT entry_id, client_id, account_id, CASE WHEN direct THEN 'direct_payment' ELSE 'payment' END,
-           currency, paid_on, external_id, contract_id, rate_bp, dpd, numerator, source,
-           jsonb_strip_nulls(jsonb_build_object('paid_at', paid_at, 'channel', channel,
-             'payer_name', payer_name, 'reference', reference)),
-           ${actor}
-      FROM ledger_payment_work WHERE status = 'pending'
-     ORDER BY entry_id`.execute(trx);
-  // Lines 1..n per entry: cash pair, debt pair (components in waterfall order, overpayment last),
-  // commission pair; zero lines are left out, and each line number is computed, not sorted for.
-  await sql`
-    INSERT INTO postings (entry_id, line, client_id, account_id, ledger_account, amount_minor)
-    SELECT w.entry_id, v.line, w.client_id, CASE WHEN v.acct LIKE 'debt:%' THEN w.account_id END,
-           v.acct::ledger_account, v.amount
-      FROM (SELECT w0.*, CASE WHEN w0.direct THEN 1 ELSE 3 END AS base,
-                   ${sql.raw(lineColumns)}
-              FROM ledger_payment_work w0 WHERE w0.status = 'pending') w
-     CROSS JOIN LATERAL (VALUES
-       (1, CASE WHEN w.direct THEN 'client:direct_paid' ELSE 'trust:bank' END, w.amount),
-       (2, 'client:payable', CASE WHEN w.direct THEN 0 ELSE -w.amount END),
-       (3, 'client:collected', CASE WHEN w.direct THEN 0 ELSE w.amount END),
-       (w.base + 1 + w.before_principal, 'debt:principal', -w.a_principal),
-       (w.base + 1 + w.before_interest, 'debt:interest', -w.a_interest),
-       (w.base + 1 + w.before_fees, 'debt:fees', -w.a_fees),
-       (w.base + 1 + w.before_penalty, 'debt:penalty', -w.a_penalty),
-       (w.base + 1 + w.debt_lines, 'debt:overpayment', -w.a_over),
-       (w.base + 1 + w.debt_lines + (w.a_over <> 0)::int,
-        CASE WHEN w.direct THEN 'client:commission_receivable' ELSE 'client:payable' END, w.commission),
-       (w.base + 2 + w.debt_lines + (w.a_over <> 0)::int, 'agency:commission_revenue', -w.commission)
-     ) AS v(line, acct, amount)
-     WHERE v.amount <> 0`.execute(trx);
-  await sql`
-    WITH moved AS (
+        FROM allocated al ORDER BY al.seq),
+    -- entry ids drawn in input order; half-even commission with the exact numerator kept
+    priced AS MATERIALIZED (
+      SELECT o.*,
+             CASE WHEN o.status = 'pending' THEN nextval(pg_get_serial_sequence('journal_entries', 'id'))
+                  ELSE o.duplicate_of END AS entry_id,
+             o.numerator / 10000 + CASE
+               WHEN (o.numerator % 10000) * 2 > 10000 THEN 1
+               WHEN (o.numerator % 10000) * 2 = 10000 AND (o.numerator / 10000) % 2 = 1 THEN 1
+               ELSE 0 END AS commission
+        FROM ordered o),
+    entries AS (
+      INSERT INTO journal_entries (id, client_id, account_id, kind, currency, effective_date, external_id,
+        contract_id, commission_rate_bp, days_past_due, commission_exact_numerator, source, memo, created_by)
+      OVERRIDING SYSTEM VALUE
+      SELECT entry_id, client_id, account_id, CASE WHEN direct THEN 'direct_payment' ELSE 'payment' END,
+             currency, paid_on, external_id, contract_id, rate_bp, dpd, numerator, source,
+             jsonb_strip_nulls(jsonb_build_object('paid_at', paid_at, 'channel', channel,
+               'payer_name', payer_name, 'reference', reference)),
+             ${actor}
+        FROM priced WHERE status = 'pending'),
+    -- Lines 1..n per entry: cash pair, debt pair (components in waterfall order, overpayment last),
+    -- commission pair; zero lines are left out, and each line number is computed, not sorted for.
+    numbered AS (
+      SELECT p.*, CASE WHEN p.direct THEN 1 ELSE 3 END AS base, ${sql.raw(lineColumns)}
+        FROM priced p WHERE p.status = 'pending'),
+    posted AS (
+      INSERT INTO postings (entry_id, line, client_id, account_id, ledger_account, amount_minor)
+      SELECT w.entry_id, v.line, w.client_id, CASE WHEN v.acct LIKE 'debt:%' THEN w.account_id END,
+             v.acct::ledger_account, v.amount
+        FROM numbered w
+       CROSS JOIN LATERAL (VALUES
+         (1, CASE WHEN w.direct THEN 'client:direct_paid' ELSE 'trust:bank' END, w.amount),
+         (2, 'client:payable', CASE WHEN w.direct THEN 0 ELSE -w.amount END),
+         (3, 'client:collected', CASE WHEN w.direct THEN 0 ELSE w.amount END),
+         (w.base + 1 + w.before_principal, 'debt:principal', -w.a_principal),
+         (w.base + 1 + w.before_interest, 'debt:interest', -w.a_interest),
+         (w.base + 1 + w.before_fees, 'debt:fees', -w.a_fees),
+         (w.base + 1 + w.before_penalty, 'debt:penalty', -w.a_penalty),
+         (w.base + 1 + w.debt_lines, 'debt:overpayment', -w.a_over),
+         (w.base + 1 + w.debt_lines + (w.a_over <> 0)::int,
+          CASE WHEN w.direct THEN 'client:commission_receivable' ELSE 'client:payable' END, w.commission),
+         (w.base + 2 + w.debt_lines + (w.a_over <> 0)::int, 'agency:commission_revenue', -w.commission)
+       ) AS v(line, acct, amount)
+       WHERE v.amount <> 0),
+    moved AS (
       SELECT account_id, sum(a_principal) AS p, sum(a_interest) AS i, sum(a_fees) AS f,
              sum(a_penalty) AS n, sum(a_over) AS o,
              (array_agg(paid_on ORDER BY paid_on DESC, seq DESC))[1] AS last_on,
              (array_agg(amount ORDER BY paid_on DESC, seq DESC))[1] AS last_amount,
              max(entry_id) AS last_entry
-        FROM ledger_payment_work WHERE status = 'pending'
+        FROM priced WHERE status = 'pending'
        GROUP BY account_id),
     updated AS (
       UPDATE accounts a
@@ -448,15 +432,14 @@ async function postRound(
                                 + a.penalty_minor - m.n = 0 THEN 'paid' ELSE a.status END
         FROM moved m
        WHERE a.id = m.account_id
-      RETURNING a.id, a.client_id, a.status, m.last_entry
-    )
-    -- the outer query reads the accounts as they were before the update: their old status
-    INSERT INTO account_events (client_id, account_id, kind, from_status, to_status, reason, entry_id, actor)
-    SELECT u.client_id, u.id, 'status', prior.status, u.status, 'paid in full', u.last_entry, ${actor}
-      FROM updated u JOIN accounts prior ON prior.id = u.id
-     WHERE u.status <> prior.status`.execute(trx);
-  const rows = await sql<WorkRow>`
+      RETURNING a.id, a.client_id, a.status, m.last_entry),
+    -- "prior" reads the accounts as they were before the update: their old status
+    events AS (
+      INSERT INTO account_events (client_id, account_id, kind, from_status, to_status, reason, entry_id, actor)
+      SELECT u.client_id, u.id, 'status', prior.status, u.status, 'paid in full', u.last_entry, ${actor}
+        FROM updated u JOIN accounts prior ON prior.id = u.id
+       WHERE u.status <> prior.status)
     SELECT seq, status, reason, entry_id, a_principal, a_interest, a_fees, a_penalty, a_over, commission
-      FROM ledger_payment_work ORDER BY seq`.execute(trx);
-  return rows.rows;
+      FROM priced ORDER BY seq`.execute(trx);
+  return result.rows;
 }
