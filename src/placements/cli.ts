@@ -210,5 +210,6 @@ function describeImport(result: ImportResult): string {
     lines.push(`  row ${error.row}, ${error.column}: ${error.reason}`);
   if (result.errors.length > 20) lines.push(`  … and ${result.errors.length - 20} more`);
   if (result.error_file) lines.push(`Every problem is listed in ${result.error_file}`);
+  for (const warning of result.warnings) lines.push(`Warning: ${warning}`);
   return lines.join('\n');
 }

@@ -60,6 +60,8 @@ export interface ImportResult {
   unknown_columns: string[];
   errors: RowError[];
   error_file: string | null;
+  /** problems that did not stop the import (for example an error file that could not be written) */
+  warnings: string[];
 }
 
 interface Pool {
@@ -194,7 +196,7 @@ export async function importPlacements(
 
     if (accepted === 0) {
       await pgClient.query('ROLLBACK');
-      const errorFile = await writeErrorCsv(options.filePath, errors);
+      const { errorFile, warnings } = await errorReport(options.filePath, errors);
       return {
         ...base,
         batch_id: null,
@@ -207,6 +209,7 @@ export async function importPlacements(
         totals: [],
         errors,
         error_file: errorFile,
+        warnings,
       };
     }
 
@@ -247,7 +250,7 @@ export async function importPlacements(
     );
     await pgClient.query('COMMIT');
     trace('batch recorded');
-    const errorFile = await writeErrorCsv(options.filePath, errors);
+    const { errorFile, warnings } = await errorReport(options.filePath, errors);
     return {
       ...base,
       batch_id: batchId,
@@ -264,6 +267,7 @@ export async function importPlacements(
       })),
       errors,
       error_file: errorFile,
+      warnings,
     };
   } catch (error) {
     await pgClient.query('ROLLBACK').catch(() => {
@@ -272,6 +276,23 @@ export async function importPlacements(
     throw error;
   } finally {
     pgClient.release(broken ? true : undefined);
+  }
+}
+
+/** The error CSV beside the input; a folder that cannot be written to costs the file, not the batch. */
+async function errorReport(
+  filePath: string,
+  errors: RowError[],
+): Promise<{ errorFile: string | null; warnings: string[] }> {
+  try {
+    return { errorFile: await writeErrorCsv(filePath, errors), warnings: [] };
+  } catch (error) {
+    return {
+      errorFile: null,
+      warnings: [
+        `The error file could not be written beside ${filePath}: ${(error as Error).message}. The errors are listed here.`,
+      ],
+    };
   }
 }
 
@@ -308,6 +329,7 @@ async function findSameFile(
         totals,
         errors: [],
         error_file: null,
+        warnings: [],
       }) as ImportResult,
   };
 }
