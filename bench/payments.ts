@@ -78,6 +78,8 @@ export async function run(args: string[]): Promise<number> {
       floor_seconds: round(floor),
       ratio: round(seconds / floor, 2),
       rss_mb_max: rssMax,
+      read_seconds: (result.seconds as { read: number }).read,
+      post_seconds: (result.seconds as { post: number }).post,
       posted: result.posted,
       duplicates: result.duplicates,
       rejected: result.rejected,

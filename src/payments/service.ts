@@ -97,6 +97,8 @@ export interface ImportPaymentsResult {
   /** Earlier imports of a file with the same content (sha256). */
   previous_imports: { import_id: bigint; at: Date; by: string }[];
   nothing_changed: boolean;
+  /** Where the time went, in seconds: reading and validating the file, posting, reversing. */
+  seconds: { read: number; post: number; reverse: number; total: number };
 }
 
 interface ReversalRow {
@@ -116,6 +118,7 @@ export async function importPayments(
   const limits = { ...importLimits, postChunk: ledger.chunkSize, ...options.limits };
   const today = options.today ?? todayIn();
   const progress = options.onProgress ?? (() => {});
+  const started = performance.now();
   const client = await findClientByCode(db, options.clientCode);
   const table = await openTable(options.filePath, paymentColumns, { maxBytes: limits.maxBytes });
 
@@ -269,6 +272,7 @@ export async function importPayments(
   // ------------------------------------------------------------ 2. reversal rows
   const readyReversals = await checkReversals(db, client.id, reversals, accepted, reject, duplicateRows);
 
+  const readDone = performance.now();
   // ------------------------------------------------------------ 3. post
   const previous = await db
     .selectFrom('payment_imports')
@@ -309,6 +313,7 @@ export async function importPayments(
   };
   let posted = 0;
   let reversed = 0;
+  let postDone = readDone;
   try {
     // Accounts split into streams posted side by side (each account's payments stay in one stream,
     // in file order, so every account sees them serially; the ledger locks accounts in id order).
@@ -356,6 +361,7 @@ export async function importPayments(
     const settled = await Promise.allSettled(accepted.streams(limits.postStreams).map(postStream));
     const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failed) throw failed.reason;
+    postDone = performance.now();
     for (const [index, item] of readyReversals.entries()) {
       try {
         const outcome = await ledger.reverseEntry(db, {
@@ -398,6 +404,7 @@ export async function importPayments(
     throw error;
   }
 
+  const reverseDone = performance.now();
   errors.sort((a, b) => a.row - b.row);
   duplicateRows.sort((a, b) => a.row - b.row);
   const errorFile = await writeErrorCsv(options.filePath, errors);
@@ -434,6 +441,12 @@ export async function importPayments(
     error_file: errorFile,
     previous_imports: previous.map((p) => ({ import_id: p.id, at: p.started_at, by: p.imported_by })),
     nothing_changed: posted === 0 && reversed === 0,
+    seconds: {
+      read: seconds(readDone - started),
+      post: seconds(postDone - readDone),
+      reverse: seconds(reverseDone - postDone),
+      total: seconds(performance.now() - started),
+    },
   };
   await db
     .updateTable('payment_imports')
@@ -453,6 +466,10 @@ export async function importPayments(
     .where('id', '=', record.id)
     .execute();
   return result;
+}
+
+function seconds(ms: number): number {
+  return Math.round(ms) / 1000;
 }
 
 function columnForLedgerReason(reason: string | undefined): string {
