@@ -330,6 +330,14 @@ async function postRound(
         FROM contract_commission_rates
        WHERE contract_id IN (SELECT DISTINCT contract_id FROM input)
       WINDOW w AS (PARTITION BY contract_id ORDER BY from_dpd)),
+    -- the rate for every day up to the last bound (cap = beyond it), so pricing is an equality join
+    caps AS (SELECT contract_id, max(coalesce(to_dpd, from_dpd)) + 1 AS cap FROM bands GROUP BY contract_id),
+    rates AS (
+      SELECT cp.contract_id, d.dpd, b.rate_bp
+        FROM caps cp
+       CROSS JOIN LATERAL generate_series(0, cp.cap) AS d(dpd)
+        JOIN bands b ON b.contract_id = cp.contract_id AND d.dpd >= b.from_dpd
+                    AND (b.to_dpd IS NULL OR d.dpd <= b.to_dpd)),
     classified AS (
       SELECT i.*, a.delinquency_date, k.waterfall, je.id AS duplicate_of,
              a.principal_minor AS b_principal, a.interest_minor AS b_interest, a.fees_minor AS b_fees,
@@ -359,10 +367,10 @@ async function postRound(
       SELECT c.*, ${sql.raw(allocationColumns)},
              CASE WHEN c.status = 'pending' THEN greatest(0, c.cum - greatest(c.cum - c.amount,
                c.b_principal + c.b_interest + c.b_fees + c.b_penalty)) END AS a_over,
-             CASE WHEN c.status = 'pending' THEN coalesce(b.rate_bp, 0) END AS rate_bp
+             CASE WHEN c.status = 'pending' THEN coalesce(r.rate_bp, 0) END AS rate_bp
         FROM c
-        LEFT JOIN bands b ON b.contract_id = c.contract_id AND greatest(0, c.dpd) >= b.from_dpd
-                         AND (b.to_dpd IS NULL OR greatest(0, c.dpd) <= b.to_dpd)),
+        LEFT JOIN caps cp ON cp.contract_id = c.contract_id
+        LEFT JOIN rates r ON r.contract_id = c.contract_id AND r.dpd = least(greatest(0, c.dpd), cp.cap)),
     ordered AS (
       SELECT al.*, (al.a_principal + al.a_interest + al.a_fees + al.a_penalty) * al.rate_bp AS numerator
         FROM allocated al ORDER BY al.seq),
