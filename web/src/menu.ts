@@ -1,0 +1,41 @@
+import type { Role } from './types.ts';
+
+export type Area = 'work' | 'books' | 'money' | 'approvals' | 'system';
+
+export interface MenuItem {
+  path: string;
+  area: Area;
+  key:
+    | 'home'
+    | 'accounts'
+    | 'batches'
+    | 'clients'
+    | 'paymentClaims'
+    | 'paymentFiles'
+    | 'reversals'
+    | 'approvals'
+    | 'users'
+    | 'teams'
+    | 'audit';
+  roles: Role[];
+}
+
+const everyone: Role[] = ['admin', 'supervisor', 'agent', 'finance', 'compliance', 'client'];
+const staff: Role[] = ['admin', 'supervisor', 'agent', 'finance', 'compliance'];
+
+/** The left menu by area; each item is shown to the roles that may use it (the server checks again). */
+export const menuItems: MenuItem[] = [
+  { path: '/', area: 'work', key: 'home', roles: everyone },
+  { path: '/accounts', area: 'books', key: 'accounts', roles: everyone },
+  { path: '/batches', area: 'books', key: 'batches', roles: ['admin', 'supervisor', 'finance', 'client'] },
+  { path: '/clients', area: 'books', key: 'clients', roles: staff },
+  { path: '/payment-claims', area: 'money', key: 'paymentClaims', roles: ['agent', 'finance', 'supervisor'] },
+  { path: '/payment-files', area: 'money', key: 'paymentFiles', roles: ['finance'] },
+  { path: '/reversals', area: 'money', key: 'reversals', roles: ['finance'] },
+  { path: '/approvals', area: 'approvals', key: 'approvals', roles: ['supervisor', 'finance', 'admin'] },
+  { path: '/users', area: 'system', key: 'users', roles: ['admin'] },
+  { path: '/teams', area: 'system', key: 'teams', roles: ['admin'] },
+  { path: '/audit', area: 'system', key: 'audit', roles: ['compliance', 'admin'] },
+];
+
+export const areas: Area[] = ['work', 'books', 'money', 'approvals', 'system'];
