@@ -334,6 +334,20 @@ describe('import payments', () => {
     expect(again.json()).toMatchObject({ reversed: 0, duplicates: 1 });
   });
 
+  it('posts a payment and its reversal from the same file, in that order', async () => {
+    const before = await balances('A2');
+    const result = await importFile(
+      file('same-file.csv', [
+        'external_id,client_account_ref,amount,paid_at,channel,reverses_external_id',
+        'SV2,A2,,2026-03-04,bank_transfer,SP1',
+        'SP1,A2,12.00,2026-03-03,bank_transfer,',
+      ]),
+    );
+    expect(result.code).toBe(0);
+    expect(result.json()).toMatchObject({ posted: 1, reversed: 1, rejected: 0, reversed_total_minor: 1_200 });
+    expect(await balances('A2')).toEqual(before);
+  });
+
   it('reads a GB18030 file with Chinese headers and channel names', async () => {
     const target = path.join(dir, 'gbk.csv');
     writeFileSync(
