@@ -372,6 +372,30 @@ describe('reversal', () => {
     );
   });
 
+  it('closes an account whose placement is reversed before anything else happened', async () => {
+    const { clientId, accountId } = await oneAccount();
+    const placement = await t.db
+      .selectFrom('journal_entries')
+      .select('id')
+      .where('account_id', '=', accountId)
+      .where('kind', '=', 'placement')
+      .executeTakeFirstOrThrow();
+    const r = await reverseEntry(t.db, {
+      clientId,
+      entryId: placement.id,
+      reason: 'placed by mistake',
+      actor: 'u',
+    });
+    expect(r.accountStatus).toBe('closed');
+    expect(await accountState(t.db, accountId)).toMatchObject({
+      principal: 0n,
+      interest: 0n,
+      fees: 0n,
+      penalty: 0n,
+    });
+    expect(await checkLedger(t.db)).toEqual([]);
+  });
+
   it('reports unknown entries as not found', async () => {
     const { clientId } = await oneAccount();
     await expect(

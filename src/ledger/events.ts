@@ -828,6 +828,9 @@ async function reverseInTransaction(trx: Db, input: ReverseInput, date: string):
     if (original.kind === 'recall' || original.kind === 'write_off') {
       status = totalOf(after.balances) > 0n ? 'active' : 'paid';
     }
+    // a placement taken back entirely: the account was never really placed
+    if (original.kind === 'placement' && totalOf(after.balances) === 0n && after.overpayment === 0n)
+      status = 'closed';
     accountStatus = await updateAccount(trx, account, after, {
       status,
       reason: `reversal of entry ${original.id}: ${input.reason}`,

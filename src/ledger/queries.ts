@@ -290,17 +290,24 @@ export async function checkLedger(db: Db): Promise<Violation[]> {
     // 3. Per account: placed + accrued − collected − paid direct − discounted − adjusted − recalled −
     //    written off = balance, per component and in total; placed = the account's placed amounts;
     //    and in every entry the debt movement is matched by its client-side counterpart.
-    const identity = await sql<{ account_id: bigint; component: string; expected: bigint; actual: bigint }>`
+    const identity = await sql<{
+      account_id: bigint;
+      component: string;
+      placement: boolean;
+      expected: bigint;
+      actual: bigint;
+    }>`
       WITH moves AS (
-        SELECT p.account_id, coalesce(orig.kind, je.kind) AS kind, p.ledger_account,
-               sum(p.amount_minor)::bigint AS amount
+        SELECT p.account_id, coalesce(orig.kind, je.kind) AS kind, je.reverses_entry_id IS NOT NULL AS rev,
+               p.ledger_account, sum(p.amount_minor)::bigint AS amount
           FROM postings p JOIN journal_entries je ON je.id = p.entry_id
           LEFT JOIN journal_entries orig ON orig.id = je.reverses_entry_id
          WHERE p.account_id IS NOT NULL AND p.ledger_account <> 'debt:overpayment'
-         GROUP BY 1, 2, 3),
+         GROUP BY 1, 2, 3, 4),
       per AS (
         SELECT a.id AS account_id, c.component, c.placed, c.cached,
-               coalesce(sum(m.amount) FILTER (WHERE m.kind = 'placement'), 0) AS placed_posted,
+               coalesce(sum(m.amount) FILTER (WHERE m.kind = 'placement' AND NOT m.rev), 0) AS placed_original,
+               coalesce(sum(m.amount) FILTER (WHERE m.kind = 'placement'), 0) AS placed_net,
                coalesce(sum(m.amount) FILTER (WHERE m.kind = 'accrual'), 0) AS accrued,
                coalesce(-sum(m.amount) FILTER (WHERE m.kind IN ('payment', 'direct_payment', 'discount',
                  'adjustment', 'recall', 'write_off')), 0) AS reduced,
@@ -314,17 +321,21 @@ export async function checkLedger(db: Db): Promise<Violation[]> {
            ('penalty', a.placed_penalty_minor, a.penalty_minor)) AS c(component, placed, cached)
           LEFT JOIN moves m ON m.account_id = a.id AND m.ledger_account::text = 'debt:' || c.component
          GROUP BY a.id, c.component, c.placed, c.cached)
-      SELECT account_id, component, placed + accrued - reduced AS expected, cached AS actual
-        FROM per WHERE placed + accrued - reduced + unexplained <> cached OR placed_posted <> placed
+      SELECT account_id, component, false AS placement, placed_net + accrued - reduced AS expected, cached AS actual
+        FROM per WHERE placed_net + accrued - reduced + unexplained <> cached
       UNION ALL
-      SELECT account_id, 'total', sum(placed + accrued - reduced), sum(cached)
-        FROM per GROUP BY account_id HAVING sum(placed + accrued - reduced + unexplained) <> sum(cached)
+      SELECT account_id, component, true, placed, placed_original FROM per WHERE placed_original <> placed
+      UNION ALL
+      SELECT account_id, 'total', false, sum(placed_net + accrued - reduced), sum(cached)
+        FROM per GROUP BY account_id HAVING sum(placed_net + accrued - reduced + unexplained) <> sum(cached)
        ORDER BY 1, 2 LIMIT ${maxPerCheck}`.execute(conn);
     const v3: Violation[] = identity.rows.map((r) => ({
       invariant: 3,
       account_id: r.account_id,
       ledger_account: r.component === 'total' ? 'debt:*' : `debt:${r.component}`,
-      message: `account ${r.account_id}: placed + accrued − collected − paid direct − discounted − adjusted − recalled − written off ≠ the ${r.component} balance (or the placement entry ≠ the placed amount)`,
+      message: r.placement
+        ? `account ${r.account_id}: the placement entry's ${r.component} differs from the placed amount`
+        : `account ${r.account_id}: placed + accrued − collected − paid direct − discounted − adjusted − recalled − written off ≠ the ${r.component} balance`,
       expected: r.expected,
       actual: r.actual,
     }));
