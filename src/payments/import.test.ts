@@ -348,6 +348,42 @@ describe('import payments', () => {
     expect(await balances('A2')).toEqual(before);
   });
 
+  it('works with `huikuan ledger reverse`: a payment reversed there is not reversed again by a file', async () => {
+    await importFile(
+      file('lr-pay.csv', [
+        'external_id,client_account_ref,amount,paid_at,channel',
+        'LP1,A2,2.00,2026-03-05,cash',
+      ]),
+    );
+    const reversed = await cli([
+      'ledger',
+      'reverse',
+      '--client',
+      'ACME',
+      '--external-id',
+      'LP1',
+      '--reason',
+      '退票',
+      '--reversal-external-id',
+      'LR1',
+      '--user',
+      'carol',
+      '--json',
+    ]);
+    expect(reversed.code).toBe(0);
+    const again = await importFile(
+      file('lr-rev.csv', [
+        'external_id,client_account_ref,amount,paid_at,channel,reverses_external_id',
+        'LR1,A2,2.00,2026-03-06,cash,LP1',
+        'LR2,A2,2.00,2026-03-06,cash,LP1',
+      ]),
+    );
+    expect(again.json()).toMatchObject({ reversed: 0, duplicates: 1, rejected: 1 });
+    expect(again.json().duplicate_rows[0]).toMatchObject({ row: 2, external_id: 'LR1' });
+    expect(again.json().errors[0]).toMatchObject({ row: 3, column: 'reverses_external_id' });
+    expect(again.json().errors[0].reason).toMatch(/already reversed by "LR1"/);
+  });
+
   it('reads a GB18030 file with Chinese headers and channel names', async () => {
     const target = path.join(dir, 'gbk.csv');
     writeFileSync(
