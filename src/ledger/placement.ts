@@ -4,9 +4,9 @@
  * for the total. The placements module calls this inside its approval transaction, after it has
  * inserted the batch's accounts with cached balances equal to the placed amounts.
  *
- * Two statements whatever the batch size: the entries (ids drawn from the identity sequence in the
- * same statement, so the postings need no join back) and all their postings in ONE insert, which is
- * what the statement-level balance trigger checks.
+ * One statement whatever the batch size: entry ids drawn from the identity sequence (so the
+ * postings need no join back), the entries, and all their postings in ONE insert, which is what the
+ * statement-level balance trigger checks.
  */
 import { type Kysely, sql } from 'kysely';
 import type { Database } from '../db/schema.ts';
@@ -44,49 +44,47 @@ export async function postPlacementEntries(
       `The placement entries of batch ${input.batchId} were already posted; a batch is approved once.`,
     );
   }
-  // Draw one entry id per account from the identity sequence and keep them in a temporary table,
-  // so entries and postings are two plain INSERT … SELECT statements.
-  await sql`
-    CREATE TEMP TABLE IF NOT EXISTS ledger_placement_stage (
-      entry_id bigint, client_id bigint, account_id bigint, currency char(3),
-      p bigint, i bigint, f bigint, n bigint
-    ) ON COMMIT DROP`.execute(trx);
-  await sql`TRUNCATE ledger_placement_stage`.execute(trx);
-  await sql`
-    INSERT INTO ledger_placement_stage
-    SELECT nextval(pg_get_serial_sequence('journal_entries', 'id')), a.client_id, a.id, a.currency,
-           a.placed_principal_minor, a.placed_interest_minor, a.placed_fees_minor, a.placed_penalty_minor
-      FROM accounts a
-     WHERE a.batch_id = ${input.batchId}
-       AND a.placed_principal_minor + a.placed_interest_minor + a.placed_fees_minor + a.placed_penalty_minor > 0
-     ORDER BY a.id`.execute(trx);
-  const entries = await sql`
-    INSERT INTO journal_entries (id, client_id, account_id, kind, currency, effective_date, source, created_by)
-    OVERRIDING SYSTEM VALUE
-    SELECT entry_id, client_id, account_id, 'placement', currency, ${input.effectiveDate}::date,
-           ${`batch:${input.batchId}`}, ${input.actor}
-      FROM ledger_placement_stage
-     ORDER BY entry_id`.execute(trx);
+  // One statement: draw one entry id per account from the identity sequence, insert the entries,
+  // and insert all their postings in one INSERT (which the balance trigger checks as a whole).
   // Lines are numbered 1..n without gaps (ledger check reads a gap as a removed posting).
-  const postings = await sql`
-    INSERT INTO postings (entry_id, line, client_id, account_id, ledger_account, amount_minor)
-    SELECT s.entry_id, v.line, s.client_id, v.account_id, v.ledger_account::ledger_account, v.amount
-      FROM ledger_placement_stage s
-     CROSS JOIN LATERAL (VALUES
-       (1, s.account_id, 'debt:principal', s.p),
-       (1 + (s.p <> 0)::int, s.account_id, 'debt:interest', s.i),
-       (1 + (s.p <> 0)::int + (s.i <> 0)::int, s.account_id, 'debt:fees', s.f),
-       (1 + (s.p <> 0)::int + (s.i <> 0)::int + (s.f <> 0)::int, s.account_id, 'debt:penalty', s.n),
-       (1 + (s.p <> 0)::int + (s.i <> 0)::int + (s.f <> 0)::int + (s.n <> 0)::int, NULL::bigint,
-        'client:placed', -(s.p + s.i + s.f + s.n))
-     ) AS v(line, account_id, ledger_account, amount)
-     WHERE v.amount <> 0`.execute(trx);
-  const total = await sql<{ total: bigint | null }>`
-    SELECT sum(p + i + f + n)::bigint AS total FROM ledger_placement_stage`.execute(trx);
-  await sql`TRUNCATE ledger_placement_stage`.execute(trx);
+  const result = await sql<{ entries: bigint; postings: bigint; total: bigint | null }>`
+    WITH src AS MATERIALIZED (
+      SELECT nextval(pg_get_serial_sequence('journal_entries', 'id')) AS entry_id, o.*
+        FROM (SELECT a.client_id, a.id AS account_id, a.currency, a.placed_principal_minor AS p,
+                     a.placed_interest_minor AS i, a.placed_fees_minor AS f, a.placed_penalty_minor AS n
+                FROM accounts a
+               WHERE a.batch_id = ${input.batchId}
+                 AND a.placed_principal_minor + a.placed_interest_minor + a.placed_fees_minor
+                     + a.placed_penalty_minor > 0
+               ORDER BY a.id) o),
+    entries AS (
+      INSERT INTO journal_entries (id, client_id, account_id, kind, currency, effective_date, source, created_by)
+      OVERRIDING SYSTEM VALUE
+      SELECT entry_id, client_id, account_id, 'placement', currency, ${input.effectiveDate}::date,
+             ${`batch:${input.batchId}`}, ${input.actor}
+        FROM src),
+    posted AS (
+      INSERT INTO postings (entry_id, line, client_id, account_id, ledger_account, amount_minor)
+      SELECT s.entry_id, v.line, s.client_id, v.account_id, v.ledger_account::ledger_account, v.amount
+        FROM src s
+       CROSS JOIN LATERAL (VALUES
+         (1, s.account_id, 'debt:principal', s.p),
+         (1 + (s.p <> 0)::int, s.account_id, 'debt:interest', s.i),
+         (1 + (s.p <> 0)::int + (s.i <> 0)::int, s.account_id, 'debt:fees', s.f),
+         (1 + (s.p <> 0)::int + (s.i <> 0)::int + (s.f <> 0)::int, s.account_id, 'debt:penalty', s.n),
+         (1 + (s.p <> 0)::int + (s.i <> 0)::int + (s.f <> 0)::int + (s.n <> 0)::int, NULL::bigint,
+          'client:placed', -(s.p + s.i + s.f + s.n))
+       ) AS v(line, account_id, ledger_account, amount)
+       WHERE v.amount <> 0)
+    -- the data-modifying CTEs run to completion whether or not they are read
+    SELECT count(*)::bigint AS entries,
+           sum(2 + (p <> 0)::int + (i <> 0)::int + (f <> 0)::int + (n <> 0)::int - 1)::bigint AS postings,
+           sum(p + i + f + n)::bigint AS total
+      FROM src`.execute(trx);
+  const row = result.rows[0];
   return {
-    entries: Number(entries.numAffectedRows ?? 0n),
-    postings: Number(postings.numAffectedRows ?? 0n),
-    placedTotalMinor: total.rows[0]?.total ?? 0n,
+    entries: Number(row?.entries ?? 0n),
+    postings: Number(row?.postings ?? 0n),
+    placedTotalMinor: row?.total ?? 0n,
   };
 }
