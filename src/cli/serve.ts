@@ -1,11 +1,11 @@
-import Fastify from 'fastify';
 import { openDatabase, redactUrl } from '../db/connection.ts';
+import { buildServer } from '../server/app.ts';
 import { HuikuanError } from '../shared/errors.ts';
 import type { RegisterCommands } from './context.ts';
 
 /**
- * `huikuan serve`: the HTTP server. Until the API and web UI land (issue 3) it serves a health
- * endpoint over the migrated database, so `npm start` proves the installation works.
+ * `huikuan serve`: the HTTP server — the API under /api/v1, its OpenAPI document and reference page,
+ * the web UI's build when there is one, and /health — over the migrated database.
  */
 export const registerServeCommand: RegisterCommands = (program, context) => {
   program
@@ -19,20 +19,24 @@ export const registerServeCommand: RegisterCommands = (program, context) => {
         throw new HuikuanError('bad_usage', `--port must be a TCP port number, not "${options.port}".`);
       }
       const connection = await openDatabase();
-      const app = Fastify({ logger: false, bodyLimit: 1_048_576, connectionTimeout: 30_000 });
-      app.get('/health', async () => {
-        const row = await connection.pool.query<{ name: string }>(
-          'SELECT name FROM schema_migrations ORDER BY name DESC LIMIT 1',
-        );
-        return {
-          status: 'ok',
-          database: connection.embedded ? 'embedded' : 'external',
-          schema: row.rows[0]?.name,
-        };
+      const app = await buildServer({
+        db: connection.db,
+        pool: connection.pool,
+        logger: process.env.HUIKUAN_LOG ? { level: process.env.HUIKUAN_LOG } : false,
+        health: async () => {
+          const row = await connection.pool.query<{ name: string }>(
+            'SELECT name FROM schema_migrations ORDER BY name DESC LIMIT 1',
+          );
+          return {
+            database: connection.embedded ? 'embedded' : 'external',
+            schema: row.rows[0]?.name,
+          };
+        },
       });
       const address = await app.listen({ port, host: options.host });
       context.io.stdout(
         `Huikuan is running at ${address}\n` +
+          `  API:      ${address}/api/v1 (reference: ${address}/api/docs)\n` +
           `  health:   ${address}/health\n` +
           `  database: ${connection.embedded ? `embedded PostgreSQL in ${process.env.HUIKUAN_HOME ?? '.huikuan/'}` : redactUrl(connection.url)}\n` +
           '  CLI:      npx huikuan --help\n' +

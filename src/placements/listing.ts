@@ -5,7 +5,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/connection.ts';
 import { HuikuanError } from '../shared/errors.ts';
-import { type BatchSummary, batchStatuses } from './service.ts';
+import type { BatchSummary, batchStatuses } from './service.ts';
 
 export interface BatchFilter {
   clientIds: bigint[] | 'all';
@@ -15,7 +15,10 @@ export interface BatchFilter {
   limit: number;
 }
 
-export async function pageBatches(db: Db, filter: BatchFilter): Promise<{ items: BatchSummary[]; total: number }> {
+export async function pageBatches(
+  db: Db,
+  filter: BatchFilter,
+): Promise<{ items: BatchSummary[]; total: number }> {
   let query = db.selectFrom('placement_batches as b').innerJoin('clients as c', 'c.id', 'b.client_id');
   if (filter.clientIds !== 'all') {
     if (filter.clientIds.length === 0) return { items: [], total: 0 };
@@ -62,14 +65,17 @@ export async function pageBatches(db: Db, filter: BatchFilter): Promise<{ items:
   };
 }
 
-export async function batchOwner(db: Db, batchId: bigint): Promise<{ clientId: bigint; proposedBy: string }> {
+export async function batchOwner(
+  db: Db,
+  batchId: bigint,
+): Promise<{ clientId: bigint; proposedBy: string; status: string }> {
   const row = await db
     .selectFrom('placement_batches')
-    .select(['client_id', 'proposed_by'])
+    .select(['client_id', 'proposed_by', 'status'])
     .where('id', '=', batchId)
     .executeTakeFirst();
   if (!row) throw new HuikuanError('not_found', `There is no placement batch ${batchId}.`);
-  return { clientId: row.client_id, proposedBy: row.proposed_by };
+  return { clientId: row.client_id, proposedBy: row.proposed_by, status: row.status };
 }
 
 /** Every row error of a batch, in row order, as the lines of a CSV (header first, UTF-8 BOM). */
@@ -91,7 +97,8 @@ export async function* batchErrorCsv(db: Db, batchId: bigint): AsyncGenerator<st
     const complete = rows.length === 5000 ? rows.filter((r) => r.row_number < last.row_number) : rows;
     const page = complete.length === 0 ? rows : complete;
     let chunk = '';
-    for (const row of page) chunk += `${row.row_number},${csvCell(row.column_name)},${csvCell(row.reason)}\r\n`;
+    for (const row of page)
+      chunk += `${row.row_number},${csvCell(row.column_name)},${csvCell(row.reason)}\r\n`;
     yield chunk;
     const lastRow = page.at(-1);
     if (!lastRow || rows.length < 5000) return;

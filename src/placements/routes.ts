@@ -18,7 +18,7 @@ import {
 import { RequestFieldError } from '../server/errors.ts';
 import { receiveUpload } from '../server/uploads.ts';
 import { HuikuanError } from '../shared/errors.ts';
-import { batchOwner, batchErrorCsv, pageBatches } from './listing.ts';
+import { batchErrorCsv, batchOwner, pageBatches } from './listing.ts';
 import { approveBatch, batchStatuses, importPlacements, rejectBatch, showBatch } from './service.ts';
 
 const uploadFields = z.object({
@@ -38,12 +38,13 @@ export async function placementRoutes(app: Api, deps: ServerDeps): Promise<void>
     {
       schema: {
         tags: ['placements'],
-        summary: 'Upload a placement file (multipart: file, client, batch?, recall_date?) → its validation result',
+        summary:
+          'Upload a placement file (multipart: file, client, batch?, recall_date?) → its validation result',
         description:
           'CSV (UTF-8, BOM or GB18030) or XLSX up to 200 MiB. Good rows wait in a batch for a second user to approve; bad rows are listed with row, column and reason. The same file again changes nothing. 201 with the batch, 200 when the file was imported before, 422 when no row is good.',
         consumes: ['multipart/form-data'],
       },
-      preHandler: requireRoles(...importers),
+      preValidation: requireRoles(...importers),
     },
     async (request, reply) => {
       const upload = await receiveUpload(request, ['client', 'batch', 'recall_date']);
@@ -113,7 +114,7 @@ export async function placementRoutes(app: Api, deps: ServerDeps): Promise<void>
           ...pageQuery,
         }),
       },
-      preHandler: requireRoles(...staffRoles, 'client'),
+      preValidation: requireRoles(...staffRoles, 'client'),
     },
     async (request) => {
       const principal = principalOf(request);
@@ -138,8 +139,12 @@ export async function placementRoutes(app: Api, deps: ServerDeps): Promise<void>
   app.get(
     '/placement-batches/:id',
     {
-      schema: { tags: ['placements'], summary: 'A batch with its totals and first 1,000 row errors', params: idParam },
-      preHandler: requireRoles(...staffRoles, 'client'),
+      schema: {
+        tags: ['placements'],
+        summary: 'A batch with its totals and first 1,000 row errors',
+        params: idParam,
+      },
+      preValidation: requireRoles(...staffRoles, 'client'),
     },
     async (request) => {
       const { clientId } = await batchOwner(db, request.params.id);
@@ -161,7 +166,7 @@ export async function placementRoutes(app: Api, deps: ServerDeps): Promise<void>
         params: idParam,
         produces: ['text/csv'],
       },
-      preHandler: requireRoles(...staffRoles, 'client'),
+      preValidation: requireRoles(...staffRoles, 'client'),
     },
     async (request, reply) => {
       const id = request.params.id;
@@ -179,10 +184,11 @@ export async function placementRoutes(app: Api, deps: ServerDeps): Promise<void>
     {
       schema: {
         tags: ['placements'],
-        summary: 'Approve a batch: its accounts go live and their placement entries are posted (not by the importer)',
+        summary:
+          'Approve a batch: its accounts go live and their placement entries are posted (not by the importer)',
         params: idParam,
       },
-      preHandler: requireRoles(...deciders),
+      preValidation: requireRoles(...deciders),
     },
     async (request) => {
       const id = request.params.id;
@@ -210,13 +216,13 @@ export async function placementRoutes(app: Api, deps: ServerDeps): Promise<void>
         params: idParam,
         body: z.object({ reason: reasonText }),
       },
-      preHandler: requireRoles(...deciders),
+      preValidation: requireRoles(...deciders),
     },
     async (request) => {
       const id = request.params.id;
-      const { clientId, proposedBy } = await batchOwner(db, id);
+      const { clientId, proposedBy, status } = await batchOwner(db, id);
       assertClientAccess(principalOf(request), clientId, 'placement batch');
-      if (proposedBy === actorOf(request)) {
+      if (status === 'pending_approval' && proposedBy === actorOf(request)) {
         throw new HuikuanError(
           'forbidden',
           `You imported batch ${id}; another user must decide it (approve or reject).`,

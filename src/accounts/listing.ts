@@ -1,0 +1,283 @@
+/**
+ * Accounts for the API: filtered, paged lists (client scope, batch, status, delinquency bucket,
+ * balance range, and a search box matching an exact reference, a debtor name, or an exact phone or
+ * ID number through the keyed hash), days past due and bucket, the account's timeline, notes, and
+ * revealing one clear value.
+ */
+import { type Expression, type SqlBool, sql } from 'kysely';
+import type { Db } from '../db/connection.ts';
+import type { AccountStatus } from '../db/schema.ts';
+import { addDays, daysBetween, todayIn } from '../shared/dates.ts';
+import { HuikuanError } from '../shared/errors.ts';
+import { type PiiCipher, piiCipher } from './pii.ts';
+import { checkChineseId, normalisePhone } from './validate.ts';
+
+export const buckets = ['current', 'M1', 'M2', 'M3', 'M4', 'M5', 'M6', 'M6+'] as const;
+export type Bucket = (typeof buckets)[number];
+
+/** M1 = 1–30 days past due … M6 = 151–180, M6+ beyond; not yet due = current. */
+export function bucketOf(dpd: number): Bucket {
+  if (dpd <= 0) return 'current';
+  if (dpd > 180) return 'M6+';
+  return `M${Math.ceil(dpd / 30)}` as Bucket;
+}
+
+/** The days-past-due range of a bucket, inclusive; null = unbounded. */
+export function dpdRange(bucket: Bucket): [number | null, number | null] {
+  if (bucket === 'current') return [null, 0];
+  if (bucket === 'M6+') return [181, null];
+  const n = Number(bucket.slice(1));
+  return [(n - 1) * 30 + 1, n * 30];
+}
+
+export function daysPastDue(delinquencyDate: string, today: string): number {
+  return daysBetween(delinquencyDate, today);
+}
+
+export interface AccountFilter {
+  clientIds: bigint[] | 'all';
+  clientId?: bigint;
+  batchId?: bigint;
+  status?: AccountStatus;
+  bucket?: Bucket;
+  minBalanceMinor?: bigint;
+  maxBalanceMinor?: bigint;
+  q?: string;
+  today?: string;
+  offset: number;
+  limit: number;
+}
+
+export interface AccountListItem {
+  id: bigint;
+  client: string;
+  client_id: bigint;
+  batch_id: bigint;
+  ref: string;
+  debtor_id: bigint;
+  debtor_name: string;
+  status: AccountStatus;
+  product_type: string | null;
+  currency: string;
+  principal_minor: bigint;
+  interest_minor: bigint;
+  fees_minor: bigint;
+  penalty_minor: bigint;
+  overpayment_minor: bigint;
+  balance_minor: bigint;
+  delinquency_date: string;
+  days_past_due: number;
+  bucket: Bucket;
+}
+
+/** What the search box matched on, the hashes computed once in Node (clear values never reach SQL). */
+function searchTerms(q: string, cipher: PiiCipher) {
+  const text = q.trim();
+  const id = checkChineseId(text.toUpperCase());
+  const phone = /^[+\d][\d\s()-]{5,}$/.test(text) ? normalisePhone(text, 'CN') : null;
+  return {
+    text,
+    idHash: id.ok ? cipher.searchHash(id.value.id) : null,
+    phoneHash: phone?.ok ? cipher.searchHash(phone.value) : null,
+  };
+}
+
+export async function listAccounts(
+  db: Db,
+  filter: AccountFilter,
+  cipher: PiiCipher = piiCipher(),
+): Promise<{ items: AccountListItem[]; total: number }> {
+  if (filter.clientIds !== 'all' && filter.clientIds.length === 0) return { items: [], total: 0 };
+  const today = filter.today ?? todayIn();
+  const balance = sql<bigint>`(a.principal_minor + a.interest_minor + a.fees_minor + a.penalty_minor)`;
+  let query = db
+    .selectFrom('accounts as a')
+    .innerJoin('debtors as d', 'd.id', 'a.debtor_id')
+    .innerJoin('clients as c', 'c.id', 'a.client_id')
+    .innerJoin('placement_batches as b', 'b.id', 'a.batch_id')
+    .where('b.status', '=', 'approved');
+  if (filter.clientIds !== 'all') query = query.where('a.client_id', 'in', filter.clientIds);
+  if (filter.clientId !== undefined) query = query.where('a.client_id', '=', filter.clientId);
+  if (filter.batchId !== undefined) query = query.where('a.batch_id', '=', filter.batchId);
+  if (filter.status !== undefined) query = query.where('a.status', '=', filter.status);
+  if (filter.bucket !== undefined) {
+    const [from, to] = dpdRange(filter.bucket);
+    // dpd = today − delinquency_date, so a dpd range is a delinquency-date range
+    if (to !== null) query = query.where('a.delinquency_date', '>=', addDays(today, -to));
+    if (from !== null) query = query.where('a.delinquency_date', '<=', addDays(today, -from));
+  }
+  if (filter.minBalanceMinor !== undefined)
+    query = query.where(sql<SqlBool>`${balance} >= ${filter.minBalanceMinor}`);
+  if (filter.maxBalanceMinor !== undefined)
+    query = query.where(sql<SqlBool>`${balance} <= ${filter.maxBalanceMinor}`);
+  if (filter.q !== undefined && filter.q.trim() !== '') {
+    const terms = searchTerms(filter.q, cipher);
+    query = query.where((eb) => {
+      const alternatives: Expression<SqlBool>[] = [
+        eb('a.client_account_ref', '=', terms.text),
+        eb('d.name', '=', terms.text),
+        eb('d.name', 'like', `${terms.text.replace(/[\\%_]/g, (m) => `\\${m}`)}%`),
+      ];
+      if (terms.idHash) alternatives.push(eb('d.id_number_hash', '=', terms.idHash));
+      if (terms.phoneHash) {
+        const hash = terms.phoneHash;
+        alternatives.push(
+          eb.exists(
+            eb
+              .selectFrom('contact_points as cp')
+              .select('cp.id')
+              .whereRef('cp.debtor_id', '=', 'd.id')
+              .where('cp.value_hash', '=', hash),
+          ),
+        );
+      }
+      return eb.or(alternatives);
+    });
+  }
+  const count = await query.select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+  const rows = await query
+    .select([
+      'a.id',
+      'c.code as client',
+      'a.client_id',
+      'a.batch_id',
+      'a.client_account_ref',
+      'a.debtor_id',
+      'd.name as debtor_name',
+      'a.status',
+      'a.product_type',
+      'a.currency',
+      'a.principal_minor',
+      'a.interest_minor',
+      'a.fees_minor',
+      'a.penalty_minor',
+      'a.overpayment_minor',
+      'a.delinquency_date',
+    ])
+    .orderBy('a.id', 'desc')
+    .offset(filter.offset)
+    .limit(filter.limit)
+    .execute();
+  return {
+    total: Number(count.n),
+    items: rows.map((row) => {
+      const dpd = daysPastDue(row.delinquency_date, today);
+      return {
+        id: row.id,
+        client: row.client,
+        client_id: row.client_id,
+        batch_id: row.batch_id,
+        ref: row.client_account_ref,
+        debtor_id: row.debtor_id,
+        debtor_name: row.debtor_name,
+        status: row.status,
+        product_type: row.product_type,
+        currency: row.currency.trim(),
+        principal_minor: row.principal_minor,
+        interest_minor: row.interest_minor,
+        fees_minor: row.fees_minor,
+        penalty_minor: row.penalty_minor,
+        overpayment_minor: row.overpayment_minor,
+        balance_minor: row.principal_minor + row.interest_minor + row.fees_minor + row.penalty_minor,
+        delinquency_date: row.delinquency_date,
+        days_past_due: dpd,
+        bucket: bucketOf(dpd),
+      };
+    }),
+  };
+}
+
+/** The client of an account (for the scope check), or not_found. */
+export async function accountClientId(db: Db, accountId: bigint): Promise<bigint> {
+  const row = await db
+    .selectFrom('accounts')
+    .select('client_id')
+    .where('id', '=', accountId)
+    .executeTakeFirst();
+  if (!row) throw new HuikuanError('not_found', `There is no account ${accountId}.`);
+  return row.client_id;
+}
+
+export interface TimelineItem {
+  at: Date;
+  type: 'event' | 'entry' | 'note';
+  id: bigint;
+  kind: string;
+  actor: string;
+  text: string | null;
+  from_status: string | null;
+  to_status: string | null;
+  entry_id: bigint | null;
+  effective_date: string | null;
+  amount_minor: bigint | null;
+}
+
+/**
+ * Everything that happened to an account, newest first: status events, ledger entries (with the
+ * amount that moved the debt: negative reduces it) and notes.
+ */
+export async function accountTimeline(
+  db: Db,
+  accountId: bigint,
+  page: { offset: number; limit: number },
+): Promise<{ items: TimelineItem[]; total: number }> {
+  const union = sql`
+    SELECT e.at, 'event' AS type, e.id, e.kind, e.actor, e.reason AS text, e.from_status, e.to_status,
+           e.entry_id, NULL::date AS effective_date, NULL::bigint AS amount_minor
+      FROM account_events e WHERE e.account_id = ${accountId}
+    UNION ALL
+    SELECT je.created_at, 'entry', je.id, je.kind, je.created_by, je.reason, NULL, NULL, je.id, je.effective_date,
+           (SELECT coalesce(sum(p.amount_minor), 0) FROM postings p
+             WHERE p.entry_id = je.id AND p.account_id IS NOT NULL AND p.ledger_account <> 'debt:overpayment')::bigint
+      FROM journal_entries je WHERE je.account_id = ${accountId}
+    UNION ALL
+    SELECT n.created_at, 'note', n.id, 'note', n.author, n.body, NULL, NULL, NULL, NULL, NULL
+      FROM account_notes n WHERE n.account_id = ${accountId}`;
+  const count = await sql<{ n: string }>`SELECT count(*)::text AS n FROM (${union}) t`.execute(db);
+  const rows = await sql<TimelineItem>`
+    SELECT * FROM (${union}) t ORDER BY at DESC, type, id DESC OFFSET ${page.offset} LIMIT ${page.limit}`.execute(
+    db,
+  );
+  return { items: rows.rows, total: Number(count.rows[0]?.n ?? 0) };
+}
+
+export interface NoteView {
+  id: bigint;
+  account_id: bigint;
+  body: string;
+  author: string;
+  created_at: Date;
+}
+
+export async function addNote(
+  db: Db,
+  input: { accountId: bigint; clientId: bigint; body: string; author: string },
+): Promise<NoteView> {
+  const body = input.body.trim();
+  if (body === '' || body.length > 4000) throw new HuikuanError('bad_input', 'A note is 1–4000 characters.');
+  const row = await sql<NoteView>`
+    INSERT INTO account_notes (client_id, account_id, body, author)
+    VALUES (${input.clientId}, ${input.accountId}, ${body}, ${input.author})
+    RETURNING id, account_id, body, author, created_at`.execute(db);
+  const note = row.rows[0];
+  if (!note) throw new HuikuanError('internal', 'The note was not stored.');
+  return note;
+}
+
+/** The clear phone number of one of the debtor's contact points. */
+export async function revealContactPoint(
+  db: Db,
+  debtorId: bigint,
+  contactPointId: bigint,
+  cipher: PiiCipher = piiCipher(),
+): Promise<{ kind: string; value: string | null; masked: string }> {
+  const row = await db
+    .selectFrom('contact_points')
+    .select(['kind', 'value_enc', 'value_text', 'value_masked'])
+    .where('id', '=', contactPointId)
+    .where('debtor_id', '=', debtorId)
+    .executeTakeFirst();
+  if (!row) throw new HuikuanError('not_found', `The debtor has no contact point ${contactPointId}.`);
+  const value = row.value_enc ? cipher.decrypt(row.value_enc) : row.value_text;
+  return { kind: row.kind, value, masked: row.value_masked };
+}

@@ -1,0 +1,168 @@
+/**
+ * The HTTP server: Fastify with zod route schemas (validation and the OpenAPI 3.1 document), one
+ * error shape, limits (JSON body 1 MiB, uploads 200 MiB streamed to disk, page size 200, request
+ * rate, request time), the routes of every module under /api/v1, and the web UI's build when there
+ * is one.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import multipart from '@fastify/multipart';
+import rateLimit from '@fastify/rate-limit';
+import fastifyStatic from '@fastify/static';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import {
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import type pg from 'pg';
+import { accountRoutes } from '../accounts/routes.ts';
+import { clientRoutes } from '../clients/routes.ts';
+import type { Db } from '../db/connection.ts';
+import { ledgerRoutes } from '../ledger/routes.ts';
+import { paymentRoutes } from '../payments/routes.ts';
+import { placementRoutes } from '../placements/routes.ts';
+import { toJson } from '../shared/json.ts';
+import type { Principal } from './access.ts';
+import { type Api, limits, type ServerDeps } from './context.ts';
+import { errorBody, handleError, notFoundHandler } from './errors.ts';
+
+export interface BuildOptions {
+  db: Db;
+  pool: pg.Pool;
+  logger?: boolean | { level: string };
+  /** Web UI build to serve (default web/dist beside the program, when it exists). */
+  webRoot?: string | null;
+  /** Override of the request rate limit (tests). */
+  requestsPerMinute?: number;
+  /**
+   * Who is calling. Until the identity module's session plugin is wired in, a caller (tests) can
+   * supply it; it runs on every request.
+   */
+  authenticate?: (request: FastifyRequest) => Promise<Principal | null> | Principal | null;
+  /** Where the database's version is read for /health. */
+  health?: () => Promise<Record<string, unknown>>;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every route registered, method and URL (the authorisation matrix and the OpenAPI test read it). */
+    routeList: { method: string; url: string }[];
+  }
+}
+
+const defaultWebRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../web/dist');
+
+export async function buildServer(options: BuildOptions): Promise<Api> {
+  const app: FastifyInstance = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: limits.jsonBodyBytes,
+    requestTimeout: limits.requestTimeoutMs,
+    connectionTimeout: limits.requestTimeoutMs,
+    // request ids for the 500 message and the log
+    genReqId: () => crypto.randomUUID(),
+    routerOptions: { maxParamLength: 200 },
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  // money is bigint: written as bare JSON integers
+  app.setReplySerializer((payload) => toJson(payload));
+  app.setErrorHandler(handleError);
+
+  const routeList: { method: string; url: string }[] = [];
+  app.decorate('routeList', routeList);
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    for (const method of methods) if (method !== 'HEAD') routeList.push({ method, url: route.url });
+  });
+
+  app.decorateRequest('principal', null);
+  const authenticate = options.authenticate;
+  if (authenticate) {
+    app.addHook('onRequest', async (request) => {
+      request.principal = await authenticate(request);
+    });
+  }
+
+  await app.register(rateLimit, {
+    global: true,
+    max: options.requestsPerMinute ?? limits.requestsPerMinute,
+    timeWindow: 60_000,
+    hook: 'preValidation',
+    keyGenerator: (request) => (request.principal ? `user:${request.principal.userId}` : `ip:${request.ip}`),
+    errorResponseBuilder: (_request, context) => ({
+      statusCode: 429,
+      ...errorBody(
+        'limit_exceeded',
+        `Too many requests: at most ${context.max} a minute. Wait ${context.after} and try again.`,
+      ),
+    }),
+  });
+
+  await app.register(multipart, {
+    limits: { fileSize: limits.uploadBytes, files: 1, fields: 20, fieldSize: 10_000, parts: 22 },
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Huikuan (回款) API',
+        description:
+          'The books of a debt-collection agency: clients and contracts, placements, accounts, ledger, payments and approvals. Money is an integer of minor units in fields ending _minor; errors are {error:{code,message,details}}.',
+        version: '1',
+      },
+      components: {
+        securitySchemes: {
+          session: { type: 'apiKey', in: 'cookie', name: 'hk_session' },
+          bearer: { type: 'http', scheme: 'bearer' },
+        },
+      },
+      security: [{ session: [] }, { bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/api/docs', staticCSP: true });
+
+  const deps: ServerDeps = { db: options.db, pool: options.pool };
+  const api = app.withTypeProvider<ZodTypeProvider>();
+
+  api.get('/api/openapi.json', { schema: { hide: true }, config: { rateLimit: false } }, async () =>
+    app.swagger(),
+  );
+  api.get('/health', { schema: { hide: true }, config: { rateLimit: false } }, async () => ({
+    status: 'ok',
+    ...(options.health ? await options.health() : {}),
+  }));
+
+  await api.register(
+    async (v1) => {
+      await clientRoutes(v1 as unknown as Api, deps);
+      await placementRoutes(v1 as unknown as Api, deps);
+      await accountRoutes(v1 as unknown as Api, deps);
+      await ledgerRoutes(v1 as unknown as Api, deps);
+      await paymentRoutes(v1 as unknown as Api, deps);
+    },
+    { prefix: '/api/v1' },
+  );
+
+  const webRoot = options.webRoot === undefined ? defaultWebRoot : options.webRoot;
+  if (webRoot && existsSync(path.join(webRoot, 'index.html'))) {
+    await app.register(fastifyStatic, { root: webRoot, wildcard: false, index: ['index.html'] });
+    app.setNotFoundHandler((request, reply) => {
+      const pathname = request.url.split('?')[0] ?? '';
+      if (request.method === 'GET' && !pathname.startsWith('/api/') && pathname !== '/health') {
+        // the single-page app routes in the browser
+        return reply.type('text/html').sendFile('index.html');
+      }
+      return notFoundHandler(request, reply);
+    });
+  } else {
+    app.setNotFoundHandler(notFoundHandler);
+  }
+  return api as unknown as Api;
+}

@@ -1,0 +1,1002 @@
+/**
+ * The API end to end through app.inject: the books (placement upload, approval, payment file,
+ * claims, reversal, proposals and approvals) with figures worked out by hand; the authorisation
+ * matrix (every route × every role, from one table that must name every route); client separation
+ * and an agent outside the team; bad payloads on every write route (400, nothing changed); and the
+ * OpenAPI document.
+ */
+import { randomBytes } from 'node:crypto';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type TestDatabase, testDatabase } from '../../test/db.ts';
+import type { Principal, Role } from './access.ts';
+import { roles } from './access.ts';
+import { buildServer } from './app.ts';
+import { type ChangeEvent, setAuditSink } from './audit.ts';
+import type { Api } from './context.ts';
+
+let t: TestDatabase;
+let app: Api;
+const audited: (ChangeEvent & { actor: string; ip: string | null })[] = [];
+
+// ------------------------------------------------------------------------------ who is calling
+
+const clientIds: Record<'A' | 'B', bigint> = { A: 0n, B: 0n };
+let nextUserId = 1n;
+function principal(
+  username: string,
+  userRoles: Role[],
+  scope: () => bigint[] | 'all',
+  limit: bigint | null = null,
+) {
+  const userId = nextUserId++;
+  return (): Principal => ({
+    userId,
+    username,
+    displayName: username,
+    roles: userRoles,
+    clientIds: scope(),
+    teamIds: [],
+    via: 'session',
+    scopes: null,
+    locale: 'zh-CN',
+    approvalLimitMinor: limit,
+  });
+}
+const all = () => 'all' as const;
+const users: Record<string, () => Principal> = {
+  admin: principal('admin', ['admin'], all),
+  supervisor: principal('supervisor', ['supervisor'], all, 100_000n),
+  agent: principal('agent', ['agent'], () => [clientIds.A]),
+  finance: principal('finance', ['finance'], all),
+  compliance: principal('compliance', ['compliance'], all),
+  client: principal('client', ['client'], () => [clientIds.A]),
+  agentB: principal('agentB', ['agent'], () => [clientIds.B]),
+  clientB: principal('clientB', ['client'], () => [clientIds.B]),
+  finance2: principal('finance2', ['finance'], all),
+};
+
+interface Call {
+  as?: string;
+  method: 'GET' | 'POST';
+  url: string;
+  body?: unknown;
+  multipart?: { fields: Record<string, string>; file?: { name: string; content: string } };
+}
+
+async function call(c: Call) {
+  const headers: Record<string, string> = {};
+  if (c.as) headers['x-test-user'] = c.as;
+  let payload: string | Buffer | undefined;
+  if (c.multipart) {
+    const boundary = `----huikuan${randomBytes(8).toString('hex')}`;
+    const parts: Buffer[] = [];
+    for (const [name, value] of Object.entries(c.multipart.fields)) {
+      parts.push(
+        Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`),
+      );
+    }
+    if (c.multipart.file) {
+      parts.push(
+        Buffer.from(
+          `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${c.multipart.file.name}"\r\nContent-Type: text/csv\r\n\r\n`,
+        ),
+        Buffer.from(c.multipart.file.content, 'utf8'),
+        Buffer.from('\r\n'),
+      );
+    }
+    parts.push(Buffer.from(`--${boundary}--\r\n`));
+    payload = Buffer.concat(parts);
+    headers['content-type'] = `multipart/form-data; boundary=${boundary}`;
+  } else if (c.body !== undefined) {
+    payload = JSON.stringify(c.body);
+    headers['content-type'] = 'application/json';
+  }
+  const response = await app.inject({ method: c.method, url: c.url, headers, payload });
+  return {
+    status: response.statusCode,
+    text: response.body,
+    // biome-ignore lint/suspicious/noExplicitAny: test reads of JSON bodies
+    json: (): any => JSON.parse(response.body),
+  };
+}
+
+// ------------------------------------------------------------------------------ the files
+
+const placementsA = [
+  '客户账号,姓名,身份证号,手机号,本金,利息,费用,罚息,逾期日期,产品类型',
+  'A001,张三,11010519491231002X,13812345678,"10,000.00",500.00,50.00,20.00,2026-01-10,credit_card',
+  'A002,李四,,+86 139 0000 1111,3000,0,0,0,2025/6/1,personal_loan',
+  'A003,王五,,,800.00,12.34,,,2026年2月1日,',
+  'A004,赵六,,,12.345,0,0,0,2026-01-01,',
+  'A001,张三,,,1.00,0,0,0,2026-01-10,',
+].join('\n');
+const placementsB = [
+  'client_account_ref,debtor_name,principal,delinquency_date',
+  'B001,钱七,5000.00,2026-02-01',
+].join('\n');
+const paymentsA = [
+  'external_id,client_account_ref,amount,paid_at,channel',
+  'P1,A001,100.00,2026-03-01,bank_transfer',
+  'P2,A002,"3,005.00",2026-03-01 10:30:00,alipay',
+  'P3,A003,100.01,2026-03-02,direct_to_client',
+  'P1,A001,100.00,2026-03-01,bank_transfer',
+  'P4,NOPE,50.00,2026-03-01,bank_transfer',
+].join('\n');
+
+const ids = {
+  batchA: 0,
+  batchB: 0,
+  A001: 0,
+  A002: 0,
+  A003: 0,
+  B001: 0,
+  phoneA001: 0,
+  claim: 0,
+  decidedProposal: 0,
+};
+
+async function balanceOf(client: string) {
+  const response = await call({ as: 'finance', method: 'GET', url: `/api/v1/balances?client=${client}` });
+  expect(response.status).toBe(200);
+  return response.json().items[0];
+}
+
+/** Counts and sums that any change would move. */
+async function fingerprint() {
+  const row = await sql<Record<string, string>>`
+    SELECT (SELECT count(*) FROM clients)::text AS clients, (SELECT count(*) FROM contracts)::text AS contracts,
+           (SELECT count(*) FROM placement_batches)::text AS batches,
+           (SELECT string_agg(status, ',' ORDER BY id) FROM placement_batches) AS batch_status,
+           (SELECT count(*) FROM accounts)::text AS accounts, (SELECT count(*) FROM journal_entries)::text AS entries,
+           (SELECT count(*) FROM postings)::text AS postings, (SELECT count(*) FROM payment_claims)::text AS claims,
+           (SELECT string_agg(status, ',' ORDER BY id) FROM payment_claims) AS claim_status,
+           (SELECT count(*) FROM account_notes)::text AS notes, (SELECT count(*) FROM ledger_proposals)::text AS proposals,
+           (SELECT string_agg(status, ',' ORDER BY id) FROM ledger_proposals) AS proposal_status,
+           (SELECT count(*) FROM payment_imports)::text AS imports,
+           (SELECT sum(principal_minor + interest_minor + fees_minor + penalty_minor)::text FROM accounts) AS balance`.execute(
+    t.db,
+  );
+  return row.rows[0];
+}
+
+beforeAll(async () => {
+  t = await testDatabase();
+  setAuditSink(async (_deps, event) => {
+    audited.push(event);
+  });
+  app = await buildServer({
+    db: t.db,
+    pool: t.pool,
+    webRoot: null,
+    requestsPerMinute: 100_000,
+    authenticate: (request) => {
+      const name = request.headers['x-test-user'];
+      const make = typeof name === 'string' ? users[name] : undefined;
+      return make ? make() : null;
+    },
+  });
+});
+
+afterAll(async () => {
+  await app?.close();
+  await t?.drop();
+});
+
+// ------------------------------------------------------------------------------ the books
+
+describe('the books through the API', () => {
+  it('adds two clients and their contracts (admin only)', async () => {
+    const a = await call({
+      as: 'admin',
+      method: 'POST',
+      url: '/api/v1/clients',
+      body: {
+        code: 'ZSB',
+        name: '招商银行信用卡中心',
+        commission: [
+          { from_dpd: 0, to_dpd: 90, rate_bp: 1500 },
+          { from_dpd: 91, to_dpd: null, rate_bp: 3000 },
+        ],
+        effective_from: '2025-01-01',
+      },
+    });
+    expect(a.status).toBe(201);
+    clientIds.A = BigInt(a.json().id);
+    const b = await call({
+      as: 'admin',
+      method: 'POST',
+      url: '/api/v1/clients',
+      body: { code: 'OTHER', name: '另一家' },
+    });
+    expect(b.status).toBe(201);
+    clientIds.B = BigInt(b.json().id);
+    const version = await call({
+      as: 'admin',
+      method: 'POST',
+      url: '/api/v1/clients/ZSB/contracts',
+      body: { discount_limit_bp: 0, effective_from: '2025-06-01' },
+    });
+    expect(version.status).toBe(201);
+    expect(version.json()).toMatchObject({ version: 2, effective_from: '2025-06-01' });
+    const shown = await call({ as: 'client', method: 'GET', url: '/api/v1/clients/ZSB' });
+    expect(shown.json().contracts).toHaveLength(2);
+  });
+
+  it('uploads a placement file: good rows wait, bad and duplicate rows are reported with an error file', async () => {
+    const upload = await call({
+      as: 'supervisor',
+      method: 'POST',
+      url: '/api/v1/placement-batches',
+      multipart: {
+        fields: { client: 'ZSB', batch: '2026-03 批次' },
+        file: { name: 'placements.csv', content: placementsA },
+      },
+    });
+    expect(upload.status).toBe(201);
+    const body = upload.json();
+    expect(body).toMatchObject({
+      accepted: 3,
+      rejected: 1,
+      duplicates: 1,
+      file: 'placements.csv',
+      status: 'pending_approval',
+    });
+    expect(body.errors).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ row: 5, column: 'principal' }),
+        expect.objectContaining({ row: 6 }),
+      ]),
+    );
+    ids.batchA = body.batch_id;
+    expect(body.error_file).toBe(`/api/v1/placement-batches/${ids.batchA}/errors.csv`);
+    const csv = await call({ as: 'client', method: 'GET', url: body.error_file });
+    expect(csv.status).toBe(200);
+    expect(csv.text.split('\r\n')[0]).toBe('\uFEFFrow,column,reason');
+    expect(csv.text).toContain('5,principal,');
+
+    const again = await call({
+      as: 'finance',
+      method: 'POST',
+      url: '/api/v1/placement-batches',
+      multipart: { fields: { client: 'ZSB' }, file: { name: 'placements.csv', content: placementsA } },
+    });
+    expect(again.status).toBe(200);
+    expect(again.json()).toMatchObject({ batch_id: ids.batchA, already_imported: true });
+    expect((await balanceOf('ZSB')).accounts).toBe(0);
+  });
+
+  it('refuses approval by the importer; a second user approves and the accounts go live', async () => {
+    const self = await call({
+      as: 'supervisor',
+      method: 'POST',
+      url: `/api/v1/placement-batches/${ids.batchA}/approve`,
+    });
+    expect(self.status).toBe(403);
+    expect(self.json().error.code).toBe('forbidden');
+    const selfReject = await call({
+      as: 'supervisor',
+      method: 'POST',
+      url: `/api/v1/placement-batches/${ids.batchA}/reject`,
+      body: { reason: '我自己' },
+    });
+    expect(selfReject.status).toBe(403);
+    const approved = await call({
+      as: 'finance',
+      method: 'POST',
+      url: `/api/v1/placement-batches/${ids.batchA}/approve`,
+    });
+    expect(approved.status).toBe(200);
+    expect(approved.json()).toMatchObject({ status: 'approved', accounts: 3 });
+    expect(await balanceOf('ZSB')).toMatchObject({
+      accounts: 3,
+      principal_minor: 1_380_000,
+      interest_minor: 51_234,
+      fees_minor: 5_000,
+      penalty_minor: 2_000,
+      total_minor: 1_438_234,
+    });
+
+    const b = await call({
+      as: 'admin',
+      method: 'POST',
+      url: '/api/v1/placement-batches',
+      multipart: { fields: { client: 'OTHER' }, file: { name: 'b.csv', content: placementsB } },
+    });
+    expect(b.status).toBe(201);
+    ids.batchB = b.json().batch_id;
+    expect(
+      (
+        await call({
+          as: 'supervisor',
+          method: 'POST',
+          url: `/api/v1/placement-batches/${ids.batchB}/approve`,
+        })
+      ).status,
+    ).toBe(200);
+
+    const list = await call({
+      as: 'finance',
+      method: 'GET',
+      url: '/api/v1/accounts?client=ZSB&page_size=10',
+    });
+    expect(list.json()).toMatchObject({ total: 3, page: 1, page_size: 10 });
+    for (const item of list.json().items) ids[item.ref as 'A001'] = item.id;
+    const listB = await call({ as: 'finance', method: 'GET', url: '/api/v1/accounts?client=OTHER' });
+    ids.B001 = listB.json().items[0].id;
+  });
+
+  it('posts a payment file with commission by days past due; a repeat changes nothing', async () => {
+    const posted = await call({
+      as: 'finance',
+      method: 'POST',
+      url: '/api/v1/payment-files',
+      multipart: { fields: { client: 'ZSB' }, file: { name: 'payments.csv', content: paymentsA } },
+    });
+    expect(posted.status).toBe(201);
+    expect(posted.json()).toMatchObject({ posted: 3, duplicates: 1, rejected: 1, file: 'payments.csv' });
+    const expected = {
+      client: 'ZSB',
+      currency: 'CNY',
+      accounts: 3,
+      principal_minor: 1_071_233,
+      interest_minor: 47_000,
+      fees_minor: 0,
+      penalty_minor: 0,
+      overpayment_minor: 500,
+      total_minor: 1_118_233,
+      collected_minor: 310_500,
+      direct_paid_minor: 10_001,
+      discounts_minor: 0,
+      commission_minor: 93_000,
+      payable_minor: 219_000,
+    };
+    expect(await balanceOf('ZSB')).toEqual(expected);
+    const again = await call({
+      as: 'finance',
+      method: 'POST',
+      url: '/api/v1/payment-files',
+      multipart: { fields: { client: 'ZSB' }, file: { name: 'payments.csv', content: paymentsA } },
+    });
+    expect(again.status).toBe(201);
+    expect(again.json()).toMatchObject({ posted: 0 });
+    expect(await balanceOf('ZSB')).toEqual(expected);
+  });
+
+  it('shows an account: masked contacts, balance by component, DPD and bucket, ledger, timeline', async () => {
+    const detail = await call({ as: 'agent', method: 'GET', url: `/api/v1/accounts/${ids.A001}` });
+    expect(detail.status).toBe(200);
+    const body = detail.json();
+    expect(body).toMatchObject({
+      ref: 'A001',
+      client: 'ZSB',
+      balance: { principal_minor: 1_000_000, interest_minor: 47_000, total_minor: 1_047_000 },
+      debtor: { name: '张三', id_number_masked: expect.stringMatching(/\*/) },
+    });
+    expect(body.bucket).toBe('M6+');
+    expect(body.debtor.contact_points[0].masked).toBe('+86 138****5678');
+    expect(detail.text).not.toContain('13812345678');
+    expect(detail.text).not.toContain('11010519491231002X');
+    ids.phoneA001 = body.debtor.contact_points[0].id;
+
+    const ledger = await call({ as: 'client', method: 'GET', url: `/api/v1/accounts/${ids.A001}/ledger` });
+    expect(ledger.json().items.map((e: { kind: string }) => e.kind)).toEqual(['payment', 'placement']);
+    expect(ledger.json().items[0].postings.length).toBeGreaterThan(2);
+
+    const note = await call({
+      as: 'agent',
+      method: 'POST',
+      url: `/api/v1/accounts/${ids.A001}/notes`,
+      body: { text: '债务人承诺月底还款' },
+    });
+    expect(note.status).toBe(201);
+    const timeline = await call({
+      as: 'supervisor',
+      method: 'GET',
+      url: `/api/v1/accounts/${ids.A001}/timeline`,
+    });
+    const types = timeline.json().items.map((i: { type: string }) => i.type);
+    expect(types).toEqual(expect.arrayContaining(['note', 'entry', 'event']));
+  });
+
+  it('searches by exact reference, name, phone and ID number; filters by bucket and balance', async () => {
+    const q = async (query: string) =>
+      (await call({ as: 'finance', method: 'GET', url: `/api/v1/accounts?${query}` }))
+        .json()
+        .items.map((i: { ref: string }) => i.ref)
+        .sort();
+    expect(await q('q=A002')).toEqual(['A002']);
+    expect(await q(`q=${encodeURIComponent('王五')}`)).toEqual(['A003']);
+    expect(await q(`q=${encodeURIComponent('+86 138 1234 5678')}`)).toEqual(['A001']);
+    expect(await q('q=11010519491231002x')).toEqual(['A001']);
+    expect(await q('client=ZSB&min_balance_minor=100000')).toEqual(['A001']);
+    expect(await q('client=ZSB&max_balance_minor=0')).toEqual(['A002']);
+    expect(await q('client=ZSB&bucket=M6%2B')).toEqual(['A001', 'A002', 'A003']);
+    expect(await q('client=ZSB&bucket=M1')).toEqual([]);
+  });
+
+  it('reveals a phone number and an ID number to a supervisor, audited', async () => {
+    const phone = await call({
+      as: 'supervisor',
+      method: 'POST',
+      url: `/api/v1/accounts/${ids.A001}/reveal`,
+      body: { field: 'phone', contact_point_id: String(ids.phoneA001) },
+    });
+    expect(phone.status).toBe(200);
+    expect(phone.json().value).toBe('+8613812345678');
+    const id = await call({
+      as: 'compliance',
+      method: 'POST',
+      url: `/api/v1/accounts/${ids.A001}/reveal`,
+      body: { field: 'id_number' },
+    });
+    expect(id.json().value).toBe('11010519491231002X');
+    expect(audited.filter((e) => e.action === 'pii.revealed').map((e) => e.actor)).toEqual([
+      'supervisor',
+      'compliance',
+    ]);
+  });
+
+  it('an agent registers a payment claim; finance verifies it through the ledger (never the claimant)', async () => {
+    const claim = await call({
+      as: 'agent',
+      method: 'POST',
+      url: '/api/v1/payment-claims',
+      body: {
+        account_id: String(ids.A001),
+        amount_minor: 1000,
+        paid_on: '2026-03-05',
+        channel: 'bank_transfer',
+        reference: '回单 123',
+      },
+    });
+    expect(claim.status).toBe(201);
+    ids.claim = claim.json().id;
+    const mine = await call({ as: 'agent', method: 'GET', url: '/api/v1/payment-claims?status=pending' });
+    expect(mine.json().total).toBe(1);
+    const verified = await call({
+      as: 'finance',
+      method: 'POST',
+      url: `/api/v1/payment-claims/${ids.claim}/verify`,
+    });
+    expect(verified.status).toBe(200);
+    expect(verified.json()).toMatchObject({ status: 'verified', decided_by: 'finance' });
+    // 10.00 on A001 at 54 DPD (15%): interest 10.00; commission 1.50
+    expect(await balanceOf('ZSB')).toMatchObject({
+      interest_minor: 46_000,
+      collected_minor: 311_500,
+      commission_minor: 93_150,
+      payable_minor: 219_850,
+    });
+    const twice = await call({
+      as: 'finance2',
+      method: 'POST',
+      url: `/api/v1/payment-claims/${ids.claim}/verify`,
+    });
+    expect(twice.status).toBe(409);
+  });
+
+  it('finance reverses a returned payment with its commission', async () => {
+    const reversed = await call({
+      as: 'finance',
+      method: 'POST',
+      url: '/api/v1/reversals',
+      body: { client: 'ZSB', external_id: 'P2', reason: '退票' },
+    });
+    expect(reversed.status).toBe(201);
+    expect(await balanceOf('ZSB')).toMatchObject({
+      principal_minor: 1_371_233,
+      overpayment_minor: 0,
+      collected_minor: 11_000,
+      commission_minor: 3_150,
+      payable_minor: 9_350,
+    });
+    const day = await call({
+      as: 'client',
+      method: 'GET',
+      url: '/api/v1/stats/collections-by-day?from=2026-03-01&to=2026-03-31',
+    });
+    expect(day.json().items).toEqual([
+      expect.objectContaining({ date: '2026-03-01', collected_minor: 310_500, direct_paid_minor: 0 }),
+      expect.objectContaining({ date: '2026-03-02', direct_paid_minor: 10_001 }),
+      expect.objectContaining({ date: '2026-03-05', collected_minor: 1_000 }),
+    ]);
+    const buckets = await call({ as: 'client', method: 'GET', url: '/api/v1/stats/balances-by-bucket' });
+    expect(buckets.json().items).toEqual([
+      { bucket: 'M6+', currency: 'CNY', accounts: 3, balance_minor: 1_371_233 + 46_000 },
+    ]);
+  });
+
+  it('proposals wait for a second user within their approval limit', async () => {
+    const writeOff = await call({
+      as: 'agent',
+      method: 'POST',
+      url: '/api/v1/proposals',
+      body: { kind: 'write_off', account_id: String(ids.A003), reason: 'uncollectable' },
+    });
+    expect(writeOff.status).toBe(201);
+    expect(writeOff.json().status).toBe('proposed');
+    ids.decidedProposal = writeOff.json().proposal_id;
+    const approved = await call({
+      as: 'supervisor',
+      method: 'POST',
+      url: `/api/v1/approvals/${ids.decidedProposal}/approve`,
+    });
+    expect(approved.status, approved.text).toBe(200);
+
+    const big = await call({
+      as: 'agent',
+      method: 'POST',
+      url: '/api/v1/proposals',
+      body: {
+        kind: 'adjustment',
+        account_id: String(ids.A001),
+        amounts: { principal_minor: 200_000 },
+        reason: '客户调账',
+      },
+    });
+    const bigId = big.json().proposal_id;
+    const overLimit = await call({
+      as: 'supervisor',
+      method: 'POST',
+      url: `/api/v1/approvals/${bigId}/approve`,
+    });
+    expect(overLimit.status).toBe(403);
+    const own = await call({
+      as: 'supervisor',
+      method: 'POST',
+      url: '/api/v1/proposals',
+      body: { kind: 'discount', account_id: String(ids.A001), amount_minor: 100, reason: '减免' },
+    });
+    expect(own.json().status).toBe('proposed');
+    expect(
+      (
+        await call({
+          as: 'supervisor',
+          method: 'POST',
+          url: `/api/v1/approvals/${own.json().proposal_id}/approve`,
+        })
+      ).status,
+    ).toBe(403);
+    const inbox = await call({ as: 'finance', method: 'GET', url: '/api/v1/approvals' });
+    expect(inbox.json().total).toBe(2);
+    for (const id of [bigId, own.json().proposal_id]) {
+      expect(
+        (
+          await call({
+            as: 'finance',
+            method: 'POST',
+            url: `/api/v1/approvals/${id}/reject`,
+            body: { reason: '不同意' },
+          })
+        ).status,
+      ).toBe(200);
+    }
+    // a pending write-off on A002 stays for the matrix below
+    const pending = await call({
+      as: 'agent',
+      method: 'POST',
+      url: '/api/v1/proposals',
+      body: { kind: 'write_off', account_id: String(ids.A002), reason: 'deceased' },
+    });
+    expect(pending.status).toBe(201);
+    expect(
+      (await call({ as: 'finance', method: 'GET', url: `/api/v1/accounts/${ids.A003}` })).json().status,
+    ).toBe('written_off');
+  });
+
+  it('records an audit event, with the IP, for every change made', () => {
+    const actions = new Set(audited.map((e) => e.action));
+    for (const action of [
+      'client.created',
+      'contract.created',
+      'placement_batch.imported',
+      'placement_batch.approved',
+      'payment_file.imported',
+      'account_note.created',
+      'payment_claim.registered',
+      'payment_claim.verified',
+      'entry.reversed',
+      'write_off.proposed',
+      'proposal.approved',
+      'proposal.rejected',
+    ]) {
+      expect(actions).toContain(action);
+    }
+    expect(audited.every((e) => e.ip === '127.0.0.1')).toBe(true);
+  });
+});
+
+// ------------------------------------------------------------------------------ the matrix
+
+const everyone = roles;
+
+interface MatrixCase {
+  allowed: readonly Role[];
+  /** What an allowed caller gets (business refusals such as 409 count: the role was let through). */
+  ok: number[];
+  call: () => Omit<Call, 'as' | 'method' | 'url'> & { url: string };
+}
+
+/** Every /api/v1 route of the books, keyed `METHOD /url` as registered. */
+const matrix: Record<string, MatrixCase> = {
+  'GET /api/v1/clients': { allowed: everyone, ok: [200], call: () => ({ url: '/api/v1/clients' }) },
+  'POST /api/v1/clients': {
+    allowed: ['admin'],
+    ok: [409],
+    call: () => ({ url: '/api/v1/clients', body: { code: 'ZSB', name: 'again' } }),
+  },
+  'GET /api/v1/clients/:code': { allowed: everyone, ok: [200], call: () => ({ url: '/api/v1/clients/ZSB' }) },
+  'POST /api/v1/clients/:code/contracts': {
+    allowed: ['admin'],
+    ok: [400],
+    call: () => ({ url: '/api/v1/clients/ZSB/contracts', body: { effective_from: '2020-01-01' } }),
+  },
+  'POST /api/v1/placement-batches': {
+    allowed: ['admin', 'supervisor', 'finance'],
+    ok: [200],
+    call: () => ({
+      url: '/api/v1/placement-batches',
+      multipart: { fields: { client: 'ZSB' }, file: { name: 'placements.csv', content: placementsA } },
+    }),
+  },
+  'GET /api/v1/placement-batches': {
+    allowed: everyone,
+    ok: [200],
+    call: () => ({ url: '/api/v1/placement-batches' }),
+  },
+  'GET /api/v1/placement-batches/:id': {
+    allowed: everyone,
+    ok: [200],
+    call: () => ({ url: `/api/v1/placement-batches/${ids.batchA}` }),
+  },
+  'GET /api/v1/placement-batches/:id/errors.csv': {
+    allowed: everyone,
+    ok: [200],
+    call: () => ({ url: `/api/v1/placement-batches/${ids.batchA}/errors.csv` }),
+  },
+  'POST /api/v1/placement-batches/:id/approve': {
+    allowed: ['supervisor', 'admin', 'finance'],
+    ok: [409],
+    call: () => ({ url: `/api/v1/placement-batches/${ids.batchA}/approve` }),
+  },
+  'POST /api/v1/placement-batches/:id/reject': {
+    allowed: ['supervisor', 'admin', 'finance'],
+    ok: [409],
+    call: () => ({ url: `/api/v1/placement-batches/${ids.batchA}/reject`, body: { reason: 'late' } }),
+  },
+  'GET /api/v1/accounts': { allowed: everyone, ok: [200], call: () => ({ url: '/api/v1/accounts' }) },
+  'GET /api/v1/accounts/:id': {
+    allowed: everyone,
+    ok: [200],
+    call: () => ({ url: `/api/v1/accounts/${ids.A001}` }),
+  },
+  'GET /api/v1/accounts/:id/ledger': {
+    allowed: everyone,
+    ok: [200],
+    call: () => ({ url: `/api/v1/accounts/${ids.A001}/ledger` }),
+  },
+  'GET /api/v1/accounts/:id/timeline': {
+    allowed: everyone,
+    ok: [200],
+    call: () => ({ url: `/api/v1/accounts/${ids.A001}/timeline` }),
+  },
+  'POST /api/v1/accounts/:id/notes': {
+    allowed: ['agent', 'supervisor'],
+    ok: [201],
+    call: () => ({ url: `/api/v1/accounts/${ids.A001}/notes`, body: { text: '已联系' } }),
+  },
+  'POST /api/v1/accounts/:id/reveal': {
+    allowed: ['supervisor', 'compliance', 'admin'],
+    ok: [200],
+    call: () => ({ url: `/api/v1/accounts/${ids.A001}/reveal`, body: { field: 'id_number' } }),
+  },
+  'GET /api/v1/balances': { allowed: everyone, ok: [200], call: () => ({ url: '/api/v1/balances' }) },
+  'POST /api/v1/payment-claims': {
+    allowed: ['agent', 'supervisor'],
+    ok: [201],
+    call: () => ({
+      url: '/api/v1/payment-claims',
+      body: { account_id: String(ids.A001), amount_minor: 500, paid_on: '2026-03-06', channel: 'wechat_pay' },
+    }),
+  },
+  'GET /api/v1/payment-claims': {
+    allowed: ['agent', 'supervisor', 'finance', 'admin'],
+    ok: [200],
+    call: () => ({ url: '/api/v1/payment-claims' }),
+  },
+  'POST /api/v1/payment-claims/:id/verify': {
+    allowed: ['finance'],
+    ok: [409],
+    call: () => ({ url: `/api/v1/payment-claims/${ids.claim}/verify` }),
+  },
+  'POST /api/v1/payment-claims/:id/reject': {
+    allowed: ['finance'],
+    ok: [409],
+    call: () => ({ url: `/api/v1/payment-claims/${ids.claim}/reject`, body: { reason: '查无此款' } }),
+  },
+  'POST /api/v1/payment-files': {
+    allowed: ['finance'],
+    ok: [201],
+    call: () => ({
+      url: '/api/v1/payment-files',
+      multipart: { fields: { client: 'ZSB' }, file: { name: 'payments.csv', content: paymentsA } },
+    }),
+  },
+  'POST /api/v1/reversals': {
+    allowed: ['finance'],
+    ok: [200],
+    call: () => ({ url: '/api/v1/reversals', body: { client: 'ZSB', external_id: 'P2', reason: '退票' } }),
+  },
+  'POST /api/v1/proposals': {
+    allowed: ['agent', 'supervisor', 'finance'],
+    ok: [409],
+    call: () => ({
+      url: '/api/v1/proposals',
+      body: { kind: 'write_off', account_id: String(ids.A002), reason: 'deceased' },
+    }),
+  },
+  'GET /api/v1/approvals': {
+    allowed: ['supervisor', 'finance', 'admin'],
+    ok: [200],
+    call: () => ({ url: '/api/v1/approvals?status=all' }),
+  },
+  'POST /api/v1/approvals/:id/approve': {
+    allowed: ['supervisor', 'finance', 'admin'],
+    ok: [409],
+    call: () => ({ url: `/api/v1/approvals/${ids.decidedProposal}/approve` }),
+  },
+  'POST /api/v1/approvals/:id/reject': {
+    allowed: ['supervisor', 'finance', 'admin'],
+    ok: [409],
+    call: () => ({ url: `/api/v1/approvals/${ids.decidedProposal}/reject`, body: { reason: 'no' } }),
+  },
+  'GET /api/v1/stats/balances-by-bucket': {
+    allowed: everyone,
+    ok: [200],
+    call: () => ({ url: '/api/v1/stats/balances-by-bucket' }),
+  },
+  'GET /api/v1/stats/collections-by-day': {
+    allowed: everyone,
+    ok: [200],
+    call: () => ({ url: '/api/v1/stats/collections-by-day' }),
+  },
+};
+
+/** The routes other modules own and test (sessions, people, tokens, audit). */
+const identityRoutes = /^\/api\/v1\/(session|users|teams|tokens|audit)(\/|$)/;
+
+function booksRoutes(): string[] {
+  return app.routeList
+    .filter((r) => r.url.startsWith('/api/v1/') && !identityRoutes.test(r.url))
+    .map((r) => `${r.method} ${r.url}`)
+    .sort();
+}
+
+describe('the authorisation matrix', () => {
+  it('names every route of the books, and only those', () => {
+    expect(Object.keys(matrix).sort()).toEqual(booksRoutes());
+  });
+
+  for (const [key, entry] of Object.entries(matrix)) {
+    it(`${key}: 401 anonymous, 403 for roles that may not, through for ${entry.allowed.join(', ')}`, async () => {
+      const [method] = key.split(' ') as ['GET' | 'POST'];
+      const anonymous = await call({ method, ...entry.call() });
+      expect(anonymous.status, 'anonymous').toBe(401);
+      expect(anonymous.json().error.code).toBe('unauthenticated');
+      for (const role of roles) {
+        const response = await call({ as: role, method, ...entry.call() });
+        if (entry.allowed.includes(role)) {
+          expect(entry.ok, `${role}: ${response.text.slice(0, 300)}`).toContain(response.status);
+        } else {
+          expect(response.status, `${role}: ${response.text.slice(0, 300)}`).toBe(403);
+          expect(response.json().error.code).toBe('forbidden');
+        }
+      }
+    });
+  }
+});
+
+describe('client separation and team scope', () => {
+  it("a client user of B sees none of A's accounts, batches, balances or figures (404, not 403)", async () => {
+    const accounts = await call({ as: 'clientB', method: 'GET', url: '/api/v1/accounts' });
+    expect(accounts.json().items.map((i: { ref: string }) => i.ref)).toEqual(['B001']);
+    const batches = await call({ as: 'clientB', method: 'GET', url: '/api/v1/placement-batches' });
+    expect(batches.json().items.map((b: { batch_id: number }) => b.batch_id)).toEqual([ids.batchB]);
+    const balances = await call({ as: 'clientB', method: 'GET', url: '/api/v1/balances' });
+    expect(balances.json().items.map((b: { client: string }) => b.client)).toEqual(['OTHER']);
+    const clients = await call({ as: 'clientB', method: 'GET', url: '/api/v1/clients' });
+    expect(clients.json().items.map((c: { code: string }) => c.code)).toEqual(['OTHER']);
+    for (const url of [
+      `/api/v1/accounts/${ids.A001}`,
+      `/api/v1/accounts/${ids.A001}/ledger`,
+      `/api/v1/accounts/${ids.A001}/timeline`,
+      `/api/v1/placement-batches/${ids.batchA}`,
+      `/api/v1/placement-batches/${ids.batchA}/errors.csv`,
+      '/api/v1/balances?client=ZSB',
+      '/api/v1/accounts?client=ZSB',
+      '/api/v1/clients/ZSB',
+      '/api/v1/stats/balances-by-bucket?client=ZSB',
+      '/api/v1/stats/collections-by-day?client=ZSB',
+    ]) {
+      const response = await call({ as: 'clientB', method: 'GET', url });
+      expect(response.status, url).toBe(404);
+    }
+    const missing = await call({ as: 'clientB', method: 'GET', url: '/api/v1/accounts/999999' });
+    expect(missing.json()).toEqual({
+      error: { code: 'not_found', message: expect.any(String), details: null },
+    });
+    const figures = await call({ as: 'clientB', method: 'GET', url: '/api/v1/stats/balances-by-bucket' });
+    expect(figures.json().items).toEqual([
+      { bucket: 'M6+', currency: 'CNY', accounts: 1, balance_minor: 500_000 },
+    ]);
+  });
+
+  it('an agent outside the team cannot see or touch the other team’s accounts', async () => {
+    const list = await call({ as: 'agentB', method: 'GET', url: '/api/v1/accounts' });
+    expect(list.json().items.map((i: { ref: string }) => i.ref)).toEqual(['B001']);
+    expect((await call({ as: 'agentB', method: 'GET', url: `/api/v1/accounts/${ids.A001}` })).status).toBe(
+      404,
+    );
+    const before = await fingerprint();
+    const note = await call({
+      as: 'agentB',
+      method: 'POST',
+      url: `/api/v1/accounts/${ids.A001}/notes`,
+      body: { text: '越权' },
+    });
+    expect(note.status).toBe(404);
+    const claim = await call({
+      as: 'agentB',
+      method: 'POST',
+      url: '/api/v1/payment-claims',
+      body: { account_id: String(ids.A001), amount_minor: 100, paid_on: '2026-03-06', channel: 'cash' },
+    });
+    expect(claim.status).toBe(404);
+    const proposal = await call({
+      as: 'agentB',
+      method: 'POST',
+      url: '/api/v1/proposals',
+      body: { kind: 'recall', account_id: String(ids.A001), reason: '越权' },
+    });
+    expect(proposal.status).toBe(404);
+    expect(await fingerprint()).toEqual(before);
+    const claims = await call({ as: 'agentB', method: 'GET', url: '/api/v1/payment-claims' });
+    expect(claims.json().total).toBe(0);
+  });
+});
+
+// ------------------------------------------------------------------------------ bad payloads
+
+const badPayloads: Record<string, () => Omit<Call, 'method'>> = {
+  'POST /api/v1/clients': () => ({
+    as: 'admin',
+    url: '/api/v1/clients',
+    body: { code: 'bad code!', name: '' },
+  }),
+  'POST /api/v1/clients/:code/contracts': () => ({
+    as: 'admin',
+    url: '/api/v1/clients/ZSB/contracts',
+    body: { discount_limit_bp: 20_000 },
+  }),
+  'POST /api/v1/placement-batches': () => ({
+    as: 'supervisor',
+    url: '/api/v1/placement-batches',
+    multipart: {
+      fields: { client: 'ZSB', recall_date: '2026-13-45' },
+      file: { name: 'p.csv', content: placementsB },
+    },
+  }),
+  'POST /api/v1/placement-batches/:id/approve': () => ({
+    as: 'finance',
+    url: '/api/v1/placement-batches/abc/approve',
+  }),
+  'POST /api/v1/placement-batches/:id/reject': () => ({
+    as: 'finance',
+    url: `/api/v1/placement-batches/${ids.batchA}/reject`,
+    body: { reason: '' },
+  }),
+  'POST /api/v1/accounts/:id/notes': () => ({
+    as: 'agent',
+    url: `/api/v1/accounts/${ids.A001}/notes`,
+    body: { text: '   ' },
+  }),
+  'POST /api/v1/accounts/:id/reveal': () => ({
+    as: 'supervisor',
+    url: `/api/v1/accounts/${ids.A001}/reveal`,
+    body: { field: 'password' },
+  }),
+  'POST /api/v1/payment-claims': () => ({
+    as: 'agent',
+    url: '/api/v1/payment-claims',
+    body: { account_id: String(ids.A001), amount_minor: -5, paid_on: '2026-3-1', channel: 'gold' },
+  }),
+  'POST /api/v1/payment-claims/:id/verify': () => ({
+    as: 'finance',
+    url: '/api/v1/payment-claims/x1/verify',
+  }),
+  'POST /api/v1/payment-claims/:id/reject': () => ({
+    as: 'finance',
+    url: `/api/v1/payment-claims/${ids.claim}/reject`,
+    body: {},
+  }),
+  'POST /api/v1/payment-files': () => ({
+    as: 'finance',
+    url: '/api/v1/payment-files',
+    body: { client: 'ZSB' },
+  }),
+  'POST /api/v1/reversals': () => ({
+    as: 'finance',
+    url: '/api/v1/reversals',
+    body: { client: 'ZSB', reason: 'x' },
+  }),
+  'POST /api/v1/proposals': () => ({
+    as: 'agent',
+    url: '/api/v1/proposals',
+    body: { kind: 'forgive_everything', account_id: String(ids.A001) },
+  }),
+  'POST /api/v1/approvals/:id/approve': () => ({ as: 'finance', url: '/api/v1/approvals/0/approve' }),
+  'POST /api/v1/approvals/:id/reject': () => ({
+    as: 'finance',
+    url: '/api/v1/approvals/1/reject',
+    body: { reason: 7 },
+  }),
+};
+
+describe('bad payloads', () => {
+  it('are listed for every write route', () => {
+    expect(Object.keys(badPayloads).sort()).toEqual(booksRoutes().filter((r) => r.startsWith('POST ')));
+  });
+
+  for (const [key, make] of Object.entries(badPayloads)) {
+    it(`${key}: 400 bad_input naming the field, nothing changed`, async () => {
+      const before = await fingerprint();
+      const response = await call({ method: 'POST', ...make() });
+      expect(response.status, response.text).toBe(400);
+      const body = response.json();
+      expect(body.error.code).toBe('bad_input');
+      expect(body.error.message.length).toBeGreaterThan(10);
+      expect(await fingerprint()).toEqual(before);
+    });
+  }
+
+  it('a page size over 200 is refused; an unknown error leaks nothing', async () => {
+    const big = await call({ as: 'finance', method: 'GET', url: '/api/v1/accounts?page_size=201' });
+    expect(big.status).toBe(400);
+    expect(big.json().error.details.fields[0].field).toBe('querystring.page_size');
+    const malformed = await app.inject({
+      method: 'POST',
+      url: '/api/v1/reversals',
+      headers: { 'x-test-user': 'finance', 'content-type': 'application/json' },
+      payload: '{"client":',
+    });
+    expect(malformed.statusCode).toBe(400);
+    expect(malformed.json().error.code).toBe('bad_input');
+  });
+});
+
+// ------------------------------------------------------------------------------ OpenAPI
+
+describe('the OpenAPI document', () => {
+  it('is OpenAPI 3.1 and lists every route of the books with its method', async () => {
+    const response = await call({ method: 'GET', url: '/api/openapi.json' });
+    expect(response.status).toBe(200);
+    const doc = response.json();
+    expect(doc.openapi).toMatch(/^3\.1/);
+    for (const route of booksRoutes()) {
+      const [method, url] = route.split(' ') as [string, string];
+      const path = url.replace(/:(\w+)/g, '{$1}');
+      expect(doc.paths[path]?.[method.toLowerCase()], route).toBeDefined();
+    }
+    expect(doc.paths['/api/v1/accounts'].get.parameters.map((p: { name: string }) => p.name)).toEqual(
+      expect.arrayContaining(['client', 'bucket', 'q', 'page', 'page_size']),
+    );
+  });
+
+  it('has a browsable reference page served locally', async () => {
+    const page = await app.inject({ method: 'GET', url: '/api/docs/' });
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('swagger');
+    expect(page.body).not.toMatch(/https?:\/\/(cdn|unpkg)/);
+  });
+});
