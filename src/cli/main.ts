@@ -1,5 +1,7 @@
 import { Command, CommanderError } from 'commander';
+import { registerAuditCommands } from '../audit/cli.ts';
 import { registerClientCommands } from '../clients/cli.ts';
+import { registerIdentityCommands } from '../identity/cli.ts';
 import { registerLedgerCommands } from '../ledger/cli.ts';
 import { registerPaymentCommands } from '../payments/cli.ts';
 import { registerPlacementCommands } from '../placements/cli.ts';
@@ -29,6 +31,8 @@ export function buildProgram(io: CliIo, state: { exitCode: number }): Command {
   registerPlacementCommands(program, context);
   registerPaymentCommands(program, context);
   registerLedgerCommands(program, context);
+  registerIdentityCommands(program, context);
+  registerAuditCommands(program, context);
   return program;
 }
 

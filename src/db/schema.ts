@@ -3,6 +3,8 @@
  * migration adds its tables here (or in its own `tables.ts`, merged into `Database` below).
  */
 import type { ColumnType, Generated } from 'kysely';
+import type { AuditTables } from '../audit/tables.ts';
+import type { IdentityTables } from '../identity/tables.ts';
 import type { LedgerTables } from '../ledger/tables.ts';
 import type { PaymentTables } from '../payments/tables.ts';
 import type { PlacementTables } from '../placements/tables.ts';
@@ -199,7 +201,7 @@ export interface PostingsTable {
   amount_minor: bigint;
 }
 
-export interface Database extends PlacementTables, LedgerTables, PaymentTables {
+export interface Database extends PlacementTables, LedgerTables, PaymentTables, IdentityTables, AuditTables {
   clients: ClientsTable;
   contracts: ContractsTable;
   contract_commission_rates: ContractCommissionRatesTable;
