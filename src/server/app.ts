@@ -37,8 +37,9 @@ export interface BuildOptions {
   logger?: boolean | { level: string };
   /** Web UI build to serve (default web/dist beside the program, when it exists). */
   webRoot?: string | null;
-  /** Override of the request rate limit (tests). */
+  /** Overrides of the request rate limit and upload size (tests). */
   requestsPerMinute?: number;
+  uploadBytes?: number;
   /**
    * Who is calling. Until the identity module's session plugin is wired in, a caller (tests) can
    * supply it; it runs on every request.
@@ -104,7 +105,13 @@ export async function buildServer(options: BuildOptions): Promise<Api> {
   });
 
   await app.register(multipart, {
-    limits: { fileSize: limits.uploadBytes, files: 1, fields: 20, fieldSize: 10_000, parts: 22 },
+    limits: {
+      fileSize: options.uploadBytes ?? limits.uploadBytes,
+      files: 1,
+      fields: 20,
+      fieldSize: 10_000,
+      parts: 22,
+    },
   });
 
   await app.register(swagger, {

@@ -54,7 +54,7 @@ export async function receiveUpload(request: FastifyRequest, fieldNames: readonl
         if (part.file.truncated) {
           throw new HuikuanError(
             'limit_exceeded',
-            `The file is larger than ${limits.uploadBytes / 1024 / 1024} MiB; split it into smaller files.`,
+            `The file is larger than the upload limit (${limits.uploadBytes / 1024 / 1024} MiB); split it into smaller files.`,
           );
         }
       } else {
