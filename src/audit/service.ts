@@ -17,7 +17,7 @@ export interface AuditEventInput {
   /** What happened, dotted lower case: 'user.created', 'session.login_failed', 'pii.revealed'. */
   action: string;
   entityType: string;
-  entityId?: string | bigint | null;
+  entityId?: string | number | bigint | null;
   clientId?: bigint | null;
   /** State before and after the change (any JSON value; bigint is written exactly). */
   before?: unknown;
