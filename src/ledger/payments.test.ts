@@ -298,6 +298,51 @@ describe('postPayments', () => {
     expect(await accountState(t.db, a)).toMatchObject({ principal: 480n });
   });
 
+  it('allocates across chunks and around duplicates and rejects on the same account', async () => {
+    const { clientId } = await createClient(t.db, 'PAY9', {
+      commission: [{ fromDpd: 0, toDpd: null, rateBp: 0 }],
+    });
+    const [a] = (await placeAccounts(t.db, clientId, [{ ref: 'A', principal: 100n, fees: 10n }])) as [bigint];
+    const results = await postPayments(
+      t.db,
+      [
+        payment(clientId, a, 5n, { externalId: 'C1' }),
+        payment(clientId, a, 7n, { externalId: 'C1' }),
+        payment(clientId, a, 9n, { externalId: 'C2', currency: 'USD' }),
+        payment(clientId, a, 20n, { externalId: 'C3' }),
+        payment(clientId, a, 30n, { externalId: 'C1' }),
+        payment(clientId, a, 100n, { externalId: 'C4' }),
+      ],
+      'agent',
+      { chunkSize: 2 },
+    );
+    expect(
+      results.map((r) => [
+        r.externalId,
+        r.status,
+        r.allocation?.fees_minor,
+        r.allocation?.principal_minor,
+        r.allocation?.overpayment_minor,
+      ]),
+    ).toEqual([
+      ['C1', 'posted', 5n, 0n, 0n],
+      ['C1', 'duplicate', undefined, undefined, undefined],
+      ['C2', 'rejected', undefined, undefined, undefined],
+      ['C3', 'posted', 5n, 15n, 0n],
+      ['C1', 'duplicate', undefined, undefined, undefined],
+      ['C4', 'posted', 0n, 85n, 15n],
+    ]);
+    expect(await accountState(t.db, a)).toEqual({
+      status: 'paid',
+      principal: 0n,
+      interest: 0n,
+      fees: 0n,
+      penalty: 0n,
+      overpayment: 15n,
+    });
+    expect(await checkLedger(t.db)).toEqual([]);
+  });
+
   it('posts many payments on one account from parallel connections serially (none lost)', async () => {
     const { clientId } = await createClient(t.db, 'PAY8', {
       commission: [{ fromDpd: 0, toDpd: null, rateBp: 1000 }],
