@@ -129,7 +129,6 @@ export class PiiWorker {
 
   constructor(encryptionKey: Buffer, searchKey: Buffer) {
     this.#worker = new Worker(workerSource, { eval: true, workerData: { encryptionKey, searchKey } });
-    this.#worker.unref();
     this.#worker.on('message', ({ id, out }: { id: number; out: string[] }) => {
       this.#waiting.get(id)?.resolve(out);
       this.#waiting.delete(id);

@@ -178,6 +178,26 @@ describe('PII', () => {
     expect(new PiiCipher(Buffer.alloc(32, 8)).searchHash('+8613812345678').equals(hash)).toBe(false);
   });
 
+  it('seals in a worker thread exactly as in process', async () => {
+    const values = ['11010519491231002X', '+8613812345678', '张三'];
+    const worker = cipher.startWorker();
+    try {
+      const sealed = await worker.sealHex(values);
+      const again = await worker.sealHex(values);
+      expect(sealed).toHaveLength(6);
+      values.forEach((value, i) => {
+        expect(cipher.decrypt(Buffer.from(sealed[2 * i] ?? '', 'hex'))).toBe(value);
+        expect(sealed[2 * i + 1]).toBe(cipher.searchHash(value).toString('hex'));
+        expect(again[2 * i]).not.toBe(sealed[2 * i]);
+      });
+      expect(cipher.sealHex(values).filter((_, i) => i % 2 === 1)).toEqual(
+        sealed.filter((_, i) => i % 2 === 1),
+      );
+    } finally {
+      await worker.close();
+    }
+  });
+
   it('masks ID numbers, phones and e-mail', () => {
     expect(maskIdNumber('110101199003071234')).toBe('1101**********1234');
     expect(maskPhone('+8613812345678')).toBe('+86 138****5678');

@@ -654,6 +654,31 @@ describe('batches: approval, rejection, duplicates, re-import', () => {
     expect((await cli(['batch', 'list', '--status', 'bogus'])).code).toBe(2);
   });
 
+  it('imports a file large enough to seal its personal data in the worker thread', async () => {
+    const workerId = (i: number) =>
+      id(
+        `440305${1980 + Math.floor(i / 336)}${String(1 + (Math.floor(i / 28) % 12)).padStart(2, '0')}${String(1 + (i % 28)).padStart(2, '0')}001`,
+      );
+    const lines = [english];
+    for (let i = 0; i < 4500; i++) {
+      const serial = String(i).padStart(4, '0');
+      lines.push(
+        `W-${serial},Worker ${serial},${workerId(i)},1380000${serial},,,1${serial}.25,,,,,2025-01-01,,`,
+      );
+    }
+    const result = await run(csv(lines), 'alice');
+    expect(result).toMatchObject({ accepted: 4500, rejected: 0, duplicates: 0 });
+    await approveBatch(t.db, result.batch_id ?? 0n, 'bob');
+    for (const i of [0, 2222, 4499]) {
+      const serial = String(i).padStart(4, '0');
+      const [match] = await searchDebtors(t.db, { idNumber: workerId(i) });
+      expect(match?.name).toBe(`Worker ${serial}`);
+      expect(await revealIdNumber(t.db, match?.debtorId ?? 0n)).toBe(workerId(i));
+      const [byPhone] = await searchDebtors(t.db, { phone: `1380000${serial}` });
+      expect(byPhone?.debtorId).toBe(match?.debtorId);
+    }
+  });
+
   it('uses the client currency and country: USD amounts and US phones', async () => {
     const result = await run(
       csv([
