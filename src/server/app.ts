@@ -21,8 +21,10 @@ import {
 } from 'fastify-type-provider-zod';
 import type pg from 'pg';
 import { accountRoutes } from '../accounts/routes.ts';
+import { auditRoutes } from '../audit/routes.ts';
 import { clientRoutes } from '../clients/routes.ts';
 import type { Db } from '../db/connection.ts';
+import { identityPlugin } from '../identity/plugin.ts';
 import { ledgerRoutes } from '../ledger/routes.ts';
 import { paymentRoutes } from '../payments/routes.ts';
 import { placementRoutes } from '../placements/routes.ts';
@@ -40,11 +42,14 @@ export interface BuildOptions {
   /** Overrides of the request rate limit and upload size (tests). */
   requestsPerMinute?: number;
   uploadBytes?: number;
+  loginsPerMinute?: number;
   /**
-   * Who is calling. Until the identity module's session plugin is wired in, a caller (tests) can
-   * supply it; it runs on every request.
+   * Tests only: who is calling, decided after the identity plugin (a non-null answer replaces the
+   * session's principal). The program never passes it.
    */
   authenticate?: (request: FastifyRequest) => Promise<Principal | null> | Principal | null;
+  /** Secure session cookies (default: when the request came over https). */
+  secureCookies?: boolean;
   /** Where the database's version is read for /health. */
   health?: () => Promise<Record<string, unknown>>;
 }
@@ -79,15 +84,14 @@ export async function buildServer(options: BuildOptions): Promise<Api> {
   app.addHook('onRoute', (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     for (const method of methods) if (method !== 'HEAD') routeList.push({ method, url: route.url });
+    // logging in is limited strictly, per IP (password guessing); the lock-out is the identity module's
+    if (route.url === '/api/v1/session' && methods.includes('POST')) {
+      route.config = {
+        ...route.config,
+        rateLimit: { max: options.loginsPerMinute ?? limits.loginsPerMinute, timeWindow: 60_000 },
+      };
+    }
   });
-
-  app.decorateRequest('principal', null);
-  const authenticate = options.authenticate;
-  if (authenticate) {
-    app.addHook('onRequest', async (request) => {
-      request.principal = await authenticate(request);
-    });
-  }
 
   await app.register(rateLimit, {
     global: true,
@@ -134,6 +138,17 @@ export async function buildServer(options: BuildOptions): Promise<Api> {
     transform: jsonSchemaTransform,
   });
   await app.register(swaggerUi, { routePrefix: '/api/docs', staticCSP: true });
+
+  // sessions, API tokens, CSRF, people and teams (src/identity); sets request.principal
+  await app.register(identityPlugin, { db: options.db, secureCookies: options.secureCookies });
+  const authenticate = options.authenticate;
+  if (authenticate) {
+    app.addHook('onRequest', async (request) => {
+      const principal = await authenticate(request);
+      if (principal) request.principal = principal;
+    });
+  }
+  await app.register(auditRoutes, { db: options.db });
 
   const deps: ServerDeps = { db: options.db, pool: options.pool };
   const api = app.withTypeProvider<ZodTypeProvider>();

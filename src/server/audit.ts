@@ -3,6 +3,7 @@
  * from which IP. Every write route calls `auditChange` once the change is made.
  */
 import type { FastifyRequest } from 'fastify';
+import { recordAudit } from '../audit/service.ts';
 import type { ServerDeps } from './context.ts';
 
 export interface ChangeEvent {
@@ -19,12 +20,10 @@ export type AuditSink = (
   event: ChangeEvent & { actor: string; actorUserId: bigint | null; ip: string | null },
 ) => Promise<void>;
 
-let sink: AuditSink = async () => {};
-
-/** Binds the audit trail (the identity/audit module's recordAudit). */
-export function setAuditSink(next: AuditSink): void {
-  sink = next;
-}
+/** The audit trail: hash-chained, append-only audit_events (src/audit). */
+const sink: AuditSink = async (deps, event) => {
+  await recordAudit(deps.db, event);
+};
 
 export async function auditChange(
   deps: ServerDeps,

@@ -37,6 +37,8 @@ export const limits = {
   requestTimeoutMs: 10 * 60_000,
   /** Requests per minute per signed-in user (or per IP before sign-in). */
   requestsPerMinute: 1200,
+  /** Login attempts per minute per IP. */
+  loginsPerMinute: 20,
 };
 
 export const maxPageSize = 200;

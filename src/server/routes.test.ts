@@ -9,52 +9,65 @@ import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TestDatabase, testDatabase } from '../../test/db.ts';
-import type { Principal, Role } from './access.ts';
+import { createTeam, createUser } from '../identity/service.ts';
+import type { Role } from './access.ts';
 import { roles } from './access.ts';
 import { buildServer } from './app.ts';
-import { type ChangeEvent, setAuditSink } from './audit.ts';
 import type { Api } from './context.ts';
 
 let t: TestDatabase;
 let app: Api;
-const audited: (ChangeEvent & { actor: string; ip: string | null })[] = [];
 
 // ------------------------------------------------------------------------------ who is calling
 
-const clientIds: Record<'A' | 'B', bigint> = { A: 0n, B: 0n };
-let nextUserId = 1n;
-function principal(
-  username: string,
-  userRoles: Role[],
-  scope: () => bigint[] | 'all',
-  limit: bigint | null = null,
-) {
-  const userId = nextUserId++;
-  return (): Principal => ({
-    userId,
-    username,
-    displayName: username,
-    roles: userRoles,
-    clientIds: scope(),
-    teamIds: [],
-    via: 'session',
-    scopes: null,
-    locale: 'zh-CN',
-    approvalLimitMinor: limit,
+const password = 'Lantern-Quarry-7-Osmosis';
+const sessions: Record<string, { cookie: string; csrf: string }> = {};
+const setup = { actor: 'test-setup' };
+
+async function login(username: string): Promise<void> {
+  const response = await app.inject({
+    method: 'POST',
+    url: '/api/v1/session',
+    headers: { 'content-type': 'application/json' },
+    payload: JSON.stringify({ username, password }),
   });
+  expect(response.statusCode, response.body).toBe(200);
+  const cookie = response.cookies.find((c) => c.name === 'hk_session');
+  if (!cookie) throw new Error(`no session cookie for ${username}`);
+  sessions[username] = { cookie: `hk_session=${cookie.value}`, csrf: response.json().csrf_token };
 }
-const all = () => 'all' as const;
-const users: Record<string, () => Principal> = {
-  admin: principal('admin', ['admin'], all),
-  supervisor: principal('supervisor', ['supervisor'], all, 100_000n),
-  agent: principal('agent', ['agent'], () => [clientIds.A]),
-  finance: principal('finance', ['finance'], all),
-  compliance: principal('compliance', ['compliance'], all),
-  client: principal('client', ['client'], () => [clientIds.A]),
-  agentB: principal('agentB', ['agent'], () => [clientIds.B]),
-  clientB: principal('clientB', ['client'], () => [clientIds.B]),
-  finance2: principal('finance2', ['finance'], all),
-};
+
+/** The people of the agency (after the clients exist: teams and client users name them). */
+async function createPeople(): Promise<void> {
+  const teamA = await createTeam(t.db, { name: 'A组', clientCodes: ['ZSB'] }, setup);
+  const teamB = await createTeam(t.db, { name: 'B组', clientCodes: ['OTHER'] }, setup);
+  const people: [string, Role[], { team?: bigint; clientCodes?: string[]; limit?: bigint }][] = [
+    ['supervisor', ['supervisor'], { limit: 100_000n }],
+    ['agent', ['agent'], { team: teamA.id }],
+    ['finance', ['finance'], {}],
+    ['compliance', ['compliance'], {}],
+    ['client', ['client'], { clientCodes: ['ZSB'] }],
+    ['agentB', ['agent'], { team: teamB.id }],
+    ['clientB', ['client'], { clientCodes: ['OTHER'] }],
+    ['finance2', ['finance'], {}],
+  ];
+  for (const [username, userRoles, extra] of people) {
+    await createUser(
+      t.db,
+      {
+        username,
+        displayName: username,
+        roles: userRoles,
+        team: extra.team ?? null,
+        clientCodes: extra.clientCodes,
+        password,
+        approvalLimitMinor: extra.limit ?? null,
+      },
+      setup,
+    );
+    await login(username);
+  }
+}
 
 interface Call {
   as?: string;
@@ -66,7 +79,12 @@ interface Call {
 
 async function call(c: Call) {
   const headers: Record<string, string> = {};
-  if (c.as) headers['x-test-user'] = c.as;
+  if (c.as) {
+    const session = sessions[c.as];
+    if (!session) throw new Error(`${c.as} has not logged in`);
+    headers.cookie = session.cookie;
+    if (c.method === 'POST') headers['x-csrf-token'] = session.csrf;
+  }
   let payload: string | Buffer | undefined;
   if (c.multipart) {
     const boundary = `----huikuan${randomBytes(8).toString('hex')}`;
@@ -142,6 +160,10 @@ async function balanceOf(client: string) {
   return response.json().items[0];
 }
 
+async function auditEvents() {
+  return t.db.selectFrom('audit_events').select(['actor', 'action', 'ip']).orderBy('id').execute();
+}
+
 /** Counts and sums that any change would move. */
 async function fingerprint() {
   const row = await sql<Record<string, string>>`
@@ -162,20 +184,9 @@ async function fingerprint() {
 
 beforeAll(async () => {
   t = await testDatabase();
-  setAuditSink(async (_deps, event) => {
-    audited.push(event);
-  });
-  app = await buildServer({
-    db: t.db,
-    pool: t.pool,
-    webRoot: null,
-    requestsPerMinute: 100_000,
-    authenticate: (request) => {
-      const name = request.headers['x-test-user'];
-      const make = typeof name === 'string' ? users[name] : undefined;
-      return make ? make() : null;
-    },
-  });
+  app = await buildServer({ db: t.db, pool: t.pool, webRoot: null, requestsPerMinute: 100_000 });
+  await createUser(t.db, { username: 'admin', displayName: 'admin', roles: ['admin'], password }, setup);
+  await login('admin');
 });
 
 afterAll(async () => {
@@ -202,7 +213,6 @@ describe('the books through the API', () => {
       },
     });
     expect(a.status).toBe(201);
-    clientIds.A = BigInt(a.json().id);
     const b = await call({
       as: 'admin',
       method: 'POST',
@@ -210,7 +220,7 @@ describe('the books through the API', () => {
       body: { code: 'OTHER', name: '另一家' },
     });
     expect(b.status).toBe(201);
-    clientIds.B = BigInt(b.json().id);
+    await createPeople();
     const version = await call({
       as: 'admin',
       method: 'POST',
@@ -431,7 +441,7 @@ describe('the books through the API', () => {
       body: { field: 'id_number' },
     });
     expect(id.json().value).toBe('11010519491231002X');
-    expect(audited.filter((e) => e.action === 'pii.revealed').map((e) => e.actor)).toEqual([
+    expect((await auditEvents()).filter((e) => e.action === 'pii.revealed').map((e) => e.actor)).toEqual([
       'supervisor',
       'compliance',
     ]);
@@ -585,7 +595,8 @@ describe('the books through the API', () => {
     ).toBe('written_off');
   });
 
-  it('records an audit event, with the IP, for every change made', () => {
+  it('records an audit event, with the IP, for every change made', async () => {
+    const audited = await auditEvents();
     const actions = new Set(audited.map((e) => e.action));
     for (const action of [
       'client.created',
@@ -603,7 +614,7 @@ describe('the books through the API', () => {
     ]) {
       expect(actions).toContain(action);
     }
-    expect(audited.every((e) => e.ip === '127.0.0.1')).toBe(true);
+    expect(audited.filter((e) => e.actor !== 'test-setup').every((e) => e.ip === '127.0.0.1')).toBe(true);
   });
 });
 
@@ -967,7 +978,11 @@ describe('bad payloads', () => {
     const malformed = await app.inject({
       method: 'POST',
       url: '/api/v1/reversals',
-      headers: { 'x-test-user': 'finance', 'content-type': 'application/json' },
+      headers: {
+        cookie: sessions.finance?.cookie ?? '',
+        'x-csrf-token': sessions.finance?.csrf ?? '',
+        'content-type': 'application/json',
+      },
       payload: '{"client":',
     });
     expect(malformed.statusCode).toBe(400);
