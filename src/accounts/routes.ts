@@ -3,7 +3,14 @@ import { sql } from 'kysely';
 import { z } from 'zod';
 import { findClientByCode } from '../clients/service.ts';
 import { accountHistory } from '../ledger/queries.ts';
-import { assertClientAccess, principalOf, requireRoles, scopeOf, staffRoles } from '../server/access.ts';
+import {
+  assertClientAccess,
+  principalOf,
+  readScoped,
+  requireRoles,
+  scopeOf,
+  staffRoles,
+} from '../server/access.ts';
 import { auditChange } from '../server/audit.ts';
 import {
   type Api,
@@ -73,29 +80,30 @@ export async function accountRoutes(app: Api, deps: ServerDeps): Promise<void> {
       },
       preValidation: requireRoles(...readers),
     },
-    async (request) => {
-      const principal = principalOf(request);
-      const query = request.query;
-      let clientId: bigint | undefined;
-      if (query.client !== undefined) {
-        const client = await findClientByCode(db, query.client);
-        assertClientAccess(principal, client.id, 'client');
-        clientId = client.id;
-      }
-      const { items, total } = await listAccounts(db, {
-        clientIds: scopeOf(principal),
-        clientId,
-        batchId: query.batch,
-        status: query.status,
-        bucket: query.bucket,
-        minBalanceMinor: query.min_balance_minor,
-        maxBalanceMinor: query.max_balance_minor,
-        q: query.q,
-        offset: (query.page - 1) * query.page_size,
-        limit: query.page_size,
-      });
-      return pageOf(items, total, query);
-    },
+    async (request) =>
+      readScoped(db, request, async (db) => {
+        const principal = principalOf(request);
+        const query = request.query;
+        let clientId: bigint | undefined;
+        if (query.client !== undefined) {
+          const client = await findClientByCode(db, query.client);
+          assertClientAccess(principal, client.id, 'client');
+          clientId = client.id;
+        }
+        const { items, total } = await listAccounts(db, {
+          clientIds: scopeOf(principal),
+          clientId,
+          batchId: query.batch,
+          status: query.status,
+          bucket: query.bucket,
+          minBalanceMinor: query.min_balance_minor,
+          maxBalanceMinor: query.max_balance_minor,
+          q: query.q,
+          offset: (query.page - 1) * query.page_size,
+          limit: query.page_size,
+        });
+        return pageOf(items, total, query);
+      }),
   );
 
   app.get(
@@ -108,64 +116,65 @@ export async function accountRoutes(app: Api, deps: ServerDeps): Promise<void> {
       },
       preValidation: requireRoles(...readers),
     },
-    async (request) => {
-      await scopedAccount(request, request.params.id);
-      const a = await accountDetail(db, request.params.id);
-      const dpd = daysPastDue(a.delinquencyDate, todayIn());
-      return {
-        id: a.id,
-        client: a.clientCode,
-        client_id: a.clientId,
-        batch_id: a.batchId,
-        ref: a.ref,
-        status: a.status,
-        currency: a.currency.trim(),
-        product_type: a.productType,
-        original_creditor: a.originalCreditor,
-        delinquency_date: a.delinquencyDate,
-        charge_off_date: a.chargeOffDate,
-        open_date: a.openDate,
-        last_payment_date: a.lastPaymentDate,
-        last_payment_amount_minor: a.lastPaymentAmountMinor,
-        notes: a.notes,
-        days_past_due: dpd,
-        bucket: bucketOf(dpd),
-        balance: {
-          principal_minor: a.principalMinor,
-          interest_minor: a.interestMinor,
-          fees_minor: a.feesMinor,
-          penalty_minor: a.penaltyMinor,
-          overpayment_minor: a.overpaymentMinor,
-          total_minor: a.principalMinor + a.interestMinor + a.feesMinor + a.penaltyMinor,
-        },
-        placed: {
-          principal_minor: a.placed.principalMinor,
-          interest_minor: a.placed.interestMinor,
-          fees_minor: a.placed.feesMinor,
-          penalty_minor: a.placed.penaltyMinor,
-          total_minor:
-            a.placed.principalMinor + a.placed.interestMinor + a.placed.feesMinor + a.placed.penaltyMinor,
-        },
-        debtor: {
-          id: a.debtor.id,
-          name: a.debtor.name,
-          id_number_masked: a.debtor.idNumberMasked,
-          date_of_birth: a.debtor.dateOfBirth,
-          address: a.debtor.address,
-          city: a.debtor.city,
-          region: a.debtor.region,
-          postal_code: a.debtor.postalCode,
-          country: a.debtor.country,
-          contact_points: a.debtor.contactPoints.map((c) => ({
-            id: c.id,
-            kind: c.kind,
-            position: c.position,
-            masked: c.masked,
-            status: c.status,
-          })),
-        },
-      };
-    },
+    async (request) =>
+      readScoped(db, request, async (db) => {
+        await scopedAccount(request, request.params.id);
+        const a = await accountDetail(db, request.params.id);
+        const dpd = daysPastDue(a.delinquencyDate, todayIn());
+        return {
+          id: a.id,
+          client: a.clientCode,
+          client_id: a.clientId,
+          batch_id: a.batchId,
+          ref: a.ref,
+          status: a.status,
+          currency: a.currency.trim(),
+          product_type: a.productType,
+          original_creditor: a.originalCreditor,
+          delinquency_date: a.delinquencyDate,
+          charge_off_date: a.chargeOffDate,
+          open_date: a.openDate,
+          last_payment_date: a.lastPaymentDate,
+          last_payment_amount_minor: a.lastPaymentAmountMinor,
+          notes: a.notes,
+          days_past_due: dpd,
+          bucket: bucketOf(dpd),
+          balance: {
+            principal_minor: a.principalMinor,
+            interest_minor: a.interestMinor,
+            fees_minor: a.feesMinor,
+            penalty_minor: a.penaltyMinor,
+            overpayment_minor: a.overpaymentMinor,
+            total_minor: a.principalMinor + a.interestMinor + a.feesMinor + a.penaltyMinor,
+          },
+          placed: {
+            principal_minor: a.placed.principalMinor,
+            interest_minor: a.placed.interestMinor,
+            fees_minor: a.placed.feesMinor,
+            penalty_minor: a.placed.penaltyMinor,
+            total_minor:
+              a.placed.principalMinor + a.placed.interestMinor + a.placed.feesMinor + a.placed.penaltyMinor,
+          },
+          debtor: {
+            id: a.debtor.id,
+            name: a.debtor.name,
+            id_number_masked: a.debtor.idNumberMasked,
+            date_of_birth: a.debtor.dateOfBirth,
+            address: a.debtor.address,
+            city: a.debtor.city,
+            region: a.debtor.region,
+            postal_code: a.debtor.postalCode,
+            country: a.debtor.country,
+            contact_points: a.debtor.contactPoints.map((c) => ({
+              id: c.id,
+              kind: c.kind,
+              position: c.position,
+              masked: c.masked,
+              status: c.status,
+            })),
+          },
+        };
+      }),
   );
 
   app.get(
@@ -184,23 +193,24 @@ export async function accountRoutes(app: Api, deps: ServerDeps): Promise<void> {
       },
       preValidation: requireRoles(...readers),
     },
-    async (request) => {
-      const id = request.params.id;
-      await scopedAccount(request, id);
-      const history = await accountHistory(db, {
-        accountId: id,
-        limit: request.query.page_size,
-        beforeEntryId: request.query.before_entry_id,
-      });
-      const count = await sql<{ n: string }>`
+    async (request) =>
+      readScoped(db, request, async (db) => {
+        const id = request.params.id;
+        await scopedAccount(request, id);
+        const history = await accountHistory(db, {
+          accountId: id,
+          limit: request.query.page_size,
+          beforeEntryId: request.query.before_entry_id,
+        });
+        const count = await sql<{ n: string }>`
         SELECT count(*)::text AS n FROM journal_entries WHERE account_id = ${id}`.execute(db);
-      return {
-        items: history.entries,
-        total: Number(count.rows[0]?.n ?? 0),
-        page_size: request.query.page_size,
-        next_before_entry_id: history.next_before_entry_id,
-      };
-    },
+        return {
+          items: history.entries,
+          total: Number(count.rows[0]?.n ?? 0),
+          page_size: request.query.page_size,
+          next_before_entry_id: history.next_before_entry_id,
+        };
+      }),
   );
 
   app.get(
@@ -215,15 +225,16 @@ export async function accountRoutes(app: Api, deps: ServerDeps): Promise<void> {
       },
       preValidation: requireRoles(...readers),
     },
-    async (request) => {
-      await scopedAccount(request, request.params.id);
-      const query = request.query;
-      const { items, total } = await accountTimeline(db, request.params.id, {
-        offset: (query.page - 1) * query.page_size,
-        limit: query.page_size,
-      });
-      return pageOf(items, total, query);
-    },
+    async (request) =>
+      readScoped(db, request, async (db) => {
+        await scopedAccount(request, request.params.id);
+        const query = request.query;
+        const { items, total } = await accountTimeline(db, request.params.id, {
+          offset: (query.page - 1) * query.page_size,
+          limit: query.page_size,
+        });
+        return pageOf(items, total, query);
+      }),
   );
 
   app.post(

@@ -10,6 +10,7 @@ import {
   assertClientAccess,
   type Principal,
   principalOf,
+  readScoped,
   requireRoles,
   scopeOf,
   staffRoles,
@@ -171,23 +172,24 @@ export async function ledgerRoutes(app: Api, deps: ServerDeps): Promise<void> {
       },
       preValidation: requireRoles(...readers),
     },
-    async (request) => {
-      const principal = principalOf(request);
-      const scope = scopeOf(principal);
-      let clients: { id: bigint; code: string }[];
-      if (request.query.client !== undefined) {
-        const client = await findClientByCode(db, request.query.client);
-        assertClientAccess(principal, client.id, 'client');
-        clients = [client];
-      } else {
-        clients = (await listClients(db)).filter((c) => scope === 'all' || scope.includes(c.id));
-      }
-      const page = slicePage(clients, request.query);
-      const items = [];
-      for (const client of page.items)
-        items.push(await balances(db, { clientId: client.id, clientCode: client.code }));
-      return { ...page, items };
-    },
+    async (request) =>
+      readScoped(db, request, async (db) => {
+        const principal = principalOf(request);
+        const scope = scopeOf(principal);
+        let clients: { id: bigint; code: string }[];
+        if (request.query.client !== undefined) {
+          const client = await findClientByCode(db, request.query.client);
+          assertClientAccess(principal, client.id, 'client');
+          clients = [client];
+        } else {
+          clients = (await listClients(db)).filter((c) => scope === 'all' || scope.includes(c.id));
+        }
+        const page = slicePage(clients, request.query);
+        const items = [];
+        for (const client of page.items)
+          items.push(await balances(db, { clientId: client.id, clientCode: client.code }));
+        return { ...page, items };
+      }),
   );
 
   app.post(
@@ -331,25 +333,26 @@ export async function ledgerRoutes(app: Api, deps: ServerDeps): Promise<void> {
       },
       preValidation: requireRoles(...approvers),
     },
-    async (request) => {
-      const principal = principalOf(request);
-      const scope = scopeOf(principal);
-      let clientId: bigint | undefined;
-      if (request.query.client !== undefined) {
-        const client = await findClientByCode(db, request.query.client);
-        assertClientAccess(principal, client.id, 'client');
-        clientId = client.id;
-      }
-      const all = (await listProposals(db, { status: request.query.status, clientId })).filter(
-        (p) => scope === 'all' || scope.includes(p.client_id),
-      );
-      all.reverse();
-      const page = slicePage(all, request.query);
-      return {
-        ...page,
-        items: page.items.map((p) => ({ ...p, own: p.proposed_by === principal.username })),
-      };
-    },
+    async (request) =>
+      readScoped(db, request, async (db) => {
+        const principal = principalOf(request);
+        const scope = scopeOf(principal);
+        let clientId: bigint | undefined;
+        if (request.query.client !== undefined) {
+          const client = await findClientByCode(db, request.query.client);
+          assertClientAccess(principal, client.id, 'client');
+          clientId = client.id;
+        }
+        const all = (await listProposals(db, { status: request.query.status, clientId })).filter(
+          (p) => scope === 'all' || scope.includes(p.client_id),
+        );
+        all.reverse();
+        const page = slicePage(all, request.query);
+        return {
+          ...page,
+          items: page.items.map((p) => ({ ...p, own: p.proposed_by === principal.username })),
+        };
+      }),
   );
 
   async function scopedProposal(request: Parameters<typeof principalOf>[0], id: bigint) {
@@ -452,10 +455,11 @@ export async function ledgerRoutes(app: Api, deps: ServerDeps): Promise<void> {
       },
       preValidation: requireRoles(...readers),
     },
-    async (request) => {
-      const clientIds = await statsScope(request, request.query.client);
-      return { as_of: todayIn(), items: await balancesByBucket(db, { clientIds }) };
-    },
+    async (request) =>
+      readScoped(db, request, async (db) => {
+        const clientIds = await statsScope(request, request.query.client);
+        return { as_of: todayIn(), items: await balancesByBucket(db, { clientIds }) };
+      }),
   );
 
   app.get(
@@ -473,13 +477,14 @@ export async function ledgerRoutes(app: Api, deps: ServerDeps): Promise<void> {
       },
       preValidation: requireRoles(...readers),
     },
-    async (request) => {
-      const to = request.query.to ?? todayIn();
-      const from = request.query.from ?? addDays(to, -29);
-      if (from > to) throw new HuikuanError('bad_usage', `from (${from}) is after to (${to}).`);
-      if (addDays(from, 366) < to) throw new HuikuanError('bad_usage', 'Ask for at most 366 days at once.');
-      const clientIds = await statsScope(request, request.query.client);
-      return { from, to, items: await collectionsByDay(db, { clientIds, from, to }) };
-    },
+    async (request) =>
+      readScoped(db, request, async (db) => {
+        const to = request.query.to ?? todayIn();
+        const from = request.query.from ?? addDays(to, -29);
+        if (from > to) throw new HuikuanError('bad_usage', `from (${from}) is after to (${to}).`);
+        if (addDays(from, 366) < to) throw new HuikuanError('bad_usage', 'Ask for at most 366 days at once.');
+        const clientIds = await statsScope(request, request.query.client);
+        return { from, to, items: await collectionsByDay(db, { clientIds, from, to }) };
+      }),
   );
 }

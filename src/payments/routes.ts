@@ -1,7 +1,14 @@
 /** HTTP routes for payments: payment-file upload and payment claims (register → verify / reject). */
 import { z } from 'zod';
 import { findClientByCode } from '../clients/service.ts';
-import { assertClientAccess, hasRole, principalOf, requireRoles, scopeOf } from '../server/access.ts';
+import {
+  assertClientAccess,
+  hasRole,
+  principalOf,
+  readScoped,
+  requireRoles,
+  scopeOf,
+} from '../server/access.ts';
 import { auditChange } from '../server/audit.ts';
 import {
   type Api,
@@ -147,27 +154,28 @@ export async function paymentRoutes(app: Api, deps: ServerDeps): Promise<void> {
       },
       preValidation: requireRoles('agent', 'supervisor', 'finance', 'admin'),
     },
-    async (request) => {
-      const principal = principalOf(request);
-      const query = request.query;
-      let clientId: bigint | undefined;
-      if (query.client !== undefined) {
-        const client = await findClientByCode(db, query.client);
-        assertClientAccess(principal, client.id, 'client');
-        clientId = client.id;
-      }
-      const ownOnly = !hasRole(principal, 'supervisor', 'finance', 'admin');
-      const { items, total } = await listClaims(db, {
-        clientIds: scopeOf(principal),
-        clientId,
-        status: query.status,
-        accountId: query.account_id,
-        claimedBy: ownOnly ? principal.username : undefined,
-        offset: (query.page - 1) * query.page_size,
-        limit: query.page_size,
-      });
-      return pageOf(items, total, query);
-    },
+    async (request) =>
+      readScoped(db, request, async (db) => {
+        const principal = principalOf(request);
+        const query = request.query;
+        let clientId: bigint | undefined;
+        if (query.client !== undefined) {
+          const client = await findClientByCode(db, query.client);
+          assertClientAccess(principal, client.id, 'client');
+          clientId = client.id;
+        }
+        const ownOnly = !hasRole(principal, 'supervisor', 'finance', 'admin');
+        const { items, total } = await listClaims(db, {
+          clientIds: scopeOf(principal),
+          clientId,
+          status: query.status,
+          accountId: query.account_id,
+          claimedBy: ownOnly ? principal.username : undefined,
+          offset: (query.page - 1) * query.page_size,
+          limit: query.page_size,
+        });
+        return pageOf(items, total, query);
+      }),
   );
 
   app.post(

@@ -2,7 +2,14 @@
 import { Readable } from 'node:stream';
 import { z } from 'zod';
 import { findClientByCode } from '../clients/service.ts';
-import { assertClientAccess, principalOf, requireRoles, scopeOf, staffRoles } from '../server/access.ts';
+import {
+  assertClientAccess,
+  principalOf,
+  readScoped,
+  requireRoles,
+  scopeOf,
+  staffRoles,
+} from '../server/access.ts';
 import { auditChange } from '../server/audit.ts';
 import {
   type Api,
@@ -116,24 +123,25 @@ export async function placementRoutes(app: Api, deps: ServerDeps): Promise<void>
       },
       preValidation: requireRoles(...staffRoles, 'client'),
     },
-    async (request) => {
-      const principal = principalOf(request);
-      const query = request.query;
-      let clientId: bigint | undefined;
-      if (query.client !== undefined) {
-        const client = await findClientByCode(db, query.client);
-        assertClientAccess(principal, client.id, 'client');
-        clientId = client.id;
-      }
-      const { items, total } = await pageBatches(db, {
-        clientIds: scopeOf(principal),
-        clientId,
-        status: query.status,
-        offset: (query.page - 1) * query.page_size,
-        limit: query.page_size,
-      });
-      return pageOf(items, total, query);
-    },
+    async (request) =>
+      readScoped(db, request, async (db) => {
+        const principal = principalOf(request);
+        const query = request.query;
+        let clientId: bigint | undefined;
+        if (query.client !== undefined) {
+          const client = await findClientByCode(db, query.client);
+          assertClientAccess(principal, client.id, 'client');
+          clientId = client.id;
+        }
+        const { items, total } = await pageBatches(db, {
+          clientIds: scopeOf(principal),
+          clientId,
+          status: query.status,
+          offset: (query.page - 1) * query.page_size,
+          limit: query.page_size,
+        });
+        return pageOf(items, total, query);
+      }),
   );
 
   app.get(
@@ -146,15 +154,17 @@ export async function placementRoutes(app: Api, deps: ServerDeps): Promise<void>
       },
       preValidation: requireRoles(...staffRoles, 'client'),
     },
-    async (request) => {
-      const { clientId } = await batchOwner(db, request.params.id);
-      assertClientAccess(principalOf(request), clientId, 'placement batch');
-      const batch = await showBatch(db, request.params.id, 1000);
-      return {
-        ...batch,
-        errors_csv: batch.errors_total > 0 ? `/api/v1/placement-batches/${batch.batch_id}/errors.csv` : null,
-      };
-    },
+    async (request) =>
+      readScoped(db, request, async (db) => {
+        const { clientId } = await batchOwner(db, request.params.id);
+        assertClientAccess(principalOf(request), clientId, 'placement batch');
+        const batch = await showBatch(db, request.params.id, 1000);
+        return {
+          ...batch,
+          errors_csv:
+            batch.errors_total > 0 ? `/api/v1/placement-batches/${batch.batch_id}/errors.csv` : null,
+        };
+      }),
   );
 
   app.get(
