@@ -70,6 +70,8 @@ export async function benchDatabase(): Promise<BenchDatabase> {
   const connection = await openDatabase({ url: url.toString() });
   return {
     ...connection,
+    // the server the bench database lives on (the connection itself names it by URL)
+    embedded: server.embedded,
     name,
     drop: async () => {
       await connection.close();
