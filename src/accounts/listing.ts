@@ -90,12 +90,11 @@ export async function listAccounts(
   if (filter.clientIds !== 'all' && filter.clientIds.length === 0) return { items: [], total: 0 };
   const today = filter.today ?? todayIn();
   const balance = sql<bigint>`(a.principal_minor + a.interest_minor + a.fees_minor + a.penalty_minor)`;
+  // accounts exist only once their batch is approved: no join to the batches is needed
   let query = db
     .selectFrom('accounts as a')
     .innerJoin('debtors as d', 'd.id', 'a.debtor_id')
-    .innerJoin('clients as c', 'c.id', 'a.client_id')
-    .innerJoin('placement_batches as b', 'b.id', 'a.batch_id')
-    .where('b.status', '=', 'approved');
+    .innerJoin('clients as c', 'c.id', 'a.client_id');
   if (filter.clientIds !== 'all') query = query.where('a.client_id', 'in', filter.clientIds);
   if (filter.clientId !== undefined) query = query.where('a.client_id', '=', filter.clientId);
   if (filter.batchId !== undefined) query = query.where('a.batch_id', '=', filter.batchId);

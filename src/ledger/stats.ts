@@ -29,7 +29,7 @@ export async function balancesByBucket(
     WITH live AS (
       SELECT a.currency, (${today}::date - a.delinquency_date) AS dpd,
              a.principal_minor + a.interest_minor + a.fees_minor + a.penalty_minor AS balance
-        FROM accounts a JOIN placement_batches b ON b.id = a.batch_id AND b.status = 'approved'
+        FROM accounts a
        WHERE a.status IN ('active', 'paid', 'settled') AND ${clientCondition(input.clientIds, sql.ref('a.client_id'))})
     SELECT CASE WHEN dpd <= 0 THEN 'current' WHEN dpd > 180 THEN 'M6+'
                 ELSE 'M' || ((dpd - 1) / 30 + 1)::text END AS bucket,
