@@ -79,6 +79,7 @@ export function App() {
       locale={i18n.language === 'en' ? enUS : zhCN}
       theme={{ token: { colorPrimary: '#1677ff', borderRadius: 4 } }}
       componentSize="middle"
+      button={{ autoInsertSpace: false }}
     >
       <AntApp>
         <BrowserRouter>

@@ -29,7 +29,12 @@ export const menuItems: MenuItem[] = [
   { path: '/accounts', area: 'books', key: 'accounts', roles: everyone },
   { path: '/batches', area: 'books', key: 'batches', roles: ['admin', 'supervisor', 'finance', 'client'] },
   { path: '/clients', area: 'books', key: 'clients', roles: staff },
-  { path: '/payment-claims', area: 'money', key: 'paymentClaims', roles: ['agent', 'finance', 'supervisor'] },
+  {
+    path: '/payment-claims',
+    area: 'money',
+    key: 'paymentClaims',
+    roles: ['agent', 'finance', 'supervisor', 'admin'],
+  },
   { path: '/payment-files', area: 'money', key: 'paymentFiles', roles: ['finance'] },
   { path: '/reversals', area: 'money', key: 'reversals', roles: ['finance'] },
   { path: '/approvals', area: 'approvals', key: 'approvals', roles: ['supervisor', 'finance', 'admin'] },

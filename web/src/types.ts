@@ -15,7 +15,7 @@ export interface User {
   locale?: string | null;
   active?: boolean;
   approval_limit_minor?: Minor | null;
-  locked?: boolean;
+  locked_until?: string | null;
 }
 
 export interface Session {
@@ -72,8 +72,8 @@ export interface Batch {
     line?: number;
     column?: string;
     field?: string;
-    code?: string;
-    message: string;
+    reason?: string;
+    message?: string;
   }>;
   errors_total?: number;
   totals?: Array<{ currency: string; accounts: number; placed_total_minor: Minor }>;
@@ -101,6 +101,14 @@ export interface AccountRow {
   penalty_minor?: Minor;
   overpayment_minor?: Minor;
   delinquency_date?: string;
+  balance?: {
+    principal_minor?: Minor;
+    interest_minor?: Minor;
+    fees_minor?: Minor;
+    penalty_minor?: Minor;
+    overpayment_minor?: Minor;
+    total_minor?: Minor;
+  };
 }
 
 export interface ContactPoint {
@@ -155,17 +163,20 @@ export interface LedgerEntry {
 }
 
 export interface TimelineEvent {
+  type?: string;
+  from_status?: string | null;
+  to_status?: string | null;
+  effective_date?: string | null;
   at?: string;
   occurred_at?: string;
   created_at?: string;
   kind?: string;
-  type?: string;
   action?: string;
   actor?: string;
   by?: string;
   summary?: string;
   text?: string;
-  amount_minor?: Minor;
+  amount_minor?: Minor | null;
   currency?: string;
 }
 
@@ -203,9 +214,15 @@ export interface Approval {
   id: number | string;
   kind: string;
   status: string;
-  account_id?: number | string;
-  account_ref?: string;
+  account_id?: number | string | null;
+  account_ref?: string | null;
   client?: string;
+  client_code?: string;
+  payload?: { amount_minor?: Minor; components?: Record<string, Minor>; [key: string]: unknown } | null;
+  proposed_at?: string;
+  decision_reason?: string | null;
+  decided_by?: string | null;
+  own?: boolean;
   amount_minor?: Minor;
   currency?: string;
   requested_by?: string;

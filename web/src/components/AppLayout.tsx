@@ -77,7 +77,7 @@ export function AppLayout({ children }: { children: ReactNode }) {
       .sort((a, b) => b.length - a.length)[0] ?? '/';
 
   return (
-    <Layout style={{ minHeight: '100%' }}>
+    <Layout style={{ minHeight: '100vh' }}>
       <a className="hk-skip" href="#main">
         {t('header.skipToContent')}
       </a>

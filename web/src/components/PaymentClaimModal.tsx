@@ -20,7 +20,7 @@ interface Values {
   amount: string;
   paid_on: Dayjs;
   channel: string;
-  reference: string;
+  reference?: string;
 }
 
 /** An agent registers a payment the debtor says was made; finance verifies it before it reaches the books. */
@@ -59,7 +59,7 @@ export function PaymentClaimModal({
           <Descriptions.Item label={t('claims.channel')}>
             {t(`claims.channels.${values.channel}` as 'claims.channels.cash')}
           </Descriptions.Item>
-          <Descriptions.Item label={t('claims.reference')}>{values.reference}</Descriptions.Item>
+          <Descriptions.Item label={t('claims.reference')}>{values.reference || '—'}</Descriptions.Item>
           <Descriptions.Item label={t('common.whoApproves')}>{t('claims.financeVerifies')}</Descriptions.Item>
         </Descriptions>
       ),
@@ -67,11 +67,11 @@ export function PaymentClaimModal({
         setBusy(true);
         try {
           await api.post('/payment-claims', {
-            account_id: /^\d+$/.test(accountId) ? Number(accountId) : accountId,
-            amount_minor: Number(amountMinor),
+            account_id: accountId,
+            amount_minor: amountMinor,
             paid_on: paidOn,
             channel: values.channel,
-            reference: values.reference.trim(),
+            ...(values.reference?.trim() ? { reference: values.reference.trim() } : {}),
           });
           message.success(t('claims.registered'));
           form.resetFields();
@@ -123,11 +123,7 @@ export function PaymentClaimModal({
             options={channels.map((channel) => ({ value: channel, label: t(`claims.channels.${channel}`) }))}
           />
         </Form.Item>
-        <Form.Item
-          name="reference"
-          label={t('claims.reference')}
-          rules={[{ required: true, whitespace: true, message: t('validation.required') }]}
-        >
+        <Form.Item name="reference" label={t('claims.reference')}>
           <Input aria-label={t('claims.reference')} />
         </Form.Item>
       </Form>

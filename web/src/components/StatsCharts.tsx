@@ -2,7 +2,7 @@ import { Card, Empty } from 'antd';
 import { useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
 import { itemsOf } from '../api.ts';
-import { daysAgoIso, formatDate, todayIso } from '../format.ts';
+import { daysAgoIso, formatDate } from '../format.ts';
 import { useApi } from '../hooks.ts';
 import { formatMinor, type Minor, minorToChartNumber } from '../money.ts';
 import { pick } from '../types.ts';
@@ -62,19 +62,36 @@ export function BucketChart({ client }: { client?: string }) {
 export function CollectionsChart({ client, days = 30 }: { client?: string; days?: number }) {
   const { t } = useTranslation();
   const from = useMemo(() => daysAgoIso(days), [days]);
-  const to = useMemo(() => todayIso(), []);
+  // to tomorrow: the server's business day (Asia/Shanghai) may already be ahead of the browser's
+  const to = useMemo(() => daysAgoIso(-1), []);
   const { data, error } = useApi<unknown>('/stats/collections-by-day', { client, from, to });
-  const rows = useMemo(
-    () =>
-      itemsOf<object>(data)
-        .map((row) => ({
-          day: String(pick(row, 'day', 'date', 'paid_on') ?? ''),
-          amount: pick<Minor>(row, 'amount_minor', 'collected_minor', 'total_minor') ?? 0,
-          currency: pick<string>(row, 'currency') ?? 'CNY',
-        }))
-        .sort((a, b) => a.day.localeCompare(b.day)),
-    [data],
-  );
+  const rows = useMemo(() => {
+    const byDay = new Map<string, { day: string; amount: Minor; currency: string }>();
+    for (const row of itemsOf<object>(data)) {
+      const day = String(pick(row, 'date', 'day', 'paid_on') ?? '');
+      const currency = pick<string>(row, 'currency') ?? 'CNY';
+      // one series: the first currency the answer names (an agency's portfolio is nearly always in one)
+      if (byDay.size > 0 && [...byDay.values()][0]?.currency !== currency) continue;
+      byDay.set(day, {
+        day,
+        amount: pick<Minor>(row, 'total_minor', 'collected_minor', 'amount_minor') ?? 0,
+        currency,
+      });
+    }
+    if (byDay.size === 0) return [];
+    const currency = [...byDay.values()][0]?.currency ?? 'CNY';
+    // every day of the period, the quiet ones as zero
+    const out: Array<{ day: string; amount: Minor; currency: string }> = [];
+    for (
+      let date = new Date(`${from}T00:00:00Z`);
+      date <= new Date(`${to}T00:00:00Z`);
+      date.setUTCDate(date.getUTCDate() + 1)
+    ) {
+      const day = date.toISOString().slice(0, 10);
+      out.push(byDay.get(day) ?? { day, amount: 0, currency });
+    }
+    return out;
+  }, [data, from, to]);
   const option = useMemo<ChartOption>(
     () => ({
       grid: { left: 56, right: 16, top: 32, bottom: 28 },
@@ -89,9 +106,7 @@ export function CollectionsChart({ client, days = 30 }: { client?: string; days?
       series: [
         {
           name: t('charts.collected'),
-          type: 'line',
-          smooth: true,
-          areaStyle: { opacity: 0.15 },
+          type: 'bar',
           data: rows.map((row) => minorToChartNumber(row.amount, row.currency)),
           itemStyle: { color: '#13c2c2' },
         },

@@ -21,7 +21,7 @@ import {
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router';
-import { api, errorText, itemsOf } from '../api.ts';
+import { api, errorText, itemsOf, type Page } from '../api.ts';
 import { useAuth } from '../auth.tsx';
 import { ErrorAlert } from '../components/ErrorAlert.tsx';
 import { Money } from '../components/Money.tsx';
@@ -68,7 +68,7 @@ function RevealButton({
             `/accounts/${accountId}/reveal`,
             {
               field,
-              ...(contactPointId !== undefined ? { contact_point_id: Number(contactPointId) } : {}),
+              ...(contactPointId !== undefined ? { contact_point_id: String(contactPointId) } : {}),
             },
           );
           setValue(String(answer.value ?? pick(answer, field, 'phone', 'id_number') ?? ''));
@@ -84,12 +84,39 @@ function RevealButton({
   );
 }
 
+/**
+ * What an entry did to the debt: the net of its postings on the debt:* ledger accounts (placement
+ * raises it, payments and discounts lower it), shown as a magnitude; entries that do not touch the
+ * debt show the sum of their debits.
+ */
+function entryAmount(entry: LedgerEntry): string {
+  const onDebt = entry.postings.filter((posting) => posting.ledger_account.startsWith('debt:'));
+  if (onDebt.length > 0) {
+    const net = BigInt(sumMinor(onDebt.map((posting) => posting.amount_minor)));
+    return (net < 0n ? -net : net).toString();
+  }
+  return sumMinor(
+    entry.postings.map((posting) => (BigInt(posting.amount_minor) > 0n ? posting.amount_minor : 0)),
+  );
+}
+
+interface LedgerPage {
+  items: LedgerEntry[];
+  total: number;
+  next_before_entry_id: string | number | null;
+}
+
 function LedgerTab({ accountId }: { accountId: string }) {
   const { t } = useTranslation();
-  const [page, setPage] = useState(1);
-  const { data, error, loading } = useApi<unknown>(`/accounts/${accountId}/ledger`, { page, page_size: 50 });
+  // the server pages the ledger by cursor (before_entry_id): "older" keeps the cursors walked
+  const [cursors, setCursors] = useState<string[]>([]);
+  const cursor = cursors[cursors.length - 1];
+  const { data, error, loading } = useApi<LedgerPage>(`/accounts/${accountId}/ledger`, {
+    page_size: 20,
+    before_entry_id: cursor,
+  });
   const entries = itemsOf<LedgerEntry>(data);
-  const total = (data as { total?: number } | undefined)?.total ?? entries.length;
+  const next = data?.next_before_entry_id;
   return (
     <>
       <ErrorAlert error={error} />
@@ -100,7 +127,28 @@ function LedgerTab({ accountId }: { accountId: string }) {
         loading={loading}
         dataSource={entries}
         locale={{ emptyText: t('account.noLedger') }}
-        pagination={{ current: page, pageSize: 50, total, onChange: setPage, showSizeChanger: false }}
+        pagination={false}
+        footer={() => (
+          <Space>
+            <Typography.Text type="secondary">
+              {t('common.total', { count: data?.total ?? 0 })}
+            </Typography.Text>
+            <Button
+              size="small"
+              disabled={cursors.length === 0}
+              onClick={() => setCursors(cursors.slice(0, -1))}
+            >
+              {t('account.newer')}
+            </Button>
+            <Button
+              size="small"
+              disabled={next === null || next === undefined}
+              onClick={() => setCursors([...cursors, String(next)])}
+            >
+              {t('account.older')}
+            </Button>
+          </Space>
+        )}
         expandable={{
           expandRowByClick: false,
           expandedRowRender: (entry) => (
@@ -159,14 +207,7 @@ function LedgerTab({ accountId }: { accountId: string }) {
             title: t('common.amount'),
             key: 'amount',
             align: 'right',
-            render: (_v, entry) => (
-              <Money
-                value={sumMinor(
-                  entry.postings.map((p) => (BigInt(p.amount_minor) > 0n ? p.amount_minor : 0)),
-                )}
-                currency={entry.currency}
-              />
-            ),
+            render: (_v, entry) => <Money value={entryAmount(entry)} currency={entry.currency} />,
           },
           { title: t('account.externalId'), dataIndex: 'external_id', key: 'external_id' },
           { title: t('common.by'), dataIndex: 'created_by', key: 'created_by' },
@@ -177,38 +218,74 @@ function LedgerTab({ accountId }: { accountId: string }) {
   );
 }
 
-function TimelineTab({ accountId, refreshKey }: { accountId: string; refreshKey: number }) {
+function TimelineTab({
+  accountId,
+  refreshKey,
+  currency,
+}: {
+  accountId: string;
+  refreshKey: number;
+  currency: string;
+}) {
   const { t } = useTranslation();
-  const { data, error, loading } = useApi<unknown>(`/accounts/${accountId}/timeline`, undefined, refreshKey);
+  const [page, setPage] = useState(1);
+  const { data, error, loading } = useApi<Page<TimelineEvent>>(
+    `/accounts/${accountId}/timeline`,
+    { page, page_size: 50 },
+    refreshKey,
+  );
   const events = itemsOf<TimelineEvent>(data);
-  if (loading) return <Spin />;
+  if (loading && !data) return <Spin />;
+  const title = (event: TimelineEvent) => {
+    const kind = pick<string>(event, 'kind', 'action') ?? '';
+    if (event.type === 'entry') return tDynamic(`ledgerKinds.${kind}`, kind);
+    if (event.type === 'note') return t('timelineKinds.note');
+    return tDynamic(`timelineKinds.${kind}`, kind);
+  };
   return (
     <>
       <ErrorAlert error={error} />
       {events.length === 0 ? (
         <Empty description={t('account.noTimeline')} />
       ) : (
-        <Timeline
-          items={events.map((event, index) => {
-            const kind = pick<string>(event, 'kind', 'type', 'action') ?? '';
-            return {
-              key: index,
+        <>
+          <Timeline
+            items={events.map((event, index) => ({
+              key: `${event.type}-${pick(event, 'id') ?? index}`,
+              color: event.type === 'entry' ? 'green' : event.type === 'note' ? 'gray' : 'blue',
               content: (
                 <div>
-                  <Typography.Text strong>{tDynamic(`timelineKinds.${kind}`, kind)}</Typography.Text>{' '}
+                  <Typography.Text strong>{title(event)}</Typography.Text>{' '}
                   <Typography.Text type="secondary">
                     {formatInstant(pick<string>(event, 'at', 'occurred_at', 'created_at'))} ·{' '}
                     {pick<string>(event, 'actor', 'by') ?? '—'}
                   </Typography.Text>
-                  <div>{pick<string>(event, 'summary', 'text')}</div>
-                  {event.amount_minor !== undefined && (
-                    <Money value={event.amount_minor} currency={event.currency} />
+                  {event.from_status || event.to_status ? (
+                    <div>
+                      <StatusTag status={event.from_status} /> → <StatusTag status={event.to_status} />
+                    </div>
+                  ) : null}
+                  {pick<string>(event, 'text', 'summary') && (
+                    <div style={{ whiteSpace: 'pre-wrap' }}>{pick<string>(event, 'text', 'summary')}</div>
+                  )}
+                  {event.amount_minor !== undefined && event.amount_minor !== null && (
+                    <div style={{ maxWidth: 160 }}>
+                      <Money value={event.amount_minor} currency={event.currency ?? currency} />
+                    </div>
                   )}
                 </div>
               ),
-            };
-          })}
-        />
+            }))}
+          />
+          <Space>
+            <Button size="small" disabled={page === 1} onClick={() => setPage(page - 1)}>
+              {t('account.newer')}
+            </Button>
+            <Button size="small" disabled={page * 50 >= (data?.total ?? 0)} onClick={() => setPage(page + 1)}>
+              {t('account.older')}
+            </Button>
+          </Space>
+        </>
       )}
     </>
   );
@@ -216,16 +293,30 @@ function TimelineTab({ accountId, refreshKey }: { accountId: string; refreshKey:
 
 function NotesTab({
   accountId,
-  notes,
   canWrite,
+  refreshKey,
   onAdded,
 }: {
   accountId: string;
-  notes: Note[];
   canWrite: boolean;
+  refreshKey: number;
   onAdded: () => void;
 }) {
   const { t } = useTranslation();
+  // notes are part of the account's timeline (type "note"); the latest 200 events are enough for a working view
+  const timeline = useApi<Page<TimelineEvent>>(
+    `/accounts/${accountId}/timeline`,
+    { page: 1, page_size: 200 },
+    refreshKey,
+  );
+  const notes: Note[] = itemsOf<TimelineEvent>(timeline.data)
+    .filter((event) => event.type === 'note')
+    .map((event) => ({
+      id: pick(event, 'id'),
+      text: event.text ?? '',
+      author: event.actor,
+      created_at: event.at,
+    }));
   const { message } = App.useApp();
   const [form] = Form.useForm<{ text: string }>();
   const [busy, setBusy] = useState(false);
@@ -300,15 +391,18 @@ export default function AccountPage() {
 
   const currency = account.currency;
   const ref = pick<string>(account, 'ref', 'client_account_ref') ?? `#${account.id}`;
+  // the detail nests the balance by component under `balance` (the list's rows carry them flat)
+  const parts: object = account.balance ?? account;
   const balance =
-    pick<Minor>(account, 'balance_minor', 'total_minor') ??
-    sumMinor([account.principal_minor, account.interest_minor, account.fees_minor, account.penalty_minor]);
+    pick<Minor>(parts, 'total_minor', 'balance_minor') ??
+    sumMinor([
+      pick<Minor>(parts, 'principal_minor'),
+      pick<Minor>(parts, 'interest_minor'),
+      pick<Minor>(parts, 'fees_minor'),
+      pick<Minor>(parts, 'penalty_minor'),
+    ]);
   const debtor = account.debtor;
-  const notes: Note[] = Array.isArray(account.notes)
-    ? account.notes
-    : typeof account.notes === 'string' && account.notes
-      ? [{ text: account.notes }]
-      : [];
+  const placementNote = typeof account.notes === 'string' ? account.notes : null;
   const components = ['principal', 'interest', 'fees', 'penalty', 'overpayment'] as const;
 
   return (
@@ -323,7 +417,7 @@ export default function AccountPage() {
           {account.bucket && <Tag color="orange">{account.bucket}</Tag>}
         </Space>
         <Space>
-          {hasRole('agent') && (
+          {hasRole('agent', 'supervisor') && (
             <Button type="primary" onClick={() => setClaimOpen(true)}>
               {t('claims.register')}
             </Button>
@@ -377,11 +471,11 @@ export default function AccountPage() {
             <Descriptions column={{ xs: 1, sm: 2 }} size="small" bordered>
               {components.map((component) => (
                 <Descriptions.Item key={component} label={t(`components.${component}`)}>
-                  <Money value={pick<Minor>(account, `${component}_minor`) ?? 0} currency={currency} />
+                  <Money value={pick<Minor>(parts, `${component}_minor`) ?? 0} currency={currency} />
                 </Descriptions.Item>
               ))}
               <Descriptions.Item label={t('account.totalBalance')}>
-                <strong>
+                <strong data-testid="account-total">
                   <Money value={balance} currency={currency} />
                 </strong>
               </Descriptions.Item>
@@ -405,6 +499,9 @@ export default function AccountPage() {
               <Descriptions.Item label={t('account.lastPayment')}>
                 {formatDate(account.last_payment_date)}
               </Descriptions.Item>
+              {placementNote && (
+                <Descriptions.Item label={t('account.placementNote')}>{placementNote}</Descriptions.Item>
+              )}
             </Descriptions>
           </Card>
         </Col>
@@ -420,7 +517,7 @@ export default function AccountPage() {
             {
               key: 'timeline',
               label: t('account.timeline'),
-              children: <TimelineTab accountId={id} refreshKey={refreshKey} />,
+              children: <TimelineTab accountId={id} refreshKey={refreshKey} currency={currency} />,
             },
             {
               key: 'notes',
@@ -428,7 +525,7 @@ export default function AccountPage() {
               children: (
                 <NotesTab
                   accountId={id}
-                  notes={notes}
+                  refreshKey={refreshKey}
                   canWrite={hasRole('agent', 'supervisor')}
                   onAdded={reload}
                 />

@@ -10,7 +10,7 @@ import { ServerTable } from '../components/ServerTable.tsx';
 import { StatusTag } from '../components/StatusTag.tsx';
 import { formatInstant } from '../format.ts';
 import { tDynamic } from '../i18n.ts';
-import { formatMinor } from '../money.ts';
+import { formatMinor, type Minor, sumMinor } from '../money.ts';
 import { type Approval, pick } from '../types.ts';
 
 const approvalStatuses = ['pending', 'approved', 'rejected'] as const;
@@ -23,7 +23,14 @@ export default function Approvals() {
   const [refreshKey, setRefreshKey] = useState(0);
   const reload = () => setRefreshKey((value) => value + 1);
 
-  const requester = (item: Approval) => pick<string>(item, 'requested_by', 'proposed_by') ?? '—';
+  const requester = (item: Approval) => pick<string>(item, 'proposed_by', 'requested_by') ?? '—';
+  /** The money a proposal moves: its amount, or the sum of its component changes (adjustments). */
+  const amountOf = (item: Approval): Minor | undefined => {
+    const direct = item.amount_minor ?? item.payload?.amount_minor;
+    if (direct !== undefined) return direct;
+    const parts = item.payload?.components;
+    return parts ? sumMinor(Object.values(parts)) : undefined;
+  };
   const approverRole = (item: Approval) => {
     const role = pick<string>(item, 'required_role', 'approver_role');
     return role ? tDynamic(`roles.${role}`, role) : tDynamic(`proposals.approver.${item.kind}`, '—');
@@ -37,10 +44,13 @@ export default function Approvals() {
         {item.account_ref ?? item.account_id ?? '—'}
       </Descriptions.Item>
       <Descriptions.Item label={t('common.amount')}>
-        {formatMinor(item.amount_minor, item.currency)}
+        {formatMinor(amountOf(item), item.currency)}
       </Descriptions.Item>
       <Descriptions.Item label={t('approvals.requestedBy')}>{requester(item)}</Descriptions.Item>
       <Descriptions.Item label={t('common.reason')}>{item.reason ?? '—'}</Descriptions.Item>
+      {item.decision_reason && (
+        <Descriptions.Item label={t('approvals.decisionReason')}>{item.decision_reason}</Descriptions.Item>
+      )}
       <Descriptions.Item label={t('common.whoApproves')}>{approverRole(item)}</Descriptions.Item>
     </Descriptions>
   );
@@ -119,12 +129,16 @@ export default function Approvals() {
                 '—'
               ),
           },
-          { title: t('common.client'), dataIndex: 'client', key: 'client' },
+          {
+            title: t('common.client'),
+            key: 'client',
+            render: (_v, item) => pick<string>(item, 'client_code', 'client'),
+          },
           {
             title: t('common.amount'),
             key: 'amount',
             align: 'right',
-            render: (_v, item) => <Money value={item.amount_minor} currency={item.currency} />,
+            render: (_v, item) => <Money value={amountOf(item)} currency={item.currency} />,
           },
           { title: t('approvals.requestedBy'), key: 'by', render: (_v, item) => requester(item) },
           {
@@ -146,7 +160,7 @@ export default function Approvals() {
                   title: t('common.actions'),
                   key: 'actions',
                   render: (_v: unknown, item: Approval) => {
-                    const own = requester(item) === user?.username;
+                    const own = item.own ?? requester(item) === user?.username;
                     return (
                       <Space>
                         <Button

@@ -169,7 +169,7 @@ export default function BatchDetail() {
           columns={[
             { title: t('batches.row'), key: 'row', width: 80, render: (_v, row) => row.row ?? row.line },
             { title: t('batches.column'), key: 'column', render: (_v, row) => row.column ?? row.field },
-            { title: t('batches.problem'), dataIndex: 'message', key: 'message' },
+            { title: t('batches.problem'), key: 'reason', render: (_v, row) => row.reason ?? row.message },
           ]}
         />
       </Card>

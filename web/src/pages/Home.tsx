@@ -96,7 +96,7 @@ function PendingApprovals() {
           <List.Item
             extra={
               <span style={{ width: 120 }}>
-                <Money value={item.amount_minor} currency={item.currency} />
+                <Money value={item.amount_minor ?? item.payload?.amount_minor} currency={item.currency} />
               </span>
             }
           >

@@ -24,6 +24,10 @@ interface EditValues {
   approval_limit?: string;
 }
 
+function isLocked(user: User): boolean {
+  return !!user.locked_until && new Date(user.locked_until).getTime() > Date.now();
+}
+
 function numeric(id: string | number | null | undefined): number | string | null {
   if (id === null || id === undefined || id === '') return null;
   return /^\d+$/.test(String(id)) ? Number(id) : id;
@@ -122,7 +126,7 @@ export default function Users() {
                 ) : (
                   <Tag color="green">{t('users.active')}</Tag>
                 )}
-                {user.locked && <Tag color="red">{t('users.locked')}</Tag>}
+                {isLocked(user) && <Tag color="red">{t('users.locked')}</Tag>}
                 {user.must_change_password && <Tag color="gold">{t('users.mustChange')}</Tag>}
               </Space>
             ),
@@ -146,7 +150,7 @@ export default function Users() {
                 >
                   {t('common.edit')}
                 </Button>
-                {user.locked && (
+                {isLocked(user) && (
                   <Button
                     size="small"
                     onClick={async () => {
