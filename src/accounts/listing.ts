@@ -4,7 +4,7 @@
  * ID number through the keyed hash), days past due and bucket, the account's timeline, notes, and
  * revealing one clear value.
  */
-import { type Expression, type SqlBool, sql } from 'kysely';
+import { type SqlBool, sql } from 'kysely';
 import type { Db } from '../db/connection.ts';
 import type { AccountStatus } from '../db/schema.ts';
 import { addDays, daysBetween, todayIn } from '../shared/dates.ts';
@@ -33,6 +33,9 @@ export function dpdRange(bucket: Bucket): [number | null, number | null] {
 export function daysPastDue(delinquencyDate: string, today: string): number {
   return daysBetween(delinquencyDate, today);
 }
+
+/** Lists count their matches up to this many; `total_capped` says when there are more. */
+export const countCap = 10_000;
 
 export interface AccountFilter {
   clientIds: bigint[] | 'all';
@@ -86,8 +89,9 @@ export async function listAccounts(
   db: Db,
   filter: AccountFilter,
   cipher: PiiCipher = piiCipher(),
-): Promise<{ items: AccountListItem[]; total: number }> {
-  if (filter.clientIds !== 'all' && filter.clientIds.length === 0) return { items: [], total: 0 };
+): Promise<{ items: AccountListItem[]; total: number; total_capped: boolean }> {
+  if (filter.clientIds !== 'all' && filter.clientIds.length === 0)
+    return { items: [], total: 0, total_capped: false };
   const today = filter.today ?? todayIn();
   const balance = sql<bigint>`(a.principal_minor + a.interest_minor + a.fees_minor + a.penalty_minor)`;
   // accounts exist only once their batch is approved: no join to the batches is needed
@@ -111,29 +115,29 @@ export async function listAccounts(
     query = query.where(sql<SqlBool>`${balance} <= ${filter.maxBalanceMinor}`);
   if (filter.q !== undefined && filter.q.trim() !== '') {
     const terms = searchTerms(filter.q, cipher);
-    query = query.where((eb) => {
-      const alternatives: Expression<SqlBool>[] = [
-        eb('a.client_account_ref', '=', terms.text),
-        eb('d.name', '=', terms.text),
-        eb('d.name', 'like', `${terms.text.replace(/[\\%_]/g, (m) => `\\${m}`)}%`),
-      ];
-      if (terms.idHash) alternatives.push(eb('d.id_number_hash', '=', terms.idHash));
-      if (terms.phoneHash) {
-        const hash = terms.phoneHash;
-        alternatives.push(
-          eb.exists(
-            eb
-              .selectFrom('contact_points as cp')
-              .select('cp.id')
-              .whereRef('cp.debtor_id', '=', 'd.id')
-              .where('cp.value_hash', '=', hash),
-          ),
-        );
-      }
-      return eb.or(alternatives);
-    });
+    const prefix = `${terms.text.replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
+    // each alternative is an index probe; the union names the matching accounts
+    const debtorIds = [sql`SELECT id FROM debtors WHERE name LIKE ${prefix}`];
+    if (terms.idHash) debtorIds.push(sql`SELECT id FROM debtors WHERE id_number_hash = ${terms.idHash}`);
+    if (terms.phoneHash)
+      debtorIds.push(sql`SELECT debtor_id FROM contact_points WHERE value_hash = ${terms.phoneHash}`);
+    query = query.where(
+      sql<SqlBool>`a.id IN (
+        SELECT id FROM accounts WHERE client_account_ref = ${terms.text}
+        UNION SELECT id FROM accounts WHERE debtor_id IN (${sql.join(debtorIds, sql` UNION `)}))`,
+    );
   }
-  const count = await query.select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+  // the total is counted up to a cap: an exact count of a million accounts on every page costs more
+  // than the page itself, and past the cap people narrow the search rather than page
+  const count = await db
+    .selectFrom(
+      query
+        .select('a.id')
+        .limit(countCap + 1)
+        .as('capped'),
+    )
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .executeTakeFirstOrThrow();
   const rows = await query
     .select([
       'a.id',
@@ -157,8 +161,10 @@ export async function listAccounts(
     .offset(filter.offset)
     .limit(filter.limit)
     .execute();
+  const total = Number(count.n);
   return {
-    total: Number(count.n),
+    total: Math.min(total, countCap),
+    total_capped: total > countCap,
     items: rows.map((row) => {
       const dpd = daysPastDue(row.delinquency_date, today);
       return {

@@ -90,7 +90,7 @@ export async function accountRoutes(app: Api, deps: ServerDeps): Promise<void> {
           assertClientAccess(principal, client.id, 'client');
           clientId = client.id;
         }
-        const { items, total } = await listAccounts(db, {
+        const { items, total, total_capped } = await listAccounts(db, {
           clientIds: scopeOf(principal),
           clientId,
           batchId: query.batch,
@@ -102,7 +102,7 @@ export async function accountRoutes(app: Api, deps: ServerDeps): Promise<void> {
           offset: (query.page - 1) * query.page_size,
           limit: query.page_size,
         });
-        return pageOf(items, total, query);
+        return { ...pageOf(items, total, query), total_capped };
       }),
   );
 

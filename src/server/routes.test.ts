@@ -417,6 +417,8 @@ describe('the books through the API', () => {
         .sort();
     expect(await q('q=A002')).toEqual(['A002']);
     expect(await q(`q=${encodeURIComponent('王五')}`)).toEqual(['A003']);
+    expect(await q(`q=${encodeURIComponent('张')}`)).toEqual(['A001']);
+    expect(await q(`q=${encodeURIComponent('%')}`)).toEqual([]);
     expect(await q(`q=${encodeURIComponent('+86 138 1234 5678')}`)).toEqual(['A001']);
     expect(await q('q=11010519491231002x')).toEqual(['A001']);
     expect(await q('client=ZSB&min_balance_minor=100000')).toEqual(['A001']);
