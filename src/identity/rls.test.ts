@@ -79,4 +79,13 @@ describe('row-level security by client scope', () => {
     const user = await sql<{ u: string }>`SELECT current_user AS u`.execute(t.db);
     expect(user.rows[0]?.u).not.toBe('huikuan_app');
   });
+
+  it('evaluates the scope once per query (an InitPlan), not once per row', async () => {
+    const plan = await withClientScope(t.db, { clientIds: [acme] }, async (trx) => {
+      const rows = await sql<{ 'QUERY PLAN': string }>`EXPLAIN SELECT * FROM accounts`.execute(trx);
+      return rows.rows.map((r) => r['QUERY PLAN']).join('\n');
+    });
+    expect(plan).toMatch(/InitPlan/);
+    expect(plan).not.toMatch(/current_setting/);
+  });
 });

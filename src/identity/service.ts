@@ -834,6 +834,17 @@ export async function login(
       .set({ failed_attempts: 0, locked_until: null })
       .where('id', '=', row.id)
       .execute();
+    // this user's sessions that ended without a logout
+    await trx
+      .deleteFrom('sessions')
+      .where('user_id', '=', row.id)
+      .where((eb) =>
+        eb.or([
+          eb('expires_at', '<=', now),
+          eb('last_seen_at', '<=', new Date(now.getTime() - sessionIdle_ms)),
+        ]),
+      )
+      .execute();
     await trx
       .insertInto('sessions')
       .values({
