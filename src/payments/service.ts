@@ -131,7 +131,7 @@ export async function importPayments(
   };
   const duplicateRows: DuplicateRow[] = [];
   // external id → `${row}\u0002${fingerprint}` of its first occurrence (one string, not an object, per row)
-  const seen = new Map<string, string>();
+  const seen = new FirstOccurrences();
   const accepted = new AcceptedPayments();
   const reversals: ReversalRow[] = [];
   let rows = 0;
@@ -229,15 +229,10 @@ export async function importPayments(
     if (!checked.ok) {
       for (const error of checked.errors) reject(error);
     } else {
-      const print = fingerprint(checked.row);
-      const first = seen.get(checked.row.externalId);
-      const cut = first?.indexOf('\u0002') ?? -1;
-      const earlier =
-        first === undefined ? undefined : { row: first.slice(0, cut), fingerprint: first.slice(cut + 1) };
-      if (earlier === undefined) {
-        seen.set(checked.row.externalId, `${row}\u0002${print}`);
+      const earlier = seen.check(checked.row.externalId, row, fingerprint(checked.row));
+      if (earlier === null) {
         chunk.push(checked.row);
-      } else if (earlier.fingerprint === print) {
+      } else if (earlier.same) {
         duplicateRows.push({
           row,
           external_id: checked.row.externalId,
@@ -466,6 +461,53 @@ export async function importPayments(
     .where('id', '=', record.id)
     .execute();
   return result;
+}
+
+/**
+ * The first row of each external id in the file and a 64-bit hash of its content (two 32-bit FNV-1a
+ * hashes), to tell a repeated row (same content: a duplicate) from a different payment under the
+ * same id (an error) without keeping a string per row.
+ */
+class FirstOccurrences {
+  private readonly index = new Map<string, number>();
+  private rows = new Int32Array(1024);
+  private hashes = new Int32Array(2048);
+
+  /** null for a first occurrence (remembered); else the first row and whether the content is the same. */
+  check(externalId: string, row: number, content: string): { row: number; same: boolean } | null {
+    let a = 0x811c9dc5;
+    let b = 0x01000193 ^ content.length;
+    for (let i = 0; i < content.length; i++) {
+      const c = content.charCodeAt(i);
+      a = Math.imul(a ^ c, 0x01000193);
+      b = Math.imul(b ^ c, 0x5bd1e995) ^ (b >>> 15);
+    }
+    const known = this.index.get(externalId);
+    if (known !== undefined) {
+      return {
+        row: this.rows[known] as number,
+        same: this.hashes[2 * known] === (a | 0) && this.hashes[2 * known + 1] === (b | 0),
+      };
+    }
+    const at = this.index.size;
+    if (at === this.rows.length) {
+      const rows = new Int32Array(at * 2);
+      rows.set(this.rows);
+      this.rows = rows;
+      const hashes = new Int32Array(at * 4);
+      hashes.set(this.hashes);
+      this.hashes = hashes;
+    }
+    this.index.set(externalId, at);
+    this.rows[at] = row;
+    this.hashes[2 * at] = a | 0;
+    this.hashes[2 * at + 1] = b | 0;
+    return null;
+  }
+
+  clear(): void {
+    this.index.clear();
+  }
 }
 
 function seconds(ms: number): number {
