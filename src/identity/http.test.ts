@@ -375,6 +375,14 @@ describe('forced password change', () => {
     });
     expect(old.statusCode).toBe(401);
     await login('newfin', 'a-good-new-password');
+    // neither password reached the audit trail
+    const trail = await sql<{
+      row: string;
+    }>`SELECT row_to_json(audit_events)::text AS row FROM audit_events`.execute(t.db);
+    for (const row of trail.rows) {
+      expect(row.row).not.toContain(generated);
+      expect(row.row).not.toContain('a-good-new-password');
+    }
   });
 });
 
@@ -424,6 +432,10 @@ describe('API tokens', () => {
       row: string;
     }>`SELECT row_to_json(api_tokens)::text AS row FROM api_tokens`.execute(t.db);
     for (const row of stored.rows) expect(row.row).not.toContain(readSecret.slice(4));
+    const trail = await sql<{
+      row: string;
+    }>`SELECT row_to_json(audit_events)::text AS row FROM audit_events`.execute(t.db);
+    for (const row of trail.rows) expect(row.row).not.toContain(readSecret.slice(4));
 
     const list = await as(fin, 'GET', '/api/v1/tokens');
     expect(list.json().items.map((x: { name: string }) => x.name)).toEqual(['bank feed', 'uploader']);
