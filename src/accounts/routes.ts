@@ -24,6 +24,15 @@ import {
   type ServerDeps,
 } from '../server/context.ts';
 import { RequestFieldError } from '../server/errors.ts';
+import {
+  accountDetailResponse,
+  accountPage,
+  documented,
+  ledgerPage,
+  noteResponse,
+  revealResponse,
+  timelinePage,
+} from '../server/responses.ts';
 import { todayIn } from '../shared/dates.ts';
 import {
   accountClientId,
@@ -57,6 +66,7 @@ export async function accountRoutes(app: Api, deps: ServerDeps): Promise<void> {
     '/accounts',
     {
       schema: {
+        response: documented({ 200: accountPage }),
         tags: ['accounts'],
         summary: 'Accounts in scope, filtered and paged, newest first',
         querystring: z.object({
@@ -110,6 +120,7 @@ export async function accountRoutes(app: Api, deps: ServerDeps): Promise<void> {
     '/accounts/:id',
     {
       schema: {
+        response: documented({ 200: accountDetailResponse }),
         tags: ['accounts'],
         summary: 'An account: debtor, masked contact points, balance by component, days past due and bucket',
         params: idParam,
@@ -181,6 +192,7 @@ export async function accountRoutes(app: Api, deps: ServerDeps): Promise<void> {
     '/accounts/:id/ledger',
     {
       schema: {
+        response: documented({ 200: ledgerPage }),
         tags: ['accounts'],
         summary: "The account's journal entries with their postings, newest first",
         params: idParam,
@@ -217,6 +229,7 @@ export async function accountRoutes(app: Api, deps: ServerDeps): Promise<void> {
     '/accounts/:id/timeline',
     {
       schema: {
+        response: documented({ 200: timelinePage }),
         tags: ['accounts'],
         summary:
           'Everything that happened to the account: status events, ledger entries and notes, newest first',
@@ -241,6 +254,7 @@ export async function accountRoutes(app: Api, deps: ServerDeps): Promise<void> {
     '/accounts/:id/notes',
     {
       schema: {
+        response: documented({ 201: noteResponse }),
         tags: ['accounts'],
         summary: 'Add a note to the account',
         params: idParam,
@@ -271,6 +285,7 @@ export async function accountRoutes(app: Api, deps: ServerDeps): Promise<void> {
     '/accounts/:id/reveal',
     {
       schema: {
+        response: documented({ 200: revealResponse }),
         tags: ['accounts'],
         summary: "Reveal the debtor's clear ID number or one phone number (audited)",
         params: idParam,

@@ -11,6 +11,7 @@ import {
   type ServerDeps,
   slicePage,
 } from '../server/context.ts';
+import { clientResponse, contractResponse, documented, pageOf as pageSchema } from '../server/responses.ts';
 import type { Contract, ContractTerms } from './model.ts';
 import { addClient, addContractVersion, contractHistory, findClientByCode, listClients } from './service.ts';
 
@@ -91,6 +92,7 @@ export async function clientRoutes(app: Api, deps: ServerDeps): Promise<void> {
     '/clients',
     {
       schema: {
+        response: documented({ 200: pageSchema(clientResponse) }),
         tags: ['clients'],
         summary: 'Clients in scope with the contract in force',
         querystring: z.object(pageQuery),
@@ -118,6 +120,7 @@ export async function clientRoutes(app: Api, deps: ServerDeps): Promise<void> {
     '/clients',
     {
       schema: {
+        response: documented({ 201: clientResponse }),
         tags: ['clients'],
         summary: 'Add a client with its first contract',
         body: z.object({
@@ -160,6 +163,7 @@ export async function clientRoutes(app: Api, deps: ServerDeps): Promise<void> {
     '/clients/:code',
     {
       schema: {
+        response: documented({ 200: clientResponse }),
         tags: ['clients'],
         summary: 'A client with every contract version',
         params: z.object({ code: clientCode }),
@@ -185,6 +189,7 @@ export async function clientRoutes(app: Api, deps: ServerDeps): Promise<void> {
     '/clients/:code/contracts',
     {
       schema: {
+        response: documented({ 201: contractResponse }),
         tags: ['clients'],
         summary: 'A new contract version from a date (history is kept)',
         params: z.object({ code: clientCode }),

@@ -30,6 +30,17 @@ import {
   type ServerDeps,
   slicePage,
 } from '../server/context.ts';
+import {
+  approvalItem,
+  balanceResponse,
+  bucketsResponse,
+  collectionsResponse,
+  decisionResponse,
+  documented,
+  pageOf as pageSchema,
+  proposalOutcome,
+  reversalResponse,
+} from '../server/responses.ts';
 import { addDays, todayIn } from '../shared/dates.ts';
 import { HuikuanError } from '../shared/errors.ts';
 import {
@@ -165,6 +176,7 @@ export async function ledgerRoutes(app: Api, deps: ServerDeps): Promise<void> {
     '/balances',
     {
       schema: {
+        response: documented({ 200: pageSchema(balanceResponse) }),
         tags: ['ledger'],
         summary:
           "Each client's balances by component and its collected, discounted, commission and payable sums",
@@ -196,6 +208,7 @@ export async function ledgerRoutes(app: Api, deps: ServerDeps): Promise<void> {
     '/reversals',
     {
       schema: {
+        response: documented({ 200: reversalResponse, 201: reversalResponse }),
         tags: ['ledger'],
         summary: 'Reverse a posted payment (or other entry) by its external id: the exact negation, once',
         body: z.object({
@@ -241,6 +254,7 @@ export async function ledgerRoutes(app: Api, deps: ServerDeps): Promise<void> {
     '/proposals',
     {
       schema: {
+        response: documented({ 201: proposalOutcome }),
         tags: ['approvals'],
         summary: 'Propose a discount, settlement, write-off, recall or adjustment',
         description:
@@ -323,6 +337,7 @@ export async function ledgerRoutes(app: Api, deps: ServerDeps): Promise<void> {
     '/approvals',
     {
       schema: {
+        response: documented({ 200: pageSchema(approvalItem) }),
         tags: ['approvals'],
         summary: 'Proposals awaiting (or past) a decision, in scope',
         querystring: z.object({
@@ -370,6 +385,7 @@ export async function ledgerRoutes(app: Api, deps: ServerDeps): Promise<void> {
     '/approvals/:id/approve',
     {
       schema: {
+        response: documented({ 200: decisionResponse }),
         tags: ['approvals'],
         summary: 'Approve a proposal (never your own; within your approval limit): its entry is posted',
         params: idParam,
@@ -410,6 +426,7 @@ export async function ledgerRoutes(app: Api, deps: ServerDeps): Promise<void> {
     '/approvals/:id/reject',
     {
       schema: {
+        response: documented({ 200: decisionResponse }),
         tags: ['approvals'],
         summary: 'Reject a proposal with a reason (never your own)',
         params: idParam,
@@ -449,6 +466,7 @@ export async function ledgerRoutes(app: Api, deps: ServerDeps): Promise<void> {
     '/stats/balances-by-bucket',
     {
       schema: {
+        response: documented({ 200: bucketsResponse }),
         tags: ['stats'],
         summary: 'Live balances and account counts by delinquency bucket (M1 = 1–30 days past due … M6+)',
         querystring: z.object({ client: clientCode.optional() }),
@@ -466,6 +484,7 @@ export async function ledgerRoutes(app: Api, deps: ServerDeps): Promise<void> {
     '/stats/collections-by-day',
     {
       schema: {
+        response: documented({ 200: collectionsResponse }),
         tags: ['stats'],
         summary:
           'Collections by day (into trust and direct to the client, net of reversals); default the last 30 days',

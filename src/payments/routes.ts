@@ -24,6 +24,12 @@ import {
   type ServerDeps,
 } from '../server/context.ts';
 import { RequestFieldError } from '../server/errors.ts';
+import {
+  claimResponse,
+  documented,
+  pageOf as pageSchema,
+  paymentImportResponse,
+} from '../server/responses.ts';
 import { receiveUpload } from '../server/uploads.ts';
 import { todayIn } from '../shared/dates.ts';
 import { HuikuanError } from '../shared/errors.ts';
@@ -38,6 +44,7 @@ export async function paymentRoutes(app: Api, deps: ServerDeps): Promise<void> {
     '/payment-files',
     {
       schema: {
+        response: documented({ 201: paymentImportResponse }),
         tags: ['payments'],
         summary: 'Upload a payment file (multipart: file, client): good rows post, bad rows are listed',
         description:
@@ -93,6 +100,7 @@ export async function paymentRoutes(app: Api, deps: ServerDeps): Promise<void> {
     '/payment-claims',
     {
       schema: {
+        response: documented({ 201: claimResponse }),
         tags: ['payments'],
         summary: 'Register a payment the debtor says they made (awaits verification by finance)',
         body: z.object({
@@ -143,6 +151,7 @@ export async function paymentRoutes(app: Api, deps: ServerDeps): Promise<void> {
     '/payment-claims',
     {
       schema: {
+        response: documented({ 200: pageSchema(claimResponse) }),
         tags: ['payments'],
         summary: 'Payment claims in scope (an agent sees its own), newest first',
         querystring: z.object({
@@ -182,6 +191,7 @@ export async function paymentRoutes(app: Api, deps: ServerDeps): Promise<void> {
     '/payment-claims/:id/verify',
     {
       schema: {
+        response: documented({ 200: claimResponse }),
         tags: ['payments'],
         summary: 'Verify a claim against the bank: the payment is posted through the ledger',
         params: idParam,
@@ -208,6 +218,7 @@ export async function paymentRoutes(app: Api, deps: ServerDeps): Promise<void> {
     '/payment-claims/:id/reject',
     {
       schema: {
+        response: documented({ 200: claimResponse }),
         tags: ['payments'],
         summary: 'Reject a claim (跳票 / 作废) with a reason',
         params: idParam,

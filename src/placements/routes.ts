@@ -23,6 +23,14 @@ import {
   type ServerDeps,
 } from '../server/context.ts';
 import { RequestFieldError } from '../server/errors.ts';
+import {
+  batchDecisionResponse,
+  batchDetailResponse,
+  batchResponse,
+  documented,
+  importResponse,
+  pageOf as pageSchema,
+} from '../server/responses.ts';
 import { receiveUpload } from '../server/uploads.ts';
 import { HuikuanError } from '../shared/errors.ts';
 import { batchErrorCsv, batchOwner, pageBatches } from './listing.ts';
@@ -44,6 +52,7 @@ export async function placementRoutes(app: Api, deps: ServerDeps): Promise<void>
     '/placement-batches',
     {
       schema: {
+        response: documented({ 200: importResponse, 201: importResponse }),
         tags: ['placements'],
         summary:
           'Upload a placement file (multipart: file, client, batch?, recall_date?) → its validation result',
@@ -113,6 +122,7 @@ export async function placementRoutes(app: Api, deps: ServerDeps): Promise<void>
     '/placement-batches',
     {
       schema: {
+        response: documented({ 200: pageSchema(batchResponse) }),
         tags: ['placements'],
         summary: 'Placement batches in scope, newest first',
         querystring: z.object({
@@ -148,6 +158,7 @@ export async function placementRoutes(app: Api, deps: ServerDeps): Promise<void>
     '/placement-batches/:id',
     {
       schema: {
+        response: documented({ 200: batchDetailResponse }),
         tags: ['placements'],
         summary: 'A batch with its totals and first 1,000 row errors',
         params: idParam,
@@ -193,6 +204,7 @@ export async function placementRoutes(app: Api, deps: ServerDeps): Promise<void>
     '/placement-batches/:id/approve',
     {
       schema: {
+        response: documented({ 200: batchDecisionResponse }),
         tags: ['placements'],
         summary:
           'Approve a batch: its accounts go live and their placement entries are posted (not by the importer)',
@@ -221,6 +233,7 @@ export async function placementRoutes(app: Api, deps: ServerDeps): Promise<void>
     '/placement-batches/:id/reject',
     {
       schema: {
+        response: documented({ 200: batchDecisionResponse }),
         tags: ['placements'],
         summary: 'Reject a batch with a reason (its staged rows are removed)',
         params: idParam,

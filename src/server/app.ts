@@ -13,12 +13,7 @@ import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
-import {
-  jsonSchemaTransform,
-  serializerCompiler,
-  validatorCompiler,
-  type ZodTypeProvider,
-} from 'fastify-type-provider-zod';
+import { jsonSchemaTransform, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type pg from 'pg';
 import { accountRoutes } from '../accounts/routes.ts';
 import { auditRoutes } from '../audit/routes.ts';
@@ -74,8 +69,9 @@ export async function buildServer(options: BuildOptions): Promise<Api> {
     routerOptions: { maxParamLength: 200 },
   });
   app.setValidatorCompiler(validatorCompiler);
-  app.setSerializerCompiler(serializerCompiler);
-  // money is bigint: written as bare JSON integers
+  // money is bigint: every reply is written as JSON with bigint as bare integers; the response
+  // schemas are documentation (src/server/responses.ts), not a second serialiser
+  app.setSerializerCompiler(() => (data) => toJson(data));
   app.setReplySerializer((payload) => toJson(payload));
   app.setErrorHandler(handleError);
 

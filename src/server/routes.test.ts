@@ -1005,6 +1005,10 @@ describe('the OpenAPI document', () => {
       const path = url.replace(/:(\w+)/g, '{$1}');
       expect(doc.paths[path]?.[method.toLowerCase()], route).toBeDefined();
     }
+    const detail = doc.paths['/api/v1/accounts/{id}'].get.responses;
+    expect(Object.keys(detail.default?.content ?? detail['200'].content)).toContain('application/json');
+    expect(JSON.stringify(detail)).toContain('days_past_due');
+    expect(JSON.stringify(doc.paths['/api/v1/payment-claims'].post.responses)).toContain('amount_minor');
     expect(doc.paths['/api/v1/accounts'].get.parameters.map((p: { name: string }) => p.name)).toEqual(
       expect.arrayContaining(['client', 'bucket', 'q', 'page', 'page_size']),
     );
