@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TestDatabase, testDatabase } from '../../test/db.ts';
-import { createTeam, createUser } from '../identity/service.ts';
+import { createTeam, createToken, createUser } from '../identity/service.ts';
 import type { Role } from './access.ts';
 import { roles } from './access.ts';
 import { buildServer } from './app.ts';
@@ -876,6 +876,42 @@ describe('client separation and team scope', () => {
     expect(await fingerprint()).toEqual(before);
     const claims = await call({ as: 'agentB', method: 'GET', url: '/api/v1/payment-claims' });
     expect(claims.json().total).toBe(0);
+  });
+});
+
+describe('sessions and API tokens on the routes of the books', () => {
+  it('refuses a cookie session’s write without the CSRF header, changing nothing', async () => {
+    const before = await fingerprint();
+    const response = await app.inject({
+      method: 'POST',
+      url: `/api/v1/accounts/${ids.A001}/notes`,
+      headers: { cookie: sessions.agent?.cookie ?? '', 'content-type': 'application/json' },
+      payload: JSON.stringify({ text: 'no csrf' }),
+    });
+    expect(response.statusCode).toBe(403);
+    expect(response.json().error.code).toBe('forbidden');
+    expect(await fingerprint()).toEqual(before);
+  });
+
+  it('lets a read-only API token of a client user read its own client and nothing else, and write nothing', async () => {
+    const { secret } = await createToken(
+      t.db,
+      { user: { username: 'client' }, name: 'portal', scopes: ['read'] },
+      setup,
+    );
+    const bearer = { authorization: `Bearer ${secret}` };
+    const list = await app.inject({ method: 'GET', url: '/api/v1/accounts', headers: bearer });
+    expect(list.statusCode).toBe(200);
+    expect(list.json().items.every((i: { client: string }) => i.client === 'ZSB')).toBe(true);
+    const other = await app.inject({ method: 'GET', url: `/api/v1/accounts/${ids.B001}`, headers: bearer });
+    expect(other.statusCode).toBe(404);
+    const write = await app.inject({
+      method: 'POST',
+      url: '/api/v1/reversals',
+      headers: { ...bearer, 'content-type': 'application/json' },
+      payload: JSON.stringify({ client: 'ZSB', external_id: 'P1', reason: 'token' }),
+    });
+    expect(write.statusCode).toBe(403);
   });
 });
 
