@@ -7,7 +7,15 @@
  * HUIKUAN_DATA_KEY nor DATABASE_URL set (the embedded default) one is generated once and kept in
  * `$HUIKUAN_HOME/data-key` (mode 0600).
  */
-import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHmac,
+  createSecretKey,
+  hkdfSync,
+  type KeyObject,
+  randomBytes,
+} from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -22,6 +30,8 @@ const ivPoolSize = 4096;
 export class PiiCipher {
   readonly #encryptionKey: Buffer;
   readonly #searchKey: Buffer;
+  /** the search key imported once: HMAC under a KeyObject costs a third less than under raw bytes */
+  readonly #searchKeyObject: KeyObject;
   #ivPool = Buffer.alloc(0);
   #ivOffset = 0;
 
@@ -29,6 +39,7 @@ export class PiiCipher {
     if (dataKey.length !== 32) throw new HuikuanError('bad_usage', 'The data key must be 32 bytes.');
     this.#encryptionKey = Buffer.from(hkdfSync('sha256', dataKey, '', 'huikuan pii encryption v1', 32));
     this.#searchKey = Buffer.from(hkdfSync('sha256', dataKey, '', 'huikuan pii search v1', 32));
+    this.#searchKeyObject = createSecretKey(this.#searchKey);
   }
 
   /** version ‖ iv ‖ tag ‖ ciphertext */
@@ -72,7 +83,7 @@ export class PiiCipher {
 
   /** Keyed hash of a normalised value (E.164 phone, upper-case ID number) for exact-match search. */
   searchHash(normalised: string): Buffer {
-    return createHmac('sha256', this.#searchKey).update(normalised, 'utf8').digest();
+    return createHmac('sha256', this.#searchKeyObject).update(normalised, 'utf8').digest();
   }
 
   /** Encrypts and hashes many values: [ciphertext hex, hash hex] per value, flat. */
@@ -99,9 +110,9 @@ export class PiiCipher {
 // a build. It writes exactly what PiiCipher.encrypt and searchHash write.
 const workerSource = `
 const { parentPort, workerData } = require('node:worker_threads');
-const { createCipheriv, createHmac, randomBytes } = require('node:crypto');
+const { createCipheriv, createHmac, createSecretKey, randomBytes } = require('node:crypto');
 const encryptionKey = Buffer.from(workerData.encryptionKey);
-const searchKey = Buffer.from(workerData.searchKey);
+const searchKey = createSecretKey(Buffer.from(workerData.searchKey));
 const head = Buffer.of(${version});
 let ivPool = Buffer.alloc(0);
 let ivOffset = 0;

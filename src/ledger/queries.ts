@@ -490,5 +490,30 @@ export async function checkLedger(db: Db): Promise<Violation[]> {
       message: `entry ${r.id} names a ${r.what} that does not exist or belongs to another client`,
     })),
   );
+  // What the placement tables' foreign keys would otherwise hold (dropped in 0008_placement_speed.sql).
+  const strayRows = await sql<{ what: string; id: bigint; client_id: bigint }>`
+    (SELECT 'account' AS what, a.id, a.client_id FROM accounts a
+      WHERE NOT EXISTS (SELECT 1 FROM clients c WHERE c.id = a.client_id)
+         OR NOT EXISTS (SELECT 1 FROM placement_batches b WHERE b.id = a.batch_id AND b.client_id = a.client_id)
+         OR NOT EXISTS (SELECT 1 FROM debtors d WHERE d.id = a.debtor_id AND d.client_id = a.client_id)
+      LIMIT ${maxPerCheck})
+    UNION ALL
+    (SELECT 'debtor', d.id, d.client_id FROM debtors d
+      WHERE NOT EXISTS (SELECT 1 FROM clients c WHERE c.id = d.client_id) LIMIT ${maxPerCheck})
+    UNION ALL
+    (SELECT 'contact point', p.id, p.client_id FROM contact_points p
+      WHERE NOT EXISTS (SELECT 1 FROM debtors d WHERE d.id = p.debtor_id AND d.client_id = p.client_id)
+      LIMIT ${maxPerCheck})
+    UNION ALL
+    (SELECT 'account event', e.id, e.client_id FROM account_events e
+      WHERE NOT EXISTS (SELECT 1 FROM accounts a WHERE a.id = e.account_id AND a.client_id = e.client_id)
+      LIMIT ${maxPerCheck})`.execute(db);
+  add(
+    strayRows.rows.map((r) => ({
+      invariant: 6,
+      client_id: r.client_id,
+      message: `${r.what} ${r.id} names a client, batch, debtor or account that does not exist or belongs to another client`,
+    })),
+  );
   return violations;
 }
