@@ -99,6 +99,19 @@ describe('the server', () => {
     }
   });
 
+  it('takes an upload far over the 1 MiB JSON body limit', async () => {
+    const app = await buildServer({ db: t.db, pool: t.pool, webRoot: null, authenticate: () => finance });
+    try {
+      const big = multipartBody({ client: 'NONE' }, 'big.csv', Buffer.alloc(3 * 1024 * 1024, 'a'));
+      const response = await app.inject({ method: 'POST', url: '/api/v1/payment-files', ...big });
+      // through the size gates to the import, which finds no such client
+      expect(response.statusCode, response.body).toBe(404);
+      expect(response.json().error.code).toBe('not_found');
+    } finally {
+      await app.close();
+    }
+  });
+
   it('answers an unexpected failure with 500 internal and no detail of it', async () => {
     const app = await buildServer({ db: t.db, pool: t.pool, webRoot: null, authenticate: () => finance });
     app.get('/api/v1/boom', async () => {
