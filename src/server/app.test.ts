@@ -144,6 +144,9 @@ describe('the server', () => {
       expect(api.json().error.code).toBe('not_found');
       const anonymous = await app.inject({ method: 'GET', url: '/api/v1/accounts' });
       expect(anonymous.statusCode).toBe(401);
+      const docs = await app.inject({ method: 'GET', url: '/api/docs/static/swagger-ui.css' });
+      expect(docs.statusCode).toBe(200);
+      expect(docs.headers['content-type']).toContain('text/css');
       const health = await app.inject({ method: 'GET', url: '/health' });
       expect(health.json()).toMatchObject({ status: 'ok' });
     } finally {
