@@ -134,104 +134,138 @@ export interface FieldError {
 
 const maxText = 500;
 
+/**
+ * One row's checks. Methods on a class rather than closures inside `validatePlacementRow`: under
+ * tsx (esbuild keepNames) every closure created per row is also renamed with defineProperty, which
+ * cost more than the checks themselves on a million rows.
+ */
+class RowCheck {
+  readonly errors: FieldError[] = [];
+  currency: string;
+  currencyOk = true;
+  constructor(
+    readonly values: Record<string, string>,
+    readonly context: RowContext,
+  ) {
+    this.currency = context.currency;
+  }
+
+  fail(columnName: string, reason: string): void {
+    this.errors.push({ column: columnName, reason });
+  }
+
+  hasError(columnName: string): boolean {
+    for (const error of this.errors) if (error.column === columnName) return true;
+    return false;
+  }
+
+  text(name: string, limit = maxText): string | null {
+    const value = this.values[name] ?? '';
+    if (value === '') return null;
+    if (value.length > limit) {
+      this.fail(name, `longer than ${limit} characters`);
+      return null;
+    }
+    return value;
+  }
+
+  required(name: string, limit = maxText): string {
+    const value = this.text(name, limit);
+    if (value === null && !this.hasError(name)) this.fail(name, 'required; the cell is empty');
+    return value ?? '';
+  }
+
+  amount(name: string, isRequired: boolean): bigint | null {
+    const value = this.values[name] ?? '';
+    if (value === '') {
+      if (isRequired) this.fail(name, 'required; the cell is empty');
+      return null;
+    }
+    if (!this.currencyOk) return null;
+    const parsed = parseAmount(value, this.currency);
+    if (!parsed.ok) {
+      this.fail(name, parsed.reason);
+      return null;
+    }
+    return parsed.minor;
+  }
+
+  date(name: string, isRequired: boolean, notAfterToday: boolean): string | null {
+    const value = this.values[name] ?? '';
+    if (value === '') {
+      if (isRequired) this.fail(name, 'required; the cell is empty');
+      return null;
+    }
+    const parsed = parseBusinessDate(value);
+    if (!parsed.ok) {
+      this.fail(name, parsed.reason);
+      return null;
+    }
+    if (notAfterToday && parsed.date > this.context.today) {
+      this.fail(name, `${parsed.date} is in the future`);
+      return null;
+    }
+    return parsed.date;
+  }
+}
+
 /** Validates one row; every problem is reported, each with its column. */
 export function validatePlacementRow(
   values: Record<string, string>,
   context: RowContext,
 ): { ok: true; row: PlacementValues } | { ok: false; errors: FieldError[] } {
-  const errors: FieldError[] = [];
-  const fail = (columnName: string, reason: string) => {
-    errors.push({ column: columnName, reason });
-  };
-  const text = (name: string, limit = maxText): string | null => {
-    const value = values[name] ?? '';
-    if (value === '') return null;
-    if (value.length > limit) {
-      fail(name, `longer than ${limit} characters`);
-      return null;
-    }
-    return value;
-  };
-  const required = (name: string, limit = maxText): string => {
-    const value = text(name, limit);
-    if (value === null && !errors.some((error) => error.column === name))
-      fail(name, 'required; the cell is empty');
-    return value ?? '';
-  };
+  const check = new RowCheck(values, context);
+  const { errors } = check;
+  const ref = check.required('client_account_ref', 100);
+  if (ref !== '' && /[\p{Cc}]/u.test(ref)) check.fail('client_account_ref', 'contains control characters');
+  const debtorName = check.required('debtor_name', 200);
 
-  const ref = required('client_account_ref', 100);
-  if (ref !== '' && /[\p{Cc}]/u.test(ref)) fail('client_account_ref', 'contains control characters');
-  const debtorName = required('debtor_name', 200);
-
-  let currency = context.currency;
-  const currencyText = text('currency');
+  const currencyText = check.text('currency');
   if (currencyText !== null) {
     const code = currencyNames[currencyText] ?? currencyText.toUpperCase();
-    if (isSupportedCurrency(code)) currency = code;
+    if (isSupportedCurrency(code)) check.currency = code;
     else
-      fail('currency', `"${currencyText}" is not a supported currency (${supportedCurrencies.join(', ')})`);
+      check.fail(
+        'currency',
+        `"${currencyText}" is not a supported currency (${supportedCurrencies.join(', ')})`,
+      );
   }
-  const currencyOk = !errors.some((error) => error.column === 'currency');
+  check.currencyOk = !check.hasError('currency');
+  const currency = check.currency;
 
-  const amount = (name: string, isRequired: boolean): bigint | null => {
-    const value = values[name] ?? '';
-    if (value === '') {
-      if (isRequired) fail(name, 'required; the cell is empty');
-      return null;
-    }
-    if (!currencyOk) return null;
-    const parsed = parseAmount(value, currency);
-    if (!parsed.ok) {
-      fail(name, parsed.reason);
-      return null;
-    }
-    return parsed.minor;
-  };
-  const principal = amount('principal', true);
-  const interest = amount('interest', false);
-  const fees = amount('fees', false);
-  const penalty = amount('penalty', false);
-  const totalDue = amount('total_due', false);
+  const principal = check.amount('principal', true);
+  const interest = check.amount('interest', false);
+  const fees = check.amount('fees', false);
+  const penalty = check.amount('penalty', false);
+  const totalDue = check.amount('total_due', false);
   const sum = (principal ?? 0n) + (interest ?? 0n) + (fees ?? 0n) + (penalty ?? 0n);
-  const componentsOk = !['principal', 'interest', 'fees', 'penalty'].some((name) =>
-    errors.some((error) => error.column === name),
-  );
+  const componentsOk =
+    !check.hasError('principal') &&
+    !check.hasError('interest') &&
+    !check.hasError('fees') &&
+    !check.hasError('penalty');
   if (componentsOk && principal !== null) {
     if (totalDue !== null && totalDue !== sum) {
-      fail(
+      check.fail(
         'total_due',
         `${values.total_due} is not the sum of principal, interest, fees and penalty (${formatMinor(sum, currency)})`,
       );
     } else if (sum === 0n) {
-      fail('principal', 'the account owes nothing (principal, interest, fees and penalty are all zero)');
+      check.fail(
+        'principal',
+        'the account owes nothing (principal, interest, fees and penalty are all zero)',
+      );
     }
   }
-  const lastPaymentAmount = amount('last_payment_amount', false);
+  const lastPaymentAmount = check.amount('last_payment_amount', false);
 
-  const date = (name: string, isRequired: boolean, notAfterToday: boolean): string | null => {
-    const value = values[name] ?? '';
-    if (value === '') {
-      if (isRequired) fail(name, 'required; the cell is empty');
-      return null;
-    }
-    const parsed = parseBusinessDate(value);
-    if (!parsed.ok) {
-      fail(name, parsed.reason);
-      return null;
-    }
-    if (notAfterToday && parsed.date > context.today) {
-      fail(name, `${parsed.date} is in the future`);
-      return null;
-    }
-    return parsed.date;
-  };
-  const delinquencyDate = date('delinquency_date', true, true);
-  const chargeOffDate = date('charge_off_date', false, true);
-  const lastPaymentDate = date('last_payment_date', false, true);
-  const openDate = date('open_date', false, true);
-  let dateOfBirth = date('date_of_birth', false, true);
+  const delinquencyDate = check.date('delinquency_date', true, true);
+  const chargeOffDate = check.date('charge_off_date', false, true);
+  const lastPaymentDate = check.date('last_payment_date', false, true);
+  const openDate = check.date('open_date', false, true);
+  let dateOfBirth = check.date('date_of_birth', false, true);
   if (openDate && delinquencyDate && openDate > delinquencyDate) {
-    fail('open_date', `${openDate} is after the delinquency date ${delinquencyDate}`);
+    check.fail('open_date', `${openDate} is after the delinquency date ${delinquencyDate}`);
   }
 
   let idNumber: string | null = null;
@@ -241,15 +275,15 @@ export function validatePlacementRow(
     if (checked.ok) {
       idNumber = checked.value.id;
       dateOfBirth ??= checked.value.birthDate;
-    } else fail('debtor_id_number', checked.reason);
+    } else check.fail('debtor_id_number', checked.reason);
   }
 
   let country: string | null = context.country;
-  const countryText = text('country');
+  const countryText = check.text('country');
   if (countryText !== null) {
     const checked = checkCountry(countryText);
     if (checked.ok) country = checked.value;
-    else fail('country', checked.reason);
+    else check.fail('country', checked.reason);
   }
 
   const phones: string[] = [];
@@ -257,7 +291,7 @@ export function validatePlacementRow(
     const value = values[name] ?? '';
     if (value === '') continue;
     const checked = normalisePhone(value, country ?? context.country);
-    if (!checked.ok) fail(name, checked.reason);
+    if (!checked.ok) check.fail(name, checked.reason);
     else if (!phones.includes(checked.value)) phones.push(checked.value);
   }
 
@@ -266,7 +300,7 @@ export function validatePlacementRow(
   if (emailText !== '') {
     const checked = checkEmail(emailText);
     if (checked.ok) email = checked.value;
-    else fail('email', checked.reason);
+    else check.fail('email', checked.reason);
   }
 
   let productType: string | null = null;
@@ -274,15 +308,15 @@ export function validatePlacementRow(
   if (productText !== '') {
     const normal = productTypeNames[productText] ?? productText.toLowerCase().replace(/[\s-]+/g, '_');
     if ((productTypes as readonly string[]).includes(normal)) productType = normal;
-    else fail('product_type', `"${productText}" is not a product type (${productTypes.join(', ')})`);
+    else check.fail('product_type', `"${productText}" is not a product type (${productTypes.join(', ')})`);
   }
 
-  const address = text('address');
-  const city = text('city', 100);
-  const region = text('region', 100);
-  const postalCode = text('postal_code', 20);
-  const originalCreditor = text('original_creditor', 200);
-  const notes = text('notes', 2000);
+  const address = check.text('address');
+  const city = check.text('city', 100);
+  const region = check.text('region', 100);
+  const postalCode = check.text('postal_code', 20);
+  const originalCreditor = check.text('original_creditor', 200);
+  const notes = check.text('notes', 2000);
 
   if (errors.length > 0 || principal === null || delinquencyDate === null) {
     return { ok: false, errors };

@@ -511,21 +511,24 @@ function copyLines(
   rows: Array<{ row: number; values: PlacementValues }>,
   sealed: string[],
 ): string {
-  let out = '';
+  // One flat string by join: a `+=` chain is a rope that Buffer.from (in the stream's write) has to
+  // flatten, which cost a third of the main thread's time.
+  const out: string[] = new Array(rows.length);
   let next = 0;
   const field = () => {
     const enc = sealed[next++];
     const hash = sealed[next++];
     return `\\\\x${enc}\t\\\\x${hash}`;
   };
-  for (const { row: rowNumber, values: row } of rows) {
+  for (let r = 0; r < rows.length; r++) {
+    const { row: rowNumber, values: row } = rows[r] as { row: number; values: PlacementValues };
     const idFields = row.idNumber === null ? '\\N\t\\N\t\\N' : `${field()}\t${maskIdNumber(row.idNumber)}`;
     let phoneFields = '';
     for (let i = 0; i < 3; i++) {
       const phone = row.phones[i];
       phoneFields += phone === undefined ? '\t\\N\t\\N\t\\N' : `\t${field()}\t${maskPhone(phone)}`;
     }
-    out +=
+    out[r] =
       `${prefix}${rowNumber}\t${text(row.ref)}\t${text(row.debtorName)}\t${idFields}\t${row.dateOfBirth ?? nullField}` +
       `${phoneFields}\t${text(row.email)}\t${text(row.address)}\t${text(row.city)}\t${text(row.region)}` +
       `\t${text(row.postalCode)}\t${row.country ?? nullField}\t${row.productType ?? nullField}` +
@@ -534,7 +537,7 @@ function copyLines(
       `\t${row.lastPaymentDate ?? nullField}\t${row.lastPaymentAmount ?? nullField}\t${row.openDate ?? nullField}` +
       `\t${text(row.notes)}\n`;
   }
-  return out;
+  return out.join('');
 }
 
 // ------------------------------------------------------------------ decisions
