@@ -264,18 +264,27 @@ export async function accountRoutes(app: Api, deps: ServerDeps): Promise<void> {
     },
     async (request, reply) => {
       const clientId = await scopedAccount(request, request.params.id);
-      const note = await addNote(db, {
-        accountId: request.params.id,
-        clientId,
-        body: request.body.text,
-        author: actorOf(request),
-      });
-      await auditChange(deps, request, {
-        action: 'account_note.created',
-        entityType: 'account_note',
-        entityId: note.id,
-        clientId,
-        after: { account_id: note.account_id, body: note.body },
+      // the note and its audit event commit together
+      const note = await db.transaction().execute(async (trx) => {
+        const added = await addNote(trx, {
+          accountId: request.params.id,
+          clientId,
+          body: request.body.text,
+          author: actorOf(request),
+        });
+        await auditChange(
+          deps,
+          request,
+          {
+            action: 'account_note.created',
+            entityType: 'account_note',
+            entityId: added.id,
+            clientId,
+            after: { account_id: added.account_id, body: added.body },
+          },
+          trx,
+        );
+        return added;
       });
       return reply.status(201).send(note);
     },

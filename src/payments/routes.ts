@@ -117,21 +117,30 @@ export async function paymentRoutes(app: Api, deps: ServerDeps): Promise<void> {
       const body = request.body;
       const clientId = await accountClient(body.account_id);
       assertClientAccess(principalOf(request), clientId, 'account');
-      const claim = await registerClaim(db, {
-        accountId: body.account_id,
-        amountMinor: body.amount_minor,
-        paidOn: body.paid_on,
-        channel: body.channel,
-        reference: body.reference,
-        actor: actorOf(request),
-        today: todayIn(),
-      });
-      await auditChange(deps, request, {
-        action: 'payment_claim.registered',
-        entityType: 'payment_claim',
-        entityId: claim.id,
-        clientId,
-        after: claim,
+      // the claim and its audit event commit together
+      const claim = await db.transaction().execute(async (trx) => {
+        const registered = await registerClaim(trx, {
+          accountId: body.account_id,
+          amountMinor: body.amount_minor,
+          paidOn: body.paid_on,
+          channel: body.channel,
+          reference: body.reference,
+          actor: actorOf(request),
+          today: todayIn(),
+        });
+        await auditChange(
+          deps,
+          request,
+          {
+            action: 'payment_claim.registered',
+            entityType: 'payment_claim',
+            entityId: registered.id,
+            clientId,
+            after: registered,
+          },
+          trx,
+        );
+        return registered;
       });
       return reply.status(201).send(claim);
     },
@@ -229,14 +238,22 @@ export async function paymentRoutes(app: Api, deps: ServerDeps): Promise<void> {
     async (request) => {
       const clientId = await claimClientId(db, request.params.id);
       assertClientAccess(principalOf(request), clientId, 'payment claim');
-      const claim = await rejectClaim(db, request.params.id, actorOf(request), request.body.reason);
-      await auditChange(deps, request, {
-        action: 'payment_claim.rejected',
-        entityType: 'payment_claim',
-        entityId: claim.id,
-        clientId,
-        before: { status: 'pending' },
-        after: { status: claim.status, reason: claim.reject_reason },
+      const claim = await db.transaction().execute(async (trx) => {
+        const rejected = await rejectClaim(trx, request.params.id, actorOf(request), request.body.reason);
+        await auditChange(
+          deps,
+          request,
+          {
+            action: 'payment_claim.rejected',
+            entityType: 'payment_claim',
+            entityId: rejected.id,
+            clientId,
+            before: { status: 'pending' },
+            after: { status: rejected.status, reason: rejected.reject_reason },
+          },
+          trx,
+        );
+        return rejected;
       });
       return claim;
     },

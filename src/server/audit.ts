@@ -4,6 +4,7 @@
  */
 import type { FastifyRequest } from 'fastify';
 import { recordAudit } from '../audit/service.ts';
+import type { Db } from '../db/connection.ts';
 import type { ServerDeps } from './context.ts';
 
 export interface ChangeEvent {
@@ -15,23 +16,18 @@ export interface ChangeEvent {
   after?: unknown;
 }
 
-export type AuditSink = (
-  deps: ServerDeps,
-  event: ChangeEvent & { actor: string; actorUserId: bigint | null; ip: string | null },
-) => Promise<void>;
-
-/** The audit trail: hash-chained, append-only audit_events (src/audit). */
-const sink: AuditSink = async (deps, event) => {
-  await recordAudit(deps.db, event);
-};
-
+/**
+ * Records the change in the hash-chained, append-only audit trail (src/audit). Pass `trx`, the
+ * transaction of the change, where the route holds one: then both commit or neither.
+ */
 export async function auditChange(
   deps: ServerDeps,
   request: FastifyRequest,
   event: ChangeEvent,
+  trx?: Db,
 ): Promise<void> {
   const principal = request.principal;
-  await sink(deps, {
+  await recordAudit(trx ?? deps.db, {
     ...event,
     actor: principal?.username ?? 'anonymous',
     actorUserId: principal?.userId ?? null,
