@@ -106,6 +106,10 @@ const en: typeof zhCN = {
     open: 'View all',
     findAccount: 'Find an account',
     todayWork: "Today's work",
+    myResults: 'My results',
+    collectedThisMonth: 'Verified this month',
+    verifiedCount: 'Payments verified',
+    waitingCount: 'Waiting for finance',
     myAccounts: 'My accounts',
     myClaims: 'My payment claims',
     myPendingClaims: 'Payments waiting for finance',
@@ -489,6 +493,12 @@ const en: typeof zhCN = {
     client: 'Client',
     file_name: 'File',
     external_id: 'Transaction id',
+    status: 'Outcome',
+    reversed_entry_id: 'Reversed entry',
+    account_status: 'Account status',
+    posted_total_minor: 'Total posted',
+    file: 'File',
+    sha256: 'File fingerprint',
   },
 };
 

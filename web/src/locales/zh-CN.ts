@@ -96,6 +96,10 @@ const zhCN = {
     open: '查看全部',
     findAccount: '查找案件',
     todayWork: '今日工作',
+    myResults: '我的业绩',
+    collectedThisMonth: '本月已确认回款',
+    verifiedCount: '已确认笔数',
+    waitingCount: '待财务确认',
     myAccounts: '我的案件',
     myClaims: '我的回款登记',
     myPendingClaims: '待财务确认的回款',
@@ -466,6 +470,12 @@ const zhCN = {
     client: '委托方',
     file_name: '文件',
     external_id: '交易编号',
+    status: '结果',
+    reversed_entry_id: '被冲正的凭证号',
+    account_status: '案件状态',
+    posted_total_minor: '入账金额合计',
+    file: '文件',
+    sha256: '文件指纹',
   },
 };
 

@@ -8,9 +8,10 @@ import { ErrorAlert } from '../components/ErrorAlert.tsx';
 import { Money } from '../components/Money.tsx';
 import { BucketChart, CollectionsChart } from '../components/StatsCharts.tsx';
 import { StatusTag } from '../components/StatusTag.tsx';
-import { formatDate } from '../format.ts';
+import { formatDate, todayIso } from '../format.ts';
 import { useApi } from '../hooks.ts';
 import { tDynamic } from '../i18n.ts';
+import { sumMinor } from '../money.ts';
 import type { Approval, Batch, PaymentClaim } from '../types.ts';
 
 function CountCard({ title, path, query, to }: { title: string; path: string; query: object; to: string }) {
@@ -153,6 +154,51 @@ function BatchesWaiting({ status }: { status?: string }) {
   );
 }
 
+/** An agent's own results: the payments it registered that finance verified this month, and those waiting. */
+function MyResults() {
+  const { t } = useTranslation();
+  const navigate = useNavigate();
+  const verified = useApi<Page<PaymentClaim>>('/payment-claims', {
+    status: 'verified',
+    page: 1,
+    page_size: 200,
+  });
+  const pending = useApi<Page<PaymentClaim>>('/payment-claims', { status: 'pending', page: 1, page_size: 1 });
+  const month = todayIso().slice(0, 7);
+  const thisMonth = (verified.data?.items ?? []).filter((claim) => claim.paid_on.startsWith(month));
+  const currency = thisMonth[0]?.currency ?? 'CNY';
+  return (
+    <Card size="small" title={t('home.myResults')}>
+      <ErrorAlert error={verified.error ?? pending.error} />
+      <Row gutter={16}>
+        <Col span={10}>
+          <Statistic
+            title={t('home.collectedThisMonth')}
+            loading={verified.loading}
+            valueRender={() => (
+              <Money value={sumMinor(thisMonth.map((claim) => claim.amount_minor))} currency={currency} />
+            )}
+          />
+        </Col>
+        <Col span={7}>
+          <Statistic title={t('home.verifiedCount')} value={thisMonth.length} loading={verified.loading} />
+        </Col>
+        <Col span={7}>
+          <Statistic
+            title={t('home.waitingCount')}
+            value={pending.data?.total ?? 0}
+            loading={pending.loading}
+          />
+        </Col>
+      </Row>
+      <Space wrap style={{ marginTop: 12 }}>
+        <Button onClick={() => navigate('/accounts')}>{t('home.myAccounts')}</Button>
+        <Button onClick={() => navigate('/payment-claims')}>{t('home.myClaims')}</Button>
+      </Space>
+    </Card>
+  );
+}
+
 export default function Home() {
   const { t } = useTranslation();
   const { user, hasRole } = useAuth();
@@ -241,16 +287,7 @@ export default function Home() {
             <AccountSearch />
           </Col>
           <Col xs={24} xl={12}>
-            <Card size="small" title={t('home.todayWork')}>
-              <Space wrap>
-                <Link to="/accounts">
-                  <Button>{t('home.myAccounts')}</Button>
-                </Link>
-                <Link to="/payment-claims">
-                  <Button>{t('home.myClaims')}</Button>
-                </Link>
-              </Space>
-            </Card>
+            <MyResults />
           </Col>
         </Row>
         <Row gutter={[16, 16]}>

@@ -1,0 +1,154 @@
+/**
+ * The browser tests' world: the real server (buildServer) on a fresh test database, serving the web
+ * build from web/dist, seeded with clients, a team, users of every role the tests log in as, and
+ * placement batches; and Debian's Chromium driven by playwright-core (no browser download).
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Browser, chromium } from 'playwright-core';
+import { addClient } from '../../src/clients/service.ts';
+import { createTeam, createUser } from '../../src/identity/service.ts';
+import { approveBatch, importPlacements } from '../../src/placements/service.ts';
+import { buildServer } from '../../src/server/app.ts';
+import { type TestDatabase, testDatabase } from '../db.ts';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const webRoot = path.join(root, 'web/dist');
+export const screenshotDir = path.join(root, 'tmp/browser-screens');
+export const chromiumPath = process.env.HUIKUAN_CHROMIUM ?? '/usr/bin/chromium';
+export const password = 'Correct-Horse-42';
+
+/** Fails (never skips) when the browser or the web build is missing: CI must install and build them. */
+export async function launchChromium(): Promise<Browser> {
+  if (!existsSync(chromiumPath)) {
+    throw new Error(
+      `No Chromium at ${chromiumPath}: install Debian's package (apt-get install -y chromium), as .ci/run does.`,
+    );
+  }
+  return chromium.launch({
+    executablePath: chromiumPath,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
+
+export interface Seed {
+  /** Account ids by client reference (ZSB's A001…, PAB's P001). */
+  accounts: Record<string, string>;
+  /** Pending ZSB batches by name, for the supervisor to approve. */
+  pendingBatches: Record<string, string>;
+}
+
+export interface World {
+  t: TestDatabase;
+  baseUrl: string;
+  seed: Seed;
+  close(): Promise<void>;
+}
+
+const header =
+  'client_account_ref,debtor_name,debtor_id_number,phone_1,email,principal,interest,fees,penalty,delinquency_date,product_type';
+
+function placementFile(dir: string, name: string, rows: string[]): string {
+  const file = path.join(dir, `${name}.csv`);
+  writeFileSync(file, `${[header, ...rows].join('\n')}\n`);
+  return file;
+}
+
+export async function startWorld(): Promise<World> {
+  if (!existsSync(path.join(webRoot, 'index.html'))) {
+    throw new Error(
+      `No web build in ${webRoot}: run npm install (its prepare script builds it) or npm run build:web.`,
+    );
+  }
+  const t = await testDatabase();
+  const dir = mkdtempSync(path.join(tmpdir(), 'huikuan-browser-'));
+  const context = { actor: 'setup' };
+  await addClient(t.db, { code: 'ZSB', name: '招商银行信用卡中心' }, 'setup');
+  await addClient(t.db, { code: 'PAB', name: '平安普惠' }, 'setup');
+  const team = await createTeam(t.db, { name: '催收一组', clientCodes: ['ZSB'] }, context);
+  const users: Array<[string, string, string[], { team?: bigint; clientCodes?: string[] }]> = [
+    ['admin1', '管理员', ['admin'], {}],
+    ['agent1', '王催收', ['agent'], { team: BigInt(team.id) }],
+    ['finance1', '李财务', ['finance'], {}],
+    ['super1', '赵主管', ['supervisor'], {}],
+    ['comp1', '孙合规', ['compliance'], {}],
+    ['zsb_client', '招行对接人', ['client'], { clientCodes: ['ZSB'] }],
+  ];
+  for (const [username, displayName, roles, extra] of users) {
+    await createUser(t.db, { username, displayName, roles, password, ...extra }, context);
+  }
+
+  const live = await importPlacements(t, {
+    filePath: placementFile(dir, 'zsb-live', [
+      'A001,张三,,13812345678,zhang@example.com,10000.00,500.00,50.00,20.00,2026-01-10,credit_card',
+      'A002,李四,,13900001111,,3000.00,0,0,0,2025-06-01,personal_loan',
+      'A003,王五,,,,800.00,12.34,0,0,2026-02-01,credit_card',
+      'A004,钱六,,,,450.00,0,0,0,2025-12-01,credit_card',
+    ]),
+    clientCode: 'ZSB',
+    batchName: 'ZSB-2026-01',
+    user: 'admin1',
+  });
+  await approveBatch(t.db, BigInt(String(live.batch_id)), 'finance1');
+  const other = await importPlacements(t, {
+    filePath: placementFile(dir, 'pab-live', [
+      'P001,孙七,,13700002222,,5000.00,0,0,0,2026-03-01,personal_loan',
+    ]),
+    clientCode: 'PAB',
+    batchName: 'PAB-2026-03',
+    user: 'admin1',
+  });
+  await approveBatch(t.db, BigInt(String(other.batch_id)), 'finance1');
+  const pendingBatches: Record<string, string> = {};
+  for (const language of ['zh-CN', 'en']) {
+    const name = `ZSB-pending-${language}`;
+    const pending = await importPlacements(t, {
+      filePath: placementFile(dir, name, [
+        `N-${language}-1,周八,,13600003333,,1200.00,0,0,0,2026-04-01,credit_card`,
+        `N-${language}-2,吴九,,,,900.00,0,0,0,2026-04-15,credit_card`,
+        `N-${language}-3,郑十,,,,abc,0,0,0,2026-04-15,credit_card`,
+      ]),
+      clientCode: 'ZSB',
+      batchName: name,
+      user: 'admin1',
+    });
+    pendingBatches[name] = String(pending.batch_id);
+  }
+
+  const rows = await t.db.selectFrom('accounts').select(['id', 'client_account_ref']).execute();
+  const accounts: Record<string, string> = {};
+  for (const row of rows) accounts[row.client_account_ref] = String(row.id);
+
+  const app = await buildServer({
+    db: t.db,
+    pool: t.pool,
+    webRoot,
+    requestsPerMinute: 100_000,
+    loginsPerMinute: 1_000,
+  });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const port = (app.server.address() as AddressInfo).port;
+  mkdirSync(screenshotDir, { recursive: true });
+  return {
+    t,
+    baseUrl: `http://127.0.0.1:${port}`,
+    seed: { accounts, pendingBatches },
+    close: async () => {
+      await app.close();
+      await t.drop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
