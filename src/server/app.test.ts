@@ -79,6 +79,27 @@ describe('the server', () => {
     }
   });
 
+  it('limits logins strictly per IP', async () => {
+    const app = await buildServer({ db: t.db, pool: t.pool, webRoot: null, loginsPerMinute: 2 });
+    try {
+      const attempt = () =>
+        app.inject({
+          method: 'POST',
+          url: '/api/v1/session',
+          headers: { 'content-type': 'application/json' },
+          payload: JSON.stringify({ username: 'nobody', password: 'wrong-password-123' }),
+        });
+      const statuses = [
+        (await attempt()).statusCode,
+        (await attempt()).statusCode,
+        (await attempt()).statusCode,
+      ];
+      expect(statuses).toEqual([401, 401, 429]);
+    } finally {
+      await app.close();
+    }
+  });
+
   it('refuses an upload over the size limit with 413 limit_exceeded and writes nothing', async () => {
     const app = await buildServer({
       db: t.db,
