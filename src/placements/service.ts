@@ -625,29 +625,30 @@ export async function approveBatch(db: Db, batchId: bigint, user: string): Promi
     // with that hash is reused); rows without an ID number each have their own. Every staged row drew
     // an account id and a debtor id when it was loaded; only rows whose debtor is shared (its ID
     // number on several rows, or a debtor the client placed before) are re-pointed here.
+    // One scan of the batch's rows (a window over the ID-number hash) instead of three.
     await sql`
-      WITH hashes AS (
-        SELECT id_number_hash, min(row_number) AS first_row, count(*) AS rows
+      WITH g AS (
+        SELECT row_number, id_number_hash,
+               count(*) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS rows,
+               first_value(row_number) OVER w AS first_row,
+               first_value(debtor_id) OVER w AS first_debtor
           FROM placement_rows WHERE batch_id = ${batchId} AND id_number_hash IS NOT NULL
-         GROUP BY id_number_hash
+        WINDOW w AS (PARTITION BY id_number_hash ORDER BY row_number)
       ), known AS (
         SELECT DISTINCT ON (d.id_number_hash) d.id_number_hash, d.id
-          FROM debtors d JOIN hashes h ON h.id_number_hash = d.id_number_hash
-         WHERE d.client_id = ${clientId}
+          FROM debtors d
+         WHERE d.client_id = ${clientId} AND d.id_number_hash IN (SELECT id_number_hash FROM g)
          ORDER BY d.id_number_hash, d.id
-      ), shared AS (
-        SELECT h.id_number_hash, h.first_row, k.id AS known_id
-          FROM hashes h LEFT JOIN known k USING (id_number_hash)
-         WHERE h.rows > 1 OR k.id IS NOT NULL
       ), targets AS (
-        SELECT s.id_number_hash, s.first_row, s.known_id IS NOT NULL AS known, coalesce(s.known_id, f.debtor_id) AS debtor_id
-          FROM shared s JOIN placement_rows f ON f.batch_id = ${batchId} AND f.row_number = s.first_row
+        SELECT g.row_number, g.first_row, k.id IS NOT NULL AS known, coalesce(k.id, g.first_debtor) AS debtor_id
+          FROM g LEFT JOIN known k USING (id_number_hash)
+         WHERE g.rows > 1 OR k.id IS NOT NULL
       )
       UPDATE placement_rows r
          SET debtor_id = t.debtor_id, shared_debtor = true,
              creates_debtor = (NOT t.known AND r.row_number = t.first_row)
         FROM targets t
-       WHERE r.batch_id = ${batchId} AND r.id_number_hash = t.id_number_hash`.execute(trx);
+       WHERE r.batch_id = ${batchId} AND r.row_number = t.row_number`.execute(trx);
     trace('shared debtors');
 
     const debtors = await sql`
