@@ -48,6 +48,8 @@ export interface Seed {
   accounts: Record<string, string>;
   /** Pending ZSB batches by name, for the supervisor to approve. */
   pendingBatches: Record<string, string>;
+  /** The password generated for `newbie`, who must change it at first login. */
+  generatedPassword: string;
 }
 
 export interface World {
@@ -84,11 +86,19 @@ export async function startWorld(): Promise<World> {
     ['finance1', '李财务', ['finance'], {}],
     ['super1', '赵主管', ['supervisor'], {}],
     ['comp1', '孙合规', ['compliance'], {}],
+    ['locky', '周锁定', ['agent'], { team: BigInt(team.id) }],
     ['zsb_client', '招行对接人', ['client'], { clientCodes: ['ZSB'] }],
   ];
   for (const [username, displayName, roles, extra] of users) {
     await createUser(t.db, { username, displayName, roles, password, ...extra }, context);
   }
+
+  const newbie = await createUser(
+    t.db,
+    { username: 'newbie', displayName: '新同事', roles: ['agent'], team: BigInt(team.id) },
+    context,
+  );
+  const generatedPassword = newbie.generatedPassword ?? '';
 
   const live = await importPlacements(t, {
     filePath: placementFile(dir, 'zsb-live', [
@@ -144,7 +154,7 @@ export async function startWorld(): Promise<World> {
   return {
     t,
     baseUrl: `http://127.0.0.1:${port}`,
-    seed: { accounts, pendingBatches },
+    seed: { accounts, pendingBatches, generatedPassword },
     close: async () => {
       await app.close();
       await t.drop();

@@ -276,3 +276,43 @@ describe('the other pages, in en', () => {
     }
   });
 });
+
+describe('logging in, in zh-CN', () => {
+  const text = zhCN;
+
+  it('makes a user with a generated password change it before anything else', async () => {
+    const { context, page } = await session('zh-CN');
+    try {
+      await page.goto(`${world.baseUrl}/`);
+      await page.getByLabel(text.login.username).fill('newbie');
+      await page.getByLabel(text.login.password).fill(world.seed.generatedPassword);
+      await page.getByRole('button', { name: text.login.submit }).click();
+      await page.getByText(text.login.changeTitle).waitFor();
+      await page.getByLabel(text.login.currentPassword).fill(world.seed.generatedPassword);
+      await page.getByLabel(text.login.newPassword, { exact: true }).fill('A-new-secret-2026');
+      await page.getByLabel(text.login.confirmPassword).fill('A-new-secret-2026');
+      await page.getByRole('button', { name: text.login.changeSubmit }).click();
+      await page.getByRole('menuitem', { name: text.menu.home }).waitFor();
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('says the account is locked after repeated wrong passwords', async () => {
+    const { context, page } = await session('zh-CN');
+    try {
+      await page.goto(`${world.baseUrl}/`);
+      await page.getByLabel(text.login.username).fill('locky');
+      const alert = page.getByRole('alert').filter({ hasText: text.login.locked });
+      for (let attempt = 1; attempt <= 6 && (await alert.count()) === 0; attempt++) {
+        await page.getByLabel(text.login.password).fill(`wrong-${attempt}`);
+        await page.getByRole('button', { name: text.login.submit }).click();
+        await page.getByRole('alert').waitFor();
+        await page.waitForTimeout(300);
+      }
+      await alert.waitFor();
+    } finally {
+      await context.close();
+    }
+  });
+});

@@ -144,7 +144,7 @@ export default function Approvals() {
           {
             title: t('common.createdAt'),
             key: 'at',
-            render: (_v, item) => formatInstant(pick(item, 'created_at', 'requested_at')),
+            render: (_v, item) => formatInstant(pick(item, 'proposed_at', 'created_at', 'requested_at')),
           },
           { title: t('common.reason'), dataIndex: 'reason', key: 'reason' },
           { title: t('common.whoApproves'), key: 'approver', render: (_v, item) => approverRole(item) },
