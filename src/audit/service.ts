@@ -121,7 +121,9 @@ export async function verifyAudit(db: Kysely<Database>, batchSize = 5000): Promi
              actor, actor_user_id::text AS actor_user_id, action, entity_type, entity_id,
              client_id::text AS client_id, before::text AS before_text, after::text AS after_text,
              ip, prev_hash, hash
-        FROM audit_events WHERE audit_events.id > ${after} ORDER BY audit_events.id LIMIT ${batchSize}`.execute(db);
+        FROM audit_events WHERE audit_events.id > ${after} ORDER BY audit_events.id LIMIT ${batchSize}`.execute(
+      db,
+    );
     for (const row of result.rows) {
       const id = BigInt(row.id);
       const broken = (problem: AuditBreak['problem'], message: string): AuditVerification => ({
