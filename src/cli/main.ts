@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerAuditCommands } from '../audit/cli.ts';
 import { registerClientCommands } from '../clients/cli.ts';
+import { registerDemoCommand } from '../demo/cli.ts';
 import { registerIdentityCommands } from '../identity/cli.ts';
 import { registerLedgerCommands } from '../ledger/cli.ts';
 import { registerPaymentCommands } from '../payments/cli.ts';
@@ -33,6 +34,7 @@ export function buildProgram(io: CliIo, state: { exitCode: number }): Command {
   registerLedgerCommands(program, context);
   registerIdentityCommands(program, context);
   registerAuditCommands(program, context);
+  registerDemoCommand(program, context);
   return program;
 }
 

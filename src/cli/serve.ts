@@ -1,4 +1,5 @@
 import { openDatabase, redactUrl } from '../db/connection.ts';
+import { demoOnServe } from '../demo/cli.ts';
 import { buildServer } from '../server/app.ts';
 import { HuikuanError } from '../shared/errors.ts';
 import type { RegisterCommands } from './context.ts';
@@ -13,12 +14,18 @@ export const registerServeCommand: RegisterCommands = (program, context) => {
     .description('start the HTTP server (API, web UI, scheduled jobs) on the embedded or configured database')
     .option('--port <port>', 'TCP port (default $PORT or 3000)')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
-    .action(async (options: { port?: string; host: string }) => {
+    .option('--demo', 'seed the demo agency first (default: only on an empty database)')
+    .option('--no-demo', 'never seed the demo agency')
+    .action(async (options: { port?: string; host: string; demo?: boolean }) => {
       const port = Number(options.port ?? process.env.PORT ?? 3000);
       if (!Number.isInteger(port) || port < 0 || port > 65535) {
         throw new HuikuanError('bad_usage', `--port must be a TCP port number, not "${options.port}".`);
       }
       const connection = await openDatabase();
+      const demo = await demoOnServe(connection, options.demo, context.io.stderr).catch(async (error) => {
+        await connection.close();
+        throw error;
+      });
       const app = await buildServer({
         db: connection.db,
         pool: connection.pool,
@@ -40,6 +47,7 @@ export const registerServeCommand: RegisterCommands = (program, context) => {
           `  health:   ${address}/health\n` +
           `  database: ${connection.embedded ? `embedded PostgreSQL in ${process.env.HUIKUAN_HOME ?? '.huikuan/'}` : redactUrl(connection.url)}\n` +
           '  CLI:      npx huikuan --help\n' +
+          demo +
           'Press Ctrl+C to stop.\n',
       );
       await new Promise<void>((resolve) => {
