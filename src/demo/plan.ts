@@ -33,7 +33,7 @@ export interface DemoClient {
   interestShare: number;
   feesMax: number;
   penaltyShare: number;
-  /** Days from delinquency to the placement, at least and at most. */
+  /** Days from delinquency to the placement, at least and at most (most accounts placed early). */
   delinquentBefore: [number, number];
   /** Share of payments made straight to the client (客户直还). */
   directShare: number;
@@ -102,9 +102,9 @@ export const demoClients: readonly DemoClient[] = [
     refDigits: 12,
     share: 0.45,
     batches: [
-      { daysAgo: 178, share: 0.4 },
-      { daysAgo: 120, share: 0.35 },
-      { daysAgo: 45, share: 0.25 },
+      { daysAgo: 172, share: 0.4 },
+      { daysAgo: 100, share: 0.35 },
+      { daysAgo: 25, share: 0.25 },
     ],
     products: ['credit_card'],
     creditor: '鸿远银行股份有限公司',
@@ -113,7 +113,7 @@ export const demoClients: readonly DemoClient[] = [
     interestShare: 0.25,
     feesMax: 30_000,
     penaltyShare: 0.08,
-    delinquentBefore: [35, 420],
+    delinquentBefore: [5, 330],
     directShare: 0.1,
     regions: nationalRegions,
   },
@@ -134,7 +134,7 @@ export const demoClients: readonly DemoClient[] = [
     share: 0.33,
     batches: [
       { daysAgo: 165, share: 0.55 },
-      { daysAgo: 75, share: 0.45 },
+      { daysAgo: 50, share: 0.45 },
     ],
     products: ['personal_loan', 'personal_loan', 'personal_loan', 'auto_loan'],
     creditor: '易达消费金融有限公司',
@@ -143,7 +143,7 @@ export const demoClients: readonly DemoClient[] = [
     interestShare: 0.2,
     feesMax: 20_000,
     penaltyShare: 0.06,
-    delinquentBefore: [60, 700],
+    delinquentBefore: [20, 700],
     directShare: 0.15,
     regions: nationalRegions,
   },
@@ -165,7 +165,7 @@ export const demoClients: readonly DemoClient[] = [
     share: 0.22,
     batches: [
       { daysAgo: 150, share: 0.45 },
-      { daysAgo: 60, share: 0.35 },
+      { daysAgo: 40, share: 0.35 },
       { daysAgo: 2, share: 0.2, pending: true },
     ],
     products: ['telecom', 'telecom', 'telecom', 'utility'],
@@ -175,7 +175,7 @@ export const demoClients: readonly DemoClient[] = [
     interestShare: 0,
     feesMax: 3_000,
     penaltyShare: 0.05,
-    delinquentBefore: [40, 400],
+    delinquentBefore: [10, 360],
     directShare: 0.3,
     regions: guangdongRegions,
   },
@@ -426,10 +426,9 @@ function planAccounts(client: DemoClient, count: number, today: string, random: 
       const interest = Math.round(principal * client.interestShare * random.next());
       const fees = random.chance(0.6) ? random.int(0, client.feesMax) : 0;
       const penalty = random.chance(0.5) ? Math.round(principal * client.penaltyShare * random.next()) : 0;
-      const delinquency = addDays(
-        placedOn,
-        -random.int(client.delinquentBefore[0], client.delinquentBefore[1]),
-      );
+      const [early, late] = client.delinquentBefore;
+      const u = random.next();
+      const delinquency = addDays(placedOn, -(early + Math.floor(u * u * (late - early))));
       const chargeOffDate = addDays(delinquency, 180);
       accounts.push({
         client: client.key,
