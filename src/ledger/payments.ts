@@ -214,8 +214,10 @@ async function postChunk(
     rounds[round]?.push({ input, seq, contractId: contract?.id ?? null });
   }
 
-  // the sorts of a big chunk stay in memory
-  if (valid.length >= 1000) await sql`SET LOCAL work_mem = '64MB'`.execute(trx);
+  // The sorts of a big chunk stay in memory. JIT compilation of the posting statement (its cost
+  // estimate passes jit_above_cost at a few thousand payments) took longer than running it: off.
+  if (valid.length >= 1000)
+    await sql`SELECT set_config('work_mem', '64MB', true), set_config('jit', 'off', true)`.execute(trx);
   const touched = new Set<bigint>();
   for (const round of rounds) {
     if (!round || round.length === 0) continue;
@@ -258,7 +260,10 @@ async function postChunk(
 
 const comps: Component[] = ['principal', 'interest', 'fees', 'penalty'];
 const balanceColumn = (c: Component) => `c.b_${c}`;
-const position = (c: Component) => `array_position(c.waterfall, '${c}')`;
+// Where each component stands in the payment's waterfall (1..4), looked up once per payment in
+// `classified`: the allocation and line numbers below compare these integers dozens of times a row,
+// and array_position on the text[] each time was a tenth of the statement.
+const position = (c: Component) => `c.w_${c}`;
 
 /** The sum of the balances paid before component `c` in the payment's waterfall. */
 function lowerBoundary(c: Component): string {
@@ -282,10 +287,7 @@ const lineColumns = [
     (c) =>
       `${comps
         .filter((d) => d !== c)
-        .map(
-          (d) =>
-            `(array_position(p.waterfall, '${d}') < array_position(p.waterfall, '${c}') AND p.a_${d} <> 0)::int`,
-        )
+        .map((d) => `(p.w_${d} < p.w_${c} AND p.a_${d} <> 0)::int`)
         .join(' + ')} AS before_${c}`,
   ),
   `${comps.map((c) => `(p.a_${c} <> 0)::int`).join(' + ')} AS debt_lines`,
@@ -339,7 +341,11 @@ async function postRound(
         JOIN bands b ON b.contract_id = cp.contract_id AND d.dpd >= b.from_dpd
                     AND (b.to_dpd IS NULL OR d.dpd <= b.to_dpd)),
     classified AS (
-      SELECT i.*, a.delinquency_date, k.waterfall, je.id AS duplicate_of,
+      SELECT i.*, a.delinquency_date, je.id AS duplicate_of,
+             array_position(k.waterfall, 'principal') AS w_principal,
+             array_position(k.waterfall, 'interest') AS w_interest,
+             array_position(k.waterfall, 'fees') AS w_fees,
+             array_position(k.waterfall, 'penalty') AS w_penalty,
              a.principal_minor AS b_principal, a.interest_minor AS b_interest, a.fees_minor AS b_fees,
              a.penalty_minor AS b_penalty,
              CASE
@@ -401,22 +407,24 @@ async function postRound(
         FROM priced p WHERE p.status = 'pending'),
     posted AS (
       INSERT INTO postings (entry_id, line, client_id, account_id, ledger_account, amount_minor)
-      SELECT w.entry_id, v.line, w.client_id, CASE WHEN v.acct LIKE 'debt:%' THEN w.account_id END,
-             v.acct::ledger_account, v.amount
+      SELECT w.entry_id, v.line, w.client_id, v.account_id, v.acct, v.amount
         FROM numbered w
        CROSS JOIN LATERAL (VALUES
-         (1, CASE WHEN w.direct THEN 'client:direct_paid' ELSE 'trust:bank' END, w.amount),
-         (2, 'client:payable', CASE WHEN w.direct THEN 0 ELSE -w.amount END),
-         (3, 'client:collected', CASE WHEN w.direct THEN 0 ELSE w.amount END),
-         (w.base + 1 + w.before_principal, 'debt:principal', -w.a_principal),
-         (w.base + 1 + w.before_interest, 'debt:interest', -w.a_interest),
-         (w.base + 1 + w.before_fees, 'debt:fees', -w.a_fees),
-         (w.base + 1 + w.before_penalty, 'debt:penalty', -w.a_penalty),
-         (w.base + 1 + w.debt_lines, 'debt:overpayment', -w.a_over),
-         (w.base + 1 + w.debt_lines + (w.a_over <> 0)::int,
-          CASE WHEN w.direct THEN 'client:commission_receivable' ELSE 'client:payable' END, w.commission),
-         (w.base + 2 + w.debt_lines + (w.a_over <> 0)::int, 'agency:commission_revenue', -w.commission)
-       ) AS v(line, acct, amount)
+         (1::smallint, CASE WHEN w.direct THEN 'client:direct_paid'::ledger_account ELSE 'trust:bank'::ledger_account END,
+          NULL::bigint, w.amount),
+         (2::smallint, 'client:payable'::ledger_account, NULL::bigint, CASE WHEN w.direct THEN 0 ELSE -w.amount END),
+         (3::smallint, 'client:collected'::ledger_account, NULL::bigint, CASE WHEN w.direct THEN 0 ELSE w.amount END),
+         ((w.base + 1 + w.before_principal)::smallint, 'debt:principal'::ledger_account, w.account_id, -w.a_principal),
+         ((w.base + 1 + w.before_interest)::smallint, 'debt:interest'::ledger_account, w.account_id, -w.a_interest),
+         ((w.base + 1 + w.before_fees)::smallint, 'debt:fees'::ledger_account, w.account_id, -w.a_fees),
+         ((w.base + 1 + w.before_penalty)::smallint, 'debt:penalty'::ledger_account, w.account_id, -w.a_penalty),
+         ((w.base + 1 + w.debt_lines)::smallint, 'debt:overpayment'::ledger_account, w.account_id, -w.a_over),
+         ((w.base + 1 + w.debt_lines + (w.a_over <> 0)::int)::smallint,
+          CASE WHEN w.direct THEN 'client:commission_receivable'::ledger_account ELSE 'client:payable'::ledger_account END,
+          NULL::bigint, w.commission),
+         ((w.base + 2 + w.debt_lines + (w.a_over <> 0)::int)::smallint, 'agency:commission_revenue'::ledger_account,
+          NULL::bigint, -w.commission)
+       ) AS v(line, acct, account_id, amount)
        WHERE v.amount <> 0),
     moved AS (
       SELECT account_id, sum(a_principal) AS p, sum(a_interest) AS i, sum(a_fees) AS f,

@@ -58,12 +58,37 @@ export function addDays(date: BusinessDate, days: number): BusinessDate {
 
 /** Today's business date in the given IANA zone (default Asia/Shanghai, the agencies' home). */
 export function todayIn(timeZone = 'Asia/Shanghai', now = new Date()): BusinessDate {
-  return new Intl.DateTimeFormat('en-CA', {
-    timeZone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-  }).format(now);
+  return cachedFormat(dayFormats, 'en-CA', timeZone, dayFormatOptions).format(now);
+}
+
+// Building an Intl.DateTimeFormat costs tens of microseconds (far more than formatting with it):
+// one per time zone and shape, kept. An unknown zone throws on creation, as before, and is not kept.
+const dayFormatOptions: Intl.DateTimeFormatOptions = { year: 'numeric', month: '2-digit', day: '2-digit' };
+const instantFormatOptions: Intl.DateTimeFormatOptions = {
+  hourCycle: 'h23',
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+};
+const dayFormats = new Map<string, Intl.DateTimeFormat>();
+const instantFormats = new Map<string, Intl.DateTimeFormat>();
+
+function cachedFormat(
+  cache: Map<string, Intl.DateTimeFormat>,
+  locale: string,
+  timeZone: string,
+  options: Intl.DateTimeFormatOptions,
+): Intl.DateTimeFormat {
+  let format = cache.get(timeZone);
+  if (format === undefined) {
+    format = new Intl.DateTimeFormat(locale, { ...options, timeZone });
+    if (cache.size >= 64) cache.clear();
+    cache.set(timeZone, format);
+  }
+  return format;
 }
 
 /**
@@ -101,16 +126,9 @@ export function parseDateOrInstant(
 }
 
 function zoneOffsetMs(timeZone: string, utcGuessMs: number): number {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-  }).formatToParts(new Date(utcGuessMs));
+  const parts = cachedFormat(instantFormats, 'en-US', timeZone, instantFormatOptions).formatToParts(
+    new Date(utcGuessMs),
+  );
   const get = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
   const asUtc = Date.UTC(
     get('year'),
