@@ -86,6 +86,12 @@ export async function demoOnServe(
   if (wanted === false) return '';
   const status = await demoStatus(connection.db);
   if (status === 'absent' && wanted === undefined && !(await isEmptyDatabase(connection.db))) return '';
+  if (status === 'partial' && wanted === undefined) {
+    stderr(
+      'Warning: this database holds part of a demo that was never completed (an earlier start stopped while seeding it); serving it as it is. Start on an empty database for the whole demo.\n',
+    );
+    return '';
+  }
   if (status !== 'present') {
     stderr('Seeding the demo agency on this empty database (huikuan serve --no-demo to skip it)…\n');
     await ensureDemo(connection, { progress: (message) => stderr(`demo: ${message}\n`) });

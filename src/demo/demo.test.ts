@@ -2,11 +2,12 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CliResult, cliFor } from '../../test/cli.ts';
 import { type TestDatabase, testDatabase } from '../../test/db.ts';
-import { contractHistory, listClients } from '../clients/service.ts';
+import { addClient, contractHistory, listClients } from '../clients/service.ts';
 import { roles } from '../identity/principal.ts';
 import { listTeams, login } from '../identity/service.ts';
 import { checkLedger } from '../ledger/queries.ts';
 import { todayIn } from '../shared/dates.ts';
+import { demoOnServe } from './cli.ts';
 import { addDays, buildPlan, demoPassword } from './plan.ts';
 
 let t: TestDatabase;
@@ -151,6 +152,29 @@ describe('huikuan demo --accounts 300', () => {
     expect(await counts(t.db)).toEqual(before);
     const human = await cliFor(t)(['demo']);
     expect(human.stdout).toContain('has the demo already');
+  });
+});
+
+describe('huikuan serve and the demo', () => {
+  it('prints the logins of a database with the demo and changes nothing; --no-demo prints none', async () => {
+    const before = await counts(t.db);
+    const printed = await demoOnServe(t, undefined, () => {});
+    expect(printed).toContain('agent.wang');
+    expect(printed).toContain(demoPassword);
+    expect(await demoOnServe(t, false, () => {})).toBe('');
+    expect(await counts(t.db)).toEqual(before);
+  });
+
+  it('leaves a database with clients of its own alone unless --demo is given', async () => {
+    const other = await testDatabase();
+    try {
+      await addClient(other.db, { code: 'OWN', name: 'Own client' }, 'admin');
+      const before = await counts(other.db);
+      expect(await demoOnServe(other, undefined, () => {})).toBe('');
+      expect(await counts(other.db)).toEqual(before);
+    } finally {
+      await other.drop();
+    }
   });
 });
 
