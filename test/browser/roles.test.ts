@@ -163,6 +163,10 @@ describe.each(languages)('in $language', ({ language, text, payee, before, after
       await page.getByText(text.home.clientIntro).waitFor();
       await page.getByRole('cell', { name: 'ZSB', exact: true }).first().waitFor();
       await expect(page.getByRole('cell', { name: 'PAB', exact: true }).count()).resolves.toBe(0);
+      if (language === 'zh-CN') {
+        await page.waitForTimeout(800);
+        await page.screenshot({ path: path.join(screenshotDir, 'home-client-zh-CN.png'), fullPage: true });
+      }
       await page.getByRole('menuitem', { name: text.menu.accounts }).click();
       await page.getByRole('link', { name: 'A003', exact: true }).waitFor();
       await expect(page.getByRole('link', { name: 'P001', exact: true }).count()).resolves.toBe(0);
@@ -256,7 +260,7 @@ describe('the other pages, in en', () => {
         ['/clients/ZSB', text.contracts.versions],
         ['/batches', 'ZSB-2026-01'],
         ['/accounts', 'P001'],
-        ['/audit', 'user.created'],
+        ['/audit', 'session.login'],
       ];
       for (const [address, expected] of visits) {
         await page.goto(`${world.baseUrl}${address}`);
@@ -269,7 +273,7 @@ describe('the other pages, in en', () => {
       await expect(page.getByRole('menuitem', { name: text.menu.audit }).count()).resolves.toBe(1);
       await expect(page.getByRole('menuitem', { name: text.menu.users }).count()).resolves.toBe(0);
       await page.getByRole('menuitem', { name: text.menu.audit }).click();
-      await page.getByText('user.created').first().waitFor();
+      await page.getByText('session.login').first().waitFor();
       expect(failures).toEqual([]);
     } finally {
       await context.close();

@@ -1,5 +1,6 @@
 import { createContext, type ReactNode, useCallback, useContext, useEffect, useMemo, useState } from 'react';
 import { ApiError, api, request, setCsrfToken, setUnauthenticatedHandler } from './api.ts';
+import { hasStoredLanguage, rememberLanguage } from './i18n.ts';
 import type { Role, Session, User } from './types.ts';
 
 interface AuthState {
@@ -46,6 +47,9 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       quiet401: true,
     });
     setCsrfToken(session.csrf_token);
+    // the account's language applies until the user picks one in the header on this browser
+    const locale = session.user.locale;
+    if (!hasStoredLanguage() && (locale === 'en' || locale === 'zh-CN')) rememberLanguage(locale);
     setUser(session.user);
     return session.user;
   }, []);

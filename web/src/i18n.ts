@@ -23,6 +23,15 @@ export function storedLanguage(): Language {
   return 'zh-CN';
 }
 
+/** Whether the user chose a language on this browser (the choice wins over the account's default). */
+export function hasStoredLanguage(): boolean {
+  try {
+    return localStorage.getItem(storageKey) !== null;
+  } catch {
+    return false;
+  }
+}
+
 export function rememberLanguage(language: Language): void {
   try {
     localStorage.setItem(storageKey, language);
