@@ -603,6 +603,9 @@ export async function approveBatch(db: Db, batchId: bigint, user: string): Promi
     await sql`SELECT pg_advisory_xact_lock(${clientLockClass}, ${clientId}::int)`.execute(trx);
     // the set-based statements below hash-join whole batches: give them memory to do it in one pass
     await sql`SET LOCAL work_mem = '256MB'`.execute(trx);
+    // each statement runs once over the whole batch: once the staging rows have statistics (a large
+    // batch, analyzed by autovacuum) their cost passes jit_above_cost and compiling is pure overhead
+    await sql`SET LOCAL jit = off`.execute(trx);
 
     const conflicts = await sql<{ client_account_ref: string; total: number }>`
       SELECT r.client_account_ref, count(*) OVER ()::int AS total
