@@ -320,3 +320,44 @@ describe('logging in, in zh-CN', () => {
     }
   });
 });
+
+describe('uploads, in zh-CN', () => {
+  const text = zhCN;
+
+  it('lets finance upload a placement file and see its validation result with the bad rows', async () => {
+    const { context, page } = await session('zh-CN');
+    try {
+      await logIn(page, text, 'finance1');
+      await page.getByRole('menuitem', { name: text.menu.batches }).click();
+      await page.getByRole('button', { name: text.batches.upload }).click();
+      const drawer = page.getByRole('dialog', { name: text.batches.upload });
+      await drawer.getByRole('combobox', { name: text.common.client }).click();
+      await page.locator('.ant-select-item-option[title="招商银行信用卡中心 (ZSB)"]').click();
+      await drawer.getByLabel(text.batches.name).fill('ZSB-上传测试');
+      await drawer.locator('input[type="file"]').setInputFiles({
+        name: 'placements.csv',
+        mimeType: 'text/csv',
+        buffer: Buffer.from(
+          [
+            'client_account_ref,debtor_name,principal,interest,fees,penalty,delinquency_date',
+            'U001,陈一,1000.00,0,0,0,2026-05-01',
+            'U002,林二,-5,0,0,0,2026-05-01',
+          ].join('\n'),
+        ),
+      });
+      await drawer.getByRole('button', { name: text.batches.uploadSubmit }).click();
+      await page
+        .getByRole('heading', { name: text.batches.detailTitle.replace('{{name}}', 'ZSB-上传测试') })
+        .waitFor();
+      await page.getByText(text.batches.badRows.replace('{{count}}', '1')).waitFor();
+      await page.getByRole('cell', { name: '3', exact: true }).waitFor();
+      // the uploader may not approve its own batch
+      await expect(
+        page.getByRole('button', { name: text.batches.approve, exact: true }).isDisabled(),
+      ).resolves.toBe(true);
+      await page.screenshot({ path: path.join(screenshotDir, 'batch-upload-zh-CN.png') });
+    } finally {
+      await context.close();
+    }
+  });
+});
