@@ -391,7 +391,12 @@ async function postRound(
                  'currency ' || i.currency || ' does not match the account''s ' || a.currency
                WHEN k.id IS NULL THEN 'the client has no contract' END AS reason
         FROM input i
-        LEFT JOIN accounts a ON a.id = i.account_id AND a.client_id = i.client_id
+        -- index probes (the primary key; LIMIT keeps the planner from flattening it back into a
+        -- hash of every account): the cost follows the file, not the number of accounts
+        LEFT JOIN LATERAL (
+          SELECT a.id, a.status, a.currency, a.delinquency_date, a.principal_minor, a.interest_minor,
+                 a.fees_minor, a.penalty_minor
+            FROM accounts a WHERE a.id = i.account_id AND a.client_id = i.client_id LIMIT 1) a ON true
         -- one index probe per payment: a join let the planner merge against the client's whole
         -- external-id index, a scan that grows with the ledger rather than with the file
         LEFT JOIN LATERAL (
