@@ -7,6 +7,7 @@ import {
   formatCommissionSchedule,
   parseCommissionSchedule,
   parseWaterfall,
+  versionInForce,
 } from './model.ts';
 import { contractInForce, findClientByCode } from './service.ts';
 
@@ -61,6 +62,18 @@ describe('contract terms', () => {
         },
       ),
     );
+  });
+
+  it('picks the version in force: latest date on or before, highest version on a tie, else the first', () => {
+    const versions = [
+      { effectiveFrom: '2026-06-01', version: 3 },
+      { effectiveFrom: '2026-01-01', version: 1 },
+      { effectiveFrom: '2026-06-01', version: 2 },
+    ];
+    expect(versionInForce(versions, '2026-05-31')?.version).toBe(1);
+    expect(versionInForce(versions, '2026-06-01')?.version).toBe(3);
+    expect(versionInForce(versions, '2025-01-01')?.version).toBe(1);
+    expect(versionInForce([], '2026-01-01')).toBeUndefined();
   });
 
   it('accepts a waterfall only as a permutation of the four components', () => {

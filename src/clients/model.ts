@@ -164,3 +164,34 @@ export function validateClientCode(code: string): string {
   }
   return code;
 }
+
+/**
+ * The contract version in force on `date`: the latest effective_from on or before the date, the
+ * highest version among those; before the first version's date, the first version (a client's
+ * terms exist from the day it was added, and back-dated payments still need terms).
+ */
+export function versionInForce<T extends { effectiveFrom: string; version: number }>(
+  versions: readonly T[],
+  date: string,
+): T | undefined {
+  let inForce: T | undefined;
+  let first: T | undefined;
+  for (const v of versions) {
+    if (
+      !first ||
+      v.effectiveFrom < first.effectiveFrom ||
+      (v.effectiveFrom === first.effectiveFrom && v.version < first.version)
+    ) {
+      first = v;
+    }
+    if (v.effectiveFrom > date) continue;
+    if (
+      !inForce ||
+      v.effectiveFrom > inForce.effectiveFrom ||
+      (v.effectiveFrom === inForce.effectiveFrom && v.version > inForce.version)
+    ) {
+      inForce = v;
+    }
+  }
+  return inForce ?? first;
+}

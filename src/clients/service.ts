@@ -8,6 +8,7 @@ import {
   defaultTerms,
   validateClientCode,
   validateCommission,
+  versionInForce,
 } from './model.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -93,17 +94,12 @@ export async function contractHistory(db: Db, clientId: bigint): Promise<Contrac
  * client's terms exist from the day it was added; back-dated payments still need terms).
  */
 export async function contractInForce(db: Db, clientId: bigint, date: string): Promise<Contract> {
-  const contracts = await loadContracts(db, clientId);
-  const first = contracts[0];
-  if (!first)
+  const inForce = versionInForce(await loadContracts(db, clientId), date);
+  if (!inForce)
     throw new HuikuanError(
       'invalid_state',
       `Client ${clientId} has no contract; add one with "huikuan client contract".`,
     );
-  let inForce = first;
-  for (const contract of contracts) {
-    if (contract.effectiveFrom <= date) inForce = contract;
-  }
   return inForce;
 }
 

@@ -15,6 +15,7 @@
  * is always that of posting the payments one by one in input order (the pure model's answer).
  */
 import { type Kysely, sql } from 'kysely';
+import { versionInForce } from '../clients/model.ts';
 import type { Component, Database } from '../db/schema.ts';
 import { applyDueSettlements } from './settlements.ts';
 
@@ -128,32 +129,6 @@ interface ContractVersion {
   effectiveFrom: string;
   version: number;
   waterfall: string;
-}
-
-/** The version in force on `date`: greatest effective_from ≤ date, then greatest version; else the first. */
-function versionInForce(versions: readonly ContractVersion[], date: string): ContractVersion | undefined {
-  let best: ContractVersion | undefined;
-  for (const v of versions) {
-    if (v.effectiveFrom > date) continue;
-    if (
-      !best ||
-      v.effectiveFrom > best.effectiveFrom ||
-      (v.effectiveFrom === best.effectiveFrom && v.version > best.version)
-    ) {
-      best = v;
-    }
-  }
-  if (best) return best;
-  for (const v of versions) {
-    if (
-      !best ||
-      v.effectiveFrom < best.effectiveFrom ||
-      (v.effectiveFrom === best.effectiveFrom && v.version < best.version)
-    ) {
-      best = v;
-    }
-  }
-  return best;
 }
 
 async function postChunk(
