@@ -484,16 +484,8 @@ export interface PlannedPayment {
   reference: string;
 }
 
-export const paymentFileHeaders = [
-  'external_id',
-  'client_account_ref',
-  'amount',
-  'currency',
-  'paid_at',
-  'channel',
-  'payer_name',
-  'reference',
-] as const;
+/** The payment file's columns, in the order the bench generator writes them. */
+export { paymentHeaders as paymentFileHeaders } from '../../bench/generate.ts';
 
 export function paymentRow(p: PlannedPayment): string[] {
   return [p.externalId, p.ref, yuan(p.amountMinor), 'CNY', p.paidAt, p.channel, p.payer, p.reference];
