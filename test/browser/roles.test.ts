@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFailed, vi } from 'vitest';
 import en from '../../web/src/locales/en.ts';
 import zhCN from '../../web/src/locales/zh-CN.ts';
 import { launchChromium, password, screenshotDir, startWorld, type World } from './harness.ts';
@@ -45,6 +45,17 @@ async function session(language: string): Promise<{ context: BrowserContext; pag
   );
   const page = await context.newPage();
   page.setDefaultTimeout(20_000);
+  // On a loaded CI machine a step can fail for a reason the locator's timeout hides: keep the API's
+  // refusals and the page's errors, and print them when the test fails.
+  const problems: string[] = [];
+  page.on('response', (response) => {
+    if (response.url().includes('/api/') && response.status() >= 400)
+      problems.push(`${response.request().method()} ${response.url()} → ${response.status()}`);
+  });
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  onTestFailed(({ task }) => {
+    console.error(`[browser] ${task.name} (${language}): ${problems.join('; ') || 'no API errors'}`);
+  });
   return { context, page };
 }
 
@@ -115,7 +126,13 @@ describe.each(languages)('in $language', ({ language, text, payee, before, after
       const confirm = page.getByRole('dialog', { name: text.claims.verifyTitle });
       await confirm.getByText('¥100.00').waitFor();
       await confirm.getByRole('button', { name: text.claims.verify }).click();
-      await page.getByText(text.claims.verified).waitFor();
+      // the state, not the toast: a toast can come and go while a loaded machine is busy elsewhere
+      await confirm.waitFor({ state: 'hidden', timeout: 60_000 });
+      await page.getByRole('tab', { name: text.status.verified }).click();
+      await page
+        .getByRole('row')
+        .filter({ hasText: `BANK-${language}` })
+        .waitFor();
 
       await page.goto(`${world.baseUrl}/accounts/${world.seed.accounts[payee]}`);
       await page.getByRole('heading', { name: text.account.title.replace('{{ref}}', payee) }).waitFor();
