@@ -3,6 +3,7 @@
  * (normalised to E.164), e-mail addresses and ISO 3166 country codes.
  */
 
+import { daysInMonth } from '../shared/dates.ts';
 export type Check<T> = { ok: true; value: T } | { ok: false; reason: string };
 
 const idWeights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
@@ -60,9 +61,11 @@ export interface ChineseId {
 }
 
 /** An 18-character PRC resident ID: region, plausible birth date, sequence, MOD 11-2 check character. */
-export function checkChineseId(text: string, today = new Date()): Check<ChineseId> {
-  const id = text.trim().replace(/\s+/g, '').toUpperCase().replace('Ｘ', 'X');
-  if (!/^\d{17}[\dX]$/.test(id)) {
+const idShape = /^\d{17}[\dX]$/;
+
+export function checkChineseId(text: string, today?: Date): Check<ChineseId> {
+  const id = idShape.test(text) ? text : text.trim().replace(/\s+/g, '').toUpperCase().replace('Ｘ', 'X');
+  if (!idShape.test(id)) {
     return {
       ok: false,
       reason: `"${text}" is not an ID number: 18 characters, digits with a final digit or X`,
@@ -74,14 +77,13 @@ export function checkChineseId(text: string, today = new Date()): Check<ChineseI
   const year = Number(id.slice(6, 10));
   const month = Number(id.slice(10, 12));
   const day = Number(id.slice(12, 14));
-  const birth = Date.UTC(year, month - 1, day);
-  const date = new Date(birth);
   if (
     year < 1900 ||
-    date.getUTCFullYear() !== year ||
-    date.getUTCMonth() !== month - 1 ||
-    date.getUTCDate() !== day ||
-    birth > today.getTime()
+    month < 1 ||
+    month > 12 ||
+    day < 1 ||
+    day > daysInMonth(year, month) ||
+    Date.UTC(year, month - 1, day) > (today?.getTime() ?? Date.now())
   ) {
     return { ok: false, reason: `"${text}" holds no plausible birth date (${id.slice(6, 14)})` };
   }
@@ -113,12 +115,13 @@ const defaultCallingCode: Record<string, string> = {
  * numbers with `+` or `00` and a country code are accepted for any country (+86, +1 and +44 are
  * checked against their numbering plans).
  */
+const plainChineseMobile = /^1[3-9]\d{9}$/;
+
 export function normalisePhone(text: string, defaultCountry = 'CN'): Check<string> {
+  // the common case of a Chinese file: a bare 11-digit mobile
+  if (defaultCountry === 'CN' && plainChineseMobile.test(text)) return { ok: true, value: `+86${text}` };
   const raw = text.trim();
-  const bad = (why: string): Check<string> => ({
-    ok: false,
-    reason: `"${text}" is not a phone number: ${why}`,
-  });
+  const bad = (why: string): Check<string> => badPhone(text, why);
   if (raw === '') return bad('empty');
   if (/[^\d\s+()./-]/.test(raw.replace(/^tel:/i, '').replace(/(?:ext\.?|x|转)\s*\d+$/i, ''))) {
     return bad('only digits, spaces, +, -, (, ) and . belong in a phone number');
@@ -151,11 +154,12 @@ export function normalisePhone(text: string, defaultCountry = 'CN'): Check<strin
   return checkE164(digits, text);
 }
 
+function badPhone(text: string, why: string): Check<string> {
+  return { ok: false, reason: `"${text}" is not a phone number: ${why}` };
+}
+
 function checkE164(digits: string, text: string): Check<string> {
-  const bad = (why: string): Check<string> => ({
-    ok: false,
-    reason: `"${text}" is not a phone number: ${why}`,
-  });
+  const bad = (why: string): Check<string> => badPhone(text, why);
   if (digits.startsWith('86')) {
     const national = digits.slice(2);
     if (/^1[1-9]/.test(national)) {

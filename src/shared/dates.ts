@@ -14,6 +14,17 @@ export type DateParse = { ok: true; date: BusinessDate } | { ok: false; reason: 
 
 /** Accepts `2026-03-01`, `2026/3/1`, `2026年3月1日`, `20260301`; anything else is an error. */
 export function parseBusinessDate(text: string): DateParse {
+  // the common form, `YYYY-MM-DD`, read by character codes: no match arrays, no new string
+  if (text.length === 10 && text.charCodeAt(4) === 45 && text.charCodeAt(7) === 45) {
+    const year = fourDigits(text, 0);
+    const month = twoDigits(text, 5);
+    const day = twoDigits(text, 8);
+    if (year >= 0 && month >= 0 && day >= 0) {
+      return isRealDate(year, month, day)
+        ? { ok: true, date: text }
+        : { ok: false, reason: `"${text}" is not a real calendar date` };
+    }
+  }
   const trimmed = text.trim();
   for (const pattern of patterns) {
     const match = pattern.exec(trimmed);
@@ -38,8 +49,27 @@ export function parseBusinessDateOrThrow(text: string, field: string): BusinessD
 
 function isRealDate(year: number, month: number, day: number): boolean {
   if (year < 1900 || year > 2200 || month < 1 || month > 12 || day < 1) return false;
-  const lastDay = new Date(Date.UTC(year, month, 0)).getUTCDate();
-  return day <= lastDay;
+  return day <= daysInMonth(year, month);
+}
+
+const monthDays = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+export function daysInMonth(year: number, month: number): number {
+  if (month === 2 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0)) return 29;
+  return monthDays[month - 1] ?? 0;
+}
+
+/** The number written by two ASCII digits at `at`, or -1. */
+function twoDigits(text: string, at: number): number {
+  const a = text.charCodeAt(at) - 48;
+  const b = text.charCodeAt(at + 1) - 48;
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
+}
+
+function fourDigits(text: string, at: number): number {
+  const high = twoDigits(text, at);
+  const low = twoDigits(text, at + 2);
+  return high < 0 || low < 0 ? -1 : high * 100 + low;
 }
 
 function formatDate(year: number, month: number, day: number): BusinessDate {

@@ -35,6 +35,7 @@ export function minorDigits(currency: string): number {
 
 const currencySymbols = /^(?:¥|￥|\$|€|£|RMB|CNY|USD|EUR|GBP|HKD)\s*/i;
 const amountPattern = /^(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?$/;
+const plainAmount = /^(\d{1,18})(?:\.(\d{1,4}))?$/;
 
 export type AmountParse = { ok: true; minor: bigint } | { ok: false; reason: string };
 
@@ -48,6 +49,15 @@ export function parseAmount(
   currency: string,
   options: { allowNegative?: boolean } = {},
 ): AmountParse {
+  // Most cells of a file are plain "12345.67": read them without the general path's string copies.
+  const plain = plainAmount.exec(text);
+  if (plain !== null) {
+    const digits = minorDigitsByCurrency[currency];
+    const fraction = plain[2] ?? '';
+    if (digits !== undefined && fraction.length <= digits) {
+      return { ok: true, minor: BigInt(`${plain[1]}${fraction.padEnd(digits, '0')}`) };
+    }
+  }
   let rest = text.trim();
   if (rest === '') return { ok: false, reason: 'empty amount' };
   let negative = false;
