@@ -19,10 +19,12 @@ import { accountRoutes } from '../accounts/routes.ts';
 import { auditRoutes } from '../audit/routes.ts';
 import { clientRoutes } from '../clients/routes.ts';
 import type { Db } from '../db/connection.ts';
+import { savedFilterRoutes } from '../filters/routes.ts';
 import { identityPlugin } from '../identity/plugin.ts';
 import { ledgerRoutes } from '../ledger/routes.ts';
 import { paymentRoutes } from '../payments/routes.ts';
 import { placementRoutes } from '../placements/routes.ts';
+import { reportRoutes } from '../reports/routes.ts';
 import { toJson } from '../shared/json.ts';
 import type { Principal } from './access.ts';
 import { type Api, limits, type ServerDeps } from './context.ts';
@@ -164,6 +166,8 @@ export async function buildServer(options: BuildOptions): Promise<Api> {
       await accountRoutes(v1 as unknown as Api, deps);
       await ledgerRoutes(v1 as unknown as Api, deps);
       await paymentRoutes(v1 as unknown as Api, deps);
+      await reportRoutes(v1 as unknown as Api, deps);
+      await savedFilterRoutes(v1 as unknown as Api, deps);
     },
     { prefix: '/api/v1' },
   );

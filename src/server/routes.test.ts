@@ -6,6 +6,7 @@
  * OpenAPI document.
  */
 import { randomBytes } from 'node:crypto';
+import ExcelJS from 'exceljs';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TestDatabase, testDatabase } from '../../test/db.ts';
@@ -42,7 +43,7 @@ async function createPeople(): Promise<void> {
   const teamA = await createTeam(t.db, { name: 'A组', clientCodes: ['ZSB'] }, setup);
   const teamB = await createTeam(t.db, { name: 'B组', clientCodes: ['OTHER'] }, setup);
   const people: [string, Role[], { team?: bigint; clientCodes?: string[]; limit?: bigint }][] = [
-    ['supervisor', ['supervisor'], { limit: 100_000n }],
+    ['supervisor', ['supervisor'], { team: teamA.id, limit: 100_000n }],
     ['agent', ['agent'], { team: teamA.id }],
     ['finance', ['finance'], {}],
     ['compliance', ['compliance'], {}],
@@ -71,7 +72,7 @@ async function createPeople(): Promise<void> {
 
 interface Call {
   as?: string;
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'DELETE';
   url: string;
   body?: unknown;
   multipart?: { fields: Record<string, string>; file?: { name: string; content: string } };
@@ -83,7 +84,7 @@ async function call(c: Call) {
     const session = sessions[c.as];
     if (!session) throw new Error(`${c.as} has not logged in`);
     headers.cookie = session.cookie;
-    if (c.method === 'POST') headers['x-csrf-token'] = session.csrf;
+    if (c.method !== 'GET') headers['x-csrf-token'] = session.csrf;
   }
   let payload: string | Buffer | undefined;
   if (c.multipart) {
@@ -176,6 +177,7 @@ async function fingerprint() {
            (SELECT count(*) FROM account_notes)::text AS notes, (SELECT count(*) FROM ledger_proposals)::text AS proposals,
            (SELECT string_agg(status, ',' ORDER BY id) FROM ledger_proposals) AS proposal_status,
            (SELECT count(*) FROM payment_imports)::text AS imports,
+           (SELECT count(*) FROM saved_filters)::text AS saved_filters,
            (SELECT sum(principal_minor + interest_minor + fees_minor + penalty_minor)::text FROM accounts) AS balance`.execute(
     t.db,
   );
@@ -620,6 +622,179 @@ describe('the books through the API', () => {
   });
 });
 
+// ------------------------------------------------------------------------------ reports and saved filters
+
+async function download(as: string, url: string) {
+  const session = sessions[as];
+  const response = await app.inject({ method: 'GET', url, headers: { cookie: session?.cookie ?? '' } });
+  return response;
+}
+
+async function sheetText(buffer: Buffer): Promise<string[][]> {
+  const workbook = new ExcelJS.Workbook();
+  await workbook.xlsx.load(buffer as unknown as ArrayBuffer);
+  const sheet = workbook.worksheets[0];
+  const rows: string[][] = [];
+  sheet?.eachRow((row) => {
+    rows.push((row.values as unknown[]).slice(1).map((value) => (value == null ? '' : String(value))));
+  });
+  return rows;
+}
+
+describe('the team board, saved filters and the account export', () => {
+  it("shows a supervisor its team's agents with this month's payments; an admin every team", async () => {
+    const pending = await call({
+      as: 'agent',
+      method: 'POST',
+      url: '/api/v1/payment-claims',
+      body: { account_id: String(ids.A001), amount_minor: 250, paid_on: '2026-03-06', channel: 'cash' },
+    });
+    expect(pending.status, pending.text).toBe(201);
+    const live = await sql<{ n: number }>`
+      SELECT count(*)::int AS n FROM accounts a JOIN clients c ON c.id = a.client_id
+       WHERE c.code = 'ZSB' AND a.status = 'active'`.execute(t.db);
+    const board = await call({ as: 'supervisor', method: 'GET', url: '/api/v1/reports/team-board' });
+    expect(board.status, board.text).toBe(200);
+    const body = board.json();
+    expect(body.currency).toBe('CNY');
+    expect(body.teams).toEqual([
+      expect.objectContaining({ name: 'A组', accounts_in_scope: live.rows[0]?.n }),
+    ]);
+    expect(body.agents).toEqual([
+      expect.objectContaining({
+        rank: 1,
+        username: 'agent',
+        team_name: 'A组',
+        accounts_in_scope: live.rows[0]?.n,
+        accounts_worked: 1,
+        registered_count: 2,
+        registered_minor: 1250,
+        verified_count: 1,
+        verified_minor: 1000,
+        pending_count: 1,
+        pending_minor: 250,
+      }),
+    ]);
+    expect(body.totals).toMatchObject({ agents: 1, verified_minor: 1000, pending_minor: 250 });
+
+    const all = await call({ as: 'admin', method: 'GET', url: '/api/v1/reports/team-board' });
+    expect(all.json().agents.map((a: { username: string }) => a.username)).toEqual(['agent', 'agentB']);
+    expect(all.json().agents[1]).toMatchObject({ rank: 2, verified_minor: 0, pending_count: 0 });
+    expect(
+      all
+        .json()
+        .teams.map((team: { name: string }) => team.name)
+        .sort(),
+    ).toEqual(['A组', 'B组']);
+
+    const old = await call({
+      as: 'supervisor',
+      method: 'GET',
+      url: '/api/v1/reports/team-board?month=2020-01',
+    });
+    expect(old.json().agents[0]).toMatchObject({ verified_count: 0, registered_count: 0, pending_count: 1 });
+    const teamB = all.json().teams.find((team: { name: string }) => team.name === 'B组');
+    const notMine = await call({
+      as: 'supervisor',
+      method: 'GET',
+      url: `/api/v1/reports/team-board?team=${teamB.id}`,
+    });
+    expect(notMine.status).toBe(404);
+    const badMonth = await call({
+      as: 'supervisor',
+      method: 'GET',
+      url: '/api/v1/reports/team-board?month=2026-13',
+    });
+    expect(badMonth.status).toBe(400);
+    expect(badMonth.json().error.details.fields[0].field).toBe('querystring.month');
+  });
+
+  it('keeps each user’s saved filters to itself; saving and deleting are audited', async () => {
+    const saved = await call({
+      as: 'agent',
+      method: 'POST',
+      url: '/api/v1/saved-filters',
+      body: { list: 'accounts', name: ' 招行 M6+ ', filters: { client: 'ZSB', bucket: 'M6+', q: '' } },
+    });
+    expect(saved.status, saved.text).toBe(201);
+    expect(saved.json()).toMatchObject({ name: '招行 M6+', filters: { client: 'ZSB', bucket: 'M6+' } });
+    const again = await call({
+      as: 'agent',
+      method: 'POST',
+      url: '/api/v1/saved-filters',
+      body: { list: 'accounts', name: '招行 M6+', filters: {} },
+    });
+    expect(again.status).toBe(409);
+    const unknown = await call({
+      as: 'agent',
+      method: 'POST',
+      url: '/api/v1/saved-filters',
+      body: { list: 'accounts', name: 'colour', filters: { colour: 'red' } },
+    });
+    expect(unknown.status).toBe(422);
+    expect(unknown.json().error.message).toContain('colour');
+    const mine = await call({ as: 'agent', method: 'GET', url: '/api/v1/saved-filters?list=accounts' });
+    expect(mine.json().items.map((f: { name: string }) => f.name)).toEqual(['招行 M6+']);
+    const theirs = await call({ as: 'agentB', method: 'GET', url: '/api/v1/saved-filters' });
+    expect(theirs.json().items).toEqual([]);
+    const id = saved.json().id;
+    const stolen = await call({ as: 'agentB', method: 'DELETE', url: `/api/v1/saved-filters/${id}` });
+    expect(stolen.status).toBe(404);
+    const deleted = await call({ as: 'agent', method: 'DELETE', url: `/api/v1/saved-filters/${id}` });
+    expect(deleted.status).toBe(200);
+    expect((await call({ as: 'agent', method: 'GET', url: '/api/v1/saved-filters' })).json().items).toEqual(
+      [],
+    );
+    const actions = (await auditEvents()).map((e) => e.action);
+    expect(actions).toEqual(expect.arrayContaining(['saved_filter.created', 'saved_filter.deleted']));
+  });
+
+  it('exports the filtered account list as XLSX with PII masked, audited, inside the client scope', async () => {
+    const response = await download('finance', '/api/v1/exports/accounts.xlsx?client=ZSB&lang=en');
+    expect(response.statusCode, response.body).toBe(200);
+    expect(response.headers['content-type']).toContain('spreadsheetml');
+    expect(response.headers['content-disposition']).toMatch(/attachment; filename="accounts-.*\.xlsx"/);
+    const rows = await sheetText(response.rawPayload);
+    expect(rows[0]?.slice(0, 6)).toEqual([
+      'Account ref',
+      'Client',
+      'Batch',
+      'Debtor',
+      'ID number (masked)',
+      'Phones (masked)',
+    ]);
+    expect(
+      rows
+        .slice(1)
+        .map((row) => row[0])
+        .sort(),
+    ).toEqual(['A001', 'A002', 'A003']);
+    const a001 = rows.find((row) => row[0] === 'A001') ?? [];
+    expect(a001[4]).toMatch(/\*/);
+    expect(a001[5]).toBe('+86 138****5678');
+    const all = rows.flat().join('|');
+    expect(all).not.toContain('13812345678');
+    expect(all).not.toContain('11010519491231002X');
+
+    const zh = await sheetText(
+      (await download('finance', '/api/v1/exports/accounts.xlsx?client=ZSB&lang=zh-CN')).rawPayload,
+    );
+    expect(zh[0]?.[0]).toBe('客户账号');
+
+    const outside = await download('clientB', '/api/v1/exports/accounts.xlsx?client=ZSB');
+    expect(outside.statusCode).toBe(404);
+    const own = await sheetText((await download('clientB', '/api/v1/exports/accounts.xlsx')).rawPayload);
+    expect(own.slice(1).map((row) => row[0])).toEqual(['B001']);
+    const exported = await t.db
+      .selectFrom('audit_events')
+      .select(['actor', 'after'])
+      .where('action', '=', 'accounts.exported')
+      .orderBy('id')
+      .execute();
+    expect(exported[0]).toMatchObject({ actor: 'finance', after: { rows: 3, filters: { client: 'ZSB' } } });
+  });
+});
+
 // ------------------------------------------------------------------------------ the matrix
 
 const everyone = roles;
@@ -774,6 +949,38 @@ const matrix: Record<string, MatrixCase> = {
     ok: [200],
     call: () => ({ url: '/api/v1/stats/collections-by-day' }),
   },
+  'GET /api/v1/reports/team-board': {
+    allowed: ['supervisor', 'admin'],
+    ok: [200],
+    call: () => ({ url: '/api/v1/reports/team-board' }),
+  },
+  'GET /api/v1/exports/accounts.xlsx': {
+    allowed: everyone,
+    ok: [200],
+    call: () => ({ url: '/api/v1/exports/accounts.xlsx?status=active' }),
+  },
+  'GET /api/v1/saved-filters': {
+    allowed: everyone,
+    ok: [200],
+    call: () => ({ url: '/api/v1/saved-filters?list=accounts' }),
+  },
+  'POST /api/v1/saved-filters': {
+    allowed: everyone,
+    ok: [201],
+    call: () => ({
+      url: '/api/v1/saved-filters',
+      body: {
+        list: 'accounts',
+        name: `matrix ${randomBytes(4).toString('hex')}`,
+        filters: { status: 'active' },
+      },
+    }),
+  },
+  'DELETE /api/v1/saved-filters/:id': {
+    allowed: everyone,
+    ok: [404],
+    call: () => ({ url: '/api/v1/saved-filters/999999' }),
+  },
 };
 
 /** The routes other modules own and test (sessions, people, tokens, audit). */
@@ -793,7 +1000,7 @@ describe('the authorisation matrix', () => {
 
   for (const [key, entry] of Object.entries(matrix)) {
     it(`${key}: 401 anonymous, 403 for roles that may not, through for ${entry.allowed.join(', ')}`, async () => {
-      const [method] = key.split(' ') as ['GET' | 'POST'];
+      const [method] = key.split(' ') as ['GET' | 'POST' | 'DELETE'];
       const anonymous = await call({ method, ...entry.call() });
       expect(anonymous.status, 'anonymous').toBe(401);
       expect(anonymous.json().error.code).toBe('unauthenticated');
@@ -985,6 +1192,12 @@ const badPayloads: Record<string, () => Omit<Call, 'method'>> = {
     body: { kind: 'forgive_everything', account_id: String(ids.A001) },
   }),
   'POST /api/v1/approvals/:id/approve': () => ({ as: 'finance', url: '/api/v1/approvals/0/approve' }),
+  'POST /api/v1/saved-filters': () => ({
+    as: 'agent',
+    url: '/api/v1/saved-filters',
+    body: { list: 'accounts', name: '  ', filters: { status: 7 } },
+  }),
+  'DELETE /api/v1/saved-filters/:id': () => ({ as: 'agent', url: '/api/v1/saved-filters/abc' }),
   'POST /api/v1/approvals/:id/reject': () => ({
     as: 'finance',
     url: '/api/v1/approvals/1/reject',
@@ -994,13 +1207,14 @@ const badPayloads: Record<string, () => Omit<Call, 'method'>> = {
 
 describe('bad payloads', () => {
   it('are listed for every write route', () => {
-    expect(Object.keys(badPayloads).sort()).toEqual(booksRoutes().filter((r) => r.startsWith('POST ')));
+    expect(Object.keys(badPayloads).sort()).toEqual(booksRoutes().filter((r) => !r.startsWith('GET ')));
   });
 
   for (const [key, make] of Object.entries(badPayloads)) {
     it(`${key}: 400 bad_input naming the field, nothing changed`, async () => {
       const before = await fingerprint();
-      const response = await call({ method: 'POST', ...make() });
+      const [method] = key.split(' ') as ['POST' | 'DELETE'];
+      const response = await call({ method, ...make() });
       expect(response.status, response.text).toBe(400);
       const body = response.json();
       expect(body.error.code).toBe('bad_input');
