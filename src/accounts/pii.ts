@@ -27,6 +27,11 @@ const tagLength = 16;
 const headerLength = 1 + ivLength + tagLength;
 const ivPoolSize = 4096;
 
+export interface CipherKeys {
+  encryptionKey: Uint8Array;
+  searchKey: Uint8Array;
+}
+
 export class PiiCipher {
   readonly #encryptionKey: Buffer;
   readonly #searchKey: Buffer;
@@ -35,11 +40,29 @@ export class PiiCipher {
   #ivPool = Buffer.alloc(0);
   #ivOffset = 0;
 
-  constructor(dataKey: Buffer) {
-    if (dataKey.length !== 32) throw new HuikuanError('bad_usage', 'The data key must be 32 bytes.');
-    this.#encryptionKey = Buffer.from(hkdfSync('sha256', dataKey, '', 'huikuan pii encryption v1', 32));
-    this.#searchKey = Buffer.from(hkdfSync('sha256', dataKey, '', 'huikuan pii search v1', 32));
+  constructor(dataKey: Buffer, derived?: CipherKeys) {
+    if (derived) {
+      this.#encryptionKey = Buffer.from(derived.encryptionKey);
+      this.#searchKey = Buffer.from(derived.searchKey);
+    } else {
+      if (dataKey.length !== 32) throw new HuikuanError('bad_usage', 'The data key must be 32 bytes.');
+      this.#encryptionKey = Buffer.from(hkdfSync('sha256', dataKey, '', 'huikuan pii encryption v1', 32));
+      this.#searchKey = Buffer.from(hkdfSync('sha256', dataKey, '', 'huikuan pii search v1', 32));
+    }
     this.#searchKeyObject = createSecretKey(this.#searchKey);
+  }
+
+  /** The derived keys, for a worker thread of this process (never written anywhere). */
+  keys(): CipherKeys {
+    return {
+      encryptionKey: Uint8Array.from(this.#encryptionKey),
+      searchKey: Uint8Array.from(this.#searchKey),
+    };
+  }
+
+  /** A cipher with the same keys as `keys()` of another, in a worker thread. */
+  static fromKeys(keys: CipherKeys): PiiCipher {
+    return new PiiCipher(Buffer.alloc(0), keys);
   }
 
   /** version ‖ iv ‖ tag ‖ ciphertext */

@@ -7,7 +7,7 @@ import iconv from 'iconv-lite';
 import { afterAll, describe, expect, it } from 'vitest';
 import { HuikuanError } from '../shared/errors.ts';
 import { writeErrorCsv } from './error-report.ts';
-import { type ColumnSpec, numberText, openTable, parseCsvText, type TableRow } from './table.ts';
+import { type ColumnSpec, csvChunks, numberText, openTable, parseCsvText, type TableRow } from './table.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'huikuan-files-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -274,6 +274,39 @@ describe('parseCsvText', () => {
         },
       ),
       { numRuns: 500 },
+    );
+  });
+
+  it('hands out whole records in chunks that parse to the records of the whole file, numbered alike', async () => {
+    const cell = fc.string({
+      unit: fc.constantFrom('a', '张', ',', '"', '\n', '\r', ' ', '1'),
+      maxLength: 12,
+    });
+    let file = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.array(cell, { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 40 }),
+        fc.constantFrom('\n', '\r\n', '\r'),
+        fc.integer({ min: 0, max: 3 }),
+        fc.integer({ min: 1, max: 64 }),
+        async (records, newline, skip, chunkBytes) => {
+          const text = serialise(records, newline) + newline;
+          const target = path.join(dir, `chunks-${++file}.csv`);
+          writeFileSync(target, text);
+          const whole = parseCsvText(text, true, { row: 0 }).records.slice(skip);
+          const out: Array<{ row: number; cells: string[] }> = [];
+          let expectedFirst = skip + 1;
+          for await (const chunk of csvChunks(target, 'utf-8', skip, chunkBytes)) {
+            expect(chunk.firstRecord).toBe(expectedFirst);
+            const parsed = parseCsvText(chunk.text, true, { row: chunk.firstRecord - 1 }).records;
+            expect(parsed.length).toBe(chunk.records);
+            expectedFirst += chunk.records;
+            out.push(...parsed);
+          }
+          expect(out).toEqual(whole);
+        },
+      ),
+      { numRuns: 200 },
     );
   });
 

@@ -49,11 +49,24 @@ interface RawRecord {
   cells: string[];
 }
 
+export interface OpenedTable {
+  info: TableInfo;
+  rows: AsyncIterable<TableRow>;
+  /**
+   * How the header maps the file, for readers of raw records (`csvChunks`): the column of each
+   * canonical name, and the record number of the header row (data row numbers are record numbers
+   * + 1 − headerRecord, so that the header is row 1).
+   */
+  layout: { positions: Array<[string, number]>; headerRecord: number };
+  /** Releases the file when `rows` is not read to its end. */
+  close(): Promise<void>;
+}
+
 export async function openTable(
   filePath: string,
   columns: ColumnSpec[],
   options: { maxBytes?: number } = {},
-): Promise<{ info: TableInfo; rows: AsyncIterable<TableRow> }> {
+): Promise<OpenedTable> {
   const maxBytes = options.maxBytes ?? defaultMaxBytes;
   let size: number;
   try {
@@ -113,7 +126,14 @@ export async function openTable(
   const rows: AsyncIterable<TableRow> = {
     [Symbol.asyncIterator]: () => dataRows(iterator, mapping.positions, columns, filePath, format, headerRow),
   };
-  return { info, rows };
+  return {
+    info,
+    rows,
+    layout: { positions: mapping.positions, headerRecord: headerRow },
+    close: async () => {
+      await iterator.return?.(undefined);
+    },
+  };
 }
 
 async function* dataRows(
@@ -395,11 +415,12 @@ export function parseCsvText(
   text: string,
   final: boolean,
   state: { row: number },
+  maxRecords = Number.POSITIVE_INFINITY,
 ): { records: RawRecord[]; consumed: number } {
   const records: RawRecord[] = [];
   const length = text.length;
   let position = 0;
-  outer: while (position < length) {
+  outer: while (position < length && records.length < maxRecords) {
     const cells: string[] = [];
     let i = position;
     for (;;) {
@@ -470,6 +491,98 @@ export function parseCsvText(
     position = i;
   }
   return { records, consumed: position };
+}
+
+/** Decoded CSV text holding whole records only, and the record number of its first record. */
+export interface CsvChunk {
+  text: string;
+  /** 1-based record number (as `parseCsvText` counts) of the chunk's first record */
+  firstRecord: number;
+  /** how many records the text holds */
+  records: number;
+}
+
+/**
+ * The CSV file as decoded text in chunks of whole records, after its first `skipRecords` records
+ * (the header): for parsing elsewhere (worker threads), each chunk numbered so that
+ * `parseCsvText(chunk.text, true, { row: chunk.firstRecord - 1 })` numbers its records as a reading
+ * of the whole file would. Record boundaries are found by counting line breaks when a chunk holds no
+ * quote and no lone carriage return, and by parsing it otherwise.
+ */
+export async function* csvChunks(
+  filePath: string,
+  encoding: string,
+  skipRecords: number,
+  chunkBytes = 1 << 20,
+): AsyncGenerator<CsvChunk> {
+  const source = createReadStream(filePath, { highWaterMark: chunkBytes });
+  const decoder: { write(chunk: Buffer): string; end(): string | undefined } =
+    encoding === 'gb18030' ? iconv.getDecoder('gb18030') : new StringDecoder('utf8');
+  let carry = '';
+  let first = true;
+  let skip = skipRecords;
+  let record = 0;
+  const take = (text: string, final: boolean): CsvChunk | null => {
+    let body = text;
+    if (skip > 0) {
+      const skipped = parseCsvText(body, final, { row: 0 }, skip);
+      record += skipped.records.length;
+      skip -= skipped.records.length;
+      body = body.slice(skipped.consumed);
+      if (skip > 0) {
+        carry = body;
+        return null;
+      }
+    }
+    const cut = recordBoundary(body, final);
+    carry = body.slice(cut.consumed);
+    if (cut.records === 0) return null;
+    const chunk = { text: body.slice(0, cut.consumed), firstRecord: record + 1, records: cut.records };
+    record += cut.records;
+    return chunk;
+  };
+  try {
+    for await (const bytes of source as AsyncIterable<Buffer>) {
+      let text = carry + decoder.write(bytes);
+      if (first && text.length > 0) {
+        if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+        first = false;
+      }
+      const chunk = take(text, false);
+      if (chunk) yield chunk;
+    }
+    let text = carry + (decoder.end() ?? '');
+    if (first && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    if (text.length > 0) {
+      const chunk = take(text, true);
+      if (chunk) yield chunk;
+    }
+  } finally {
+    source.destroy();
+  }
+}
+
+/** Where the last whole record of `text` ends, and how many records come before that. */
+function recordBoundary(text: string, final: boolean): { consumed: number; records: number } {
+  if (text.indexOf('"') < 0) {
+    const lastBreak = text.lastIndexOf('\n');
+    const end = final ? text.length : lastBreak + 1;
+    let plain = true;
+    for (let cr = text.indexOf('\r'); cr >= 0 && cr < end; cr = text.indexOf('\r', cr + 1)) {
+      if (text.charCodeAt(cr + 1) !== 10) {
+        plain = false;
+        break;
+      }
+    }
+    if (plain) {
+      let records = 0;
+      for (let nl = text.indexOf('\n'); nl >= 0 && nl < end; nl = text.indexOf('\n', nl + 1)) records++;
+      if (final && end > lastBreak + 1) records++;
+      return { consumed: end, records };
+    }
+  }
+  const parsed = parseCsvText(text, final, { row: 0 });
+  return { consumed: parsed.consumed, records: parsed.records.length };
 }
 
 // ------------------------------------------------------------------ XLSX

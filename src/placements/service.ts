@@ -7,26 +7,24 @@
  * against live accounts and other pending batches are then found set-based. Nothing is written
  * when the file is refused or no row is good. Approval is a handful of INSERT … SELECT statements.
  */
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { finished } from 'node:stream/promises';
 import { sql } from 'kysely';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { maskIdNumber, maskPhone, type PiiCipher, type PiiWorker, piiCipher } from '../accounts/pii.ts';
+import { type PiiCipher, piiCipher } from '../accounts/pii.ts';
 import { contractInForce, findClientByCode } from '../clients/service.ts';
 import type { Db } from '../db/connection.ts';
 import type { RowError } from '../files/error-report.ts';
 import { writeErrorCsv } from '../files/error-report.ts';
-import { openTable } from '../files/table.ts';
+import { csvChunks, type OpenedTable, openTable, type TableRow } from '../files/table.ts';
 import { postPlacementEntries } from '../ledger/placement.ts';
 import { parseBusinessDate, todayIn } from '../shared/dates.ts';
 import { HuikuanError } from '../shared/errors.ts';
-import {
-  countryOfJurisdiction,
-  type PlacementValues,
-  placementColumns,
-  validatePlacementRow,
-} from './model.ts';
+import { type ChunkResult, type LoadChunk, type LoadSetup, loadChunk, stagingColumns } from './load.ts';
+import { LoadPool } from './load-pool.ts';
+import { countryOfJurisdiction, placementColumns, type RowContext } from './model.ts';
 
 export const defaultMaxRows = 5_000_000;
 const maxStoredErrors = 100_000;
@@ -42,6 +40,10 @@ export interface ImportOptions {
   maxBytes?: number;
   /** called every few thousand rows with the number of rows read so far */
   onProgress?: (rowsRead: number) => void;
+  /** worker threads that check the rows; default: none below 4 MB, else one per core (at most 4) */
+  workers?: number;
+  /** the size of the pieces a CSV file is read and checked in (default 1 MiB) */
+  chunkBytes?: number;
 }
 
 export interface ImportResult {
@@ -93,7 +95,10 @@ export async function importPlacements(
   };
 
   const previous = await findSameFile(db, client.id, info.sha256);
-  if (previous) return previous.result(base);
+  if (previous) {
+    await table.close();
+    return previous.result(base);
+  }
 
   const cipher = piiCipher();
   const trace = stepTimer();
@@ -128,10 +133,12 @@ export async function importPlacements(
       throw error;
     }
 
-    const loaded = await loadRows(pgClient, batchId, table.rows, {
+    const loaded = await loadRows(pgClient, batchId, options.filePath, table, {
       cipher,
       context: { currency: contract.currency, country: countryOfJurisdiction(contract.jurisdiction), today },
       maxRows: options.maxRows ?? defaultMaxRows,
+      workers: options.workers,
+      chunkBytes: options.chunkBytes,
       onProgress: options.onProgress,
     }).catch((error: unknown) => {
       broken = true;
@@ -145,6 +152,10 @@ export async function importPlacements(
         `${options.filePath} has a header row but no data rows. Export the file again with its accounts.`,
       );
     }
+    // the set-based duplicate search groups every reference of the file: one pass in memory
+    await pgClient.query("SET LOCAL work_mem = '256MB'");
+    const duplicatesInFile = await removeDuplicatesInFile(pgClient, batchId, loaded);
+    trace('duplicates within the file');
     // duplicates against live accounts and other pending batches, under the client's lock
     await pgClient.query('SELECT pg_advisory_xact_lock($1, $2::int)', [
       clientLockClass,
@@ -189,7 +200,7 @@ export async function importPlacements(
       });
     }
     trace('duplicates against live accounts and pending batches');
-    const duplicates = loaded.duplicates + live.rows.length + pending.rows.length;
+    const duplicates = duplicatesInFile + live.rows.length + pending.rows.length;
     const accepted = loaded.copied - live.rows.length - pending.rows.length;
     loaded.errors.sort((a, b) => a.row - b.row || columnOrder(a.column) - columnOrder(b.column));
     const errors = loaded.errors.map(({ row, column, reason }) => ({ row, column, reason }));
@@ -338,206 +349,156 @@ interface LoadedRows {
   rows: number;
   copied: number;
   rejected: number;
-  duplicates: number;
   errors: Array<RowError & { duplicate: boolean }>;
+  /** [row, reference] of each bad row with a reference */
+  badRefs: Array<[number, string]>;
 }
+
+/** Files from this size are checked by worker threads; smaller ones in this thread (no start-up cost). */
+const parallelFromBytes = 4 * 1024 ** 2;
+const maxWorkers = 4;
+/** XLSX rows arrive one by one: this many make a chunk. */
+const xlsxChunkRows = 2_000;
 
 async function loadRows(
   client: pg.PoolClient,
   batchId: bigint,
-  rows: AsyncIterable<{ row: number; values: Record<string, string> }>,
+  filePath: string,
+  table: OpenedTable,
   options: {
     cipher: PiiCipher;
-    context: { currency: string; country: string; today: string };
+    context: RowContext;
     maxRows: number;
+    workers?: number | undefined;
+    chunkBytes?: number | undefined;
     onProgress?: ((rowsRead: number) => void) | undefined;
   },
 ): Promise<LoadedRows> {
   const stream = client.query(copyFrom(`COPY placement_rows (${stagingColumns.join(', ')}) FROM STDIN`));
   const done = finished(stream);
   done.catch(() => {});
-  const write = async (text: string) => {
-    if (!stream.write(text)) await new Promise<void>((resolve) => stream.once('drain', () => resolve()));
+  const setup: LoadSetup = {
+    batchId: String(batchId),
+    positions: table.layout.positions,
+    columnNames: placementColumns.map((column) => column.name),
+    rowOffset: 1 - table.layout.headerRecord,
+    context: options.context,
   };
-  const seen = new Map<string, number>();
-  const result: LoadedRows = { rows: 0, copied: 0, rejected: 0, duplicates: 0, errors: [] };
-  const prefix = `${batchId}\t`;
-  // Good rows go out in groups: their ID numbers and phones are sealed (encrypted and hashed) by a
-  // worker thread while the main thread reads and validates the next group.
-  let group: Array<{ row: number; values: PlacementValues }> = [];
-  let groupPii: string[] = [];
-  const inFlight: Array<Promise<string>> = [];
-  let worker: PiiWorker | null = null;
-  const sendGroup = (last: boolean) => {
-    if (group.length === 0) return;
-    const rowsOfGroup = group;
-    const pii = groupPii;
-    group = [];
-    groupPii = [];
-    if (worker === null && last) {
-      inFlight.push(Promise.resolve(copyLines(prefix, rowsOfGroup, options.cipher.sealHex(pii))));
-      return;
+  const workers =
+    options.workers ??
+    (table.info.byteSize >= parallelFromBytes ? Math.min(maxWorkers, availableParallelism()) : 0);
+  const pool = workers > 0 ? new LoadPool(workers, setup, options.cipher.keys()) : null;
+  const { cipher } = options;
+  const run = (chunk: LoadChunk): Promise<ChunkResult> =>
+    pool ? pool.run(chunk) : Promise.resolve().then(() => loadChunk(chunk, setup, cipher));
+  const maxInFlight = Math.max(2, workers * 2);
+  const loaded: LoadedRows = { rows: 0, copied: 0, rejected: 0, errors: [], badRefs: [] };
+  const inFlight: Array<Promise<ChunkResult>> = [];
+  let recordsRead = 0;
+  const take = async (result: ChunkResult) => {
+    loaded.rows += result.rows;
+    loaded.copied += result.copied;
+    loaded.rejected += result.rejected;
+    for (const error of result.errors) loaded.errors.push({ ...error, duplicate: false });
+    for (const ref of result.badRefs) loaded.badRefs.push(ref);
+    if (result.copy.length > 0 && !stream.write(result.copy)) {
+      await new Promise<void>((resolve) => stream.once('drain', () => resolve()));
     }
-    worker ??= options.cipher.startWorker();
-    const lines = worker.sealHex(pii).then((sealed) => copyLines(prefix, rowsOfGroup, sealed));
-    lines.catch(() => {});
-    inFlight.push(lines);
+  };
+  const send = async (chunk: LoadChunk, records: number) => {
+    recordsRead += records;
+    if (recordsRead > options.maxRows) {
+      throw new HuikuanError(
+        'limit_exceeded',
+        `The file has more than ${options.maxRows.toLocaleString('en')} rows, the limit for one placement file. Split it and import the parts.`,
+      );
+    }
+    options.onProgress?.(recordsRead);
+    const pending = run(chunk);
+    pending.catch(() => {});
+    inFlight.push(pending);
+    while (inFlight.length > maxInFlight) await take(await (inFlight.shift() as Promise<ChunkResult>));
   };
   try {
-    for await (const { row, values } of rows) {
-      result.rows++;
-      if (result.rows > options.maxRows) {
-        throw new HuikuanError(
-          'limit_exceeded',
-          `The file has more than ${options.maxRows.toLocaleString('en')} rows, the limit for one placement file. Split it and import the parts.`,
-        );
+    if (table.info.format === 'csv') {
+      await table.close();
+      for await (const chunk of csvChunks(
+        filePath,
+        table.info.encoding ?? 'utf-8',
+        table.layout.headerRecord,
+        options.chunkBytes,
+      )) {
+        await send({ text: chunk.text, firstRecord: chunk.firstRecord }, chunk.records);
       }
-      if (result.rows % 10_000 === 0) options.onProgress?.(result.rows);
-      const ref = values.client_account_ref ?? '';
-      if (ref !== '') {
-        const first = seen.get(ref);
-        if (first !== undefined) {
-          result.duplicates++;
-          result.errors.push({
-            row,
-            column: 'client_account_ref',
-            reason: detached(`duplicate: "${ref}" already appears on row ${first} of this file`),
-            duplicate: true,
-          });
-          continue;
+    } else {
+      let rows: TableRow[] = [];
+      for await (const row of table.rows) {
+        rows.push(row);
+        if (rows.length >= xlsxChunkRows) {
+          await send({ rows }, rows.length);
+          rows = [];
         }
-        seen.set(detached(ref), row);
       }
-      const checked = validatePlacementRow(values, options.context);
-      if (!checked.ok) {
-        result.rejected++;
-        for (const error of checked.errors) {
-          result.errors.push({ row, column: error.column, reason: detached(error.reason), duplicate: false });
-        }
-        continue;
-      }
-      group.push({ row, values: checked.row });
-      if (checked.row.idNumber !== null) groupPii.push(checked.row.idNumber);
-      for (const phone of checked.row.phones) groupPii.push(phone);
-      result.copied++;
-      if (group.length >= groupSize) {
-        sendGroup(false);
-        while (inFlight.length > maxGroupsInFlight) await write(await (inFlight.shift() as Promise<string>));
-      }
+      if (rows.length > 0) await send({ rows }, rows.length);
     }
-    options.onProgress?.(result.rows);
-    sendGroup(true);
-    while (inFlight.length > 0) await write(await (inFlight.shift() as Promise<string>));
+    while (inFlight.length > 0) await take(await (inFlight.shift() as Promise<ChunkResult>));
     stream.end();
     await done;
   } catch (error) {
     stream.destroy(error as Error);
     await done.catch(() => {});
+    await Promise.allSettled(inFlight);
     throw error;
   } finally {
-    await (worker as PiiWorker | null)?.close();
+    await table.close();
+    await pool?.close();
   }
-  return result;
+  return loaded;
 }
 
 /**
- * A copy of a string that keeps nothing else alive. Cells are slices of the megabyte of text they
- * were read from, and V8 keeps that whole text as long as a slice of it lives: what outlives the
- * row (duplicate keys, error reasons) must not hold on to it, or memory grows with the file.
+ * Rows whose reference an earlier row of the file already has: the good ones are taken out of the
+ * staged rows, the bad ones lose their other errors (a duplicate is reported as that alone).
+ * Set-based after the COPY, so the import keeps no map of every reference it has read.
  */
-function detached(text: string): string {
-  return text.length < 13 ? text : Buffer.from(text, 'utf8').toString('utf8');
-}
-
-const groupSize = 2_000;
-const maxGroupsInFlight = 3;
-
-const stagingColumns = [
-  'batch_id',
-  'row_number',
-  'client_account_ref',
-  'debtor_name',
-  'id_number_enc',
-  'id_number_hash',
-  'id_number_masked',
-  'date_of_birth',
-  'phone_1_enc',
-  'phone_1_hash',
-  'phone_1_masked',
-  'phone_2_enc',
-  'phone_2_hash',
-  'phone_2_masked',
-  'phone_3_enc',
-  'phone_3_hash',
-  'phone_3_masked',
-  'email',
-  'address',
-  'city',
-  'region',
-  'postal_code',
-  'country',
-  'product_type',
-  'original_creditor',
-  'currency',
-  'principal_minor',
-  'interest_minor',
-  'fees_minor',
-  'penalty_minor',
-  'delinquency_date',
-  'charge_off_date',
-  'last_payment_date',
-  'last_payment_amount_minor',
-  'open_date',
-  'notes',
-];
-
-const nullField = '\\N';
-const specials = /[\\\n\r\t]/;
-
-function text(value: string | null): string {
-  if (value === null) return nullField;
-  if (!specials.test(value)) return value;
-  return value.replace(/[\\\n\r\t]/g, (c) =>
-    c === '\\' ? '\\\\' : c === '\n' ? '\\n' : c === '\r' ? '\\r' : '\\t',
+async function removeDuplicatesInFile(
+  client: pg.PoolClient,
+  batchId: bigint,
+  loaded: LoadedRows,
+): Promise<number> {
+  const found = await client.query<{ row_number: number; ref: string; first_row: number }>(
+    `WITH refs AS (
+       SELECT row_number, client_account_ref AS ref FROM placement_rows WHERE batch_id = $1
+        UNION ALL
+       SELECT * FROM unnest($2::int[], $3::text[])
+     ), firsts AS (
+       SELECT ref, min(row_number) AS first_row FROM refs GROUP BY ref HAVING count(*) > 1
+     )
+     SELECT r.row_number, r.ref, f.first_row
+       FROM refs r JOIN firsts f USING (ref)
+      WHERE r.row_number > f.first_row
+      ORDER BY r.row_number`,
+    [batchId.toString(), loaded.badRefs.map(([row]) => row), loaded.badRefs.map(([, ref]) => ref)],
   );
-}
-
-/**
- * COPY text-format lines of validated rows; `sealed` holds [ciphertext hex, hash hex] for each ID
- * number and phone of the rows, in order.
- */
-function copyLines(
-  prefix: string,
-  rows: Array<{ row: number; values: PlacementValues }>,
-  sealed: string[],
-): string {
-  // One flat string by join: a `+=` chain is a rope that Buffer.from (in the stream's write) has to
-  // flatten, which cost a third of the main thread's time.
-  const out: string[] = new Array(rows.length);
-  let next = 0;
-  const field = () => {
-    const enc = sealed[next++];
-    const hash = sealed[next++];
-    return `\\\\x${enc}\t\\\\x${hash}`;
-  };
-  for (let r = 0; r < rows.length; r++) {
-    const { row: rowNumber, values: row } = rows[r] as { row: number; values: PlacementValues };
-    const idFields = row.idNumber === null ? '\\N\t\\N\t\\N' : `${field()}\t${maskIdNumber(row.idNumber)}`;
-    let phoneFields = '';
-    for (let i = 0; i < 3; i++) {
-      const phone = row.phones[i];
-      phoneFields += phone === undefined ? '\t\\N\t\\N\t\\N' : `\t${field()}\t${maskPhone(phone)}`;
-    }
-    out[r] =
-      `${prefix}${rowNumber}\t${text(row.ref)}\t${text(row.debtorName)}\t${idFields}\t${row.dateOfBirth ?? nullField}` +
-      `${phoneFields}\t${text(row.email)}\t${text(row.address)}\t${text(row.city)}\t${text(row.region)}` +
-      `\t${text(row.postalCode)}\t${row.country ?? nullField}\t${row.productType ?? nullField}` +
-      `\t${text(row.originalCreditor)}\t${row.currency}\t${row.principal}\t${row.interest}\t${row.fees}` +
-      `\t${row.penalty}\t${row.delinquencyDate}\t${row.chargeOffDate ?? nullField}` +
-      `\t${row.lastPaymentDate ?? nullField}\t${row.lastPaymentAmount ?? nullField}\t${row.openDate ?? nullField}` +
-      `\t${text(row.notes)}\n`;
+  if (found.rows.length === 0) return 0;
+  const duplicateRows = new Set(found.rows.map((row) => row.row_number));
+  const removed = await client.query(
+    'DELETE FROM placement_rows WHERE batch_id = $1 AND row_number = ANY($2::int[])',
+    [batchId.toString(), [...duplicateRows]],
+  );
+  const staged = removed.rowCount ?? 0;
+  loaded.copied -= staged;
+  loaded.rejected -= found.rows.length - staged;
+  loaded.errors = loaded.errors.filter((error) => !duplicateRows.has(error.row));
+  for (const row of found.rows) {
+    loaded.errors.push({
+      row: row.row_number,
+      column: 'client_account_ref',
+      reason: `duplicate: "${row.ref}" already appears on row ${row.first_row} of this file`,
+      duplicate: true,
+    });
   }
-  return out.join('');
+  return found.rows.length;
 }
 
 // ------------------------------------------------------------------ decisions
