@@ -21,6 +21,7 @@ import { clientRoutes } from '../clients/routes.ts';
 import type { Db } from '../db/connection.ts';
 import { savedFilterRoutes } from '../filters/routes.ts';
 import { identityPlugin } from '../identity/plugin.ts';
+import { teamRoutes } from '../identity/teamRoutes.ts';
 import { ledgerRoutes } from '../ledger/routes.ts';
 import { paymentRoutes } from '../payments/routes.ts';
 import { placementRoutes } from '../placements/routes.ts';
@@ -168,6 +169,7 @@ export async function buildServer(options: BuildOptions): Promise<Api> {
       await paymentRoutes(v1 as unknown as Api, deps);
       await reportRoutes(v1 as unknown as Api, deps);
       await savedFilterRoutes(v1 as unknown as Api, deps);
+      await teamRoutes(v1 as unknown as Api, deps);
     },
     { prefix: '/api/v1' },
   );
