@@ -3,6 +3,9 @@
  * text) on the chunks it is given, so a large file is checked on every core while the importing
  * thread only reads the file and feeds COPY. Results come back in the order the chunks were sent.
  */
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { CipherKeys } from '../accounts/pii.ts';
 import { type ErrorCode, HuikuanError } from '../shared/errors.ts';
@@ -10,10 +13,14 @@ import type { ChunkResult, LoadChunk, LoadSetup } from './load.ts';
 
 // The worker is TypeScript: a small JavaScript bootstrap registers tsx's loader in the worker, as
 // bin/huikuan.js does for the main thread, whatever started this process (the CLI, the server, vitest).
+// tsx's ESM entry is found from this file, not from the working directory that the eval'd
+// bootstrap would resolve a bare name against.
 const bootstrap = `
 const { workerData } = require('node:worker_threads');
-import('tsx/esm/api').then(({ register }) => { register(); return import(workerData.entry); });
+import(workerData.tsx).then(({ register }) => { register(); return import(workerData.entry); });
 `;
+const tsxPackage = createRequire(import.meta.url).resolve('tsx/package.json');
+const tsx = pathToFileURL(path.join(path.dirname(tsxPackage), 'dist/esm/api/index.mjs')).href;
 const entry = new URL('./load-worker.ts', import.meta.url).href;
 
 interface Waiter {
@@ -29,7 +36,7 @@ export class LoadPool {
 
   constructor(size: number, setup: LoadSetup, keys: CipherKeys) {
     for (let i = 0; i < size; i++) {
-      const worker = new Worker(bootstrap, { eval: true, workerData: { entry, setup, keys } });
+      const worker = new Worker(bootstrap, { eval: true, workerData: { tsx, entry, setup, keys } });
       worker.on(
         'message',
         (message: { id: number; result?: ChunkResult; error?: { code: ErrorCode; message: string } }) => {
