@@ -14,7 +14,7 @@
  * the later ones are allocated in a further round, after the earlier ones are applied, so the result
  * is always that of posting the payments one by one in input order (the pure model's answer).
  */
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, type RawBuilder, sql } from 'kysely';
 import { versionInForce } from '../clients/model.ts';
 import type { Component, Database } from '../db/schema.ts';
 import { applyDueSettlements } from './settlements.ts';
@@ -320,15 +320,28 @@ async function postRound(
 
   // This statement's snapshot is taken after the locks: payments committed meanwhile are seen, and
   // every part of it reads the accounts as they were before its own update.
-  const result = await sql<WorkRow>`
-    WITH input AS (
+  const input = sql`
       SELECT * FROM unnest(
         ${seqs}::int[], ${clientIds}::bigint[], ${accountIdList}::bigint[], ${externalIds}::text[],
         ${amounts}::bigint[], ${currencies}::text[], ${paidOns}::date[], ${paidAts}::timestamptz[],
         ${channels}::text[], ${directs}::boolean[], ${payerNames}::text[], ${references}::text[],
         ${sources}::text[], ${contractIds}::bigint[])
         AS u(seq, client_id, account_id, external_id, amount, currency, paid_on, paid_at, channel, direct,
-             payer_name, reference, source, contract_id)),
+             payer_name, reference, source, contract_id)`;
+  const result = await sql<WorkRow>`${postingStatement(input, actor)}
+    SELECT seq, status, reason, entry_id, a_principal, a_interest, a_fees, a_penalty, a_over, commission
+      FROM priced ORDER BY seq`.execute(trx);
+  return result.rows;
+}
+
+/**
+ * The posting statement up to its final SELECT: `input` gives one row per payment (seq, client_id,
+ * account_id, external_id, amount, currency, paid_on, paid_at, channel, direct, payer_name,
+ * reference, source, contract_id); the caller appends the SELECT over `priced` it needs.
+ */
+function postingStatement(input: RawBuilder<unknown>, actor: string): RawBuilder<unknown> {
+  return sql`
+    WITH input AS (${input}),
     -- commission bands made disjoint: a band ends where the next begins, so at most one matches
     bands AS (
       SELECT contract_id, from_dpd, rate_bp,
@@ -346,7 +359,7 @@ async function postRound(
         JOIN bands b ON b.contract_id = cp.contract_id AND d.dpd >= b.from_dpd
                     AND (b.to_dpd IS NULL OR d.dpd <= b.to_dpd)),
     classified AS (
-      SELECT i.*, a.delinquency_date, je.id AS duplicate_of,
+      SELECT i.*, a.delinquency_date, a.status AS account_status, je.id AS duplicate_of,
              array_position(k.waterfall, 'principal') AS w_principal,
              array_position(k.waterfall, 'interest') AS w_interest,
              array_position(k.waterfall, 'fees') AS w_fees,
@@ -419,33 +432,48 @@ async function postRound(
     numbered AS (
       SELECT p.*, CASE WHEN p.direct THEN 1 ELSE 3 END AS base, ${sql.raw(lineColumns)}
         FROM priced p WHERE p.status = 'pending'),
+    -- Line k (1..10) of every payment from one uncorrelated series and CASE, in entry order: a
+    -- LATERAL VALUES list correlated with the payment initialised its ten rows' expressions again
+    -- for every payment (a third of the insert's time); ordered so the primary key grows at its end.
     posted AS (
       INSERT INTO postings (entry_id, line, client_id, account_id, ledger_account, amount_minor)
-      SELECT w.entry_id, v.line, w.client_id, v.account_id, v.acct, v.amount
-        FROM numbered w
-       CROSS JOIN LATERAL (VALUES
-         (1::smallint, CASE WHEN w.direct THEN 'client:direct_paid'::ledger_account ELSE 'trust:bank'::ledger_account END,
-          NULL::bigint, w.amount),
-         (2::smallint, 'client:payable'::ledger_account, NULL::bigint, CASE WHEN w.direct THEN 0 ELSE -w.amount END),
-         (3::smallint, 'client:collected'::ledger_account, NULL::bigint, CASE WHEN w.direct THEN 0 ELSE w.amount END),
-         ((w.base + 1 + w.before_principal)::smallint, 'debt:principal'::ledger_account, w.account_id, -w.a_principal),
-         ((w.base + 1 + w.before_interest)::smallint, 'debt:interest'::ledger_account, w.account_id, -w.a_interest),
-         ((w.base + 1 + w.before_fees)::smallint, 'debt:fees'::ledger_account, w.account_id, -w.a_fees),
-         ((w.base + 1 + w.before_penalty)::smallint, 'debt:penalty'::ledger_account, w.account_id, -w.a_penalty),
-         ((w.base + 1 + w.debt_lines)::smallint, 'debt:overpayment'::ledger_account, w.account_id, -w.a_over),
-         ((w.base + 1 + w.debt_lines + (w.a_over <> 0)::int)::smallint,
-          CASE WHEN w.direct THEN 'client:commission_receivable'::ledger_account ELSE 'client:payable'::ledger_account END,
-          NULL::bigint, w.commission),
-         ((w.base + 2 + w.debt_lines + (w.a_over <> 0)::int)::smallint, 'agency:commission_revenue'::ledger_account,
-          NULL::bigint, -w.commission)
-       ) AS v(line, acct, account_id, amount)
-       WHERE v.amount <> 0),
+      SELECT v.entry_id, v.line, v.client_id, v.account_id, v.acct, v.amount
+        FROM (
+          SELECT w.entry_id, w.client_id, k,
+                 CASE k WHEN 1 THEN 1 WHEN 2 THEN 2 WHEN 3 THEN 3
+                        WHEN 4 THEN w.base + 1 + w.before_principal WHEN 5 THEN w.base + 1 + w.before_interest
+                        WHEN 6 THEN w.base + 1 + w.before_fees WHEN 7 THEN w.base + 1 + w.before_penalty
+                        WHEN 8 THEN w.base + 1 + w.debt_lines
+                        WHEN 9 THEN w.base + 1 + w.debt_lines + (w.a_over <> 0)::int
+                        ELSE w.base + 2 + w.debt_lines + (w.a_over <> 0)::int END::smallint AS line,
+                 CASE k WHEN 1 THEN CASE WHEN w.direct THEN 'client:direct_paid'::ledger_account
+                                         ELSE 'trust:bank'::ledger_account END
+                        WHEN 2 THEN 'client:payable'::ledger_account
+                        WHEN 3 THEN 'client:collected'::ledger_account
+                        WHEN 4 THEN 'debt:principal'::ledger_account
+                        WHEN 5 THEN 'debt:interest'::ledger_account
+                        WHEN 6 THEN 'debt:fees'::ledger_account
+                        WHEN 7 THEN 'debt:penalty'::ledger_account
+                        WHEN 8 THEN 'debt:overpayment'::ledger_account
+                        WHEN 9 THEN CASE WHEN w.direct THEN 'client:commission_receivable'::ledger_account
+                                         ELSE 'client:payable'::ledger_account END
+                        ELSE 'agency:commission_revenue'::ledger_account END AS acct,
+                 CASE WHEN k BETWEEN 4 AND 8 THEN w.account_id END AS account_id,
+                 CASE k WHEN 1 THEN w.amount
+                        WHEN 2 THEN CASE WHEN w.direct THEN 0 ELSE -w.amount END
+                        WHEN 3 THEN CASE WHEN w.direct THEN 0 ELSE w.amount END
+                        WHEN 4 THEN -w.a_principal WHEN 5 THEN -w.a_interest WHEN 6 THEN -w.a_fees
+                        WHEN 7 THEN -w.a_penalty WHEN 8 THEN -w.a_over
+                        WHEN 9 THEN w.commission ELSE -w.commission END AS amount
+            FROM numbered w CROSS JOIN generate_series(1, 10) AS k) v
+       WHERE v.amount <> 0
+       ORDER BY v.entry_id, v.k),
     moved AS (
       SELECT account_id, sum(a_principal) AS p, sum(a_interest) AS i, sum(a_fees) AS f,
              sum(a_penalty) AS n, sum(a_over) AS o,
              (array_agg(paid_on ORDER BY paid_on DESC, seq DESC))[1] AS last_on,
              (array_agg(amount ORDER BY paid_on DESC, seq DESC))[1] AS last_amount,
-             max(entry_id) AS last_entry
+             max(entry_id) AS last_entry, min(account_status) AS prior_status
         FROM priced WHERE status = 'pending'
        GROUP BY account_id),
     updated AS (
@@ -462,14 +490,12 @@ async function postRound(
                                 + a.penalty_minor - m.n = 0 THEN 'paid' ELSE a.status END
         FROM moved m
        WHERE a.id = m.account_id
-      RETURNING a.id, a.client_id, a.status, m.last_entry),
-    -- "prior" reads the accounts as they were before the update: their old status
+      RETURNING a.id, a.client_id, a.status, m.last_entry, m.prior_status),
+    -- the status before is the one this statement read (classified), not a second scan of accounts
     events AS (
       INSERT INTO account_events (client_id, account_id, kind, from_status, to_status, reason, entry_id, actor)
-      SELECT u.client_id, u.id, 'status', prior.status, u.status, 'paid in full', u.last_entry, ${actor}
-        FROM updated u JOIN accounts prior ON prior.id = u.id
-       WHERE u.status <> prior.status)
-    SELECT seq, status, reason, entry_id, a_principal, a_interest, a_fees, a_penalty, a_over, commission
-      FROM priced ORDER BY seq`.execute(trx);
-  return result.rows;
+      SELECT u.client_id, u.id, 'status', u.prior_status, u.status, 'paid in full', u.last_entry, ${actor}
+        FROM updated u
+       WHERE u.status <> u.prior_status)
+  `;
 }
