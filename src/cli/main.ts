@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerAuditCommands } from '../audit/cli.ts';
 import { registerClientCommands } from '../clients/cli.ts';
+import { registerComplianceCommands } from '../compliance/cli.ts';
 import { registerDemoCommand } from '../demo/cli.ts';
 import { registerIdentityCommands } from '../identity/cli.ts';
 import { registerLedgerCommands } from '../ledger/cli.ts';
@@ -35,6 +36,7 @@ export function buildProgram(io: CliIo, state: { exitCode: number }): Command {
   registerIdentityCommands(program, context);
   registerAuditCommands(program, context);
   registerDemoCommand(program, context);
+  registerComplianceCommands(program, context);
   return program;
 }
 

@@ -1,0 +1,95 @@
+import { readFile, stat } from 'node:fs/promises';
+import type { RegisterCommands } from '../cli/context.ts';
+import { HuikuanError } from '../shared/errors.ts';
+import { parseAttemptText } from './input.ts';
+import { evaluate, holdCodes, outcomes, reasonCodes } from './model.ts';
+import { defaultProfiles, formatClock, parseJurisdiction } from './profiles.ts';
+
+const maxFileBytes = 400 * 1024 * 1024;
+
+const checkHelp = `
+The attempt file is JSON (compliance.md): {"attempts": [{"id", "at", "channel", "party",
+"timezone", "number", "robot", "lost_contact", "consent_quiet_hours", "holds", "history"}]}.
+  id        a non-empty string, echoed in the verdict
+  at        the proposed instant with its zone, e.g. "2026-03-02T13:59:00Z"
+  channel   call | sms | email | letter | visit
+  party     debtor | guarantor | agreed_contact | third_party
+  timezone  IANA zone of the person (optional: else from the number's country code, +86 China,
+            +44 UK, +1 every US zone; else every zone of the jurisdiction, the strictest winning)
+  holds     any of ${holdCodes.join(', ')}
+  history   earlier contacts about the same debt with the same person, in any order:
+            {"at", "channel", "party" (default the attempt's), "number", "robot", "outcome"},
+            outcome one of ${outcomes.join(', ')}
+Fields not listed are refused (a misspelt "holds" must not pass as no holds). The whole file is
+checked first; any problem → exit 2 and nothing is evaluated.
+
+Counting, in calendar days of the person's zone:
+  CN  no contact outside ${formatClock(defaultProfiles.CN.rules.contactHours.earliest)}–${formatClock(defaultProfiles.CN.rules.contactHours.latest)} local unless consent_quiet_hours;
+      a call is refused once 6 unanswered attempts (no_answer, busy, connected_no_answer) went
+      to the same number that day, a robot call once 3 connected robot calls reached the person
+      that day; agreed contacts and third parties only when lost_contact, with conditions.
+  US  no contact before 08:00 or after 21:00:00 local; a call is refused once 7 calls were placed
+      in the 7 days ending on the proposed day (busy and not_in_service not counted) or after a
+      conversation on day D, for days D to D+6; a third party once, location only.
+  UK  08:00–21:00:00 local; at most 3 calls a day and 10 in 7 days (counted as in the US).
+Holds refuse the contact (opt_out_* only its channel); after a cease a letter is allowed with
+the condition cease_notices_only.
+
+Output with --json: {"verdicts": [{"id", "verdict": "allow" | "deny" | "allow_with_conditions",
+"reasons": [codes]}]} in the input's order; reasons are the deny codes of a denial, else the
+conditions. Codes: ${reasonCodes.join(', ')}.
+Uses the profile's default values (version ${defaultProfiles.CN.version}). Exit 0 whatever the verdicts; 2 on bad usage or a bad file.`;
+
+export const registerComplianceCommands: RegisterCommands = (program, context) => {
+  const compliance = program
+    .command('compliance')
+    .description('the compliance rule gate (合规): verdicts on proposed contacts');
+
+  compliance
+    .command('check')
+    .description('print the gate’s verdict on each proposed contact in an attempt file (no database needed)')
+    .requiredOption('--jurisdiction <code>', 'the rule profile: CN, US or UK')
+    .requiredOption('--attempt <file>', 'the JSON attempt file (format below)')
+    .option('--json', 'print {"verdicts": [...]} as JSON')
+    .addHelpText('after', checkHelp)
+    .action(async (options: { jurisdiction: string; attempt: string; json?: boolean }) => {
+      const profile = defaultProfiles[parseJurisdiction(options.jurisdiction)];
+      const text = await readAttemptFile(options.attempt);
+      const attempts = parseAttemptText(text, options.attempt);
+      const verdicts = attempts.map((attempt) => {
+        const verdict = evaluate(attempt, profile);
+        return { id: attempt.id, verdict: verdict.verdict, reasons: verdict.reasons };
+      });
+      context.report(options, { verdicts }, () =>
+        verdicts.length === 0
+          ? `No attempts in ${options.attempt}.`
+          : [
+              `Profile ${profile.code} v${profile.version}:`,
+              ...verdicts.map(
+                (v) => `  ${v.id}  ${v.verdict}${v.reasons.length > 0 ? `  (${v.reasons.join(', ')})` : ''}`,
+              ),
+            ].join('\n'),
+      );
+    });
+};
+
+async function readAttemptFile(file: string): Promise<string> {
+  let size: number;
+  try {
+    const stats = await stat(file);
+    if (!stats.isFile()) throw new Error('not a regular file');
+    size = stats.size;
+  } catch (error) {
+    throw new HuikuanError(
+      'bad_file',
+      `Cannot read ${file}: ${(error as Error).message}. Check the path and that the file is readable.`,
+    );
+  }
+  if (size > maxFileBytes) {
+    throw new HuikuanError(
+      'bad_file',
+      `${file} is ${Math.round(size / 1024 / 1024)} MB, over the limit of ${maxFileBytes / 1024 / 1024} MB. Split the attempts over several files.`,
+    );
+  }
+  return readFile(file, 'utf8');
+}
