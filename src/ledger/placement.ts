@@ -69,18 +69,31 @@ export async function postPlacementEntries(
              ${`batch:${input.batchId}`}, ${input.actor}
         FROM src),
     posted AS (
+      -- line k (1..5) of every entry from one uncorrelated series and CASE: a LATERAL VALUES list
+      -- had PostgreSQL set up its five rows' expressions again for every account
       INSERT INTO postings (entry_id, line, client_id, account_id, ledger_account, amount_minor)
-      SELECT s.entry_id, v.line, s.client_id, v.account_id, v.ledger_account::ledger_account, v.amount
-        FROM src s
-       CROSS JOIN LATERAL (VALUES
-         (1, s.account_id, 'debt:principal', s.p),
-         (1 + (s.p <> 0)::int, s.account_id, 'debt:interest', s.i),
-         (1 + (s.p <> 0)::int + (s.i <> 0)::int, s.account_id, 'debt:fees', s.f),
-         (1 + (s.p <> 0)::int + (s.i <> 0)::int + (s.f <> 0)::int, s.account_id, 'debt:penalty', s.n),
-         (1 + (s.p <> 0)::int + (s.i <> 0)::int + (s.f <> 0)::int + (s.n <> 0)::int, NULL::bigint,
-          'client:placed', -(s.p + s.i + s.f + s.n))
-       ) AS v(line, account_id, ledger_account, amount)
-       WHERE v.amount <> 0)
+      SELECT v.entry_id, v.line, v.client_id, v.account_id, v.ledger_account, v.amount
+        FROM (SELECT s.entry_id, s.client_id,
+                     CASE k WHEN 1 THEN 1
+                            WHEN 2 THEN 1 + (s.p <> 0)::int
+                            WHEN 3 THEN 1 + (s.p <> 0)::int + (s.i <> 0)::int
+                            WHEN 4 THEN 1 + (s.p <> 0)::int + (s.i <> 0)::int + (s.f <> 0)::int
+                            ELSE 1 + (s.p <> 0)::int + (s.i <> 0)::int + (s.f <> 0)::int + (s.n <> 0)::int
+                     END AS line,
+                     CASE WHEN k < 5 THEN s.account_id END AS account_id,
+                     CASE k WHEN 1 THEN 'debt:principal'::ledger_account
+                            WHEN 2 THEN 'debt:interest'::ledger_account
+                            WHEN 3 THEN 'debt:fees'::ledger_account
+                            WHEN 4 THEN 'debt:penalty'::ledger_account
+                            ELSE 'client:placed'::ledger_account
+                     END AS ledger_account,
+                     CASE k WHEN 1 THEN s.p WHEN 2 THEN s.i WHEN 3 THEN s.f WHEN 4 THEN s.n
+                            ELSE -(s.p + s.i + s.f + s.n)
+                     END AS amount,
+                     k
+                FROM src s CROSS JOIN generate_series(1, 5) AS k) v
+       WHERE v.amount <> 0
+       ORDER BY v.entry_id, v.k)
     -- the data-modifying CTEs run to completion whether or not they are read
     SELECT count(*)::bigint AS entries,
            sum(2 + (p <> 0)::int + (i <> 0)::int + (f <> 0)::int + (n <> 0)::int - 1)::bigint AS postings,

@@ -627,18 +627,22 @@ export async function approveBatch(db: Db, batchId: bigint, user: string): Promi
 
     // Contact points: phones (encrypted, hashed, masked) and e-mail. A shared debtor gets each
     // number once.
+    // position k (1..4: three phones, then the e-mail) of every row from one uncorrelated series and
+    // CASE: a LATERAL VALUES list had PostgreSQL set up its four rows' expressions again for every row
     const candidates = (shared: boolean) => sql`
-      SELECT r.debtor_id, r.row_number, v.*
-        FROM placement_rows r
-       CROSS JOIN LATERAL (VALUES
-         ('phone', 1, r.phone_1_enc, r.phone_1_hash, r.phone_1_masked, NULL::text),
-         ('phone', 2, r.phone_2_enc, r.phone_2_hash, r.phone_2_masked, NULL::text),
-         ('phone', 3, r.phone_3_enc, r.phone_3_hash, r.phone_3_masked, NULL::text),
-         ('email', 1, NULL::bytea, NULL::bytea,
-          left(r.email, 1) || '***' || substring(r.email FROM position('@' IN r.email)), r.email)
-       ) AS v(kind, position, enc, hash, masked, value_text)
-       WHERE r.batch_id = ${batchId} AND r.shared_debtor = ${shared}
-         AND (v.hash IS NOT NULL OR v.value_text IS NOT NULL)`;
+      SELECT c.* FROM (
+        SELECT r.debtor_id, r.row_number,
+               CASE WHEN k < 4 THEN 'phone' ELSE 'email' END AS kind,
+               CASE WHEN k < 4 THEN k ELSE 1 END AS position,
+               CASE k WHEN 1 THEN r.phone_1_enc WHEN 2 THEN r.phone_2_enc WHEN 3 THEN r.phone_3_enc END AS enc,
+               CASE k WHEN 1 THEN r.phone_1_hash WHEN 2 THEN r.phone_2_hash WHEN 3 THEN r.phone_3_hash END AS hash,
+               CASE k WHEN 1 THEN r.phone_1_masked WHEN 2 THEN r.phone_2_masked WHEN 3 THEN r.phone_3_masked
+                      ELSE left(r.email, 1) || '***' || substring(r.email FROM position('@' IN r.email))
+               END AS masked,
+               CASE WHEN k = 4 THEN r.email END AS value_text
+          FROM placement_rows r CROSS JOIN generate_series(1, 4) AS k
+         WHERE r.batch_id = ${batchId} AND r.shared_debtor = ${shared}) c
+       WHERE c.hash IS NOT NULL OR c.value_text IS NOT NULL`;
     const ownContacts = await sql`
       INSERT INTO contact_points (client_id, debtor_id, kind, position, value_enc, value_hash, value_masked, value_text)
       SELECT ${clientId}, debtor_id, kind, position, enc, hash, masked, value_text
