@@ -586,6 +586,20 @@ describe('batches: approval, rejection, duplicates, re-import', () => {
     await rejectBatch(t.db, result.batch_id ?? 0n, 'bob', 'test');
   });
 
+  it('refuses to approve a batch whose staged rows a crash emptied, and approves nothing', async () => {
+    const result = await run(csv([english, `LOST-1,Lost One,,,,,100.00,,,,,2025-01-01,,`]), 'alice');
+    const batchId = result.batch_id ?? 0n;
+    // what a crash does to the unlogged staging table
+    await sql`DELETE FROM placement_rows WHERE batch_id = ${batchId}`.execute(t.db);
+    await expect(approveBatch(t.db, batchId, 'bob')).rejects.toMatchObject({
+      code: 'invalid_state',
+      message: expect.stringMatching(/staged rows of batch \d+ are gone \(0 of 1\).*import the file again/),
+    });
+    const batch = await showBatch(t.db, batchId);
+    expect(batch.status).toBe('pending_approval');
+    await rejectBatch(t.db, batchId, 'bob', 'lost in a crash');
+  });
+
   it('refuses approval when another batch made a ref live meanwhile, naming it', async () => {
     const first = await run(
       csv([english, 'R-1,One,,,,,1,,,,,2025-01-01,,', 'R-2,Two,,,,,1,,,,,2025-01-01,,']),

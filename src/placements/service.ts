@@ -522,12 +522,13 @@ interface BatchRow {
   client_id: bigint;
   status: string;
   proposed_by: string;
+  accepted: number;
 }
 
 async function lockPendingBatch(trx: Db, batchId: bigint, user: string, verb: 'approve' | 'reject') {
   const batch = (
     await sql<BatchRow>`
-    SELECT id, client_id, status, proposed_by FROM placement_batches WHERE id = ${batchId} FOR UPDATE`.execute(
+    SELECT id, client_id, status, proposed_by, accepted FROM placement_batches WHERE id = ${batchId} FOR UPDATE`.execute(
       trx,
     )
   ).rows[0];
@@ -584,6 +585,15 @@ export async function approveBatch(db: Db, batchId: bigint, user: string): Promi
       );
     }
     trace('conflict check');
+    // placement_rows is unlogged (0010_placement_staging_unlogged.sql): a database crash empties it
+    const staged = await sql<{ n: number }>`
+      SELECT count(*)::int AS n FROM placement_rows WHERE batch_id = ${batchId}`.execute(trx);
+    if ((staged.rows[0]?.n ?? 0) !== batch.accepted) {
+      throw new HuikuanError(
+        'invalid_state',
+        `The staged rows of batch ${batchId} are gone (${staged.rows[0]?.n ?? 0} of ${batch.accepted}): the database stopped abruptly while the batch waited, and waiting rows are not kept through a crash. Reject the batch and import the file again.`,
+      );
+    }
 
     // Debtors: one per distinct ID-number hash within the client (an existing debtor of the client
     // with that hash is reused); rows without an ID number each have their own. Every staged row drew
