@@ -311,9 +311,24 @@ export function evaluate(attempt: Attempt, profile: Profile): Verdict {
   return {
     verdict: kind,
     reasons: reasonsOf(denied !== 0 ? denied : mask),
-    profile: { code: profile.code, version: profile.version, overrides: profile.overrides },
+    profile: describeProfile(profile),
     zones: zoneNames(zones),
   };
+}
+
+const profileDescriptions = new WeakMap<Profile, Verdict['profile']>();
+
+function describeProfile(profile: Profile): Verdict['profile'] {
+  let description = profileDescriptions.get(profile);
+  if (description === undefined) {
+    description = Object.freeze({
+      code: profile.code,
+      version: profile.version,
+      overrides: profile.overrides,
+    });
+    profileDescriptions.set(profile, description);
+  }
+  return description;
 }
 
 const zoneNameLists = new WeakMap<readonly Zone[], readonly string[]>();
