@@ -43,6 +43,8 @@ export interface ChunkResult {
   errors: ChunkError[];
   /** [row, reference] of each bad row with a reference: a later row with it is a duplicate */
   badRefs: Array<[number, string]>;
+  /** the good rows by currency: how many, and their placed total in minor units */
+  totals: Array<{ currency: string; accounts: number; total: bigint }>;
 }
 
 export const stagingColumns = [
@@ -94,6 +96,7 @@ export function loadChunk(chunk: LoadChunk, setup: LoadSetup, cipher: PiiCipher)
     rejected: 0,
     errors: [],
     badRefs: [],
+    totals: [],
   };
   const good: Array<{ row: number; values: PlacementValues }> = [];
   const pii: string[] = [];
@@ -148,6 +151,14 @@ function checkRow(
     return;
   }
   good.push({ row, values: checked.row });
+  const placed = checked.row.principal + checked.row.interest + checked.row.fees + checked.row.penalty;
+  let sum = result.totals.find((entry) => entry.currency === checked.row.currency);
+  if (sum === undefined) {
+    sum = { currency: checked.row.currency, accounts: 0, total: 0n };
+    result.totals.push(sum);
+  }
+  sum.accounts++;
+  sum.total += placed;
   if (checked.row.idNumber !== null) pii.push(checked.row.idNumber);
   for (const phone of checked.row.phones) pii.push(phone);
   result.copied++;

@@ -716,6 +716,17 @@ describe('batches: approval, rejection, duplicates, re-import', () => {
         .then((result) => result.rows);
     const rowsOfSingle = await staged(single.batch_id);
     expect(rowsOfSingle.length).toBe(single.accepted);
+    // the totals counted while checking, less the duplicates taken out, are those of the staged rows
+    const stagedTotal = await sql<{ accounts: number; total: bigint }>`
+      SELECT count(*)::int AS accounts, sum(principal_minor + interest_minor + fees_minor + penalty_minor)::bigint AS total
+        FROM placement_rows WHERE batch_id = ${single.batch_id}`.execute(t.db);
+    expect(single.totals).toEqual([
+      {
+        currency: 'CNY',
+        accounts: stagedTotal.rows[0]?.accounts,
+        placed_total_minor: stagedTotal.rows[0]?.total,
+      },
+    ]);
     expect(await staged(parallel.batch_id)).toEqual(rowsOfSingle);
     expect(rowsOfSingle.find((row) => row.row_number === 509)?.debtor_name).toBe(
       'Worker, 0507 "the second"\nline',

@@ -161,18 +161,27 @@ export async function importPlacements(
       clientLockClass,
       client.id.toString(),
     ]);
-    const live = await pgClient.query<{ row_number: number; client_account_ref: string; batch_id: string }>(
+    const live = await pgClient.query<{
+      row_number: number;
+      client_account_ref: string;
+      batch_id: string;
+      currency: string;
+      total: string;
+    }>(
       `DELETE FROM placement_rows r
         USING accounts a
         WHERE r.batch_id = $1 AND a.client_id = $2 AND a.client_account_ref = r.client_account_ref
           AND a.status IN ('active', 'paid', 'settled')
-        RETURNING r.row_number, r.client_account_ref, a.batch_id::text`,
+        RETURNING r.row_number, r.client_account_ref, a.batch_id::text, r.currency,
+                  (r.principal_minor + r.interest_minor + r.fees_minor + r.penalty_minor)::text AS total`,
       [batchId.toString(), client.id.toString()],
     );
     const pending = await pgClient.query<{
       row_number: number;
       client_account_ref: string;
       batch_id: string;
+      currency: string;
+      total: string;
     }>(
       `DELETE FROM placement_rows r
         USING (SELECT DISTINCT ON (o.client_account_ref) o.client_account_ref, o.batch_id
@@ -180,9 +189,12 @@ export async function importPlacements(
                 WHERE b.client_id = $2 AND b.status = 'pending_approval' AND b.id <> $1
                 ORDER BY o.client_account_ref, o.batch_id) o
         WHERE r.batch_id = $1 AND o.client_account_ref = r.client_account_ref
-        RETURNING r.row_number, r.client_account_ref, o.batch_id::text`,
+        RETURNING r.row_number, r.client_account_ref, o.batch_id::text, r.currency,
+                  (r.principal_minor + r.interest_minor + r.fees_minor + r.penalty_minor)::text AS total`,
       [batchId.toString(), client.id.toString()],
     );
+    subtractRemoved(loaded, live.rows);
+    subtractRemoved(loaded, pending.rows);
     for (const row of live.rows) {
       loaded.errors.push({
         row: row.row_number,
@@ -224,12 +236,13 @@ export async function importPlacements(
       };
     }
 
-    const totals = await pgClient.query<{ currency: string; accounts: number; total: string }>(
-      `SELECT currency, count(*)::int AS accounts,
-              sum(principal_minor + interest_minor + fees_minor + penalty_minor)::text AS total
-         FROM placement_rows WHERE batch_id = $1 GROUP BY currency ORDER BY currency`,
-      [batchId.toString()],
-    );
+    // counted as the rows were checked, less the duplicates taken out: no scan of the staged rows
+    const totals = {
+      rows: [...loaded.totals]
+        .filter(([, sum]) => sum.accounts > 0)
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([currency, sum]) => ({ currency, accounts: sum.accounts, total: sum.total.toString() })),
+    };
     if (loaded.errors.length > 0) {
       // the error CSV holds them all; the database keeps the first ones for `batch show`
       const kept = loaded.errors.slice(0, maxStoredErrors);
@@ -352,6 +365,18 @@ interface LoadedRows {
   errors: Array<RowError & { duplicate: boolean }>;
   /** [row, reference] of each bad row with a reference */
   badRefs: Array<[number, string]>;
+  /** the staged rows by currency (kept up to date as duplicates are taken out) */
+  totals: Map<string, { accounts: number; total: bigint }>;
+}
+
+/** Takes rows removed from the staging table out of the batch's totals. */
+function subtractRemoved(loaded: LoadedRows, removed: Array<{ currency: string; total: string }>): void {
+  for (const row of removed) {
+    const sum = loaded.totals.get(row.currency);
+    if (sum === undefined) continue;
+    sum.accounts--;
+    sum.total -= BigInt(row.total);
+  }
 }
 
 /** Files from this size are checked by worker threads; smaller ones in this thread (no start-up cost). */
@@ -392,7 +417,7 @@ async function loadRows(
   const run = (chunk: LoadChunk): Promise<ChunkResult> =>
     pool ? pool.run(chunk) : Promise.resolve().then(() => loadChunk(chunk, setup, cipher));
   const maxInFlight = Math.max(2, workers * 2);
-  const loaded: LoadedRows = { rows: 0, copied: 0, rejected: 0, errors: [], badRefs: [] };
+  const loaded: LoadedRows = { rows: 0, copied: 0, rejected: 0, errors: [], badRefs: [], totals: new Map() };
   const inFlight: Array<Promise<ChunkResult>> = [];
   let recordsRead = 0;
   const take = async (result: ChunkResult) => {
@@ -401,6 +426,12 @@ async function loadRows(
     loaded.rejected += result.rejected;
     for (const error of result.errors) loaded.errors.push({ ...error, duplicate: false });
     for (const ref of result.badRefs) loaded.badRefs.push(ref);
+    for (const { currency, accounts, total } of result.totals) {
+      const sum = loaded.totals.get(currency) ?? { accounts: 0, total: 0n };
+      sum.accounts += accounts;
+      sum.total += total;
+      loaded.totals.set(currency, sum);
+    }
     if (result.copy.length > 0 && !stream.write(result.copy)) {
       await new Promise<void>((resolve) => stream.once('drain', () => resolve()));
     }
@@ -482,10 +513,12 @@ async function removeDuplicatesInFile(
   );
   if (found.rows.length === 0) return 0;
   const duplicateRows = new Set(found.rows.map((row) => row.row_number));
-  const removed = await client.query(
-    'DELETE FROM placement_rows WHERE batch_id = $1 AND row_number = ANY($2::int[])',
+  const removed = await client.query<{ currency: string; total: string }>(
+    `DELETE FROM placement_rows WHERE batch_id = $1 AND row_number = ANY($2::int[])
+     RETURNING currency, (principal_minor + interest_minor + fees_minor + penalty_minor)::text AS total`,
     [batchId.toString(), [...duplicateRows]],
   );
+  subtractRemoved(loaded, removed.rows);
   const staged = removed.rowCount ?? 0;
   loaded.copied -= staged;
   loaded.rejected -= found.rows.length - staged;
