@@ -3,7 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { isHuikuanError } from '../shared/errors.ts';
 import { evaluate, type VerdictKind } from './model.ts';
 import {
+  changeRules,
   channels,
+  clampOverride,
   defaultProfiles,
   formatClock,
   jurisdictions,
@@ -142,7 +144,7 @@ describe('an override may only tighten', () => {
     ['the third-party once rule lifted', { locateOncePerPerson: false }, /false would loosen/],
     ['a cap that is not a number', { callsPerDay: 'three' }, /whole number/],
     ['a negative cap', { callsPerDay: -1 }, /whole number/],
-    ['an unknown rule', { maxCallsPerHour: 1 }, /maxCallsPerHour is not a rule an override can set/],
+    ['an unknown rule', { maxCallsPerHour: 1 }, /maxCallsPerHour is not a rule that can be set/],
   ])('refuses %s (US)', (_name, override, message) => {
     const error = refusal(() => tighten(defaultProfiles.US, override, 'client:X@1'));
     expect(error.code).toBe('bad_input');
@@ -166,6 +168,52 @@ describe('an override may only tighten', () => {
     });
     // ceaseAllowsNotices: true on a profile that is already true changes nothing and is fine
     expect(tighten(defaultProfiles.CN, { callsPerDay: 10 }, 'c').rules.callsPerDay).toBe(10);
+  });
+});
+
+describe('a base that moved under an approved override', () => {
+  it('keeps the stricter of the two for each rule (clamp), and an edit may loosen or remove a rule', () => {
+    // a later base version that is stricter than the client's override on the cap, looser on hours
+    const base = {
+      ...defaultProfiles.CN,
+      version: 2,
+      rules: changeRules(
+        defaultProfiles.CN.rules,
+        { unansweredCallsPerNumberPerDay: 3, contactHours: { earliest: '07:00' } },
+        'edit',
+      ),
+    };
+    expect(base.rules.contactHours.earliest).toBe(7 * 3600);
+    const override = {
+      unansweredCallsPerNumberPerDay: 5,
+      contactHours: { earliest: '09:00', latest: '23:00' },
+      locateConditions: [],
+    };
+    expect(() => tighten(base, override, 'client:A@1')).toThrow(/unansweredCallsPerNumberPerDay 5 is looser/);
+    const clamped = clampOverride(base, override, 'client:A@1');
+    expect(clamped.rules.unansweredCallsPerNumberPerDay).toBe(3);
+    expect(clamped.rules.contactHours).toEqual({ earliest: 9 * 3600, latest: 22 * 3600 - 1 });
+    expect(clamped.rules.locateConditions).toEqual(base.rules.locateConditions);
+    expect(clamped.overrides).toEqual(['client:A@1']);
+    expect(changeRules(defaultProfiles.US.rules, { callsPerWindow: null }, 'edit').callsPerWindow).toBeNull();
+    expect(() => changeRules(defaultProfiles.US.rules, { callsPerWindow: null }, 'tighten')).toThrow(
+      /remove the cap/,
+    );
+  });
+
+  it('clamping any override gives a profile at least as strict as the base and as the override allows', () => {
+    fc.assert(
+      fc.property(
+        arbJurisdiction.chain((j) => fc.tuple(fc.constant(j), arbTightening(defaultProfiles[j]))),
+        ([j, override]) => {
+          // a tightening override clamps to itself
+          expect(clampOverride(defaultProfiles[j], override, 'x').rules).toEqual(
+            tighten(defaultProfiles[j], override, 'x').rules,
+          );
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
 

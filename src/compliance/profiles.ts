@@ -99,7 +99,7 @@ export const defaultProfiles: Record<Jurisdiction, Profile> = {
       parties: { debtor: 'pursue', guarantor: 'pursue', agreed_contact: 'locate', third_party: 'locate' },
       locateRequiresLostContact: true,
       locateOncePerPerson: false,
-      locateConditions: ['locate_or_message_only', 'no_debt_details', 'stop_if_asked'],
+      locateConditions: ['no_debt_details', 'locate_or_message_only', 'stop_if_asked'],
       ceaseAllowsNotices: true,
     },
   },
@@ -121,7 +121,7 @@ export const defaultProfiles: Record<Jurisdiction, Profile> = {
       parties: { debtor: 'pursue', guarantor: 'pursue', agreed_contact: 'locate', third_party: 'locate' },
       locateRequiresLostContact: false,
       locateOncePerPerson: true,
-      locateConditions: ['location_only', 'no_debt_details'],
+      locateConditions: ['no_debt_details', 'location_only'],
       ceaseAllowsNotices: true,
     },
   },
@@ -204,44 +204,90 @@ function describeCap(value: number | null): string {
 }
 
 /**
- * Validates `override` against `base` and returns the tightened profile; throws `bad_input` naming
- * every rule that is unknown, malformed or looser than the base, so an admin sees all at once.
+ * How rule changes meet the rules they change: `tighten` (a client's or an account's override:
+ * anything looser is refused), `clamp` (an approved override read against a base that has since
+ * moved: each rule is the stricter of the two, silently) and `edit` (a new version of a base
+ * profile, which the law may loosen as well as tighten).
  */
-export function tighten(base: Profile, override: OverrideDocument, label: string): Profile {
+export type ChangeMode = 'tighten' | 'clamp' | 'edit';
+
+const nullableKeys = new Set([...capKeys, 'callsPerWindow']);
+const settableKeys = [
+  ...capKeys,
+  'callsPerWindow',
+  'contactHours',
+  'contactHoursChannels',
+  'contactHoursConsentLifts',
+  'locateConditions',
+  'locateRequiresLostContact',
+  'locateOncePerPerson',
+  'ceaseAllowsNotices',
+  'parties',
+];
+
+/**
+ * Applies the changes in `document` to `base`'s rules under `mode`; throws one `bad_input` naming
+ * every rule that is unknown, malformed or (when tightening) looser, so an admin sees all at once.
+ */
+export function changeRules(base: ProfileRules, document: OverrideDocument, mode: ChangeMode): ProfileRules {
   const problems: OverrideProblem[] = [];
-  const rules: ProfileRules = structuredClone(base.rules);
-  const b = base.rules;
-  for (const [key, value] of Object.entries(override)) {
+  const rules: ProfileRules = structuredClone(base);
+  const b = base;
+  for (const [key, value] of Object.entries(document)) {
     const problem = (reason: string) => problems.push({ rule: key, reason });
+    // whether a looser value is kept: only in edit mode (tighten reports it, clamp keeps the base's)
+    const keepLooser = (reason: string): boolean => {
+      if (mode === 'tighten') problem(`${reason}; an override may only tighten`);
+      return mode === 'edit';
+    };
+    if (value === null && nullableKeys.has(key)) {
+      // null removes a cap: looser unless the base has none either
+      if (
+        (b[key as keyof ProfileRules] === null || keepLooser('null would remove the cap')) &&
+        mode !== 'clamp'
+      ) {
+        (rules as unknown as Record<string, unknown>)[key] = null;
+      }
+      continue;
+    }
     if ((capKeys as readonly string[]).includes(key)) {
       const capKey = key as (typeof capKeys)[number];
       const current = b[capKey];
-      if (!isCount(value)) {
-        problem('must be a whole number from 0 to 10000');
-      } else if (capKey === 'conversationBlockDays') {
-        if (current !== null && value < current) {
-          problem(`${value} days is shorter than the profile's ${current}; an override may only tighten`);
-        } else rules.conversationBlockDays = value;
-      } else if (current !== null && value > current) {
-        problem(
-          `${value} is looser than the profile's ${describeCap(current)}; an override may only tighten`,
-        );
-      } else rules[capKey] = value;
+      if (!isCount(value)) problem('must be a whole number from 0 to 10000 (or null for none)');
+      else if (capKey === 'conversationBlockDays') {
+        if (
+          current === null ||
+          value >= current ||
+          keepLooser(`${value} days is shorter than the profile's ${current}`)
+        ) {
+          rules.conversationBlockDays = value;
+        }
+      } else if (
+        current === null ||
+        value <= current ||
+        keepLooser(`${value} is looser than the profile's ${describeCap(current)}`)
+      ) {
+        rules[capKey] = value;
+      }
       continue;
     }
     switch (key) {
       case 'callsPerWindow': {
-        const v = value as { calls?: unknown; days?: unknown } | null;
-        if (typeof v !== 'object' || v === null || !isCount(v.calls) || !isCount(v.days) || v.days < 1) {
-          problem('must be {"calls": N, "days": D} with whole numbers, D at least 1');
+        const v = value as { calls?: unknown; days?: unknown };
+        const w = b.callsPerWindow;
+        if (typeof v !== 'object' || !isCount(v.calls) || !isCount(v.days) || v.days < 1) {
+          problem('must be {"calls": N, "days": D} with whole numbers, D at least 1 (or null for none)');
+        } else if (w === null || (v.calls <= w.calls && v.days >= w.days)) {
+          rules.callsPerWindow = { calls: v.calls, days: v.days };
         } else if (
-          b.callsPerWindow !== null &&
-          (v.calls > b.callsPerWindow.calls || v.days < b.callsPerWindow.days)
+          keepLooser(
+            `${v.calls} calls in ${v.days} days is looser than the profile's ${w.calls} in ${w.days} (lower the calls, lengthen the days)`,
+          )
         ) {
-          problem(
-            `${v.calls} calls in ${v.days} days is looser than the profile's ${b.callsPerWindow.calls} in ${b.callsPerWindow.days}; an override may only lower the calls and lengthen the days`,
-          );
-        } else rules.callsPerWindow = { calls: v.calls, days: v.days };
+          rules.callsPerWindow = { calls: v.calls, days: v.days };
+        } else if (mode === 'clamp') {
+          rules.callsPerWindow = { calls: Math.min(v.calls, w.calls), days: Math.max(v.days, w.days) };
+        }
         break;
       }
       case 'contactHours': {
@@ -252,33 +298,49 @@ export function tighten(base: Profile, override: OverrideDocument, label: string
         }
         const unknown = Object.keys(v).filter((k) => k !== 'earliest' && k !== 'latest');
         if (unknown.length > 0) problem(`unknown field ${unknown.join(', ')}; use earliest and latest`);
-        const earliest = v.earliest === undefined ? b.contactHours.earliest : parseClock(String(v.earliest));
-        const latest = v.latest === undefined ? b.contactHours.latest : parseClock(String(v.latest));
+        let earliest = v.earliest === undefined ? b.contactHours.earliest : parseClock(String(v.earliest));
+        let latest = v.latest === undefined ? b.contactHours.latest : parseClock(String(v.latest));
         if (earliest === null || latest === null) {
           problem('times must be written HH:MM or HH:MM:SS, e.g. "09:00"');
-        } else if (earliest < b.contactHours.earliest) {
-          problem(
-            `earliest ${formatClock(earliest)} is before the profile's ${formatClock(b.contactHours.earliest)}; an override may only tighten`,
-          );
-        } else if (latest > b.contactHours.latest) {
-          problem(
-            `latest ${formatClock(latest)} is after the profile's ${formatClock(b.contactHours.latest)}; an override may only tighten`,
-          );
-        } else if (earliest > latest) {
+          break;
+        }
+        if (
+          earliest < b.contactHours.earliest &&
+          !keepLooser(
+            `earliest ${formatClock(earliest)} is before the profile's ${formatClock(b.contactHours.earliest)}`,
+          )
+        ) {
+          earliest = b.contactHours.earliest;
+        }
+        if (
+          latest > b.contactHours.latest &&
+          !keepLooser(
+            `latest ${formatClock(latest)} is after the profile's ${formatClock(b.contactHours.latest)}`,
+          )
+        ) {
+          latest = b.contactHours.latest;
+        }
+        if (earliest > latest && mode !== 'clamp') {
           problem(`earliest ${formatClock(earliest)} is after latest ${formatClock(latest)}`);
         } else rules.contactHours = { earliest, latest };
         break;
       }
-      case 'contactHoursChannels': {
-        const list = superset(value, channels, b.contactHoursChannels, 'channels', 'covers');
-        if (typeof list === 'string') problem(list);
-        else rules.contactHoursChannels = list;
-        break;
-      }
+      case 'contactHoursChannels':
       case 'locateConditions': {
-        const list = superset(value, thirdPartyConditionCodes, b.locateConditions, 'conditions', 'requires');
-        if (typeof list === 'string') problem(list);
-        else rules.locateConditions = list;
+        const allowed: readonly string[] =
+          key === 'contactHoursChannels' ? channels : thirdPartyConditionCodes;
+        const current: readonly string[] = b[key];
+        if (!Array.isArray(value) || !value.every((item) => allowed.includes(item))) {
+          problem(`must be a list from ${allowed.join(', ')}`);
+          break;
+        }
+        const dropped = current.filter((c) => !value.includes(c));
+        const keep =
+          dropped.length === 0 ||
+          keepLooser(`leaves out ${dropped.join(', ')}, which the profile has (an override may only add)`);
+        const list = allowed.filter((a) => value.includes(a) || (!keep && current.includes(a)));
+        if (key === 'contactHoursChannels') rules.contactHoursChannels = list as Channel[];
+        else rules.locateConditions = list as ThirdPartyCondition[];
         break;
       }
       case 'contactHoursConsentLifts':
@@ -288,9 +350,13 @@ export function tighten(base: Profile, override: OverrideDocument, label: string
         // the first two allow something (true is looser), the last two require something (false is looser)
         const looser = key === 'contactHoursConsentLifts' || key === 'ceaseAllowsNotices';
         if (typeof value !== 'boolean') problem('must be true or false');
-        else if (value === looser && b[key] !== looser) {
-          problem(`${value} would loosen the profile (${b[key]}); an override may only tighten`);
-        } else rules[key] = value;
+        else if (
+          value !== looser ||
+          b[key] === looser ||
+          keepLooser(`${value} would loosen the profile (${b[key]})`)
+        ) {
+          rules[key] = value;
+        }
         break;
       }
       case 'parties': {
@@ -302,46 +368,54 @@ export function tighten(base: Profile, override: OverrideDocument, label: string
           const p = parties.find((x) => x === party);
           const t = partyTreatments.find((x) => x === treatment);
           if (p === undefined) problem(`"${party}" is not a person; use ${parties.join(', ')}`);
-          else if (t === undefined)
+          else if (t === undefined) {
             problem(`${party}: "${String(treatment)}" is not one of ${partyTreatments.join(', ')}`);
-          else if (partyTreatments.indexOf(t) < partyTreatments.indexOf(b.parties[p])) {
-            problem(
-              `${party}: ${t} is looser than the profile's ${b.parties[p]}; an override may only tighten`,
-            );
-          } else rules.parties[p] = t;
+          } else if (
+            partyTreatments.indexOf(t) >= partyTreatments.indexOf(b.parties[p]) ||
+            keepLooser(`${party}: ${t} is looser than the profile's ${b.parties[p]}`)
+          ) {
+            rules.parties[p] = t;
+          }
         }
         break;
       }
       default:
-        problem(
-          `is not a rule an override can set (it can set ${[...capKeys, 'callsPerWindow', 'contactHours', 'contactHoursChannels', 'contactHoursConsentLifts', 'locateConditions', 'locateRequiresLostContact', 'locateOncePerPerson', 'ceaseAllowsNotices', 'parties'].join(', ')})`,
-        );
+        problem(`is not a rule that can be set (these can: ${settableKeys.join(', ')})`);
     }
   }
   if (problems.length > 0) {
+    throw new HuikuanError('bad_input', problems.map((p) => `${p.rule} ${p.reason}`).join('; '), {
+      problems,
+    });
+  }
+  return rules;
+}
+
+/**
+ * Validates a client's or an account's `override` against `base` and returns the tightened
+ * profile, named by `label` ("client:ZSB@2"); anything looser is a `bad_input` error.
+ */
+export function tighten(base: Profile, override: OverrideDocument, label: string): Profile {
+  let rules: ProfileRules;
+  try {
+    rules = changeRules(base.rules, override, 'tighten');
+  } catch (error) {
+    if (!(error instanceof HuikuanError)) throw error;
     throw new HuikuanError(
       'bad_input',
-      `Override ${label} of profile ${base.code} v${base.version} is refused: ${problems.map((p) => `${p.rule} ${p.reason}`).join('; ')}.`,
-      { problems },
+      `Override ${label} of profile ${base.code} v${base.version} is refused: ${error.message}.`,
+      error.details,
     );
   }
   return { code: base.code, version: base.version, overrides: [...base.overrides, label], rules };
 }
 
-/** A list that keeps every item of `current` (an override may add, never drop), in `allowed`'s order. */
-function superset<T extends string>(
-  value: unknown,
-  allowed: readonly T[],
-  current: readonly T[],
-  what: string,
-  verb: string,
-): T[] | string {
-  if (!Array.isArray(value) || !value.every((item) => allowed.includes(item))) {
-    return `must be a list of ${what} from ${allowed.join(', ')}`;
-  }
-  const dropped = current.filter((c) => !value.includes(c));
-  if (dropped.length > 0) {
-    return `leaves out ${dropped.join(', ')}, which the profile ${verb}; an override may only add ${what}`;
-  }
-  return allowed.filter((a) => value.includes(a));
+/** An approved override on a base that may have moved since: each rule the stricter of the two. */
+export function clampOverride(base: Profile, override: OverrideDocument, label: string): Profile {
+  return {
+    code: base.code,
+    version: base.version,
+    overrides: [...base.overrides, label],
+    rules: changeRules(base.rules, override, 'clamp'),
+  };
 }
