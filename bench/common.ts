@@ -3,12 +3,14 @@
  * afterwards), the `COPY` floor, RSS sampling, running `huikuan` commands in-process, and the one
  * JSON line each run prints last (performance.md).
  */
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
+import { createReadStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { buildProgram, main } from '../src/cli/main.ts';
@@ -139,6 +141,41 @@ export async function huikuan(argv: string[]): Promise<Record<string, unknown>> 
   });
   if (code !== 0) throw new Error(`huikuan ${argv.join(' ')} exited ${code}: ${err.trim()} ${out.trim()}`);
   return JSON.parse(out) as Record<string, unknown>;
+}
+
+/**
+ * Runs `huikuan` as its own process with --json, sampling its resident memory (worker threads
+ * included): the peak is the command's own, not the bench's (which generated the file).
+ */
+export async function huikuanProcess(
+  argv: string[],
+): Promise<{ result: Record<string, unknown>; rssMbMax: number }> {
+  const bin = fileURLToPath(new URL('../bin/huikuan.js', import.meta.url));
+  const child = spawn(process.execPath, [bin, ...argv, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    out += chunk.toString('utf8');
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    err += chunk.toString('utf8');
+  });
+  let peakKb = 0;
+  const sample = () => {
+    try {
+      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      const hwm = /VmHWM:\s+(\d+)/.exec(status);
+      if (hwm) peakKb = Math.max(peakKb, Number(hwm[1]));
+    } catch {
+      // the process has ended, or this system has no /proc
+    }
+  };
+  const timer = setInterval(sample, 100);
+  const code = await new Promise<number>((resolve) => child.on('exit', (exitCode) => resolve(exitCode ?? 1)));
+  clearInterval(timer);
+  if (err.trim() !== '') process.stderr.write(err);
+  if (code !== 0) throw new Error(`huikuan ${argv.join(' ')} exited ${code}: ${err.trim()} ${out.trim()}`);
+  return { result: JSON.parse(out) as Record<string, unknown>, rssMbMax: Math.round(peakKb / 102.4) / 10 };
 }
 
 /** Whether the program has `huikuan <group> <name>` (modules land at different times). */

@@ -12,11 +12,11 @@ import {
   copyFloor,
   hasCommand,
   huikuan,
+  huikuanProcess,
   log,
   parseArgs,
   report,
   round,
-  rssSampler,
   tempDir,
 } from './common.ts';
 import { writePlacementFile } from './generate.ts';
@@ -50,9 +50,9 @@ export async function run(args: string[]): Promise<number> {
     log('floor: COPY of the file into a plain table');
     const floor = await copyFloor(db.pool, file);
     log(`floor ${round(floor)} s; importing`);
-    const rss = rssSampler();
     const started = performance.now();
-    const imported = await huikuan([
+    // each command in its own process, as a user runs it: its peak memory is its own
+    const importRun = await huikuanProcess([
       'import',
       'placements',
       file,
@@ -61,15 +61,21 @@ export async function run(args: string[]): Promise<number> {
       '--user',
       'bench-importer',
     ]);
+    const imported = importRun.result;
     const importSeconds = (performance.now() - started) / 1000;
     log(
       `imported in ${round(importSeconds)} s: ${imported.accepted} accepted, ${imported.rejected} rejected, ${imported.duplicates} duplicates; approving`,
     );
     const approveStarted = performance.now();
-    await huikuan(['batch', 'approve', String(imported.batch_id), '--user', 'bench-approver']);
+    const approveRun = await huikuanProcess([
+      'batch',
+      'approve',
+      String(imported.batch_id),
+      '--user',
+      'bench-approver',
+    ]);
     const approveSeconds = (performance.now() - approveStarted) / 1000;
     const seconds = (performance.now() - started) / 1000;
-    const rssMax = rss.stop();
     const counts = await sql<{ accounts: bigint; debtors: bigint; contacts: bigint; entries: bigint }>`
       SELECT (SELECT count(*) FROM accounts WHERE status = 'active') AS accounts,
              (SELECT count(*) FROM debtors) AS debtors,
@@ -84,7 +90,9 @@ export async function run(args: string[]): Promise<number> {
       per_second: Math.round(options.size / seconds),
       floor_seconds: round(floor),
       ratio: round(seconds / floor, 2),
-      rss_mb_max: rssMax,
+      rss_mb_max: Math.max(importRun.rssMbMax, approveRun.rssMbMax),
+      import_rss_mb_max: importRun.rssMbMax,
+      approve_rss_mb_max: approveRun.rssMbMax,
       import_seconds: round(importSeconds),
       approve_seconds: round(approveSeconds),
       accepted: imported.accepted,
