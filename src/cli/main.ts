@@ -7,6 +7,7 @@ import { registerIdentityCommands } from '../identity/cli.ts';
 import { registerLedgerCommands } from '../ledger/cli.ts';
 import { registerPaymentCommands } from '../payments/cli.ts';
 import { registerPlacementCommands } from '../placements/cli.ts';
+import { registerRiskCommands } from '../risk/cli.ts';
 import { exitCodeFor, isHuikuanError } from '../shared/errors.ts';
 import { toJson } from '../shared/json.ts';
 import { type CliIo, createContext } from './context.ts';
@@ -37,6 +38,7 @@ export function buildProgram(io: CliIo, state: { exitCode: number }): Command {
   registerAuditCommands(program, context);
   registerDemoCommand(program, context);
   registerComplianceCommands(program, context);
+  registerRiskCommands(program, context);
   return program;
 }
 

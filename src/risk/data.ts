@@ -1,0 +1,147 @@
+/**
+ * Reading a modelling table: any CSV (or XLSX) with a header row, through the platform's file reader
+ * (`openTable`: size, binary and encoding checks, one `bad_file` for an unusable file), then raw
+ * records by chunks so scoring a large file keeps memory flat. Cells are kept as text; which columns
+ * are numeric is decided here from their values, with the usual spellings of "missing" set apart.
+ */
+
+import { csvChunks, normaliseHeader, openTable, parseCsvText } from '../files/table.ts';
+import { HuikuanError } from '../shared/errors.ts';
+
+/** Cell texts read as a missing value (compared lower-cased), besides the empty cell. */
+export const missingTokens: ReadonlySet<string> = new Set([
+  'na',
+  'n/a',
+  'nan',
+  'null',
+  'nil',
+  '#n/a',
+  'missing',
+  '?',
+  '-',
+]);
+
+export function isMissing(text: string): boolean {
+  return text === '' || (text.length <= 7 && missingTokens.has(text.toLowerCase()));
+}
+
+const numberPattern = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+/** The number a cell holds, or NaN when it is not a plain decimal number (no 0x, no Infinity). */
+export function parseNumber(text: string): number {
+  return numberPattern.test(text) ? Number(text) : Number.NaN;
+}
+
+export interface Records {
+  /** header cells as written (trimmed) */
+  headers: string[];
+  /** batches of records, each a list of trimmed cells in header order; blank lines skipped */
+  batches: AsyncIterable<string[][]>;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens a table and checks that it has the `required` columns (at least one) (matched as the file reader matches
+ * headers: case, spaces, `_` and `-` ignored). Refuses duplicated headers, which would make a
+ * column ambiguous.
+ */
+export async function openRecords(file: string, required: string[]): Promise<Records> {
+  const opened = await openTable(
+    file,
+    required.map((name) => ({ name, aliases: [], required: true })),
+  );
+  const headers = opened.info.headers;
+  const seen = new Map<string, string>();
+  for (const header of headers) {
+    if (header === '') continue;
+    const key = normaliseHeader(header);
+    const earlier = seen.get(key);
+    if (earlier !== undefined) {
+      await opened.close();
+      throw new HuikuanError(
+        'bad_file',
+        `${file}: the columns "${earlier}" and "${header}" have the same name. Rename one of them and try again.`,
+      );
+    }
+    seen.set(key, header);
+  }
+  if (opened.info.format === 'xlsx') {
+    await opened.close();
+    return xlsxRecords(file, headers);
+  }
+  const encoding = opened.info.encoding ?? 'utf-8';
+  const skip = opened.layout.headerRecord;
+  await opened.close();
+  const width = headers.length;
+  async function* batches(): AsyncGenerator<string[][]> {
+    for await (const chunk of csvChunks(file, encoding, skip)) {
+      const parsed = parseCsvText(chunk.text, true, { row: chunk.firstRecord - 1 });
+      const out: string[][] = [];
+      for (const record of parsed.records) {
+        const cells = record.cells;
+        if (cells.length === 1 && (cells[0] as string).trim() === '') continue;
+        if (cells.length !== width && cells.every((cell) => cell.trim() === '')) continue;
+        for (let i = 0; i < cells.length; i++) cells[i] = (cells[i] as string).trim();
+        out.push(cells);
+      }
+      yield out;
+    }
+  }
+  return { headers, batches: { [Symbol.asyncIterator]: batches }, close: async () => {} };
+}
+
+async function xlsxRecords(file: string, headers: string[]): Promise<Records> {
+  const columns = headers
+    .map((header, index) => ({ header, index }))
+    .filter((c) => c.header !== '')
+    .map((c) => ({ name: `c${c.index}`, aliases: [c.header], required: false }));
+  const opened = await openTable(file, columns);
+  const width = headers.length;
+  async function* batches(): AsyncGenerator<string[][]> {
+    let batch: string[][] = [];
+    for await (const row of opened.rows) {
+      const cells = new Array<string>(width).fill('');
+      for (let i = 0; i < width; i++) cells[i] = row.values[`c${i}`] ?? '';
+      batch.push(cells);
+      if (batch.length >= 10_000) {
+        yield batch;
+        batch = [];
+      }
+    }
+    if (batch.length > 0) yield batch;
+  }
+  return { headers, batches: { [Symbol.asyncIterator]: batches }, close: () => opened.close() };
+}
+
+/** The index of `name` among `headers`, as the file reader matches names; -1 when absent. */
+export function columnIndex(headers: string[], name: string): number {
+  const exact = headers.indexOf(name);
+  if (exact >= 0) return exact;
+  const key = normaliseHeader(name);
+  return headers.findIndex((header) => header !== '' && normaliseHeader(header) === key);
+}
+
+export interface Table {
+  headers: string[];
+  /** column-wise cells: columns[c][r] */
+  columns: string[][];
+  rows: number;
+}
+
+/** Reads a whole table into memory, column by column (for training). */
+export async function readTable(file: string, required: string[]): Promise<Table> {
+  const records = await openRecords(file, required);
+  const columns: string[][] = records.headers.map(() => []);
+  let rows = 0;
+  try {
+    for await (const batch of records.batches) {
+      for (const cells of batch) {
+        for (let c = 0; c < columns.length; c++) (columns[c] as string[]).push(cells[c] ?? '');
+        rows++;
+      }
+    }
+  } finally {
+    await records.close();
+  }
+  return { headers: records.headers, columns, rows };
+}
