@@ -91,14 +91,19 @@ function precheck(input: PaymentInput): string | null {
   return null;
 }
 
-async function postChunkWithRetry(
+function postChunkWithRetry(
   db: Kysely<Database>,
   chunk: readonly PaymentInput[],
   actor: string,
 ): Promise<PaymentResult[]> {
+  return withRetry(db, (trx) => postChunk(trx, chunk, actor));
+}
+
+/** Runs `work` in a transaction, again when it meets a concurrent writer (see below). */
+async function withRetry<T>(db: Kysely<Database>, work: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await db.transaction().execute((trx) => postChunk(trx, chunk, actor));
+      return await db.transaction().execute(work);
     } catch (error) {
       // A payment with the same external id committed by a concurrent call on another account: the
       // retry sees it and reports a duplicate. A deadlock cannot arise from our id-ordered locks but
@@ -498,4 +503,151 @@ function postingStatement(input: RawBuilder<unknown>, actor: string): RawBuilder
         FROM updated u
        WHERE u.status <> u.prior_status)
   `;
+}
+
+// ---------------------------------------------------------------- payments staged by an import
+
+/** One chunk of a payment import's staging rows (migration 0011): a stream's chunk. */
+export interface StagedChunk {
+  stageId: bigint;
+  stream: number;
+  chunk: number;
+  /** The file rows the chunk lies between (its rows interleave with other streams'). */
+  firstRow: number;
+  lastRow: number;
+  clientId: bigint;
+  /** journal_entries.source of the entries, e.g. 'payment_import:12' */
+  source: string;
+}
+
+export interface StagedOutcome {
+  /** The rows not posted, by file row: repeats of an external id in the books, refusals. */
+  notPosted: { row: number; externalId: string; status: 'duplicate' | 'rejected'; reason: string | null }[];
+  /** What was posted, by currency. */
+  posted: { currency: string; count: number; amountMinor: bigint; commissionMinor: bigint }[];
+}
+
+/**
+ * Posts one chunk of staged payments in one transaction (retried as `postPayments` is), as
+ * `postPayments` would post the same payments in file order, and answers only what the import
+ * reports: the rows not posted and the totals, not a row per payment.
+ */
+export async function postStagedChunk(
+  db: Kysely<Database>,
+  chunk: StagedChunk,
+  actor: string,
+): Promise<StagedOutcome> {
+  return withRetry(db, (trx) => postStaged(trx, chunk, actor));
+}
+
+interface StagedRow {
+  seq: number | null;
+  external_id: string | null;
+  status: string;
+  reason: string | null;
+  currency: string | null;
+  amount: bigint | null;
+  commission: bigint | null;
+  n: number | null;
+  account_id: bigint | null;
+}
+
+async function postStaged(trx: Kysely<Database>, chunk: StagedChunk, actor: string): Promise<StagedOutcome> {
+  // the primary key's range of the chunk, then its stream and number
+  const where = sql`s.stage_id = ${chunk.stageId} AND s.row_number BETWEEN ${chunk.firstRow} AND ${chunk.lastRow}
+                    AND s.stream = ${chunk.stream} AND s.chunk = ${chunk.chunk} AND s.status = 'p'`;
+  await sql`SELECT set_config('work_mem', '64MB', true), set_config('jit', 'off', true)`.execute(trx);
+  // The contract version in force on each payment date, by the one rule (versionInForce); a chunk
+  // spans a few hundred dates at most.
+  const versions = await sql<{ id: bigint; effective_from: string; version: number; waterfall: string[] }>`
+    SELECT id, effective_from, version, waterfall FROM contracts WHERE client_id = ${chunk.clientId}`.execute(
+    trx,
+  );
+  const list = versions.rows.map((v) => ({
+    id: v.id,
+    effectiveFrom: v.effective_from,
+    version: v.version,
+    waterfall: v.waterfall.join(','),
+  }));
+  const dates = await sql<{ paid_on: string }>`
+    SELECT DISTINCT s.paid_on FROM payment_import_rows s WHERE ${where}`.execute(trx);
+  const days: string[] = [];
+  const contractIds: (string | null)[] = [];
+  const waterfalls = new Set<string>();
+  for (const { paid_on } of dates.rows) {
+    const contract = versionInForce(list, paid_on);
+    days.push(paid_on);
+    contractIds.push(contract ? String(contract.id) : null);
+    waterfalls.add(contract?.waterfall ?? '');
+  }
+  // Rounds as postChunk makes them: a payment whose waterfall differs from the previous one on its
+  // account waits for the next round (only possible when the chunk's dates span two waterfalls).
+  const rounds = waterfalls.size > 1;
+  const staged = sql`
+    SELECT s.row_number AS seq, ${chunk.clientId}::bigint AS client_id, s.account_id, s.external_id,
+           s.amount_minor AS amount, s.currency, s.paid_on, s.paid_at, s.channel,
+           s.channel = 'direct_to_client' AS direct, s.payer_name, s.reference, ${chunk.source}::text AS source,
+           d.contract_id, coalesce(array_to_string(k.waterfall, ','), '') AS waterfall
+      FROM payment_import_rows s
+      LEFT JOIN unnest(${days}::date[], ${contractIds}::bigint[]) AS d(paid_on, contract_id) ON d.paid_on = s.paid_on
+      LEFT JOIN contracts k ON k.id = d.contract_id
+     WHERE ${where}`;
+  const numbered = rounds
+    ? sql`
+      SELECT r.*, sum(r.changed) OVER (PARTITION BY r.account_id ORDER BY r.seq) AS round
+        FROM (SELECT t.*, (t.waterfall <> lag(t.waterfall, 1, t.waterfall)
+                             OVER (PARTITION BY t.account_id ORDER BY t.seq))::int AS changed
+                FROM (${staged}) t) r`
+    : sql`SELECT t.*, 0 AS round FROM (${staged}) t`;
+  let last = 0;
+  if (rounds) {
+    const max = await sql<{ n: number | null }>`SELECT max(x.round)::int AS n FROM (${numbered}) x`.execute(
+      trx,
+    );
+    last = max.rows[0]?.n ?? 0;
+  }
+  // Serialise with every other writer of these accounts; id order avoids deadlocks.
+  await sql`
+    SELECT a.id FROM accounts a
+     WHERE a.id IN (SELECT s.account_id FROM payment_import_rows s WHERE ${where})
+     ORDER BY a.id FOR UPDATE`.execute(trx);
+  const outcome: StagedOutcome = { notPosted: [], posted: [] };
+  const settle: bigint[] = [];
+  for (let round = 0; round <= last; round++) {
+    const input = sql`SELECT * FROM (${numbered}) x WHERE x.round = ${round}`;
+    const rows = await sql<StagedRow>`${postingStatement(input, actor)}
+      SELECT seq, external_id, status, reason, NULL::text AS currency, NULL::int8 AS amount, NULL::int8 AS commission,
+             NULL::int AS n, NULL::int8 AS account_id
+        FROM priced WHERE status <> 'pending'
+      UNION ALL
+      SELECT NULL, NULL, 'posted', NULL, currency, sum(amount)::int8, sum(commission)::int8, count(*)::int, NULL
+        FROM priced WHERE status = 'pending' GROUP BY currency
+      UNION ALL
+      SELECT NULL, NULL, 'settle', NULL, NULL, NULL, NULL, NULL, t.account_id
+        FROM (SELECT DISTINCT account_id FROM priced WHERE status = 'pending') t
+       WHERE EXISTS (SELECT 1 FROM ledger_settlements st WHERE st.account_id = t.account_id AND st.status = 'open')`.execute(
+      trx,
+    );
+    for (const row of rows.rows) {
+      if (row.status === 'posted') {
+        outcome.posted.push({
+          currency: row.currency as string,
+          count: row.n ?? 0,
+          amountMinor: row.amount ?? 0n,
+          commissionMinor: row.commission ?? 0n,
+        });
+      } else if (row.status === 'settle') {
+        settle.push(row.account_id as bigint);
+      } else {
+        outcome.notPosted.push({
+          row: row.seq as number,
+          externalId: row.external_id as string,
+          status: row.status === 'duplicate' ? 'duplicate' : 'rejected',
+          reason: row.reason,
+        });
+      }
+    }
+  }
+  if (settle.length > 0) await applyDueSettlements(trx, [...new Set(settle)], actor);
+  return outcome;
 }

@@ -5,9 +5,16 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { reverseEntry } from '../ledger/events.ts';
-import { type PaymentInput, type PaymentResult, paymentChunkSize, postPayments } from '../ledger/payments.ts';
+import {
+  type PaymentInput,
+  type PaymentResult,
+  paymentChunkSize,
+  postStagedChunk,
+  type StagedChunk,
+  type StagedOutcome,
+} from '../ledger/payments.ts';
 
-export type { PaymentInput, PaymentResult };
+export type { PaymentInput, PaymentResult, StagedChunk, StagedOutcome };
 
 export interface ReverseInput {
   clientId: bigint;
@@ -19,14 +26,15 @@ export interface ReverseInput {
 }
 
 export interface LedgerPort {
-  postPayments(db: Kysely<Database>, inputs: PaymentInput[], actor: string): Promise<PaymentResult[]>;
+  /** Posts one chunk of an import's staging rows (src/payments/staging.ts). */
+  postStagedChunk(db: Kysely<Database>, chunk: StagedChunk, actor: string): Promise<StagedOutcome>;
   reverseEntry(db: Kysely<Database>, input: ReverseInput): Promise<{ status: 'reversed' | 'duplicate' }>;
   /** The most payments the ledger posts in one transaction. */
   chunkSize: number;
 }
 
 export const ledgerPort: LedgerPort = {
-  postPayments: (db, inputs, actor) => postPayments(db, inputs, actor),
+  postStagedChunk: (db, chunk, actor) => postStagedChunk(db, chunk, actor),
   reverseEntry: (db, input) => reverseEntry(db, input),
   chunkSize: paymentChunkSize,
 };

@@ -3,12 +3,17 @@
  * bulk (one query per chunk), then hand the good rows to the ledger in chunks; report every bad row
  * (row, column, reason), every duplicate, and record the import in `payment_imports`.
  *
- * Order of work, so that a file is validated whole before anything is written:
- *   1. read: each row checked on its own (model.ts), repeats within the file found, then per chunk
- *      one query for the accounts the chunk names and the amount checked in the account's currency;
- *   2. reversal rows checked against the payments they reverse (in the books or earlier in the file);
- *   3. post the payments through the ledger, chunk by chunk (the ledger is idempotent by external id,
- *      so a re-run or a concurrent import of the same rows posts each once); then the reversals.
+ * Order of work, so that a file is validated whole before anything is written to the books:
+ *   1. read: each row checked on its own (model.ts), then per chunk one query for the accounts the
+ *      chunk names and the amount checked in the account's currency; every row that passed the first
+ *      check is written to the import's staging rows (payment_import_rows, migration 0011), so the
+ *      process holds no state per row and memory stays flat in the file's size;
+ *   2. repeats of an external id within the file found by one query on the staging rows (the first
+ *      row stands; a repeat is a duplicate when its content is the same, else an error), then the
+ *      reversal rows checked against the payments they reverse (in the books or earlier in the file);
+ *   3. post the payments through the ledger straight from the staging rows, chunk by chunk (the
+ *      ledger is idempotent by external id, so a re-run or a concurrent import of the same rows posts
+ *      each once); then the reversals.
  */
 import path from 'node:path';
 import { type Kysely, sql } from 'kysely';
@@ -19,18 +24,17 @@ import { openTable } from '../files/table.ts';
 import { todayIn } from '../shared/dates.ts';
 import { HuikuanError, isHuikuanError } from '../shared/errors.ts';
 import { parseAmount } from '../shared/money.ts';
-import { AcceptedPayments } from './accepted.ts';
 import { type LedgerPort, ledgerPort } from './ledger-port.ts';
 import {
   type AccountFacts,
   type CheckedRow,
   checkAccount,
   checkRow,
-  fingerprint,
   paymentColumns,
   type RowError,
   resolveAmount,
 } from './model.ts';
+import { StageWriter } from './staging.ts';
 
 export const importLimits = {
   /** Largest payment file accepted (bytes). */
@@ -38,7 +42,7 @@ export const importLimits = {
   /** Most data rows in one file; split larger files. */
   maxRows: 1_000_000,
   /** Rows whose accounts are looked up in one query. */
-  lookupChunk: 10_000,
+  lookupChunk: 2_000,
   /** Payments handed to the ledger at once (one transaction each). */
   postChunk: 20_000,
   /** Transactions posting at once, on disjoint sets of accounts. */
@@ -114,6 +118,19 @@ export async function importPayments(
   db: Kysely<Database>,
   options: ImportPaymentsOptions,
 ): Promise<ImportPaymentsResult> {
+  const stage = await StageWriter.open(db);
+  try {
+    return await importStaged(db, options, stage);
+  } finally {
+    await stage.discard();
+  }
+}
+
+async function importStaged(
+  db: Kysely<Database>,
+  options: ImportPaymentsOptions,
+  stage: StageWriter,
+): Promise<ImportPaymentsResult> {
   const ledger = options.ledger ?? ledgerPort;
   const limits = { ...importLimits, postChunk: ledger.chunkSize, ...options.limits };
   const today = options.today ?? todayIn();
@@ -130,10 +147,11 @@ export async function importPayments(
     rejectedRows.add(error.row);
   };
   const duplicateRows: DuplicateRow[] = [];
-  // external id → `${row}\u0002${fingerprint}` of its first occurrence (one string, not an object, per row)
-  const seen = new FirstOccurrences();
-  const accepted = new AcceptedPayments();
-  const reversals: ReversalRow[] = [];
+  // Refusals that need the account, by row, until the repeats within the file are known (a repeat is
+  // reported as a repeat, not for its account); the reversal rows, by row (both a few per cent).
+  const accountErrors = new Map<number, RowError>();
+  const reversals = new Map<number, ReversalRow>();
+  stage.plan(limits.postStreams, limits.postChunk);
   let rows = 0;
   let chunk: CheckedRow[] = [];
 
@@ -145,7 +163,7 @@ export async function importPayments(
         FROM accounts
        WHERE client_id = ${client.id} AND client_account_ref = ANY(${[...new Set(pending.map((r) => r.ref))]}::text[])
        ORDER BY id`.execute(db);
-  const apply = (pending: CheckedRow[], found: Awaited<ReturnType<typeof lookup>>) => {
+  const apply = (pending: CheckedRow[], found: Awaited<ReturnType<typeof lookup>>): Promise<void> => {
     const byRef = new Map<string, AccountFacts[]>();
     for (const a of found.rows) {
       const list = byRef.get(a.ref);
@@ -158,8 +176,9 @@ export async function importPayments(
       if (row.reversesExternalId !== undefined) {
         // a reversal names the account of the payment it reverses, whatever the account's status now
         const account = accounts?.at(-1);
+        stage.other(row, 'r');
         if (!account) {
-          reject({
+          accountErrors.set(row.row, {
             row: row.row,
             column: 'client_account_ref',
             reason: `no account "${row.ref}" for this client`,
@@ -170,12 +189,12 @@ export async function importPayments(
         if (row.amountText !== '') {
           const amount = parseAmount(row.amountText, row.currency ?? account.currency);
           if (!amount.ok) {
-            reject({ row: row.row, column: 'amount', reason: amount.reason });
+            accountErrors.set(row.row, { row: row.row, column: 'amount', reason: amount.reason });
             continue;
           }
           amountMinor = amount.minor;
         }
-        reversals.push({
+        reversals.set(row.row, {
           row,
           accountId: account.id,
           currency: row.currency ?? account.currency,
@@ -185,27 +204,19 @@ export async function importPayments(
       }
       const account = checkAccount(row, accounts);
       if ('reason' in account) {
-        reject(account);
+        accountErrors.set(row.row, account);
+        stage.other(row, 'x');
         continue;
       }
       const amount = resolveAmount(row, account);
       if ('reason' in amount) {
-        reject(amount);
+        accountErrors.set(row.row, amount);
+        stage.other(row, 'x');
         continue;
       }
-      accepted.push({
-        row: row.row,
-        externalId: row.externalId,
-        accountId: account.id,
-        amountMinor: amount.minor,
-        currency: account.currency,
-        paidOn: row.paidOn,
-        paidAt: row.paidAt,
-        channel: row.channel,
-        payerName: row.payerName,
-        reference: row.reference,
-      });
+      stage.payment(row, account, amount.minor);
     }
+    return stage.flush();
   };
 
   let inflight: Promise<void> = Promise.resolve();
@@ -229,22 +240,7 @@ export async function importPayments(
     if (!checked.ok) {
       for (const error of checked.errors) reject(error);
     } else {
-      const earlier = seen.check(checked.row.externalId, row, fingerprint(checked.row));
-      if (earlier === null) {
-        chunk.push(checked.row);
-      } else if (earlier.same) {
-        duplicateRows.push({
-          row,
-          external_id: checked.row.externalId,
-          reason: `duplicate: the same payment as row ${earlier.row}`,
-        });
-      } else {
-        reject({
-          row,
-          column: 'external_id',
-          reason: `external_id "${checked.row.externalId}" is already used on row ${earlier.row} for a different payment`,
-        });
-      }
+      chunk.push(checked.row);
     }
     if (chunk.length >= limits.lookupChunk) {
       await flush(chunk);
@@ -255,7 +251,6 @@ export async function importPayments(
   if (chunk.length > 0) await flush(chunk);
   await inflight;
   progress({ phase: 'reading', done: rows, total: rows });
-  seen.clear();
 
   if (rows === 0) {
     throw new HuikuanError(
@@ -265,7 +260,33 @@ export async function importPayments(
   }
 
   // ------------------------------------------------------------ 2. reversal rows
-  const readyReversals = await checkReversals(db, client.id, reversals, accepted, reject, duplicateRows);
+  for (const repeat of await stage.repeats()) {
+    accountErrors.delete(repeat.row);
+    reversals.delete(repeat.row);
+    if (repeat.same) {
+      duplicateRows.push({
+        row: repeat.row,
+        external_id: repeat.externalId,
+        reason: `duplicate: the same payment as row ${repeat.firstRow}`,
+      });
+    } else {
+      reject({
+        row: repeat.row,
+        column: 'external_id',
+        reason: `external_id "${repeat.externalId}" is already used on row ${repeat.firstRow} for a different payment`,
+      });
+    }
+  }
+  for (const error of accountErrors.values()) reject(error);
+  accountErrors.clear();
+  const readyReversals = await checkReversals(
+    db,
+    client.id,
+    [...reversals.values()],
+    stage,
+    reject,
+    duplicateRows,
+  );
 
   const readDone = performance.now();
   // ------------------------------------------------------------ 3. post
@@ -313,47 +334,43 @@ export async function importPayments(
     // Accounts split into streams posted side by side (each account's payments stay in one stream,
     // in file order, so every account sees them serially; the ledger locks accounts in id order).
     let done = 0;
-    const postStream = async (indices: number[]) => {
-      for (let start = 0; start < indices.length; start += limits.postChunk) {
-        const slice = indices.slice(start, start + limits.postChunk);
-        const outcomes = await ledger.postPayments(
+    const total = stage.payments;
+    const postStream = async (stream: number, chunks: readonly [number, number][]) => {
+      for (const [chunk, [firstRow, lastRow]] of chunks.entries()) {
+        const outcome = await ledger.postStagedChunk(
           db,
-          accepted.inputs(slice, client.id, source),
+          { stageId: stage.id, stream, chunk, firstRow, lastRow, clientId: client.id, source },
           options.actor,
         );
-        if (outcomes.length !== slice.length) {
-          throw new HuikuanError(
-            'internal',
-            `the ledger answered ${outcomes.length} outcomes for ${slice.length} payments`,
-          );
+        for (const p of outcome.posted) {
+          posted += p.count;
+          done += p.count;
+          const t = tally(p.currency);
+          t.posted += p.amountMinor;
+          t.commission += p.commissionMinor;
         }
-        slice.forEach((i, k) => {
-          const outcome = outcomes[k];
-          if (!outcome) return;
-          if (outcome.status === 'posted') {
-            posted++;
-            const t = tally(accepted.currency(i));
-            t.posted += accepted.amount(i);
-            t.commission += outcome.commissionMinor ?? 0n;
-          } else if (outcome.status === 'duplicate') {
+        for (const row of outcome.notPosted) {
+          done++;
+          if (row.status === 'duplicate') {
             duplicateRows.push({
-              row: accepted.row(i),
-              external_id: accepted.externalId(i),
-              reason: `duplicate: external_id "${accepted.externalId(i)}" was posted before${outcome.reason ? ` (${outcome.reason})` : ''}`,
+              row: row.row,
+              external_id: row.externalId,
+              reason: `duplicate: external_id "${row.externalId}" was posted before${row.reason ? ` (${row.reason})` : ''}`,
             });
           } else {
             reject({
-              row: accepted.row(i),
-              column: columnForLedgerReason(outcome.reason),
-              reason: outcome.reason ?? 'refused by the ledger',
+              row: row.row,
+              column: columnForLedgerReason(row.reason ?? undefined),
+              reason: row.reason ?? 'refused by the ledger',
             });
           }
-        });
-        done += slice.length;
-        progress({ phase: 'posting', done, total: accepted.length });
+        }
+        progress({ phase: 'posting', done, total });
       }
     };
-    const settled = await Promise.allSettled(accepted.streams(limits.postStreams).map(postStream));
+    const settled = await Promise.allSettled(
+      stage.bounds.map((chunks, stream) => postStream(stream, chunks)),
+    );
     const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failed) throw failed.reason;
     postDone = performance.now();
@@ -463,53 +480,6 @@ export async function importPayments(
   return result;
 }
 
-/**
- * The first row of each external id in the file and a 64-bit hash of its content (two 32-bit FNV-1a
- * hashes), to tell a repeated row (same content: a duplicate) from a different payment under the
- * same id (an error) without keeping a string per row.
- */
-class FirstOccurrences {
-  private readonly index = new Map<string, number>();
-  private rows = new Int32Array(1024);
-  private hashes = new Int32Array(2048);
-
-  /** null for a first occurrence (remembered); else the first row and whether the content is the same. */
-  check(externalId: string, row: number, content: string): { row: number; same: boolean } | null {
-    let a = 0x811c9dc5;
-    let b = 0x01000193 ^ content.length;
-    for (let i = 0; i < content.length; i++) {
-      const c = content.charCodeAt(i);
-      a = Math.imul(a ^ c, 0x01000193);
-      b = Math.imul(b ^ c, 0x5bd1e995) ^ (b >>> 15);
-    }
-    const known = this.index.get(externalId);
-    if (known !== undefined) {
-      return {
-        row: this.rows[known] as number,
-        same: this.hashes[2 * known] === (a | 0) && this.hashes[2 * known + 1] === (b | 0),
-      };
-    }
-    const at = this.index.size;
-    if (at === this.rows.length) {
-      const rows = new Int32Array(at * 2);
-      rows.set(this.rows);
-      this.rows = rows;
-      const hashes = new Int32Array(at * 4);
-      hashes.set(this.hashes);
-      this.hashes = hashes;
-    }
-    this.index.set(externalId, at);
-    this.rows[at] = row;
-    this.hashes[2 * at] = a | 0;
-    this.hashes[2 * at + 1] = b | 0;
-    return null;
-  }
-
-  clear(): void {
-    this.index.clear();
-  }
-}
-
 function seconds(ms: number): number {
   return Math.round(ms) / 1000;
 }
@@ -530,7 +500,7 @@ async function checkReversals(
   db: Kysely<Database>,
   clientId: bigint,
   reversals: ReversalRow[],
-  accepted: AcceptedPayments,
+  stage: StageWriter,
   reject: (error: RowError) => void,
   duplicateRows: DuplicateRow[],
 ): Promise<ReversalRow[]> {
@@ -558,7 +528,7 @@ async function checkReversals(
      WHERE je.client_id = ${clientId} AND je.external_id = ANY(${ownIds}::text[])`.execute(db);
   const byExternal = new Map(originals.rows.map((o) => [o.external_id, o]));
   const usedBy = new Map(used.rows.map((u) => [u.external_id, u.reverses]));
-  const inFile = accepted.indexOf(originalsIds);
+  const inFile = await stage.paymentsNamed(originalsIds);
   const ready: ReversalRow[] = [];
   const claimed = new Map<string, number>();
   for (const item of reversals) {
@@ -600,8 +570,8 @@ async function checkReversals(
       accountId = original.account_id;
       amount = original.amount_minor;
     } else if (fromFile !== undefined) {
-      accountId = accepted.accountId(fromFile);
-      amount = accepted.amount(fromFile);
+      accountId = fromFile.accountId;
+      amount = fromFile.amountMinor;
     } else {
       reject({
         row: row.row,

@@ -1,0 +1,192 @@
+/**
+ * The staging rows of one payment import (payment_import_rows, migration 0011): every row of the file
+ * that passed the checks needing no account, written chunk by chunk as the file is read, so that the
+ * importing process keeps nothing per row. The rows say where each payment is posted (stream and
+ * chunk, in file order), the ledger posts straight from them (`postStagedChunk`), and the import's
+ * rows are deleted when it ends.
+ */
+import { type Kysely, sql } from 'kysely';
+import type { Database } from '../db/schema.ts';
+import { type AccountFacts, type CheckedRow, fingerprint } from './model.ts';
+
+/** A later row with the external id of an earlier row of the same file. */
+export interface Repeat {
+  row: number;
+  externalId: string;
+  firstRow: number;
+  /** The same content as the first row: a duplicate; otherwise an error. */
+  same: boolean;
+}
+
+export class StageWriter {
+  /** Payments staged to post (repeats within the file taken out once known). */
+  payments = 0;
+  /** Each stream's chunks: their first and last file row (the streams' rows interleave in the file). */
+  readonly bounds: [number, number][][] = [[]];
+  private counts: number[] = [0];
+  private streams = 1n;
+  private chunkSize = 20_000;
+  // the rows not yet written, column by column (one INSERT per chunk of the file)
+  private rows: number[] = [];
+  private externalIds: string[] = [];
+  private fingerprints: string[] = [];
+  private statuses: string[] = [];
+  private accountIds: (string | null)[] = [];
+  private amounts: (string | null)[] = [];
+  private currencies: (string | null)[] = [];
+  private paidOns: (string | null)[] = [];
+  private paidAts: (string | null)[] = [];
+  private channels: (string | null)[] = [];
+  private payerNames: (string | null)[] = [];
+  private references: (string | null)[] = [];
+  private streamOf: (number | null)[] = [];
+  private chunkOf: (number | null)[] = [];
+
+  private constructor(
+    private readonly db: Kysely<Database>,
+    readonly id: bigint,
+  ) {}
+
+  static async open(db: Kysely<Database>): Promise<StageWriter> {
+    const next = await sql<{ id: bigint }>`SELECT nextval('payment_import_stage_seq') AS id`.execute(db);
+    return new StageWriter(db, next.rows[0]?.id as bigint);
+  }
+
+  /**
+   * Payments are split into `streams` by account (each account's payments in one stream, in file
+   * order, so streams can be posted side by side) and each stream into chunks of `chunkSize`.
+   */
+  plan(streams: number, chunkSize: number): void {
+    const n = Math.max(1, streams);
+    this.streams = BigInt(n);
+    this.chunkSize = chunkSize;
+    this.counts = new Array<number>(n).fill(0);
+    this.bounds.length = 0;
+    for (let i = 0; i < n; i++) this.bounds.push([]);
+  }
+
+  /** A payment that passed every check, to post. */
+  payment(row: CheckedRow, account: AccountFacts, amountMinor: bigint): void {
+    const stream = Number(account.id % this.streams);
+    const n = this.counts[stream] as number;
+    this.counts[stream] = n + 1;
+    const chunk = Math.floor(n / this.chunkSize);
+    const bounds = this.bounds[stream] as [number, number][];
+    if (bounds.length === chunk) bounds.push([row.row, row.row]);
+    else (bounds[chunk] as [number, number])[1] = row.row;
+    this.payments++;
+    this.push(row, 'p');
+    this.accountIds.push(String(account.id));
+    this.amounts.push(String(amountMinor));
+    this.currencies.push(account.currency);
+    this.paidOns.push(row.paidOn);
+    this.paidAts.push(row.paidAt);
+    this.channels.push(row.channel);
+    this.payerNames.push(row.payerName ?? null);
+    this.references.push(row.reference ?? null);
+    this.streamOf.push(stream);
+    this.chunkOf.push(chunk);
+  }
+
+  /** A reversal row ('r') or a row refused by a check that needs its account ('x'). */
+  other(row: CheckedRow, status: 'r' | 'x'): void {
+    this.push(row, status);
+    this.accountIds.push(null);
+    this.amounts.push(null);
+    this.currencies.push(null);
+    this.paidOns.push(null);
+    this.paidAts.push(null);
+    this.channels.push(null);
+    this.payerNames.push(null);
+    this.references.push(null);
+    this.streamOf.push(null);
+    this.chunkOf.push(null);
+  }
+
+  private push(row: CheckedRow, status: string): void {
+    this.rows.push(row.row);
+    this.externalIds.push(row.externalId);
+    this.fingerprints.push(fingerprint(row));
+    this.statuses.push(status);
+  }
+
+  /** Writes the rows given since the last flush. */
+  async flush(): Promise<void> {
+    if (this.rows.length === 0) return;
+    const insert = sql`
+      INSERT INTO payment_import_rows (stage_id, row_number, external_id, fingerprint, status, account_id,
+        amount_minor, currency, paid_on, paid_at, channel, payer_name, reference, stream, chunk)
+      SELECT ${this.id}::bigint, u.* FROM unnest(
+        ${this.rows}::int[], ${this.externalIds}::text[], ${this.fingerprints}::text[], ${this.statuses}::text[],
+        ${this.accountIds}::bigint[], ${this.amounts}::bigint[], ${this.currencies}::text[], ${this.paidOns}::date[],
+        ${this.paidAts}::timestamptz[], ${this.channels}::text[], ${this.payerNames}::text[],
+        ${this.references}::text[], ${this.streamOf}::int[], ${this.chunkOf}::int[]) AS u`;
+    this.rows = [];
+    this.externalIds = [];
+    this.fingerprints = [];
+    this.statuses = [];
+    this.accountIds = [];
+    this.amounts = [];
+    this.currencies = [];
+    this.paidOns = [];
+    this.paidAts = [];
+    this.channels = [];
+    this.payerNames = [];
+    this.references = [];
+    this.streamOf = [];
+    this.chunkOf = [];
+    await insert.execute(this.db);
+  }
+
+  /**
+   * The rows repeating the external id of an earlier row of the file, taken out of the staging rows
+   * (the first row of each external id stands), in file order.
+   */
+  async repeats(): Promise<Repeat[]> {
+    // the file's external ids hashed in memory (the default work_mem spilled a large file to disk)
+    const found = await this.db.transaction().execute(async (trx) => {
+      await sql`SELECT set_config('work_mem', '64MB', true)`.execute(trx);
+      return sql<{ row: number; external_id: string; first_row: number; same: boolean; status: string }>`
+      WITH repeated AS (
+        SELECT external_id FROM payment_import_rows
+         WHERE stage_id = ${this.id} GROUP BY external_id HAVING count(*) > 1),
+      ranked AS (
+        SELECT s.row_number, s.external_id, s.status,
+               s.fingerprint = first_value(s.fingerprint) OVER w AS same,
+               first_value(s.row_number) OVER w AS first_row
+          FROM payment_import_rows s JOIN repeated r ON r.external_id = s.external_id
+         WHERE s.stage_id = ${this.id}
+        WINDOW w AS (PARTITION BY s.external_id ORDER BY s.row_number))
+      DELETE FROM payment_import_rows d USING ranked k
+       WHERE d.stage_id = ${this.id} AND d.row_number = k.row_number AND k.row_number <> k.first_row
+      RETURNING k.row_number AS row, k.external_id, k.first_row, k.same, k.status`.execute(trx);
+    });
+    const repeats: Repeat[] = [];
+    for (const r of found.rows) {
+      if (r.status === 'p') this.payments--;
+      repeats.push({ row: r.row, externalId: r.external_id, firstRow: r.first_row, same: r.same });
+    }
+    return repeats.sort((a, b) => a.row - b.row);
+  }
+
+  /** The staged payments with these external ids: their account and amount. */
+  async paymentsNamed(
+    externalIds: readonly string[],
+  ): Promise<Map<string, { accountId: bigint; amountMinor: bigint }>> {
+    const found = new Map<string, { accountId: bigint; amountMinor: bigint }>();
+    if (externalIds.length === 0) return found;
+    const rows = await sql<{ external_id: string; account_id: bigint; amount_minor: bigint }>`
+      SELECT external_id, account_id, amount_minor FROM payment_import_rows
+       WHERE stage_id = ${this.id} AND status = 'p' AND external_id = ANY(${externalIds}::text[])`.execute(
+      this.db,
+    );
+    for (const r of rows.rows)
+      found.set(r.external_id, { accountId: r.account_id, amountMinor: r.amount_minor });
+    return found;
+  }
+
+  /** Deletes the import's staging rows. */
+  async discard(): Promise<void> {
+    await sql`DELETE FROM payment_import_rows WHERE stage_id = ${this.id}`.execute(this.db);
+  }
+}
