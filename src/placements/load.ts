@@ -9,7 +9,8 @@
  * rows, and the import finds duplicates set-based once every row is staged.
  */
 import { maskIdNumber, maskPhone, type PiiCipher } from '../accounts/pii.ts';
-import { parseCsvText, type TableRow } from '../files/table.ts';
+import { parseCsvText } from '../files/csv.ts';
+import type { TableRow } from '../files/table.ts';
 import { type PlacementValues, type RowContext, validatePlacementRow } from './model.ts';
 
 export interface LoadSetup {
