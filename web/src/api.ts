@@ -138,6 +138,38 @@ export const api = {
   del: <T>(path: string) => request<T>('DELETE', path),
 };
 
+/**
+ * A file the server makes (an XLSX export): fetched with the session like any GET, its refusal
+ * translated like any error, then handed to the browser as a download under the server's file name.
+ */
+export async function download(path: string, query?: Query, fallbackName = 'download'): Promise<string> {
+  const response = await fetch(withQuery(`${apiBase}${path}`, query), {
+    method: 'GET',
+    headers: { accept: '*/*' },
+    credentials: 'same-origin',
+  });
+  if (!response.ok) {
+    const error = await errorFrom(response);
+    if (response.status === 401) onUnauthenticated?.();
+    throw error;
+  }
+  const disposition = response.headers.get('content-disposition') ?? '';
+  const name = /filename="([^"]+)"/.exec(disposition)?.[1] ?? fallbackName;
+  const url = URL.createObjectURL(await response.blob());
+  try {
+    const anchor = document.createElement('a');
+    anchor.href = url;
+    anchor.download = name;
+    document.body.append(anchor);
+    anchor.click();
+    anchor.remove();
+  } finally {
+    // the click has started the download; give the browser a moment to take the blob
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  }
+  return name;
+}
+
 /** A multipart upload with progress (fetch cannot report upload progress; XMLHttpRequest can). */
 export function upload<T>(path: string, form: FormData, onProgress?: (percent: number) => void): Promise<T> {
   return new Promise<T>((resolve, reject) => {

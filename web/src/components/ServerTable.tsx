@@ -1,14 +1,22 @@
 import { Table, type TableProps } from 'antd';
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { Page, Query } from '../api.ts';
 import { useApi } from '../hooks.ts';
 import { ErrorAlert } from './ErrorAlert.tsx';
 
 /**
- * A server-paginated table: `?page=&page_size=` go to the server with the filters, and the server's
- * `total` drives the pager. `reloadKey` changing fetches again.
+ * Long lists: the server pages every list (at most 200 rows a page, GET ?page=&page_size=), so the
+ * browser never holds more than one page. At 20 or 50 rows a page the table is a plain semantic
+ * <table> (screen readers announce rows and cells). At 100 or 200 rows a page it switches to antd 6's
+ * `virtual` table, which draws only the rows in view (plus a few) in a fixed-height scroll area, so
+ * scrolling a 200-row page on a 1366×768 laptop stays smooth. Virtual needs a numeric scroll.x and
+ * scroll.y and lays rows out as divs, which is why it is not the default: the default keeps the
+ * accessible table and the pager, and people who want a long page opt into it.
  */
+export const virtualFromPageSize = 100;
+const virtualHeight = 520;
+
 export function ServerTable<T extends object>({
   path,
   query,
@@ -18,6 +26,7 @@ export function ServerTable<T extends object>({
   expandable,
   reloadKey = 0,
   pageSize: initialPageSize = 20,
+  onLoaded,
 }: {
   path: string;
   query?: Query;
@@ -27,6 +36,8 @@ export function ServerTable<T extends object>({
   expandable?: TableProps<T>['expandable'];
   reloadKey?: number;
   pageSize?: number;
+  /** Called with each page the server answers (its total and, for capped counts, total_capped). */
+  onLoaded?: (page: Page<T> & { total_capped?: boolean }) => void;
 }) {
   const { t } = useTranslation();
   const [page, setPage] = useState(1);
@@ -37,7 +48,15 @@ export function ServerTable<T extends object>({
     setLastKey(key);
     setPage(1);
   }
-  const { data, error, loading } = useApi<Page<T>>(path, { ...query, page, page_size: pageSize }, reloadKey);
+  const { data, error, loading } = useApi<Page<T> & { total_capped?: boolean }>(
+    path,
+    { ...query, page, page_size: pageSize },
+    reloadKey,
+  );
+  useEffect(() => {
+    if (data) onLoaded?.(data);
+  }, [data, onLoaded]);
+  const virtual = pageSize >= virtualFromPageSize && !expandable;
   return (
     <>
       <ErrorAlert error={error} />
@@ -49,7 +68,12 @@ export function ServerTable<T extends object>({
         dataSource={data?.items ?? []}
         loading={loading}
         expandable={expandable}
-        scroll={{ x: 'max-content' }}
+        virtual={virtual}
+        scroll={
+          virtual
+            ? { x: Math.max(960, (columns?.length ?? 6) * 150), y: virtualHeight }
+            : { x: 'max-content' }
+        }
         locale={{ emptyText: t('common.empty') }}
         pagination={{
           current: page,
@@ -57,7 +81,10 @@ export function ServerTable<T extends object>({
           total: data?.total ?? 0,
           showSizeChanger: true,
           pageSizeOptions: [20, 50, 100, 200],
-          showTotal: (total) => t('common.total', { count: total }),
+          showTotal: (total) =>
+            data?.total_capped
+              ? t('common.totalCapped', { count: total })
+              : t('common.total', { count: total }),
           onChange: (nextPage, nextSize) => {
             setPage(nextSize !== pageSize ? 1 : nextPage);
             setPageSize(nextSize);

@@ -1,19 +1,29 @@
-import { Button, Card, Form, Input, Select, Space, Typography } from 'antd';
-import { useState } from 'react';
+import { DownloadOutlined } from '@ant-design/icons';
+import { App, Button, Card, Form, Input, Select, Space, Tooltip, Typography } from 'antd';
+import { useCallback, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useSearchParams } from 'react-router';
-import type { Query } from '../api.ts';
+import { download, errorText, type Page, type Query } from '../api.ts';
 import { useAuth } from '../auth.tsx';
 import { ClientSelect } from '../components/ClientSelect.tsx';
 import { Money } from '../components/Money.tsx';
+import { type FilterValues, SavedFilters } from '../components/SavedFilters.tsx';
 import { ServerTable } from '../components/ServerTable.tsx';
 import { StatusTag } from '../components/StatusTag.tsx';
 import { tDynamic } from '../i18n.ts';
-import { parseAmountToMinor } from '../money.ts';
+import { formatMinor, parseAmountToMinor } from '../money.ts';
 import { type AccountRow, pick } from '../types.ts';
 
 export const accountStatuses = ['active', 'paid', 'settled', 'closed', 'recalled', 'written_off'] as const;
 export const buckets = ['M1', 'M2', 'M3', 'M4', 'M5', 'M6', 'M6+'] as const;
+
+/** The most rows one export holds (the server's cap, src/reports/exportModel.ts; it refuses more with 413). */
+export const exportRowCap = 10_000;
+
+/** A saved amount in minor units back to what the filter box shows (`100000` → `1,000.00`). */
+function amountText(minor: string | undefined): string | undefined {
+  return minor ? formatMinor(minor, 'CNY').replace(/^[^\d-]+/, '') : undefined;
+}
 
 interface Filters {
   q?: string;
@@ -26,8 +36,16 @@ interface Filters {
 }
 
 export default function Accounts() {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
+  const { message } = App.useApp();
   const { hasRole } = useAuth();
+  const [listed, setListed] = useState<{ total: number; capped: boolean } | null>(null);
+  const [exporting, setExporting] = useState(false);
+  const onLoaded = useCallback(
+    (page: Page<AccountRow> & { total_capped?: boolean }) =>
+      setListed({ total: page.total, capped: page.total_capped === true }),
+    [],
+  );
   const [params, setParams] = useSearchParams();
   const [form] = Form.useForm<Filters>();
   const initial: Filters = {
@@ -55,6 +73,40 @@ export default function Accounts() {
     const next = new URLSearchParams();
     for (const [key, value] of Object.entries(values)) if (value) next.set(key, String(value));
     setParams(next, { replace: true });
+  };
+  /** The filters in force as the list's query parameters, for saving and exporting. */
+  const queryValues = (): FilterValues => {
+    const values: FilterValues = {};
+    for (const [key, value] of Object.entries(query)) {
+      if (value !== undefined && value !== null && value !== '') values[key] = String(value);
+    }
+    return values;
+  };
+  const applySaved = (saved: FilterValues) => {
+    const next: Filters = {
+      q: saved.q,
+      client: saved.client,
+      batch: saved.batch,
+      bucket: saved.bucket,
+      status: saved.status,
+      min: amountText(saved.min_balance_minor),
+      max: amountText(saved.max_balance_minor),
+    };
+    form.resetFields();
+    form.setFieldsValue(next);
+    apply(next);
+  };
+  const tooMany = listed !== null && (listed.capped || listed.total > exportRowCap);
+  const exportList = async () => {
+    setExporting(true);
+    try {
+      await download('/exports/accounts.xlsx', { ...queryValues(), lang: i18n.language }, 'accounts.xlsx');
+      message.success(t('exportXlsx.done'));
+    } catch (caught) {
+      message.error(errorText(caught));
+    } finally {
+      setExporting(false);
+    }
   };
   const amountRule = {
     validator: (_rule: unknown, value: string | undefined) =>
@@ -153,9 +205,32 @@ export default function Accounts() {
           </Space>
         </Form>
       </Card>
+      <Space wrap style={{ width: '100%', justifyContent: 'space-between', marginBottom: 12 }}>
+        <SavedFilters list="accounts" current={queryValues} onPick={applySaved} />
+        <Space wrap>
+          <Typography.Text type="secondary">
+            {t('exportXlsx.cap', { cap: exportRowCap.toLocaleString(i18n.language) })}
+          </Typography.Text>
+          <Tooltip
+            title={
+              tooMany ? t('exportXlsx.tooMany', { cap: exportRowCap.toLocaleString(i18n.language) }) : ''
+            }
+          >
+            <Button
+              icon={<DownloadOutlined />}
+              loading={exporting}
+              disabled={tooMany || listed?.total === 0}
+              onClick={exportList}
+            >
+              {t('exportXlsx.button')}
+            </Button>
+          </Tooltip>
+        </Space>
+      </Space>
       <ServerTable<AccountRow>
         path="/accounts"
         query={query}
+        onLoaded={onLoaded}
         label={t('accounts.title')}
         rowKey="id"
         columns={[

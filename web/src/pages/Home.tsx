@@ -8,6 +8,7 @@ import { ErrorAlert } from '../components/ErrorAlert.tsx';
 import { Money } from '../components/Money.tsx';
 import { BucketChart, CollectionsChart } from '../components/StatsCharts.tsx';
 import { StatusTag } from '../components/StatusTag.tsx';
+import { TeamBoard } from '../components/TeamBoard.tsx';
 import { formatDate, todayIso } from '../format.ts';
 import { useApi } from '../hooks.ts';
 import { tDynamic } from '../i18n.ts';
@@ -253,6 +254,7 @@ export default function Home() {
             />
           </Col>
         </Row>
+        <TeamBoard />
         <Row gutter={[16, 16]}>
           <Col xs={24} xl={12}>
             <PendingApprovals />
@@ -304,6 +306,7 @@ export default function Home() {
     body = (
       <Space direction="vertical" size={16} style={{ width: '100%' }}>
         <AccountSearch />
+        {hasRole('admin') && <TeamBoard />}
         <BalancesTable />
         {charts}
       </Space>

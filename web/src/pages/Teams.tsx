@@ -13,6 +13,8 @@ export default function Teams() {
   const { data, error, loading } = useApi<unknown>('/teams', { page: 1, page_size: 200 }, refreshKey);
   const clients = useApi<unknown>('/clients', { page: 1, page_size: 200 });
   const [open, setOpen] = useState(false);
+  /** The team being edited; null while adding a new one. */
+  const [editing, setEditing] = useState<Team | null>(null);
   const [busy, setBusy] = useState(false);
   const [form] = Form.useForm<{ name: string; client_codes: string[] }>();
 
@@ -22,7 +24,14 @@ export default function Teams() {
         <Typography.Title id="teams-title" level={4} style={{ margin: 0 }}>
           {t('teams.title')}
         </Typography.Title>
-        <Button type="primary" onClick={() => setOpen(true)}>
+        <Button
+          type="primary"
+          onClick={() => {
+            setEditing(null);
+            form.resetFields();
+            setOpen(true);
+          }}
+        >
           {t('teams.add')}
         </Button>
       </Space>
@@ -45,17 +54,47 @@ export default function Teams() {
             render: (codes: string[] | undefined) =>
               (codes ?? []).map((code) => <Tag key={code}>{code}</Tag>),
           },
+          {
+            title: t('common.actions'),
+            key: 'actions',
+            width: 100,
+            render: (_v, team) => (
+              <Button
+                size="small"
+                aria-label={`${t('teams.edit')} ${team.name}`}
+                onClick={() => {
+                  setEditing(team);
+                  form.setFieldsValue({ name: team.name, client_codes: team.client_codes ?? [] });
+                  setOpen(true);
+                }}
+              >
+                {t('common.edit')}
+              </Button>
+            ),
+          },
         ]}
       />
-      <Drawer open={open} onClose={() => setOpen(false)} title={t('teams.add')} size={420} destroyOnHidden>
+      <Drawer
+        open={open}
+        onClose={() => setOpen(false)}
+        title={editing ? t('teams.edit') : t('teams.add')}
+        size={420}
+        forceRender
+      >
         <Form
           form={form}
           layout="vertical"
           onFinish={async (values) => {
             setBusy(true);
             try {
-              await api.post('/teams', { name: values.name.trim(), client_codes: values.client_codes ?? [] });
-              message.success(t('teams.added'));
+              const body = { name: values.name.trim(), client_codes: values.client_codes ?? [] };
+              if (editing) {
+                await api.patch(`/teams/${editing.id}`, body);
+                message.success(t('teams.saved'));
+              } else {
+                await api.post('/teams', body);
+                message.success(t('teams.added'));
+              }
               form.resetFields();
               setOpen(false);
               setRefreshKey((value) => value + 1);
