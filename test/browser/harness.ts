@@ -8,7 +8,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Browser, chromium } from 'playwright-core';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { onTestFailed } from 'vitest';
 import { addClient } from '../../src/clients/service.ts';
 import { createTeam, createUser } from '../../src/identity/service.ts';
 import { approveBatch, importPlacements } from '../../src/placements/service.ts';
@@ -84,7 +85,8 @@ export async function startWorld(): Promise<World> {
     ['admin1', '管理员', ['admin'], {}],
     ['agent1', '王催收', ['agent'], { team: BigInt(team.id) }],
     ['finance1', '李财务', ['finance'], {}],
-    ['super1', '赵主管', ['supervisor'], {}],
+    // the supervisor leads the agents' team (its team board shows them)
+    ['super1', '赵主管', ['supervisor'], { team: BigInt(team.id) }],
     ['comp1', '孙合规', ['compliance'], {}],
     ['locky', '周锁定', ['agent'], { team: BigInt(team.id) }],
     ['zsb_client', '招行对接人', ['client'], { clientCodes: ['ZSB'] }],
@@ -104,7 +106,8 @@ export async function startWorld(): Promise<World> {
     filePath: placementFile(dir, 'zsb-live', [
       'A001,张三,,13812345678,zhang@example.com,10000.00,500.00,50.00,20.00,2026-01-10,credit_card',
       'A002,李四,,13900001111,,3000.00,0,0,0,2025-06-01,personal_loan',
-      'A003,王五,,,,800.00,12.34,0,0,2026-02-01,credit_card',
+      // an ID number to reveal (masked everywhere else)
+      'A003,王五,11010519491231002X,,,800.00,12.34,0,0,2026-02-01,credit_card',
       'A004,钱六,,,,450.00,0,0,0,2025-12-01,credit_card',
     ]),
     clientCode: 'ZSB',
@@ -161,4 +164,47 @@ export async function startWorld(): Promise<World> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** The strings of one language (zh-CN's keys; en has the same, the type check makes sure). */
+export type Text = typeof import('../../web/src/locales/zh-CN.ts').default;
+
+/**
+ * A new browser context at laptop size in `language`, and its page. On a loaded CI machine a step can
+ * fail for a reason the locator's timeout hides: the API's refusals and the page's errors are kept
+ * and printed when the test fails.
+ */
+export async function openSession(
+  browser: Browser,
+  language: string,
+): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({
+    viewport: { width: 1366, height: 768 },
+    locale: language,
+    acceptDownloads: true,
+  });
+  // the language the user chose last time (the app remembers it in localStorage)
+  await context.addInitScript(
+    `if (!localStorage.getItem('huikuan.lang')) localStorage.setItem('huikuan.lang', ${JSON.stringify(language)});`,
+  );
+  const page = await context.newPage();
+  page.setDefaultTimeout(20_000);
+  const problems: string[] = [];
+  page.on('response', (response) => {
+    if (response.url().includes('/api/') && response.status() >= 400)
+      problems.push(`${response.request().method()} ${response.url()} → ${response.status()}`);
+  });
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  onTestFailed(({ task }) => {
+    console.error(`[browser] ${task.name} (${language}): ${problems.join('; ') || 'no API errors'}`);
+  });
+  return { context, page };
+}
+
+export async function logIn(page: Page, baseUrl: string, text: Text, username: string): Promise<void> {
+  await page.goto(`${baseUrl}/`);
+  await page.getByLabel(text.login.username).fill(username);
+  await page.getByLabel(text.login.password).fill(password);
+  await page.getByRole('button', { name: text.login.submit }).click();
+  await page.getByRole('button', { name: text.header.logout }).waitFor();
 }

@@ -6,10 +6,17 @@
  */
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it, onTestFailed, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import en from '../../web/src/locales/en.ts';
 import zhCN from '../../web/src/locales/zh-CN.ts';
-import { launchChromium, password, screenshotDir, startWorld, type World } from './harness.ts';
+import {
+  launchChromium,
+  logIn as logInAt,
+  openSession,
+  screenshotDir,
+  startWorld,
+  type World,
+} from './harness.ts';
 
 // a browser on a shared two-core machine: page loads can take many seconds
 vi.setConfig({ testTimeout: 180_000 });
@@ -38,33 +45,11 @@ function today(): string {
 }
 
 async function session(language: string): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: language });
-  // the language the user chose last time (the app remembers it in localStorage)
-  await context.addInitScript(
-    `if (!localStorage.getItem('huikuan.lang')) localStorage.setItem('huikuan.lang', ${JSON.stringify(language)});`,
-  );
-  const page = await context.newPage();
-  page.setDefaultTimeout(20_000);
-  // On a loaded CI machine a step can fail for a reason the locator's timeout hides: keep the API's
-  // refusals and the page's errors, and print them when the test fails.
-  const problems: string[] = [];
-  page.on('response', (response) => {
-    if (response.url().includes('/api/') && response.status() >= 400)
-      problems.push(`${response.request().method()} ${response.url()} → ${response.status()}`);
-  });
-  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-  onTestFailed(({ task }) => {
-    console.error(`[browser] ${task.name} (${language}): ${problems.join('; ') || 'no API errors'}`);
-  });
-  return { context, page };
+  return openSession(browser, language);
 }
 
 async function logIn(page: Page, text: typeof zhCN, username: string): Promise<void> {
-  await page.goto(`${world.baseUrl}/`);
-  await page.getByLabel(text.login.username).fill(username);
-  await page.getByLabel(text.login.password).fill(password);
-  await page.getByRole('button', { name: text.login.submit }).click();
-  await page.getByRole('button', { name: text.header.logout }).waitFor();
+  await logInAt(page, world.baseUrl, text, username);
 }
 
 describe.each(languages)('in $language', ({ language, text, payee, before, after }) => {
