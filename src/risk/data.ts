@@ -49,7 +49,17 @@ export async function openRecords(file: string, required: string[]): Promise<Rec
   const opened = await openTable(
     file,
     required.map((name) => ({ name, aliases: [], required: true })),
-  );
+  ).catch((error: unknown) => {
+    // the reader's "no header row" means here that none of the columns asked for is in it
+    if (error instanceof HuikuanError && /none of the first row's cells/.test(error.message)) {
+      throw new HuikuanError(
+        'bad_file',
+        `${file} lacks the required column${required.length > 1 ? 's' : ''} ${required.join(', ')}: no cell of its first row names ${required.length > 1 ? 'them' : 'it'}. Check the column name and that the first row holds the column names.`,
+        { missing: required },
+      );
+    }
+    throw error;
+  });
   const headers = opened.info.headers;
   const seen = new Map<string, string>();
   for (const header of headers) {
