@@ -1,0 +1,133 @@
+/**
+ * The import's staged posting (staging rows, chunks, streams side by side, waterfall rounds) posts
+ * exactly what posting the same payments one by one in file order posts: the same postings per
+ * payment and the same balances, with repeats within the file taken out.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type TestDatabase, testDatabase } from '../../test/db.ts';
+import { postPayments } from '../ledger/payments.ts';
+import { addContract, createClient, payment, placeAccounts } from '../ledger/test-fixtures.ts';
+import { importPayments } from './service.ts';
+
+let t: TestDatabase;
+const dir = mkdtempSync(path.join(tmpdir(), 'huikuan-staged-'));
+const refs = ['S1', 'S2', 'S3', 'S4', 'S5'];
+const clients: Record<string, { id: bigint; accounts: bigint[] }> = {};
+
+beforeAll(async () => {
+  t = await testDatabase();
+  for (const code of ['STAGED', 'SERIAL']) {
+    const commission = [
+      { fromDpd: 0, toDpd: 60, rateBp: 1250 },
+      { fromDpd: 61, toDpd: null, rateBp: 3333 },
+    ];
+    const { clientId } = await createClient(t.db, code, { commission });
+    // from 2026-03-05 the waterfall is the other way round: payments of one account on both sides
+    // of that date are allocated in rounds
+    await addContract(t.db, clientId, {
+      effectiveFrom: '2026-03-05',
+      waterfall: ['principal', 'interest', 'fees', 'penalty'],
+      commission,
+    });
+    const accounts = await placeAccounts(
+      t.db,
+      clientId,
+      refs.map((ref, i) => ({
+        ref,
+        principal: 50_000n + BigInt(i) * 7_001n,
+        interest: 9_000n,
+        fees: 3_000n + BigInt(i),
+        penalty: 1_500n,
+        delinquencyDate: i % 2 === 0 ? '2026-01-10' : '2025-11-01',
+      })),
+    );
+    clients[code] = { id: clientId, accounts };
+  }
+});
+afterAll(async () => {
+  await t?.drop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+// external id, account (index), amount in minor units, date; a repeat of X3 (same content) at the end
+const rows: [string, number, bigint, string][] = [];
+for (let i = 0; i < 23; i++) {
+  const day = 1 + ((i * 7) % 9);
+  rows.push([`X${i}`, (i * 3) % refs.length, 1_000n + BigInt(i) * 2_357n, `2026-03-0${day}`]);
+}
+rows.push(['X9', 4, 70_000n, '2026-03-08']); // far beyond the balance: an overpayment … and a repeat id
+
+async function postingsOf(clientId: bigint): Promise<Record<string, string[]>> {
+  const found = await sql<{ external_id: string; line: number; account: string; amount: bigint }>`
+    SELECT je.external_id, p.line, p.ledger_account::text AS account, p.amount_minor AS amount
+      FROM journal_entries je JOIN postings p ON p.entry_id = je.id
+     WHERE je.client_id = ${clientId} AND je.kind = 'payment' ORDER BY je.external_id, p.line`.execute(t.db);
+  const byEntry: Record<string, string[]> = {};
+  for (const r of found.rows) {
+    const list = byEntry[r.external_id] ?? [];
+    list.push(`${r.line} ${r.account} ${r.amount}`);
+    byEntry[r.external_id] = list;
+  }
+  return byEntry;
+}
+
+async function balancesOf(accounts: bigint[]) {
+  const found = await sql<Record<string, unknown>>`
+    SELECT principal_minor, interest_minor, fees_minor, penalty_minor, overpayment_minor, status,
+           last_payment_date, last_payment_amount_minor
+      FROM accounts WHERE id = ANY(${accounts.map(String)}::bigint[]) ORDER BY id`.execute(t.db);
+  return found.rows;
+}
+
+describe('staged posting of a payment file', () => {
+  it('posts what posting the payments one by one in file order posts', async () => {
+    const staged = clients.STAGED as { id: bigint; accounts: bigint[] };
+    const serial = clients.SERIAL as { id: bigint; accounts: bigint[] };
+    const target = path.join(dir, 'staged.csv');
+    const lines = ['external_id,client_account_ref,amount,paid_at,channel'];
+    for (const [id, account, amount, date] of rows) {
+      lines.push(`${id},${refs[account]},${Number(amount) / 100},${date},bank_transfer`);
+    }
+    lines.push(lines[4] as string); // X3 again, the same payment
+    writeFileSync(target, `${lines.join('\n')}\n`);
+
+    const result = await importPayments(t.db, {
+      filePath: target,
+      clientCode: 'STAGED',
+      actor: 'alice',
+      // chunks of three payments in two streams side by side, accounts looked up five rows at a time
+      limits: { postChunk: 3, postStreams: 2, lookupChunk: 5 },
+    });
+    expect(result.posted).toBe(23);
+    expect(result.errors).toEqual([
+      {
+        row: 25,
+        column: 'external_id',
+        reason: 'external_id "X9" is already used on row 11 for a different payment',
+      },
+    ]);
+    expect(result.duplicate_rows).toEqual([
+      { row: 26, external_id: 'X3', reason: 'duplicate: the same payment as row 5' },
+    ]);
+
+    for (const [id, account, amount, date] of rows.slice(0, 23)) {
+      const input = payment(serial.id, serial.accounts[account] as bigint, amount, {
+        externalId: id,
+        paidOn: date,
+      });
+      const [outcome] = await postPayments(t.db, [input], 'alice');
+      expect(outcome?.status).toBe('posted');
+    }
+
+    const expected = await postingsOf(serial.id);
+    expect(Object.keys(expected)).toHaveLength(23);
+    expect(await postingsOf(staged.id)).toEqual(expected);
+    expect(await balancesOf(staged.accounts)).toEqual(await balancesOf(serial.accounts));
+    const left = await sql<{ n: bigint }>`SELECT count(*) AS n FROM payment_import_rows`.execute(t.db);
+    expect(Number(left.rows[0]?.n)).toBe(0);
+  });
+});
