@@ -171,4 +171,12 @@ describe('the account export', () => {
     expect(sheet?.getRow(1).getCell(1).value).toBe('客户账号');
     expect(sheet?.getRow(2).getCell(13).value).toBe(1);
   });
+
+  it('stops reading when the download is abandoned', async () => {
+    const out = new PassThrough();
+    out.destroy();
+    await expect(
+      writeAccountsXlsx(t.db, out, { filter: { clientIds: 'all' }, cap: 3000, language: 'en' }),
+    ).rejects.toThrow(/abandoned/);
+  });
 });

@@ -8,6 +8,7 @@ import ExcelJS from 'exceljs';
 import { type SqlBool, sql } from 'kysely';
 import { type AccountFilter, listAccounts } from '../accounts/listing.ts';
 import type { Db } from '../db/connection.ts';
+import { HuikuanError } from '../shared/errors.ts';
 import { type AgentFacts, type BoardAgent, type BoardTeam, noFacts } from './board.ts';
 import { type ExportLanguage, exportCells, exportColumns, type MaskedPii } from './exportModel.ts';
 
@@ -152,6 +153,8 @@ export async function writeAccountsXlsx(
     for (const item of page.items) sheet.addRow(exportCells(item, pii.get(item.debtor_id))).commit();
     written += page.items.length;
     if (page.items.length < limit) break;
+    // the browser went away: stop reading (and end the transaction) instead of writing into nothing
+    if (out.destroyed) throw new HuikuanError('internal', 'The export was abandoned by the client.');
   }
   sheet.commit();
   await workbook.commit();
