@@ -700,6 +700,15 @@ describe('the team board, saved filters and the account export', () => {
       url: `/api/v1/reports/team-board?team=${teamB.id}`,
     });
     expect(notMine.status).toBe(404);
+    // a supervisor who leads no team sees an empty board (the UI says to ask an admin), not every team
+    await createUser(
+      t.db,
+      { username: 'lead2', displayName: 'lead2', roles: ['supervisor'], password },
+      setup,
+    );
+    await login('lead2');
+    const empty = await call({ as: 'lead2', method: 'GET', url: '/api/v1/reports/team-board' });
+    expect(empty.json()).toMatchObject({ teams: [], agents: [], totals: { agents: 0 } });
     const badMonth = await call({
       as: 'supervisor',
       method: 'GET',
