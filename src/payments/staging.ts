@@ -113,14 +113,17 @@ export class StageWriter {
   /** Writes the rows given since the last flush. */
   async flush(): Promise<void> {
     if (this.rows.length === 0) return;
+    // Each column as one JSON array (JSON.stringify is native; pg's array literals were built
+    // element by element in JavaScript, a seventh of the import's time in Node).
     const insert = sql`
       INSERT INTO payment_import_rows (stage_id, row_number, external_id, fingerprint, status, account_id,
         amount_minor, currency, paid_on, paid_at, channel, payer_name, reference, stream, chunk)
       SELECT ${this.id}::bigint, u.* FROM unnest(
-        ${this.rows}::int[], ${this.externalIds}::text[], ${this.fingerprints}::text[], ${this.statuses}::text[],
-        ${this.accountIds}::bigint[], ${this.amounts}::bigint[], ${this.currencies}::text[], ${this.paidOns}::date[],
-        ${this.paidAts}::timestamptz[], ${this.channels}::text[], ${this.payerNames}::text[],
-        ${this.references}::text[], ${this.streamOf}::int[], ${this.chunkOf}::int[]) AS u`;
+        ${column(this.rows, 'int')}, ${column(this.externalIds, 'text')}, ${column(this.fingerprints, 'text')},
+        ${column(this.statuses, 'text')}, ${column(this.accountIds, 'bigint')}, ${column(this.amounts, 'bigint')},
+        ${column(this.currencies, 'text')}, ${column(this.paidOns, 'date')}, ${column(this.paidAts, 'timestamptz')},
+        ${column(this.channels, 'text')}, ${column(this.payerNames, 'text')}, ${column(this.references, 'text')},
+        ${column(this.streamOf, 'int')}, ${column(this.chunkOf, 'int')}) AS u`;
     this.rows = [];
     this.externalIds = [];
     this.fingerprints = [];
@@ -189,4 +192,11 @@ export class StageWriter {
   async discard(): Promise<void> {
     await sql`DELETE FROM payment_import_rows WHERE stage_id = ${this.id}`.execute(this.db);
   }
+}
+
+/** A column's values as an SQL array of `type`, sent as one JSON text (in order, nulls kept). */
+function column(values: readonly (string | number | null)[], type: string) {
+  return sql`ARRAY(SELECT t.v::${sql.raw(type)}
+                     FROM jsonb_array_elements_text(${JSON.stringify(values)}::jsonb) WITH ORDINALITY AS t(v, n)
+                    ORDER BY t.n)`;
 }
