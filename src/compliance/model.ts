@@ -40,7 +40,12 @@ export const outcomes = [
   'not_in_service',
   'delivered',
 ] as const;
-export type Outcome = (typeof outcomes)[number];
+/**
+ * Outcomes as the gate's own contact log holds them: also `pending`, a contact the gate allowed
+ * whose outcome the channel has not reported yet. It counts wherever an outcome might (placed,
+ * unanswered, connected, reached a third party) but is not taken for a conversation.
+ */
+export type Outcome = (typeof outcomes)[number] | 'pending';
 
 /**
  * What the contact is for. `collect` is any ordinary contact; `cease_notice` a letter with one of
@@ -128,6 +133,7 @@ const conditionMask = reasonCodes.reduce(
 );
 
 const placed: Record<Outcome, boolean> = {
+  pending: true,
   conversation: true,
   connected_no_answer: true,
   voicemail: true,
@@ -137,6 +143,7 @@ const placed: Record<Outcome, boolean> = {
   delivered: true,
 };
 const unanswered: Record<Outcome, boolean> = {
+  pending: true,
   conversation: false,
   connected_no_answer: true,
   voicemail: false,
@@ -146,6 +153,7 @@ const unanswered: Record<Outcome, boolean> = {
   delivered: false,
 };
 const connected: Record<Outcome, boolean> = {
+  pending: true,
   conversation: true,
   connected_no_answer: true,
   voicemail: true,
@@ -156,6 +164,7 @@ const connected: Record<Outcome, boolean> = {
 };
 /** Outcomes in which something reached the person (a third party "contacted"). */
 const communicated: Record<Outcome, boolean> = {
+  pending: true,
   conversation: true,
   connected_no_answer: false,
   voicemail: true,
