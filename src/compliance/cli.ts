@@ -1,9 +1,19 @@
 import { readFile, stat } from 'node:fs/promises';
-import type { RegisterCommands } from '../cli/context.ts';
+import type { Command } from 'commander';
+import type { CliContext, RegisterCommands } from '../cli/context.ts';
+import { findClientByCode } from '../clients/service.ts';
+import type { Db } from '../db/connection.ts';
 import { HuikuanError } from '../shared/errors.ts';
 import { parseAttemptText } from './input.ts';
 import { evaluate, holdCodes, outcomes, reasonCodes } from './model.ts';
-import { defaultProfiles, formatClock, parseJurisdiction } from './profiles.ts';
+import {
+  defaultProfiles,
+  formatClock,
+  type OverrideDocument,
+  type Profile,
+  parseJurisdiction,
+} from './profiles.ts';
+import { decideProfileChange, effectiveProfile, type ProfileScope, proposeProfileChange } from './service.ts';
 
 const maxFileBytes = 400 * 1024 * 1024;
 
@@ -71,7 +81,155 @@ export const registerComplianceCommands: RegisterCommands = (program, context) =
             ].join('\n'),
       );
     });
+
+  registerProfileCommands(compliance, context);
 };
+
+/** A profile as people read it: clock times written out. */
+export function profileJson(profile: Profile) {
+  const { contactHours, ...rules } = profile.rules;
+  return {
+    jurisdiction: profile.code,
+    version: profile.version,
+    overrides: profile.overrides,
+    rules: {
+      contactHours: {
+        earliest: formatClock(contactHours.earliest),
+        latest: formatClock(contactHours.latest),
+      },
+      ...rules,
+    },
+  };
+}
+
+function parseId(text: string, what: string): bigint {
+  if (!/^[1-9]\d{0,18}$/.test(text))
+    throw new HuikuanError('bad_usage', `${what} must be a positive whole number, not "${text}".`);
+  return BigInt(text);
+}
+
+interface TargetOptions {
+  jurisdiction: string;
+  client?: string;
+  account?: string;
+}
+
+async function target(db: Db, options: TargetOptions) {
+  if (options.client !== undefined && options.account !== undefined) {
+    throw new HuikuanError(
+      'bad_usage',
+      'Give --client or --account, not both (an account belongs to its client).',
+    );
+  }
+  const jurisdiction = parseJurisdiction(options.jurisdiction);
+  const clientId = options.client === undefined ? null : (await findClientByCode(db, options.client)).id;
+  const accountId = options.account === undefined ? null : parseId(options.account, '--account');
+  const scope: ProfileScope = accountId !== null ? 'account' : clientId !== null ? 'client' : 'base';
+  return { jurisdiction, clientId, accountId, scope };
+}
+
+function registerProfileCommands(compliance: Command, context: CliContext): void {
+  const profile = compliance
+    .command('profile')
+    .description('rule profiles: the one in force, and changes proposed by one user and approved by another');
+
+  profile
+    .command('show')
+    .description('the profile in force: the base version, then the client’s and the account’s overrides')
+    .requiredOption('--jurisdiction <code>', 'CN, US or UK')
+    .option('--client <code>', 'with this client’s override')
+    .option('--account <id>', 'with this account’s override (and its client’s)')
+    .option('--json', 'print the profile as JSON')
+    .action(async (options: TargetOptions & { json?: boolean }) => {
+      await context.withDatabase(async ({ db }) => {
+        const t = await target(db, options);
+        let clientId = t.clientId;
+        if (t.accountId !== null) {
+          const account = await db
+            .selectFrom('accounts')
+            .select('client_id')
+            .where('id', '=', t.accountId)
+            .executeTakeFirst();
+          if (!account) throw new HuikuanError('not_found', `Account ${t.accountId} does not exist.`);
+          clientId = account.client_id;
+        }
+        const shown = profileJson(await effectiveProfile(db, t.jurisdiction, clientId, t.accountId));
+        context.report(options, shown, () =>
+          [
+            `Profile ${shown.jurisdiction} v${shown.version}${shown.overrides.length > 0 ? ` tightened by ${shown.overrides.join(', ')}` : ''}:`,
+            ...Object.entries(shown.rules).map(([rule, value]) => `  ${rule}: ${JSON.stringify(value)}`),
+          ].join('\n'),
+        );
+      });
+    });
+
+  profile
+    .command('propose')
+    .description('propose a new base version (no --client/--account) or an override, which may only tighten')
+    .requiredOption('--jurisdiction <code>', 'CN, US or UK')
+    .option('--client <code>', 'an override for this client')
+    .option('--account <id>', 'an override for this account')
+    .requiredOption(
+      '--changes <json>',
+      'the rules changed, e.g. \'{"callsPerDay": 2, "contactHours": {"latest": "20:00"}}\'',
+    )
+    .requiredOption('--reason <text>', 'why')
+    .option('--user <name>', 'the proposing user')
+    .option('--json', 'print {id} as JSON')
+    .action(
+      async (options: TargetOptions & { changes: string; reason: string; user?: string; json?: boolean }) => {
+        const actor = context.actor(options);
+        let changes: OverrideDocument;
+        try {
+          changes = JSON.parse(options.changes) as OverrideDocument;
+        } catch (error) {
+          throw new HuikuanError('bad_usage', `--changes is not JSON (${(error as Error).message}).`);
+        }
+        await context.withDatabase(async ({ db }) => {
+          const t = await target(db, options);
+          const id = await proposeProfileChange(db, { ...t, changes, reason: options.reason }, actor);
+          context.report(
+            options,
+            { id, status: 'pending', scope: t.scope },
+            () =>
+              `Profile change ${id} proposed by ${actor}. Another user decides it with: huikuan compliance profile approve ${id} --user NAME`,
+          );
+        });
+      },
+    );
+
+  for (const decision of ['approve', 'reject'] as const) {
+    profile
+      .command(decision)
+      .description(
+        decision === 'approve'
+          ? 'approve a proposed profile change (not its proposer)'
+          : 'reject a proposed profile change',
+      )
+      .argument('<id>', 'the change’s id')
+      .option('--reason <text>', 'why')
+      .option('--user <name>', 'the deciding user')
+      .option('--json', 'print the decision as JSON')
+      .action(async (id: string, options: { reason?: string; user?: string; json?: boolean }) => {
+        const actor = context.actor(options);
+        const changeId = parseId(id, 'The change id');
+        await context.withDatabase(async ({ db }) => {
+          const result = await decideProfileChange(db, changeId, decision, actor, options.reason ?? null);
+          const json = {
+            id: result.id,
+            status: result.status,
+            version: result.version,
+            profile: result.profile ? profileJson(result.profile) : null,
+          };
+          context.report(options, json, () =>
+            result.status === 'approved'
+              ? `Profile change ${id} approved by ${actor}: version ${result.version}.`
+              : `Profile change ${id} rejected by ${actor}.`,
+          );
+        });
+      });
+  }
+}
 
 async function readAttemptFile(file: string): Promise<string> {
   let size: number;

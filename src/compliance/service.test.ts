@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliFor } from '../../test/cli.ts';
 import { type TestDatabase, testDatabase } from '../../test/db.ts';
 import { addClient } from '../clients/service.ts';
 import {
@@ -275,5 +276,118 @@ describe('profile versions with maker-checker', () => {
     await expect(propose({ clientId, changes: {} })).rejects.toThrow(/at least one rule/);
     await expect(propose({ clientId, changes: { callsPerDay: 1 }, reason: ' ' })).rejects.toThrow(/Say why/);
     await expect(propose({ clientId, changes: { maxCalls: 1 } })).rejects.toThrow(/maxCalls is not a rule/);
+  });
+});
+
+describe('huikuan compliance profile', () => {
+  it('shows, proposes, approves and rejects profile changes through the CLI', async () => {
+    const cli = cliFor(t);
+    await fixture('US');
+    const code = `C${clients}`;
+    const shown = await cli([
+      'compliance',
+      'profile',
+      'show',
+      '--jurisdiction',
+      'US',
+      '--client',
+      code,
+      '--json',
+    ]);
+    expect(shown.code).toBe(0);
+    expect(shown.json()).toMatchObject({
+      jurisdiction: 'US',
+      version: 1,
+      overrides: [],
+      rules: {
+        contactHours: { earliest: '08:00:00', latest: '21:00:00' },
+        callsPerWindow: { calls: 7, days: 7 },
+      },
+    });
+    const looser = await cli([
+      'compliance',
+      'profile',
+      'propose',
+      '--jurisdiction',
+      'US',
+      '--client',
+      code,
+      '--changes',
+      '{"contactHours": {"latest": "22:00"}}',
+      '--reason',
+      'later calls',
+      '--user',
+      'compliance.li',
+      '--json',
+    ]);
+    expect(looser.code).toBe(2);
+    expect(looser.json().error).toMatchObject({
+      code: 'bad_input',
+      message: expect.stringMatching(/latest 22:00:00 is after/),
+    });
+    const proposed = await cli([
+      'compliance',
+      'profile',
+      'propose',
+      '--jurisdiction',
+      'US',
+      '--client',
+      code,
+      '--changes',
+      '{"contactHours": {"latest": "20:00"}}',
+      '--reason',
+      'client policy',
+      '--user',
+      'compliance.li',
+      '--json',
+    ]);
+    expect(proposed.code).toBe(0);
+    const id = String(proposed.json().id);
+    const self = await cli(['compliance', 'profile', 'approve', id, '--user', 'compliance.li', '--json']);
+    expect(self.code).toBe(1);
+    expect(self.json().error.code).toBe('forbidden');
+    const approved = await cli([
+      'compliance',
+      'profile',
+      'approve',
+      id,
+      '--user',
+      'compliance.zhao',
+      '--json',
+    ]);
+    expect(approved.json()).toMatchObject({
+      status: 'approved',
+      version: 1,
+      profile: { rules: { contactHours: { latest: '20:00:00' } } },
+    });
+    const after = await cli(['compliance', 'profile', 'show', '--jurisdiction', 'US', '--client', code]);
+    expect(after.stdout).toMatch(/^Profile US v1 tightened by client:\d+@1:/);
+    const rejected = await cli([
+      'compliance',
+      'profile',
+      'propose',
+      '--jurisdiction',
+      'US',
+      '--changes',
+      '{"callsPerDay": 3}',
+      '--reason',
+      'r',
+      '--user',
+      'a',
+      '--json',
+    ]);
+    const decision = await cli([
+      'compliance',
+      'profile',
+      'reject',
+      String(rejected.json().id),
+      '--user',
+      'b',
+      '--reason',
+      'no',
+    ]);
+    expect(decision.stdout).toMatch(/rejected by b/);
+    const badId = await cli(['compliance', 'profile', 'approve', 'x1', '--user', 'b']);
+    expect(badId.code).toBe(2);
   });
 });
