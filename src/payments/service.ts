@@ -41,7 +41,11 @@ export const importLimits = {
   maxBytes: 512 * 1024 * 1024,
   /** Most data rows in one file; split larger files. */
   maxRows: 1_000_000,
-  /** Rows whose accounts are looked up in one query. */
+  /**
+   * Rows whose accounts are looked up in one query and then staged in one statement: small enough
+   * that a chunk's row objects mostly die young instead of filling the old generation while they
+   * wait for the database (peak RSS at 200,000 rows 381 MB with 10,000, 321 MB with 2,000).
+   */
   lookupChunk: 2_000,
   /** Payments handed to the ledger at once (one transaction each). */
   postChunk: 20_000,
