@@ -304,43 +304,30 @@ describe('huikuan compliance profile', () => {
         callsPerWindow: { calls: 7, days: 7 },
       },
     });
-    const looser = await cli([
-      'compliance',
-      'profile',
-      'propose',
-      '--jurisdiction',
-      'US',
-      '--client',
-      code,
-      '--changes',
-      '{"contactHours": {"latest": "22:00"}}',
-      '--reason',
-      'later calls',
-      '--user',
-      'compliance.li',
-      '--json',
-    ]);
+    const proposeLatest = (latest: string) =>
+      cli([
+        'compliance',
+        'profile',
+        'propose',
+        '--jurisdiction',
+        'US',
+        '--client',
+        code,
+        '--changes',
+        JSON.stringify({ contactHours: { latest } }),
+        '--reason',
+        'client policy',
+        '--user',
+        'compliance.li',
+        '--json',
+      ]);
+    const looser = await proposeLatest('22:00');
     expect(looser.code).toBe(2);
     expect(looser.json().error).toMatchObject({
       code: 'bad_input',
       message: expect.stringMatching(/latest 22:00:00 is after/),
     });
-    const proposed = await cli([
-      'compliance',
-      'profile',
-      'propose',
-      '--jurisdiction',
-      'US',
-      '--client',
-      code,
-      '--changes',
-      '{"contactHours": {"latest": "20:00"}}',
-      '--reason',
-      'client policy',
-      '--user',
-      'compliance.li',
-      '--json',
-    ]);
+    const proposed = await proposeLatest('20:00');
     expect(proposed.code).toBe(0);
     const id = String(proposed.json().id);
     const self = await cli(['compliance', 'profile', 'approve', id, '--user', 'compliance.li', '--json']);
