@@ -52,12 +52,17 @@ const readers = [...staffRoles, 'client'] as const;
 export async function accountRoutes(app: Api, deps: ServerDeps): Promise<void> {
   const { db } = deps;
 
-  /** The account's client, checked against the caller's scope (404 outside it). */
+  /**
+   * The account's client, checked against the caller's scope (404 outside it). Inside readScoped
+   * pass its transaction: a second connection taken while the first is held starves the pool
+   * under load (every connection held, each request waiting for one more).
+   */
   async function scopedAccount(
     request: Parameters<typeof principalOf>[0],
     accountId: bigint,
+    on: typeof db = db,
   ): Promise<bigint> {
-    const clientId = await accountClientId(db, accountId);
+    const clientId = await accountClientId(on, accountId);
     assertClientAccess(principalOf(request), clientId, 'account');
     return clientId;
   }
@@ -129,7 +134,7 @@ export async function accountRoutes(app: Api, deps: ServerDeps): Promise<void> {
     },
     async (request) =>
       readScoped(db, request, async (db) => {
-        await scopedAccount(request, request.params.id);
+        await scopedAccount(request, request.params.id, db);
         const a = await accountDetail(db, request.params.id);
         const dpd = daysPastDue(a.delinquencyDate, todayIn());
         return {
@@ -208,7 +213,7 @@ export async function accountRoutes(app: Api, deps: ServerDeps): Promise<void> {
     async (request) =>
       readScoped(db, request, async (db) => {
         const id = request.params.id;
-        await scopedAccount(request, id);
+        await scopedAccount(request, id, db);
         const history = await accountHistory(db, {
           accountId: id,
           limit: request.query.page_size,
@@ -240,7 +245,7 @@ export async function accountRoutes(app: Api, deps: ServerDeps): Promise<void> {
     },
     async (request) =>
       readScoped(db, request, async (db) => {
-        await scopedAccount(request, request.params.id);
+        await scopedAccount(request, request.params.id, db);
         const query = request.query;
         const { items, total } = await accountTimeline(db, request.params.id, {
           offset: (query.page - 1) * query.page_size,
