@@ -1,15 +1,19 @@
 /**
- * `npm run bench -- api [--size N] [--duration S] [--connections C]` (default 1,000,000 accounts, 30
- * s, 100 connections): the agent workspace API under load. Seeds (not timed) four clients' accounts
- * with realistic debtors (encrypted, hashed ID and phone numbers, contact points), placement
- * entries, payments through the real import and notes; creates teams, agents, supervisors and
- * client users, logs them in over HTTP (sessions) or gives them read tokens; then autocannon drives
- * the server (a child process, so its RSS is its own) with what the web UI's pages call: the search
- * box (name or its beginning, exact phone, exact ID number, reference), filtered lists (client,
- * batch, bucket, status, balance range, pages) and the account page (detail, ledger, timeline).
- * Each connection plays one user per visit (search → account → list → account); a few agents'
- * visits probe another team's account, which must answer 404. Target (performance.md): p95 < 50
- * ms, no errors, server RSS < 600 MB.
+ * `npm run bench -- api [--size N] [--duration S] [--users U] [--rate R] [--saturation S]` (default
+ * 1,000,000 accounts, 30 s, 100 users at most 2 requests a second each, then 10 s without pause):
+ * the agent workspace API under load. Seeds (not timed) four clients' accounts with realistic
+ * debtors (encrypted, hashed ID and phone numbers, contact points), placement entries, payments
+ * through the real import and notes; creates teams, agents, supervisors and client users, logs them
+ * in over HTTP (sessions) or gives them read tokens; then autocannon drives the server (a child
+ * process, so its RSS is its own) with what the web UI's pages call: the search box (name or its
+ * beginning, exact phone, exact ID number, reference), filtered lists (client, batch, bucket,
+ * status, balance range, pages) and the account page (detail, ledger, timeline). Each user's visit
+ * is search → account → list → account; a few agents' visits probe another team's account, which
+ * must answer 404. Target (performance.md): p95 < 50 ms, no errors, server RSS < 600 MB.
+ *
+ * A person reads a page before the next one, so the measured phase paces each user (--rate R
+ * requests a second at most, their starts spread over a second); the saturation phase then drops
+ * the pause (a closed loop of --users connections) and reports what the server can take.
  *
  * `--keep` keeps the seeded database and prints its name; `--reuse NAME` runs against it again
  * (same HUIKUAN_DATA_KEY; pending migrations are applied first), skipping the seeding.
@@ -82,7 +86,7 @@ function ownArgs(args: string[]): OwnArgs {
     else if (arg === '--warmup') result.warmup = number();
     else if (arg === '--rate') result.rate = number();
     else if (arg === '--saturation') result.saturation = number();
-    else if (arg === '--connections') result.connections = Math.max(1, number());
+    else if (arg === '--users' || arg === '--connections') result.connections = Math.max(1, number());
     else if (arg === '--reuse') result.reuse = args[++i] ?? '';
     else result.rest.push(arg);
   }
