@@ -10,6 +10,7 @@ import { registerPlacementCommands } from '../placements/cli.ts';
 import { registerRiskCommands } from '../risk/cli.ts';
 import { exitCodeFor, isHuikuanError } from '../shared/errors.ts';
 import { toJson } from '../shared/json.ts';
+import { registerStrategyCommands } from '../strategy/cli.ts';
 import { type CliIo, createContext } from './context.ts';
 import { registerDbCommands } from './db-commands.ts';
 import { registerServeCommand } from './serve.ts';
@@ -39,6 +40,7 @@ export function buildProgram(io: CliIo, state: { exitCode: number }): Command {
   registerDemoCommand(program, context);
   registerComplianceCommands(program, context);
   registerRiskCommands(program, context);
+  registerStrategyCommands(program, context);
   return program;
 }
 

@@ -1,0 +1,141 @@
+/**
+ * `npm run bench -- strategy [--size N] [--workers W]` (default 1,000,000 accounts, 1 worker): the
+ * nightly run (src/strategy) over N live accounts of two clients, seeded set-based (not timed), at
+ * N/10 and then at N, each in a fresh database. Per size: the floor — a full-table `UPDATE` of one
+ * column of accounts (performance.md) — then the first night (every account gets its first DPD and
+ * bucket: a history row each) and the next night (DPD + 1; only accounts crossing a bucket boundary
+ * get a history row). Tables are vacuumed and checkpointed before each timed statement so each starts
+ * from the same state. Target: ≤ 30 s at 1,000,000. `seconds` is the slower night.
+ */
+import { sql } from 'kysely';
+import type { Db } from '../src/db/connection.ts';
+import { addDays } from '../src/shared/dates.ts';
+import { type RunResult, runStrategy } from '../src/strategy/service.ts';
+import { benchDatabase, huikuan, log, report, round, rssSampler } from './common.ts';
+import { seedPlacedAccounts } from './seed.ts';
+
+const firstNight = '2026-03-02';
+const targetSeconds = 30;
+
+interface Measured {
+  size: number;
+  floor: number;
+  first: number;
+  next: number;
+  firstResult: RunResult;
+  nextResult: RunResult;
+  rss: number;
+}
+
+export async function run(args: string[]): Promise<number> {
+  let size = 1_000_000;
+  let workers = 1;
+  let seed = 20260301;
+  for (let i = 0; i < args.length; i++) {
+    const value = Number(args[i + 1]);
+    if (args[i] === '--size' && Number.isSafeInteger(value) && value >= 20) size = value;
+    else if (args[i] === '--workers' && Number.isSafeInteger(value) && value >= 1) workers = value;
+    else if (args[i] === '--seed' && Number.isSafeInteger(value)) seed = value;
+    else throw new Error(`bad argument ${args[i]} (use --size N ≥ 20, --workers W, --seed N)`);
+    i++;
+  }
+  const small = await measure(Math.floor(size / 10), workers, seed);
+  const large = await measure(size, workers, seed);
+  const seconds = Math.max(large.first, large.next);
+  report({
+    bench: 'strategy',
+    size,
+    seconds: round(seconds),
+    per_second: Math.round(size / seconds),
+    floor_seconds: round(large.floor),
+    ratio: round(seconds / large.floor, 2),
+    rss_mb_max: Math.max(small.rss, large.rss),
+    target_seconds: targetSeconds,
+    met: seconds <= targetSeconds,
+    workers,
+    first_night_seconds: round(large.first),
+    next_night_seconds: round(large.next),
+    partitions: large.firstResult.totals.partitions,
+    bucket_changes_first: large.firstResult.totals.bucket_changes,
+    bucket_changes_next: large.nextResult.totals.bucket_changes,
+    small: {
+      size: small.size,
+      first_night_seconds: round(small.first),
+      next_night_seconds: round(small.next),
+      floor_seconds: round(small.floor),
+    },
+    growth: round(Math.max(large.first, large.next) / Math.max(small.first, small.next) / 10, 2),
+  });
+  return 0;
+}
+
+async function measure(size: number, workers: number, seed: number): Promise<Measured> {
+  const bench = await benchDatabase();
+  log(`database ${bench.name}${bench.embedded ? ' (embedded server)' : ''}: ${size} accounts`);
+  try {
+    const half = Math.floor(size / 2);
+    for (const [code, count, prefix] of [
+      ['BENCHA', half, 'CA'],
+      ['BENCHB', size - half, 'CB'],
+    ] as const) {
+      await huikuan([
+        'client',
+        'add',
+        '--code',
+        code,
+        '--name',
+        `基准 ${code}`,
+        '--effective',
+        '2020-01-01',
+        '--user',
+        'bench',
+      ]);
+      const client = await bench.db
+        .selectFrom('clients')
+        .select('id')
+        .where('code', '=', code)
+        .executeTakeFirstOrThrow();
+      log(`seeding ${count} accounts of ${code} (not timed)`);
+      await seedPlacedAccounts(bench.db, { clientId: client.id, count, seed, refPrefix: prefix });
+    }
+    await settle(bench.db);
+    log('floor: a full-table UPDATE of one column of accounts');
+    let started = performance.now();
+    await sql`UPDATE accounts SET days_past_due = 0`.execute(bench.db);
+    const floor = (performance.now() - started) / 1000;
+    log(`floor ${round(floor)} s`);
+    await settle(bench.db);
+    const rss = rssSampler();
+    started = performance.now();
+    const firstResult = await night(bench.db, firstNight, workers);
+    const first = (performance.now() - started) / 1000;
+    log(`first night ${round(first)} s: ${describe(firstResult)}`);
+    await settle(bench.db);
+    started = performance.now();
+    const nextResult = await night(bench.db, addDays(firstNight, 1), workers);
+    const next = (performance.now() - started) / 1000;
+    log(`next night ${round(next)} s: ${describe(nextResult)}`);
+    return { size, floor, first, next, firstResult, nextResult, rss: rss.stop() };
+  } finally {
+    await bench.drop();
+  }
+}
+
+async function night(db: Db, asOf: string, workers: number): Promise<RunResult> {
+  const results = await Promise.all(
+    Array.from({ length: workers }, (_, i) =>
+      runStrategy(db, { asOf, actor: 'bench', worker: `bench-${i}` }),
+    ),
+  );
+  return results[0] as RunResult;
+}
+
+function describe(result: RunResult): string {
+  const t = result.totals;
+  return `${t.accounts} accounts in ${t.partitions} partitions, ${t.advanced} advanced, ${t.bucket_changes} bucket changes`;
+}
+
+async function settle(db: Db): Promise<void> {
+  await sql`VACUUM (ANALYZE) accounts`.execute(db);
+  await sql`CHECKPOINT`.execute(db).catch(() => {});
+}

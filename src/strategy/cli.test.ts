@@ -1,0 +1,57 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliFor } from '../../test/cli.ts';
+import { type TestDatabase, testDatabase } from '../../test/db.ts';
+import { placePortfolio, standardPortfolio } from './test-support.ts';
+
+describe('huikuan strategy run', () => {
+  let t: TestDatabase;
+  let cli: ReturnType<typeof cliFor>;
+  beforeAll(async () => {
+    t = await testDatabase();
+    cli = cliFor(t);
+    await placePortfolio(t.db, '2026-03-01', standardPortfolio);
+  });
+  afterAll(async () => {
+    await t?.drop();
+  });
+
+  it.each([
+    ['2026-02-30', 'not a real calendar date'],
+    ['yesterday', 'is not a date'],
+    ['2026-13-01', 'not a real calendar date'],
+  ])('refuses --as-of %s as bad usage (exit 2), saying why', async (asOf, why) => {
+    const result = await cli(['strategy', 'run', '--as-of', asOf, '--json']);
+    expect(result.code).toBe(2);
+    expect(result.json().error.code).toBe('bad_usage');
+    expect(result.json().error.message).toContain('--as-of');
+    expect(result.json().error.message).toContain(why);
+  });
+
+  it('refuses a bad --partition-size', async () => {
+    const result = await cli(['strategy', 'run', '--as-of', '2026-03-01', '--partition-size', '0']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--partition-size');
+  });
+
+  it('runs a date and prints the totals and progress as JSON; again, it has nothing to do', async () => {
+    const result = await cli(['strategy', 'run', '--as-of', '2026/3/1', '--partition-size', '10', '--json']);
+    expect(result.code).toBe(0);
+    const body = result.json();
+    expect(body).toMatchObject({
+      as_of: '2026-03-01',
+      status: 'completed',
+      already_completed: false,
+      totals: { accounts: 83, advanced: 66, recalled: 17 },
+      progress: { partitions_done: body.progress.partitions_total, accounts_done: 83, accounts_total: 83 },
+    });
+    const again = await cli(['strategy', 'run', '--as-of', '2026-03-01']);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('already completed; nothing to do');
+  });
+
+  it('refuses to go back to an earlier date (exit 1)', async () => {
+    const result = await cli(['strategy', 'run', '--as-of', '2026-02-28', '--json']);
+    expect(result.code).toBe(1);
+    expect(result.json().error.code).toBe('invalid_state');
+  });
+});

@@ -1,0 +1,129 @@
+import cliProgress from 'cli-progress';
+import type { CliContext, RegisterCommands } from '../cli/context.ts';
+import { todayIn } from '../shared/dates.ts';
+import { HuikuanError } from '../shared/errors.ts';
+import { parseAsOf } from './model.ts';
+import { defaultPartitionSize, type RunProgress, type RunResult, runStrategy } from './service.ts';
+
+export const registerStrategyCommands: RegisterCommands = (program, context) => {
+  const strategy = program.command('strategy').description('collection strategy: the nightly run');
+  strategy
+    .command('run')
+    .description(
+      'the nightly run for a business date: days past due and bucket of every live account, recall dates reached (退案); idempotent for a date, resumes after a crash, several runs of one date share the work',
+    )
+    .option('--as-of <date>', 'the business date (default: today in Asia/Shanghai)')
+    .option(
+      '--partition-size <n>',
+      'live accounts per partition when the date is planned',
+      String(defaultPartitionSize),
+    )
+    .option('--worker <name>', "this worker's name on the partitions it does (default host:pid:random)")
+    .option('--user <name>', 'who starts the run (default: HUIKUAN_USER or the operating-system user)')
+    .option('--json', 'print the result as one JSON document')
+    .action(
+      async (options: {
+        asOf?: string;
+        partitionSize: string;
+        worker?: string;
+        user?: string;
+        json?: boolean;
+      }) => {
+        const asOf = options.asOf === undefined ? todayIn() : parseAsOf(options.asOf);
+        const partitionSize = parsePartitionSize(options.partitionSize);
+        const actor = context.actor(options);
+        await context.withDatabase(async ({ db }) => {
+          const progress = startProgress(context, asOf);
+          let result: RunResult;
+          try {
+            result = await runStrategy(db, {
+              asOf,
+              actor,
+              partitionSize,
+              ...(options.worker ? { worker: options.worker } : {}),
+              onProgress: progress.update,
+            });
+          } finally {
+            progress.stop();
+          }
+          context.report(options, result, () => describeRun(result));
+        });
+      },
+    );
+  strategy
+    .command('worker')
+    .description('work the nightly run as a pg-boss job, scheduled by cron; runs until stopped (Ctrl-C)')
+    .option('--cron <expression>', 'when the run starts, as cron', '30 1 * * *')
+    .option('--no-schedule', 'work queued runs only; leave the schedule as it is')
+    .option('--tz <zone>', "the schedule's time zone (and today's date for a scheduled run)", 'Asia/Shanghai')
+    .action(async (options: { cron: string; schedule: boolean; tz: string }) => {
+      const { startStrategyJobs } = await import('./jobs.ts');
+      await context.withDatabase(async (connection) => {
+        const jobs = await startStrategyJobs(connection, {
+          cron: options.schedule ? options.cron : null,
+          timeZone: options.tz,
+          onResult: (result) => context.io.stderr(`${describeRun(result)}\n`),
+          onError: (error) => context.io.stderr(`strategy worker: ${error.message}\n`),
+        });
+        context.io.stderr(
+          `Nightly run worker started${options.schedule ? ` (schedule "${options.cron}" ${options.tz})` : ''}; Ctrl-C stops it.\n`,
+        );
+        await new Promise<void>((resolve) => {
+          process.once('SIGINT', resolve);
+          process.once('SIGTERM', resolve);
+        });
+        await jobs.stop();
+      });
+    });
+};
+
+function parsePartitionSize(text: string): number {
+  const size = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(size) || size < 1) {
+    throw new HuikuanError('bad_usage', `--partition-size: "${text}" is not a whole number of at least 1.`);
+  }
+  return size;
+}
+
+export function describeRun(result: RunResult): string {
+  const t = result.totals;
+  const mine = result.by_this_worker;
+  const head = `Nightly run for ${result.as_of}${result.already_completed ? ' (already completed; nothing to do)' : ''}:`;
+  const share =
+    !result.already_completed && mine.partitions !== t.partitions
+      ? ` This worker did ${mine.partitions} of them.`
+      : '';
+  return `${head} ${t.accounts} live accounts in ${t.partitions} partitions; ${t.advanced} advanced to the date, ${t.bucket_changes} changed bucket, ${t.recalled} recalled (退案).${share} ${result.seconds} s.`;
+}
+
+function startProgress(
+  context: CliContext,
+  asOf: string,
+): { update: (p: RunProgress) => void; stop: () => void } {
+  if (!context.io.interactive) return { update: () => {}, stop: () => {} };
+  const bar = new cliProgress.SingleBar(
+    {
+      format: `Nightly run ${asOf} | {bar} | {value}/{total} accounts | {partitions} partitions | {duration_formatted}`,
+      stream: {
+        write: (text: string) => context.io.stderr(text),
+        isTTY: true,
+      } as unknown as NodeJS.WritableStream,
+      hideCursor: true,
+      clearOnComplete: true,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  let started = false;
+  return {
+    update: (progress) => {
+      const partitions = `${progress.partitions_done}/${progress.partitions_total}`;
+      if (!started) {
+        bar.start(progress.accounts_total, progress.accounts_done, { partitions });
+        started = true;
+      } else bar.update(progress.accounts_done, { partitions });
+    },
+    stop: () => {
+      if (started) bar.stop();
+    },
+  };
+}
