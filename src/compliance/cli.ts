@@ -17,6 +17,22 @@ import { decideProfileChange, effectiveProfile, type ProfileScope, proposeProfil
 
 const maxFileBytes = 400 * 1024 * 1024;
 
+/** `items` joined by ", " in lines of at most 96 characters, each after `indent`. */
+function wrap(items: readonly string[], indent: string): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const item of items) {
+    const next = line === '' ? item : `${line}, ${item}`;
+    if (next.length > 96 - indent.length && line !== '') {
+      lines.push(`${line},`);
+      line = item;
+    } else line = next;
+  }
+  lines.push(line);
+  return lines.join(`\n${indent}`);
+}
+
+const cn = defaultProfiles.CN.rules;
 const checkHelp = `
 The attempt file is JSON (compliance.md): {"attempts": [{"id", "at", "channel", "party",
 "timezone", "number", "robot", "lost_contact", "consent_quiet_hours", "holds", "history"}]}.
@@ -26,29 +42,33 @@ The attempt file is JSON (compliance.md): {"attempts": [{"id", "at", "channel", 
   party     debtor | guarantor | agreed_contact | third_party
   timezone  IANA zone of the person (optional: else from the number's country code, +86 China,
             +44 UK, +1 every US zone; else every zone of the jurisdiction, the strictest winning)
-  holds     any of ${holdCodes.join(', ')}
+  holds     any of ${wrap(holdCodes, '            ')}
   history   earlier contacts about the same debt with the same person, in any order:
             {"at", "channel", "party" (default the attempt's), "number", "robot", "outcome"},
-            outcome one of ${outcomes.join(', ')}
+            outcome one of ${wrap(outcomes, '            ')}
 Fields not listed are refused (a misspelt "holds" must not pass as no holds). The whole file is
 checked first; any problem → exit 2 and nothing is evaluated.
 
-Counting, in calendar days of the person's zone:
-  CN  no contact outside ${formatClock(defaultProfiles.CN.rules.contactHours.earliest)}–${formatClock(defaultProfiles.CN.rules.contactHours.latest)} local unless consent_quiet_hours;
-      a call is refused once 6 unanswered attempts (no_answer, busy, connected_no_answer) went
-      to the same number that day, a robot call once 3 connected robot calls reached the person
-      that day; agreed contacts and third parties only when lost_contact, with conditions.
-  US  no contact before 08:00 or after 21:00:00 local; a call is refused once 7 calls were placed
-      in the 7 days ending on the proposed day (busy and not_in_service not counted) or after a
-      conversation on day D, for days D to D+6; a third party once, location only.
-  UK  08:00–21:00:00 local; at most 3 calls a day and 10 in 7 days (counted as in the US).
-Holds refuse the contact (opt_out_* only its channel); after a cease a letter is allowed with
-the condition cease_notices_only.
+Counting, in calendar days of the person's zone (consent_quiet_hours lifts the hours everywhere):
+  CN  no contact outside ${formatClock(cn.contactHours.earliest)}–${formatClock(cn.contactHours.latest)} local, any channel;
+      a call is refused once ${cn.unansweredCallsPerNumberPerDay} unanswered attempts (no_answer, busy, connected_no_answer) went
+      to the same number that day (an unknown number counts), a robot call once ${cn.robotCallsPerDay} connected
+      robot calls reached the person that day; agreed contacts and third parties only when
+      lost_contact, with conditions.
+  US  no contact before 08:00 or after 21:00:00 local, any channel; a call is refused once 7 calls
+      were placed in the 7 days ending on the proposed day (busy and not_in_service not counted),
+      or after a conversation on day D, for days D to D+6; a third party once, location only.
+  UK  08:00–21:00:00 local; at most 3 calls a day and 10 in 7 days (counted as in the US);
+      third parties without the debt's details.
+Holds refuse every channel, except: opt_out_* only its own; after a cease a letter is allowed
+with the condition cease_notices_only.
 
 Output with --json: {"verdicts": [{"id", "verdict": "allow" | "deny" | "allow_with_conditions",
 "reasons": [codes]}]} in the input's order; reasons are the deny codes of a denial, else the
-conditions. Codes: ${reasonCodes.join(', ')}.
-Uses the profile's default values (version ${defaultProfiles.CN.version}). Exit 0 whatever the verdicts; 2 on bad usage or a bad file.`;
+conditions, in this order:
+  ${wrap(reasonCodes, '  ')}
+Uses the profile's default values (version ${defaultProfiles.CN.version}). Exit 0 whatever the verdicts; 2 on bad usage, a bad
+file or bad input.`;
 
 export const registerComplianceCommands: RegisterCommands = (program, context) => {
   const compliance = program
