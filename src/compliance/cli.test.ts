@@ -185,6 +185,25 @@ describe('bad input to huikuan compliance check', () => {
     expect(result.json().error.message).toMatch(message);
   });
 
+  it('reads a file with a UTF-8 byte-order mark, and refuses a directory or an empty file as bad_file', async () => {
+    const bom = file(`\uFEFF${JSON.stringify({ attempts: [] })}`);
+    const read = await huikuan(['compliance', 'check', '--jurisdiction', 'CN', '--attempt', bom, '--json']);
+    expect(read.json()).toEqual({ verdicts: [] });
+    for (const bad of [dir, file('')]) {
+      const result = await huikuan([
+        'compliance',
+        'check',
+        '--jurisdiction',
+        'CN',
+        '--attempt',
+        bad,
+        '--json',
+      ]);
+      expect(result.code).toBe(2);
+      expect(result.json().error.code).toBe('bad_file');
+    }
+  });
+
   it('names every problem with its JSON path and evaluates nothing', async () => {
     const result = await check('CN', [
       { id: 'ok', at: '2026-03-02T02:00:00Z', channel: 'call', party: 'debtor' },
