@@ -277,12 +277,15 @@ export async function accountTimeline(
     UNION ALL
     SELECT n.created_at, 'note', n.id, 'note', n.author, n.body, NULL, NULL, NULL, NULL, NULL
       FROM account_notes n WHERE n.account_id = ${accountId}`;
-  const count = await sql<{ n: string }>`SELECT count(*)::text AS n FROM (${union}) t`.execute(db);
-  const rows = await sql<TimelineItem>`
-    SELECT * FROM (${union}) t ORDER BY at DESC, type, id DESC OFFSET ${page.offset} LIMIT ${page.limit}`.execute(
-    db,
-  );
-  return { items: rows.rows, total: Number(count.rows[0]?.n ?? 0) };
+  // the page and its total in one statement (one round trip); an empty page still brings the total
+  const rows = await sql<TimelineItem & { total: string }>`
+    SELECT p.*, n.total
+      FROM (SELECT count(*)::text AS total FROM (${union}) u) n
+      LEFT JOIN (SELECT * FROM (${union}) t ORDER BY at DESC, type, id DESC OFFSET ${page.offset} LIMIT ${page.limit}) p
+        ON true
+     ORDER BY p.at DESC, p.type, p.id DESC`.execute(db);
+  const items = rows.rows.filter((row) => row.id !== null).map(({ total: _total, ...item }) => item);
+  return { items, total: Number(rows.rows[0]?.total ?? 0) };
 }
 
 export interface NoteView {
