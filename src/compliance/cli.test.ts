@@ -21,9 +21,14 @@ function file(content: unknown): string {
 // compliance check needs no database: the URL is never opened
 const huikuan = cliFor({ url: 'postgres://127.0.0.1:1/unused' });
 
-function check(jurisdiction: string, attempts: unknown, json = true) {
-  const argv = ['compliance', 'check', '--jurisdiction', jurisdiction, '--attempt', file({ attempts })];
+/** `compliance check` of the file at `name` (CN unless told). */
+function checkFile(name: string, jurisdiction = 'CN', json = true) {
+  const argv = ['compliance', 'check', '--jurisdiction', jurisdiction, '--attempt', name];
   return huikuan(json ? [...argv, '--json'] : argv);
+}
+
+function check(jurisdiction: string, attempts: unknown, json = true) {
+  return checkFile(file({ attempts }), jurisdiction, json);
 }
 
 const noAnswer = (at: string) => ({
@@ -170,16 +175,7 @@ describe('bad input to huikuan compliance check', () => {
     ['not JSON', '{"attempts": [', 'bad_file', /is not valid JSON/],
     ['no attempts list', { verdicts: [] }, 'bad_input', /must be a JSON object with a list "attempts"/],
   ])('refuses a file that is %s', async (_name, content, code, message) => {
-    const name = file(content);
-    const result = await huikuan([
-      'compliance',
-      'check',
-      '--jurisdiction',
-      'CN',
-      '--attempt',
-      name,
-      '--json',
-    ]);
+    const result = await checkFile(file(content));
     expect(result.code).toBe(2);
     expect(result.json().error.code).toBe(code);
     expect(result.json().error.message).toMatch(message);
@@ -187,18 +183,10 @@ describe('bad input to huikuan compliance check', () => {
 
   it('reads a file with a UTF-8 byte-order mark, and refuses a directory or an empty file as bad_file', async () => {
     const bom = file(`\uFEFF${JSON.stringify({ attempts: [] })}`);
-    const read = await huikuan(['compliance', 'check', '--jurisdiction', 'CN', '--attempt', bom, '--json']);
+    const read = await checkFile(bom);
     expect(read.json()).toEqual({ verdicts: [] });
     for (const bad of [dir, file('')]) {
-      const result = await huikuan([
-        'compliance',
-        'check',
-        '--jurisdiction',
-        'CN',
-        '--attempt',
-        bad,
-        '--json',
-      ]);
+      const result = await checkFile(bad);
       expect(result.code).toBe(2);
       expect(result.json().error.code).toBe('bad_file');
     }
