@@ -25,6 +25,8 @@ const reference = { auc: 0.8017, gini: 0.6035, ks: 0.5095 };
 
 describe('huikuan model on german-credit.csv', () => {
   const modelFile = path.join(dir, 'german.json');
+  const scoreWith = (data: string, more: string[]) =>
+    huikuan(['model', 'score', '--model', modelFile, '--data', data, ...more]);
 
   it('trains, prints the report and meets the reference figures within their tolerance', async () => {
     const result = await huikuan([
@@ -86,17 +88,7 @@ describe('huikuan model on german-credit.csv', () => {
 
   it('scores every row with its score, probability and reason codes, streaming to a file', async () => {
     const out = path.join(dir, 'scores.csv');
-    const result = await huikuan([
-      'model',
-      'score',
-      '--model',
-      modelFile,
-      '--data',
-      german,
-      '--out',
-      out,
-      '--json',
-    ]);
+    const result = await scoreWith(german, ['--out', out, '--json']);
     expect(result.code, result.stderr).toBe(0);
     const summary = result.json();
     expect(summary.rows).toBe(1000);
@@ -151,6 +143,30 @@ describe('huikuan model on german-credit.csv', () => {
     expect(summary.psi.features.find((f: { name: string }) => f.name === 'duration').psi).toBeGreaterThan(
       0.25,
     );
+  });
+
+  it('scores quoted and unquoted files alike, with an id column copied', async () => {
+    const lines = readFileSync(german, 'utf8').trim().split('\n');
+    const quoted = lines.map((line, i) =>
+      i === 0
+        ? `ref,${line}`
+        : `"R${i}",${line
+            .split(',')
+            .map((cell) => `"${cell}"`)
+            .join(',')}`,
+    );
+    const plain = lines.map((line, i) => (i === 0 ? `ref,${line}` : `R${i},${line}`));
+    const outputs = [];
+    for (const [name, content] of [
+      ['quoted.csv', quoted],
+      ['plain.csv', plain],
+    ] as const) {
+      const result = await scoreWith(file(name, `${content.join('\n')}\n`), ['--id', 'ref']);
+      expect(result.code, result.stderr).toBe(0);
+      outputs.push(result.stdout);
+    }
+    expect(outputs[0]).toBe(outputs[1]);
+    expect(outputs[0]?.split('\n')[1]).toMatch(/^R1,2,\d+,0\.\d{6},/);
   });
 
   it('writes a self-contained HTML report with the four charts and the scorecard', async () => {

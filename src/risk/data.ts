@@ -29,14 +29,42 @@ const numberPattern = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
 /** The number a cell holds, or NaN when it is not a plain decimal number (no 0x, no Infinity). */
 export function parseNumber(text: string): number {
-  return numberPattern.test(text) ? Number(text) : Number.NaN;
+  const value = plainInteger(text, 0, text.length); // most cells of most files
+  return Number.isNaN(value) ? (numberPattern.test(text) ? Number(text) : Number.NaN) : value;
+}
+
+/** The plain integer of up to 15 digits (optional minus) in `text[from, to)`, else NaN. */
+export function plainInteger(text: string, from: number, to: number): number {
+  if (to <= from || to - from > 15) return Number.NaN;
+  const negative = text.charCodeAt(from) === 45;
+  let i = negative ? from + 1 : from;
+  if (i >= to) return Number.NaN;
+  let value = 0;
+  for (; i < to; i++) {
+    const digit = text.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return Number.NaN;
+    value = value * 10 + digit;
+  }
+  return negative ? -value : value;
+}
+
+export interface Batch {
+  rows: number;
+  cells: string[];
 }
 
 export interface Records {
   /** header cells as written (trimmed) */
   headers: string[];
-  /** batches of records, each a list of trimmed cells in header order; blank lines skipped */
-  batches: AsyncIterable<string[][]>;
+  /**
+   * Batches of records, trimmed cells in header order, blank lines skipped.
+   */
+  batches(): AsyncIterable<Batch>;
+  /**
+   * CSV only: the decoded text in chunks of whole records after the header, for readers that
+   * split quote-free text themselves (`parsedRecords` parses any chunk).
+   */
+  chunks?: () => AsyncIterable<{ text: string; firstRecord: number }>;
   close(): Promise<void>;
 }
 
@@ -83,21 +111,35 @@ export async function openRecords(file: string, required: string[]): Promise<Rec
   const skip = opened.layout.headerRecord;
   await opened.close();
   const width = headers.length;
-  async function* batches(): AsyncGenerator<string[][]> {
-    for await (const chunk of csvChunks(file, encoding, skip)) {
-      const parsed = parseCsvText(chunk.text, true, { row: chunk.firstRecord - 1 });
-      const out: string[][] = [];
-      for (const record of parsed.records) {
-        const cells = record.cells;
-        if (cells.length === 1 && (cells[0] as string).trim() === '') continue;
-        if (cells.length !== width && cells.every((cell) => cell.trim() === '')) continue;
-        for (let i = 0; i < cells.length; i++) cells[i] = (cells[i] as string).trim();
-        out.push(cells);
-      }
-      yield out;
-    }
+  async function* batches(): AsyncGenerator<Batch> {
+    for await (const chunk of csvChunks(file, encoding, skip))
+      yield parsedRecords(chunk.text, chunk.firstRecord, width);
   }
-  return { headers, batches: { [Symbol.asyncIterator]: batches }, close: async () => {} };
+  return { headers, batches, chunks: () => csvChunks(file, encoding, skip), close: async () => {} };
+}
+
+/** The records of CSV text holding whole records, blank ones skipped, each padded or cut to `width`. */
+export function parsedRecords(text: string, firstRecord: number, width: number): Batch {
+  const parsed = parseCsvText(text, true, { row: firstRecord - 1 });
+  const out: string[] = [];
+  let rows = 0;
+  for (const record of parsed.records) {
+    const cells = record.cells;
+    if (cells.length === 1 && (cells[0] as string).trim() === '') continue;
+    if (cells.length !== width && cells.every((cell) => cell.trim() === '')) continue;
+    for (let c = 0; c < width; c++) out.push((cells[c] ?? '').trim());
+    rows++;
+  }
+  return { rows, cells: out };
+}
+
+/** `text.slice(from, to).trim()` without the intermediate string. */
+export function trimmed(text: string, from: number, to: number): string {
+  let a = from;
+  let b = to;
+  while (a < b && text.charCodeAt(a) <= 32) a++;
+  while (b > a && text.charCodeAt(b - 1) <= 32) b--;
+  return text.slice(a, b);
 }
 
 async function xlsxRecords(file: string, headers: string[]): Promise<Records> {
@@ -107,20 +149,19 @@ async function xlsxRecords(file: string, headers: string[]): Promise<Records> {
     .map((c) => ({ name: `c${c.index}`, aliases: [c.header], required: false }));
   const opened = await openTable(file, columns);
   const width = headers.length;
-  async function* batches(): AsyncGenerator<string[][]> {
-    let batch: string[][] = [];
+  async function* batches(): AsyncGenerator<Batch> {
+    let batch: Batch = { rows: 0, cells: [] };
     for await (const row of opened.rows) {
-      const cells = new Array<string>(width).fill('');
-      for (let i = 0; i < width; i++) cells[i] = row.values[`c${i}`] ?? '';
-      batch.push(cells);
-      if (batch.length >= 10_000) {
+      for (let i = 0; i < width; i++) batch.cells.push(row.values[`c${i}`] ?? '');
+      batch.rows++;
+      if (batch.rows >= 10_000) {
         yield batch;
-        batch = [];
+        batch = { rows: 0, cells: [] };
       }
     }
-    if (batch.length > 0) yield batch;
+    if (batch.rows > 0) yield batch;
   }
-  return { headers, batches: { [Symbol.asyncIterator]: batches }, close: () => opened.close() };
+  return { headers, batches, close: () => opened.close() };
 }
 
 /** The index of `name` among `headers`, as the file reader matches names; -1 when absent. */
@@ -144,11 +185,12 @@ export async function readTable(file: string, required: string[]): Promise<Table
   const columns: string[][] = records.headers.map(() => []);
   let rows = 0;
   try {
-    for await (const batch of records.batches) {
-      for (const cells of batch) {
-        for (let c = 0; c < columns.length; c++) (columns[c] as string[]).push(cells[c] ?? '');
-        rows++;
+    const width = columns.length;
+    for await (const batch of records.batches()) {
+      for (let r = 0; r < batch.rows; r++) {
+        for (let c = 0; c < width; c++) (columns[c] as string[]).push(batch.cells[r * width + c] ?? '');
       }
+      rows += batch.rows;
     }
   } finally {
     await records.close();

@@ -129,3 +129,24 @@ describe('seeded stratified splits', () => {
     }
   });
 });
+
+describe('reading numbers', () => {
+  it('parses plain decimals and nothing else', async () => {
+    const { parseNumber } = await import('./data.ts');
+    for (const [text, value] of [
+      ['0', 0],
+      ['-12', -12],
+      ['123456789012345', 123456789012345],
+      ['1234567890123456', 1234567890123456],
+      ['3.25', 3.25],
+      ['-0.5', -0.5],
+      ['.5', 0.5],
+      ['1e3', 1000],
+      ['+7', 7],
+    ] as const) {
+      expect(parseNumber(text)).toBe(value);
+    }
+    for (const text of ['', '-', 'NA', '0x10', 'Infinity', '1,000', '12a', ' '])
+      expect(parseNumber(text)).toBeNaN();
+  });
+});

@@ -9,7 +9,16 @@ import { once } from 'node:events';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { HuikuanError } from '../shared/errors.ts';
 import { type CompiledBinning, categoricalBinIndex, compileBinning, numericBinIndex } from './binning.ts';
-import { columnIndex, isMissing, openRecords, parseNumber } from './data.ts';
+import {
+  type Batch,
+  columnIndex,
+  isMissing,
+  openRecords,
+  parsedRecords,
+  parseNumber,
+  plainInteger,
+  trimmed,
+} from './data.ts';
 import { sigmoid } from './logistic.ts';
 import { bandLabel, bandOf, psi, psiVerdict } from './metrics.ts';
 import type { Model } from './train.ts';
@@ -37,6 +46,10 @@ export interface CompiledModel {
   intercept: number;
   /** scratch: the bin of each feature in the row being scored */
   bins: Int32Array;
+  /** the feature read from each column, −1 for none */
+  featureOfColumn: Int32Array;
+  /** the last column any feature reads */
+  lastColumn: number;
 }
 
 /** Checks that a parsed JSON document is a scorecard this version can use. */
@@ -94,33 +107,110 @@ export function compileModel(model: Model, headers: string[]): CompiledModel {
     offset: model.scaling.offset,
     intercept: model.intercept,
     bins: new Int32Array(features.length),
+    featureOfColumn: Int32Array.from(headers, (_, c) => features.findIndex((f) => f.column === c)),
+    lastColumn: Math.max(...features.map((f) => f.column)),
   };
 }
 
 export interface RowScore {
   score: number;
   probability: number;
+  /** reason codes, the first `reasonsFound` of them filled */
   reasons: string[];
+  reasonsFound: number;
+}
+
+export function newRowScore(): RowScore {
+  return { score: 0, probability: 0, reasons: new Array<string>(reasonCount).fill(''), reasonsFound: 0 };
 }
 
 // scratch space of the per-row loop: reasons kept sorted by shortfall, largest first
 const topShort = new Float64Array(reasonCount);
 const topFeature = new Int32Array(reasonCount);
 
-/** Scores one record (cells in header order). */
-export function scoreRecord(compiled: CompiledModel, cells: string[], out: RowScore): RowScore {
+/** The bin of a feature's cell text; a numeric feature's text that is not a number (NA, null …) is missing. */
+function binOfText(feature: CompiledFeature, text: string): number {
+  if (feature.numeric) return numericBinIndex(feature.binning, parseNumber(text));
+  const bin = feature.binning.levels.get(text);
+  if (bin !== undefined) return bin;
+  return categoricalBinIndex(feature.binning, isMissing(text) ? null : text);
+}
+
+/** The number in `text[from, to)`, spaces trimmed; NaN when it is not one. */
+function numberInSpan(text: string, from: number, to: number): number {
+  let a = from;
+  let b = to;
+  while (a < b && text.charCodeAt(a) <= 32) a++;
+  while (b > a && text.charCodeAt(b - 1) <= 32) b--;
+  const value = plainInteger(text, a, b);
+  if (!Number.isNaN(value)) return value;
+  return parseNumber(text.slice(a, b));
+}
+
+/** Scores one record: its cells in header order start at `cells[offset]`. */
+export function scoreRecord(
+  compiled: CompiledModel,
+  cells: string[],
+  offset: number,
+  out: RowScore,
+): RowScore {
+  const features = compiled.features;
+  for (let f = 0; f < features.length; f++) {
+    const feature = features[f] as CompiledFeature;
+    compiled.bins[f] = binOfText(feature, cells[offset + feature.column] ?? '');
+  }
+  return scoreBins(compiled, out);
+}
+
+/**
+ * Scores the quote-free CSV line `text[start, end)` without splitting it into strings (numbers are
+ * read in place, up to column `lastColumn`); returns the text of column `idColumn` ('' when −1).
+ */
+function scorePlainLine(
+  compiled: CompiledModel,
+  text: string,
+  start: number,
+  end: number,
+  idColumn: number,
+  lastColumn: number,
+  out: RowScore,
+): string {
+  const features = compiled.features;
+  const bins = compiled.bins;
+  const byColumn = compiled.featureOfColumn;
+  bins.fill(-1);
+  let id = '';
+  let from = start;
+  for (let c = 0; c <= lastColumn && from <= end; c++) {
+    let comma = text.indexOf(',', from);
+    if (comma < 0 || comma > end) comma = end;
+    const f = c < byColumn.length ? (byColumn[c] as number) : -1;
+    if (f >= 0) {
+      const feature = features[f] as CompiledFeature;
+      bins[f] = feature.numeric
+        ? numericBinIndex(feature.binning, numberInSpan(text, from, comma))
+        : binOfText(feature, trimmed(text, from, comma));
+    }
+    if (c === idColumn) id = trimmed(text, from, comma);
+    from = comma + 1;
+  }
+  // a short line: the features it does not reach are missing
+  for (let f = 0; f < features.length; f++) {
+    if (bins[f] === -1) bins[f] = (features[f] as CompiledFeature).binning.missingIndex;
+  }
+  scoreBins(compiled, out);
+  return id;
+}
+
+/** Points, probability and reasons from the bins in `compiled.bins`. */
+function scoreBins(compiled: CompiledModel, out: RowScore): RowScore {
   let eta = compiled.intercept;
   let kept = 0;
   const features = compiled.features;
   const bins = compiled.bins;
   for (let f = 0; f < features.length; f++) {
     const feature = features[f] as CompiledFeature;
-    const text = cells[feature.column] ?? '';
-    let bin: number;
-    if (feature.numeric) {
-      bin = numericBinIndex(feature.binning, isMissing(text) ? Number.NaN : parseNumber(text));
-    } else bin = categoricalBinIndex(feature.binning, isMissing(text) ? null : text);
-    bins[f] = bin;
+    const bin = bins[f] as number;
     feature.counts[bin] = (feature.counts[bin] as number) + 1;
     eta += feature.eta[bin] as number;
     const short = feature.shortfall[bin] as number;
@@ -137,7 +227,7 @@ export function scoreRecord(compiled: CompiledModel, cells: string[], out: RowSc
   }
   out.score = compiled.offset - compiled.factor * eta;
   out.probability = sigmoid(eta);
-  out.reasons.length = kept;
+  out.reasonsFound = kept;
   for (let k = 0; k < kept; k++) {
     const f = topFeature[k] as number;
     const feature = features[f] as CompiledFeature;
@@ -160,13 +250,60 @@ export interface ScoreSummary {
   };
 }
 
+/** What scoring a file adds up, and how it writes a line. */
+interface Tally {
+  rows: number;
+  sumScore: number;
+  sumProbability: number;
+  bandCounts: number[];
+  edges: number[];
+  idColumn: number;
+  /** reason code → its CSV cell(s) */
+  cellOf: Map<string, string>;
+  emptyReason: string;
+}
+
+/** Counts a scored row and returns its output line. */
+function tallyRow(tally: Tally, result: RowScore, id: string): string {
+  tally.rows++;
+  tally.sumScore += result.score;
+  tally.sumProbability += result.probability;
+  const band = bandOf(tally.edges, result.score);
+  tally.bandCounts[band] = (tally.bandCounts[band] as number) + 1;
+  let line = tally.idColumn >= 0 ? `${csvCell(id)},` : '';
+  line += `${tally.rows + 1},${Math.round(result.score)},${result.probability.toFixed(6)}`;
+  for (let k = 0; k < reasonCount; k++) {
+    line += `,${k < result.reasonsFound ? tally.cellOf.get(result.reasons[k] as string) : tally.emptyReason}`;
+  }
+  return `${line}\n`;
+}
+
+function scoreBatch(
+  compiled: CompiledModel,
+  batch: Batch,
+  width: number,
+  tally: Tally,
+  result: RowScore,
+): string {
+  let text = '';
+  for (let r = 0; r < batch.rows; r++) {
+    scoreRecord(compiled, batch.cells, r * width, result);
+    text += tallyRow(
+      tally,
+      result,
+      tally.idColumn >= 0 ? (batch.cells[r * width + tally.idColumn] ?? '') : '',
+    );
+  }
+  return text;
+}
+
 function csvCell(text: string): string {
   return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
 /**
- * Scores every row of `file` and writes `[id,]row,score,probability,reason_1..4` (and each reason's
- * text in `lang` when asked) to `out`, or to `write` when `out` is null.
+ * Scores every row of `file` and writes `[id,]row,score,probability,reason_1..4` (each followed by
+ * its text in `lang` when asked) to `out`, or to `write` when `out` is null.
  */
 export async function scoreFile(
   model: Model,
@@ -199,42 +336,69 @@ export async function scoreFile(
     'row',
     'score',
     'probability',
-    ...Array.from({ length: reasonCount }, (_, k) => `reason_${k + 1}`),
-    ...(options.lang ? Array.from({ length: reasonCount }, (_, k) => `reason_${k + 1}_text`) : []),
+    ...Array.from({ length: reasonCount }, (_, k) =>
+      options.lang ? `reason_${k + 1},reason_${k + 1}_text` : `reason_${k + 1}`,
+    ),
   ].join(',');
   const emit = async (text: string) => {
     if (stream === null) options.write?.(text);
     else if (!stream.write(text)) await once(stream, 'drain');
   };
   await emit(`${header}\n`);
-  const result: RowScore = { score: 0, probability: 0, reasons: [] };
-  let rows = 0;
-  let sumScore = 0;
-  let sumProbability = 0;
+  const result = newRowScore();
   const edges = model.bands.edges;
+  const width = records.headers.length;
+  // each code as a CSV cell, and its text when asked, written once here rather than per row
+  const cellOf = new Map<string, string>();
+  for (const feature of model.features) {
+    for (const bin of feature.bins) {
+      cellOf.set(
+        bin.code,
+        options.lang ? `${csvCell(bin.code)},${csvCell(bin.text[options.lang])}` : csvCell(bin.code),
+      );
+    }
+  }
+  const tally: Tally = {
+    rows: 0,
+    sumScore: 0,
+    sumProbability: 0,
+    bandCounts,
+    edges,
+    idColumn,
+    cellOf,
+    emptyReason: options.lang ? ',' : '',
+  };
   try {
-    for await (const batch of records.batches) {
-      let text = '';
-      for (const cells of batch) {
-        rows++;
-        scoreRecord(compiled, cells, result);
-        const score = Math.round(result.score);
-        sumScore += result.score;
-        sumProbability += result.probability;
-        const band = bandOf(edges, result.score);
-        bandCounts[band] = (bandCounts[band] as number) + 1;
-        let line = idColumn >= 0 ? `${csvCell(cells[idColumn] ?? '')},` : '';
-        line += `${rows + 1},${score},${result.probability.toFixed(6)}`;
-        for (let k = 0; k < reasonCount; k++) line += `,${csvCell(result.reasons[k] ?? '')}`;
-        if (options.lang) {
-          for (let k = 0; k < reasonCount; k++) {
-            const code = result.reasons[k];
-            line += `,${code === undefined ? '' : csvCell(texts.get(code) ?? '')}`;
-          }
+    if (records.chunks !== undefined) {
+      const lastColumn = Math.max(idColumn, compiled.lastColumn);
+      for await (const chunk of records.chunks()) {
+        if (chunk.text.indexOf('"') >= 0) {
+          await emit(
+            scoreBatch(compiled, parsedRecords(chunk.text, chunk.firstRecord, width), width, tally, result),
+          );
+          continue;
         }
-        text += `${line}\n`;
+        // quote-free text: lines split on line breaks, cells read in place
+        const source = chunk.text;
+        const length = source.length;
+        let text = '';
+        let start = 0;
+        while (start < length) {
+          let end = source.indexOf('\n', start);
+          if (end < 0) end = length;
+          const next = end + 1;
+          if (end > start && source.charCodeAt(end - 1) === 13) end--;
+          if (trimmed(source, start, end) !== '') {
+            const id = scorePlainLine(compiled, source, start, end, idColumn, lastColumn, result);
+            text += tallyRow(tally, result, id);
+          }
+          start = next;
+        }
+        await emit(text);
       }
-      await emit(text);
+    } else {
+      for await (const batch of records.batches())
+        await emit(scoreBatch(compiled, batch, width, tally, result));
     }
   } finally {
     await records.close();
@@ -246,10 +410,10 @@ export async function scoreFile(
   const scorePsi = psi(model.bands.train, bandCounts);
   return {
     file,
-    rows,
+    rows: tally.rows,
     out: options.out,
-    meanScore: rows ? sumScore / rows : Number.NaN,
-    meanProbability: rows ? sumProbability / rows : Number.NaN,
+    meanScore: tally.rows ? tally.sumScore / tally.rows : Number.NaN,
+    meanProbability: tally.rows ? tally.sumProbability / tally.rows : Number.NaN,
     psi: {
       score: scorePsi,
       verdict: psiVerdict(scorePsi),
