@@ -1,9 +1,9 @@
 /**
  * `npm run bench -- payments [--size N]` (default 20,000; the target is measured at 200,000):
  * a payment file of N rows (a few per cent bad) against N/2 accounts placed first (not timed),
- * imported through `huikuan import payments` run as its own process (seconds include its start;
- * import_seconds is the import's own time); the floor is `COPY` of the same file into one plain
- * table. Target: ≥ 25,000 payments/s.
+ * imported through `huikuan import payments` run as its own process (seconds: the import's own
+ * time; process_seconds includes the process's start); the floor is `COPY` of the same file into one
+ * plain table. Target: ≥ 25,000 payments/s.
  */
 import path from 'node:path';
 import { sql } from 'kysely';
@@ -61,11 +61,13 @@ export async function run(args: string[]): Promise<number> {
     const floor = await copyFloor(db.pool, file);
     log(`floor ${round(floor)} s; importing`);
     // its own process, so the peak RSS is the import's, not the bench's (which generated the file);
-    // the time includes the process's start
+    // the time is the import's own (as when it ran in this process), process_seconds adds the
+    // process's start (loading the TypeScript sources), which does not grow with the file
     const started = performance.now();
     const run = await huikuanProcess(['import', 'payments', file, '--client', 'BENCH', '--user', 'bench']);
-    const seconds = (performance.now() - started) / 1000;
+    const processSeconds = (performance.now() - started) / 1000;
     const result = run.result;
+    const seconds = (result.seconds as { total: number }).total;
     const rssMax = run.rssMbMax;
     const check = await sql<{
       n: bigint;
@@ -81,7 +83,7 @@ export async function run(args: string[]): Promise<number> {
       floor_seconds: round(floor),
       ratio: round(seconds / floor, 2),
       rss_mb_max: rssMax,
-      import_seconds: (result.seconds as { total: number }).total,
+      process_seconds: round(processSeconds),
       read_seconds: (result.seconds as { read: number }).read,
       post_seconds: (result.seconds as { post: number }).post,
       posted: result.posted,

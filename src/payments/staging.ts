@@ -110,7 +110,14 @@ export class StageWriter {
     this.statuses.push(status);
   }
 
-  /** Writes the rows given since the last flush. */
+  /** Resolves when every row given so far is written (rejects when a write failed). */
+  written: Promise<void> = Promise.resolve();
+
+  /**
+   * Writes the rows given since the last flush, after the writes before them, on a connection of its
+   * own: the next chunk's account lookup runs meanwhile. Resolves when the write before this one is
+   * done, so at most one write waits behind the one running.
+   */
   async flush(): Promise<void> {
     if (this.rows.length === 0) return;
     // Each column as one JSON array (JSON.stringify is native; pg's array literals were built
@@ -138,7 +145,13 @@ export class StageWriter {
     this.references = [];
     this.streamOf = [];
     this.chunkOf = [];
-    await insert.execute(this.db);
+    const previous = this.written;
+    this.written = previous.then(async () => {
+      await insert.execute(this.db);
+    });
+    // a failure surfaces where `written` is awaited, not as an unhandled rejection meanwhile
+    this.written.catch(() => {});
+    await previous;
   }
 
   /**
