@@ -163,11 +163,13 @@ interface Frame {
   xTicks: number[];
   yTicks: number[];
   yFormat?: (v: number) => string;
+  xFormat?: (v: number) => string;
 }
 
 function axes(frame: Frame): { open: string; x: (v: number) => number; y: (v: number) => number } {
   const { title, xRange, yRange, xLabel, yLabel, xTicks, yTicks } = frame;
   const yFormat = frame.yFormat ?? String;
+  const xFormat = frame.xFormat ?? String;
   const w = chartWidth - margin.left - margin.right;
   const h = chartHeight - margin.top - margin.bottom;
   const x = (v: number) => margin.left + ((v - xRange[0]) / (xRange[1] - xRange[0] || 1)) * w;
@@ -176,7 +178,7 @@ function axes(frame: Frame): { open: string; x: (v: number) => number; y: (v: nu
   svg += `<text x="${chartWidth / 2}" y="16" text-anchor="middle" class="t">${escapeHtml(title)}</text>`;
   svg += `<rect x="${margin.left}" y="${margin.top}" width="${w}" height="${h}" fill="none" stroke="#bbb"/>`;
   for (const t of xTicks) {
-    svg += `<line x1="${x(t)}" x2="${x(t)}" y1="${margin.top + h}" y2="${margin.top + h + 4}" stroke="#888"/><text x="${x(t)}" y="${margin.top + h + 15}" text-anchor="middle">${t}</text>`;
+    svg += `<line x1="${x(t)}" x2="${x(t)}" y1="${margin.top + h}" y2="${margin.top + h + 4}" stroke="#888"/><text x="${x(t)}" y="${margin.top + h + 15}" text-anchor="middle">${xFormat(t)}</text>`;
   }
   for (const t of yTicks) {
     svg += `<line x1="${margin.left - 4}" x2="${margin.left + w}" y1="${y(t)}" y2="${y(t)}" stroke="#eee"/><text x="${margin.left - 6}" y="${y(t) + 4}" text-anchor="end">${yFormat(t)}</text>`;
@@ -297,7 +299,7 @@ function charts(model: Model): string[] {
   ])}</svg>`;
   const cal = model.validation.calibration;
   const calMax = Math.min(1, Math.max(0.05, ...cal.map((r) => Math.max(r.predicted, r.observed))) * 1.1);
-  const calTicks = ticks(0, calMax, 4);
+  const calTicks = ticks(0, calMax, 5);
   const calibrationChart = lineChart(
     {
       title: 'Calibration by score band (validation)',
@@ -307,6 +309,7 @@ function charts(model: Model): string[] {
       yLabel: 'observed event rate',
       xTicks: calTicks,
       yTicks: calTicks,
+      xFormat: percent,
       yFormat: percent,
     },
     [
