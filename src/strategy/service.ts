@@ -144,6 +144,8 @@ export async function runStrategy(db: Db, options: RunOptions): Promise<RunResul
     const outcome = await db.transaction().execute(async (trx) => {
       const partition = (await claim(trx, run.id, true)) ?? (await claim(trx, run.id, false));
       if (!partition) return null;
+      // a partition's statements pass jit_above_cost; compiling them costs more than it saves
+      await sql`SET LOCAL jit = off`.execute(trx);
       const done: PartitionOutcome = {
         part: partition.part,
         client_id: partition.client_id,
@@ -212,6 +214,7 @@ async function planRun(db: Db, asOf: BusinessDate, partitionSize: number, actor:
         throw new HuikuanError('internal', `The nightly run for ${asOf} vanished while planning.`);
       return planned;
     }
+    await sql`SET LOCAL jit = off`.execute(trx);
     // consecutive ranges per client covering every id (0 … the largest bigint), each holding about
     // partitionSize live accounts
     await sql`
