@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import ExcelJS from 'exceljs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cliFor } from '../../test/cli.ts';
 
@@ -167,6 +168,27 @@ describe('huikuan model on german-credit.csv', () => {
     }
     expect(outputs[0]).toBe(outputs[1]);
     expect(outputs[0]?.split('\n')[1]).toMatch(/^R1,2,\d+,0\.\d{6},/);
+  });
+
+  it('reads XLSX as it reads CSV', async () => {
+    const lines = readFileSync(german, 'utf8').trim().split('\n');
+    const workbook = new ExcelJS.Workbook();
+    const sheet = workbook.addWorksheet('data');
+    lines.forEach((line, i) => {
+      sheet.addRow(
+        line.split(',').map((cell) => {
+          const text = cell.replace(/"/g, '');
+          return i > 0 && /^\d+$/.test(text) ? Number(text) : text;
+        }),
+      );
+    });
+    const xlsx = path.join(dir, 'german.xlsx');
+    await workbook.xlsx.writeFile(xlsx);
+    const trained = await huikuan(['model', 'train', '--data', xlsx, '--target', 'class', '--json']);
+    expect(trained.code, trained.stderr).toBe(0);
+    expect(trained.json().validation.validation.auc).toBeCloseTo(0.8291, 3);
+    const [fromXlsx, fromCsv] = await Promise.all([scoreWith(xlsx, []), scoreWith(german, [])]);
+    expect(fromXlsx.stdout).toBe(fromCsv.stdout);
   });
 
   it('writes a self-contained HTML report with the four charts and the scorecard', async () => {
