@@ -110,8 +110,7 @@ async function serve(): Promise<number> {
     loginsPerMinute: 100_000,
   });
   const address = await app.listen({ port: 0, host: '127.0.0.1' });
-  const send = (message: unknown) => process.send?.(message);
-  send({ type: 'ready', url: address });
+  process.send?.({ type: 'ready', url: address });
   await new Promise<void>((resolve) => {
     process.on('message', (message: { type?: string }) => {
       if (message.type === 'reset') {
@@ -123,7 +122,14 @@ async function serve(): Promise<number> {
   });
   await app.close();
   await connection.close();
-  send({ type: 'stats', rss_mb_max: rss.stop(), rss_mb_end: round(process.memoryUsage.rss() / 1048576, 1) });
+  const stats = {
+    type: 'stats',
+    rss_mb_max: rss.stop(),
+    rss_mb_end: round(process.memoryUsage.rss() / 1048576, 1),
+  };
+  // the IPC channel would keep this process alive: close it once the figures are sent
+  await new Promise<void>((resolve) => (process.send ? process.send(stats, () => resolve()) : resolve()));
+  if (process.connected) process.disconnect();
   return 0;
 }
 
