@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliFor } from '../../test/cli.ts';
 import { type TestDatabase, testDatabase } from '../../test/db.ts';
+import { main } from '../cli/main.ts';
 import { placePortfolio, standardPortfolio } from './test-support.ts';
 
 describe('huikuan strategy run', () => {
@@ -47,6 +48,27 @@ describe('huikuan strategy run', () => {
     const again = await cli(['strategy', 'run', '--as-of', '2026-03-01']);
     expect(again.code).toBe(0);
     expect(again.stdout).toContain('already completed; nothing to do');
+  });
+
+  it('shows a progress bar on a terminal', async () => {
+    let stderr = '';
+    const previous = process.env.DATABASE_URL;
+    process.env.DATABASE_URL = t.url;
+    try {
+      const code = await main(['strategy', 'run', '--as-of', '2026-03-02', '--partition-size', '10'], {
+        stdout: () => {},
+        stderr: (text) => {
+          stderr += text;
+        },
+        interactive: true,
+      });
+      expect(code).toBe(0);
+    } finally {
+      if (previous === undefined) delete process.env.DATABASE_URL;
+      else process.env.DATABASE_URL = previous;
+    }
+    expect(stderr).toContain('Nightly run 2026-03-02');
+    expect(stderr).toMatch(/\d+\/\d+ partitions/);
   });
 
   it('refuses to go back to an earlier date (exit 1)', async () => {
