@@ -4,10 +4,13 @@
  */
 import type { ColumnType, Generated } from 'kysely';
 import type { AuditTables } from '../audit/tables.ts';
+import type { ComplianceTables } from '../compliance/tables.ts';
+import type { FilterTables } from '../filters/tables.ts';
 import type { IdentityTables } from '../identity/tables.ts';
 import type { LedgerTables } from '../ledger/tables.ts';
 import type { PaymentTables } from '../payments/tables.ts';
 import type { PlacementTables } from '../placements/tables.ts';
+import type { AccountStrategyColumns, StrategyTables } from '../strategy/tables.ts';
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 /** A business date, 'YYYY-MM-DD'. */
@@ -130,7 +133,8 @@ export interface ContactPointsTable {
   created_at: Timestamp;
 }
 
-export interface AccountsTable {
+/** accounts, with the nightly run's columns (0015_strategy_run.sql) */
+export interface AccountsTable extends AccountStrategyColumns {
   id: Generated<bigint>;
   client_id: bigint;
   batch_id: bigint;
@@ -201,7 +205,15 @@ export interface PostingsTable {
   amount_minor: bigint;
 }
 
-export interface Database extends PlacementTables, LedgerTables, PaymentTables, IdentityTables, AuditTables {
+export interface Database
+  extends PlacementTables,
+    LedgerTables,
+    PaymentTables,
+    IdentityTables,
+    AuditTables,
+    ComplianceTables,
+    FilterTables,
+    StrategyTables {
   clients: ClientsTable;
   contracts: ContractsTable;
   contract_commission_rates: ContractCommissionRatesTable;

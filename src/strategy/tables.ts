@@ -1,6 +1,6 @@
 /**
- * Kysely types of the tables migrations/0015_strategy_run.sql adds (to be merged into Database in
- * src/db/schema.ts, with the four new columns of accounts in AccountsTable).
+ * Kysely types of the tables migrations/0015_strategy_run.sql adds; src/db/schema.ts merges them into
+ * Database, and the four new columns of accounts into AccountsTable.
  */
 import type { ColumnType, Generated } from 'kysely';
 
