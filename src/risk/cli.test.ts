@@ -9,7 +9,8 @@ import { cliFor } from '../../test/cli.ts';
 const huikuan = cliFor({ url: 'postgres://127.0.0.1:1/unused' });
 const dir = mkdtempSync(path.join(tmpdir(), 'huikuan-risk-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const german = path.resolve(import.meta.dirname, '../../../shared/data/german-credit.csv');
+// the file is vendored (test/fixtures/README.md) so the suite needs nothing outside the repository
+const german = path.resolve(import.meta.dirname, '../../test/fixtures/german-credit.csv');
 const file = (name: string, content: string | Buffer) => {
   const full = path.join(dir, name);
   writeFileSync(full, content);
