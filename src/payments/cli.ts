@@ -1,6 +1,6 @@
-import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import type { CliContext, RegisterCommands } from '../cli/context.ts';
+import { progressBar } from '../cli/progress.ts';
 import { formatMinor } from '../shared/money.ts';
 import { type ImportPaymentsResult, type ImportProgress, importPayments } from './service.ts';
 
@@ -91,25 +91,14 @@ function progressReporter(context: CliContext): { update: (p: ImportProgress) =>
       stop: () => {},
     };
   }
-  const bar = new cliProgress.SingleBar(
-    { format: '{phase} [{bar}] {value}/{total}', stream: process.stderr, clearOnComplete: true },
-    cliProgress.Presets.shades_classic,
-  );
+  const bar = progressBar(context, '{phase} [{bar}] {value}/{total}');
   let phase = '';
   return {
     update: (p) => {
-      if (p.phase !== phase) {
-        if (phase !== '') bar.stop();
-        phase = p.phase;
-        bar.start(p.total ?? p.done, p.done, { phase });
-      } else {
-        if (p.total !== null) bar.setTotal(p.total);
-        else bar.setTotal(Math.max(p.done, 1));
-        bar.update(p.done, { phase });
-      }
+      if (p.phase !== phase) bar.stop();
+      phase = p.phase;
+      bar.show(p.done, p.total ?? Math.max(p.done, 1), { phase });
     },
-    stop: () => {
-      if (phase !== '') bar.stop();
-    },
+    stop: () => bar.stop(),
   };
 }

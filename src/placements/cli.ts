@@ -1,5 +1,5 @@
-import cliProgress from 'cli-progress';
 import type { CliContext, RegisterCommands } from '../cli/context.ts';
+import { progressBar } from '../cli/progress.ts';
 import { HuikuanError } from '../shared/errors.ts';
 import { formatMinor } from '../shared/money.ts';
 import {
@@ -142,31 +142,8 @@ function parseBatchId(text: string): bigint {
 }
 
 function startProgress(context: CliContext): { update: (rows: number) => void; stop: () => void } {
-  if (!context.io.interactive) return { update: () => {}, stop: () => {} };
-  const bar = new cliProgress.SingleBar(
-    {
-      format: 'Reading placements | {value} rows | {duration_formatted}',
-      stream: {
-        write: (text: string) => context.io.stderr(text),
-        isTTY: true,
-      } as unknown as NodeJS.WritableStream,
-      hideCursor: true,
-      clearOnComplete: true,
-    },
-    cliProgress.Presets.shades_classic,
-  );
-  let started = false;
-  return {
-    update: (rows) => {
-      if (!started) {
-        bar.start(0, rows);
-        started = true;
-      } else bar.update(rows);
-    },
-    stop: () => {
-      if (started) bar.stop();
-    },
-  };
+  const bar = progressBar(context, 'Reading placements | {value} rows | {duration_formatted}');
+  return { update: (rows) => bar.show(rows, 0), stop: () => bar.stop() };
 }
 
 function formatTotals(

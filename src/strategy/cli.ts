@@ -1,5 +1,5 @@
-import cliProgress from 'cli-progress';
 import type { CliContext, RegisterCommands } from '../cli/context.ts';
+import { progressBar } from '../cli/progress.ts';
 import { todayIn } from '../shared/dates.ts';
 import { HuikuanError } from '../shared/errors.ts';
 import { parseAsOf } from './model.ts';
@@ -100,30 +100,15 @@ function startProgress(
   context: CliContext,
   asOf: string,
 ): { update: (p: RunProgress) => void; stop: () => void } {
-  if (!context.io.interactive) return { update: () => {}, stop: () => {} };
-  const bar = new cliProgress.SingleBar(
-    {
-      format: `Nightly run ${asOf} | {bar} | {value}/{total} accounts | {partitions} partitions | {duration_formatted}`,
-      stream: {
-        write: (text: string) => context.io.stderr(text),
-        isTTY: true,
-      } as unknown as NodeJS.WritableStream,
-      hideCursor: true,
-      clearOnComplete: true,
-    },
-    cliProgress.Presets.shades_classic,
+  const bar = progressBar(
+    context,
+    `Nightly run ${asOf} | {bar} | {value}/{total} accounts | {partitions} partitions | {duration_formatted}`,
   );
-  let started = false;
   return {
-    update: (progress) => {
-      const partitions = `${progress.partitions_done}/${progress.partitions_total}`;
-      if (!started) {
-        bar.start(progress.accounts_total, progress.accounts_done, { partitions });
-        started = true;
-      } else bar.update(progress.accounts_done, { partitions });
-    },
-    stop: () => {
-      if (started) bar.stop();
-    },
+    update: (progress) =>
+      bar.show(progress.accounts_done, progress.accounts_total, {
+        partitions: `${progress.partitions_done}/${progress.partitions_total}`,
+      }),
+    stop: () => bar.stop(),
   };
 }
