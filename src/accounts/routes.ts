@@ -2,9 +2,11 @@
 import { sql } from 'kysely';
 import { z } from 'zod';
 import { findClientByCode } from '../clients/service.ts';
+import type { Db } from '../db/connection.ts';
 import { accountHistory } from '../ledger/queries.ts';
 import {
   assertClientAccess,
+  type Principal,
   principalOf,
   readScoped,
   requireRoles,
@@ -35,6 +37,7 @@ import {
 } from '../server/responses.ts';
 import { todayIn } from '../shared/dates.ts';
 import {
+  type AccountFilter,
   accountClientId,
   accountTimeline,
   addNote,
@@ -48,6 +51,50 @@ import { accountDetail, revealIdNumber } from './service.ts';
 
 const statuses = ['active', 'paid', 'settled', 'closed', 'recalled', 'written_off'] as const;
 const readers = [...staffRoles, 'client'] as const;
+
+/** The account list's filters, shared by the list and its XLSX export (src/reports). */
+export const accountFilterQuery = {
+  client: clientCode.optional(),
+  batch: idText.optional(),
+  status: z.enum(statuses).optional(),
+  bucket: z.enum(buckets).optional().describe('M1 = 1–30 days past due … M6 = 151–180, M6+ beyond'),
+  min_balance_minor: minorAmount.optional(),
+  max_balance_minor: minorAmount.optional(),
+  q: z
+    .string()
+    .trim()
+    .min(1)
+    .max(100)
+    .optional()
+    .describe('an exact account reference, a debtor name (or its beginning), or an exact phone or ID number'),
+};
+
+/**
+ * The list filter of a query: the caller's client scope, and the named client (by code) if it is in
+ * that scope (else 404 as for any client outside it).
+ */
+export async function accountFilterOf(
+  db: Db,
+  principal: Principal,
+  query: z.infer<z.ZodObject<typeof accountFilterQuery>>,
+): Promise<Omit<AccountFilter, 'offset' | 'limit'>> {
+  let clientId: bigint | undefined;
+  if (query.client !== undefined) {
+    const client = await findClientByCode(db, query.client);
+    assertClientAccess(principal, client.id, 'client');
+    clientId = client.id;
+  }
+  return {
+    clientIds: scopeOf(principal),
+    clientId,
+    batchId: query.batch,
+    status: query.status,
+    bucket: query.bucket,
+    minBalanceMinor: query.min_balance_minor,
+    maxBalanceMinor: query.max_balance_minor,
+    q: query.q,
+  };
+}
 
 export async function accountRoutes(app: Api, deps: ServerDeps): Promise<void> {
   const { db } = deps;
@@ -74,46 +121,16 @@ export async function accountRoutes(app: Api, deps: ServerDeps): Promise<void> {
         response: documented({ 200: accountPage }),
         tags: ['accounts'],
         summary: 'Accounts in scope, filtered and paged, newest first',
-        querystring: z.object({
-          client: clientCode.optional(),
-          batch: idText.optional(),
-          status: z.enum(statuses).optional(),
-          bucket: z.enum(buckets).optional().describe('M1 = 1–30 days past due … M6 = 151–180, M6+ beyond'),
-          min_balance_minor: minorAmount.optional(),
-          max_balance_minor: minorAmount.optional(),
-          q: z
-            .string()
-            .trim()
-            .min(1)
-            .max(100)
-            .optional()
-            .describe(
-              'an exact account reference, a debtor name (or its beginning), or an exact phone or ID number',
-            ),
-          ...pageQuery,
-        }),
+        querystring: z.object({ ...accountFilterQuery, ...pageQuery }),
       },
       preValidation: requireRoles(...readers),
     },
     async (request) =>
       readScoped(db, request, async (db) => {
-        const principal = principalOf(request);
         const query = request.query;
-        let clientId: bigint | undefined;
-        if (query.client !== undefined) {
-          const client = await findClientByCode(db, query.client);
-          assertClientAccess(principal, client.id, 'client');
-          clientId = client.id;
-        }
+        const filter = await accountFilterOf(db, principalOf(request), query);
         const { items, total, total_capped } = await listAccounts(db, {
-          clientIds: scopeOf(principal),
-          clientId,
-          batchId: query.batch,
-          status: query.status,
-          bucket: query.bucket,
-          minBalanceMinor: query.min_balance_minor,
-          maxBalanceMinor: query.max_balance_minor,
-          q: query.q,
+          ...filter,
           offset: (query.page - 1) * query.page_size,
           limit: query.page_size,
         });

@@ -4,19 +4,11 @@
  */
 import { PassThrough } from 'node:stream';
 import { z } from 'zod';
-import { buckets, listAccounts } from '../accounts/listing.ts';
-import { findClientByCode } from '../clients/service.ts';
-import {
-  assertClientAccess,
-  hasRole,
-  principalOf,
-  readScoped,
-  requireRoles,
-  roles,
-  scopeOf,
-} from '../server/access.ts';
+import { listAccounts } from '../accounts/listing.ts';
+import { accountFilterOf, accountFilterQuery } from '../accounts/routes.ts';
+import { hasRole, principalOf, readScoped, requireRoles, roles, scopeOf } from '../server/access.ts';
 import { auditChange } from '../server/audit.ts';
-import { type Api, clientCode, idText, minorAmount, type ServerDeps } from '../server/context.ts';
+import { type Api, idText, type ServerDeps } from '../server/context.ts';
 import { documented } from '../server/responses.ts';
 import { todayIn } from '../shared/dates.ts';
 import { HuikuanError } from '../shared/errors.ts';
@@ -56,8 +48,6 @@ const teamBoardResponse = z.object({
   ),
   totals: z.object({ agents: int, ...facts }),
 });
-
-const statuses = ['active', 'paid', 'settled', 'closed', 'recalled', 'written_off'] as const;
 
 export async function reportRoutes(app: Api, deps: ServerDeps): Promise<void> {
   const { db } = deps;
@@ -119,13 +109,7 @@ export async function reportRoutes(app: Api, deps: ServerDeps): Promise<void> {
         summary: `The filtered account list as XLSX (the filters of GET /accounts; at most ${exportRowCap} rows, else 413; ID numbers and phones masked; audited)`,
         produces: ['application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'],
         querystring: z.object({
-          client: clientCode.optional(),
-          batch: idText.optional(),
-          status: z.enum(statuses).optional(),
-          bucket: z.enum(buckets).optional(),
-          min_balance_minor: minorAmount.optional(),
-          max_balance_minor: minorAmount.optional(),
-          q: z.string().trim().min(1).max(100).optional(),
+          ...accountFilterQuery,
           lang: z.enum(['zh-CN', 'en']).optional().describe("the column titles' language; default yours"),
         }),
       },
@@ -135,23 +119,8 @@ export async function reportRoutes(app: Api, deps: ServerDeps): Promise<void> {
       const principal = principalOf(request);
       const query = request.query;
       const { filter, total, clientId } = await readScoped(db, request, async (db) => {
-        let clientId: bigint | undefined;
-        if (query.client !== undefined) {
-          const client = await findClientByCode(db, query.client);
-          assertClientAccess(principal, client.id, 'client');
-          clientId = client.id;
-        }
-        const filter = {
-          clientIds: scopeOf(principal),
-          clientId,
-          batchId: query.batch,
-          status: query.status,
-          bucket: query.bucket,
-          minBalanceMinor: query.min_balance_minor,
-          maxBalanceMinor: query.max_balance_minor,
-          q: query.q,
-          today: todayIn(),
-        };
+        const filter = { ...(await accountFilterOf(db, principal, query)), today: todayIn() };
+        const clientId = filter.clientId;
         const first = await listAccounts(db, { ...filter, offset: 0, limit: 1 });
         if (first.total_capped || first.total > exportRowCap) {
           throw new HuikuanError('limit_exceeded', tooManyRowsMessage(), { cap: exportRowCap });
