@@ -13,6 +13,7 @@ import type { Database } from '../db/schema.ts';
 import { todayIn } from '../shared/dates.ts';
 import { HuikuanError } from '../shared/errors.ts';
 import { toJson } from '../shared/json.ts';
+import { lockDebtor } from './holds.ts';
 import {
   type Attempt,
   evaluate,
@@ -44,8 +45,8 @@ function tables(db: Db) {
   return db.withTables<ComplianceTables>();
 }
 
-// advisory lock classes (the first key of pg_advisory_xact_lock(int, int))
-const debtorLockClass = 7_303_014;
+// advisory lock class of profile approvals (the first key of pg_advisory_xact_lock(int, int));
+// the debtor's lock is holds.ts's lockDebtor
 const profileLockClass = 7_303_015;
 const dayMs = 86_400_000;
 
@@ -406,9 +407,7 @@ export async function gateContact(db: Db, request: GateRequest): Promise<GateRes
         ? `${request.party}:${account.debtor_id}`
         : `${request.party}:cp:${contactPointId ?? 'none'}`);
 
-    await sql`SELECT pg_advisory_xact_lock(${debtorLockClass}, (${account.debtor_id}::bigint % 2147483647)::int)`.execute(
-      trx,
-    );
+    await lockDebtor(trx, account.debtor_id);
     const days = lookbackDays(profile, request.party);
     let historyQuery = tables(trx)
       .selectFrom('compliance_contacts')

@@ -131,6 +131,10 @@ export interface ContactPointsTable {
   value_text: string | null;
   status: Generated<'unverified' | 'valid' | 'invalid' | 'do_not_contact'>;
   created_at: Timestamp;
+  /** Whose point it is: the debtor's own or an agreed (emergency) contact's (0016_holds_consent.sql). */
+  party: Generated<'debtor' | 'agreed_contact'>;
+  holder_name: string | null;
+  relation: string | null;
 }
 
 /** accounts, with the nightly run's columns (0015_strategy_run.sql) */
