@@ -2,11 +2,10 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliFor } from '../../test/cli.ts';
 import { type TestDatabase, testDatabase } from '../../test/db.ts';
-import { addClient } from '../clients/service.ts';
+import { gateFixture } from './holds-fixture.ts';
 import {
   decideProfileChange,
   effectiveProfile,
-  type GateRequest,
   gateContact,
   type ProfileChangeInput,
   proposeProfileChange,
@@ -21,8 +20,6 @@ afterAll(async () => {
   await t?.drop();
 });
 
-let clients = 0;
-
 /** Proposes a change as compliance.li (CN, client scope and a reason unless given). */
 function propose(input: Partial<ProfileChangeInput> & Pick<ProfileChangeInput, 'changes'>) {
   return proposeProfileChange(
@@ -33,74 +30,8 @@ function propose(input: Partial<ProfileChangeInput> & Pick<ProfileChangeInput, '
 }
 
 /** A client of `jurisdiction` with one account, its debtor in China and one phone. */
-async function fixture(jurisdiction = 'CN') {
-  const code = `C${++clients}`;
-  const { client } = await addClient(
-    t.db,
-    { code, name: `客户${clients}`, terms: { jurisdiction }, effectiveFrom: '2020-01-01' },
-    'setup',
-  );
-  const batch = await t.db
-    .insertInto('placement_batches')
-    .values({
-      client_id: client.id,
-      name: 'seed',
-      status: 'approved',
-      file_name: 'seed.csv',
-      file_sha256: `seed-${code}`,
-      file_format: 'csv',
-      proposed_by: 'importer',
-      decided_by: 'approver',
-      decided_at: new Date(),
-    })
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  const debtor = await t.db
-    .insertInto('debtors')
-    .values({ client_id: client.id, name: '张三', country: 'CN' })
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  const phone = await t.db
-    .insertInto('contact_points')
-    .values({
-      client_id: client.id,
-      debtor_id: debtor.id,
-      kind: 'phone',
-      position: 1,
-      value_masked: '138****0000',
-    })
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  const account = await t.db
-    .insertInto('accounts')
-    .values({
-      client_id: client.id,
-      batch_id: batch.id,
-      debtor_id: debtor.id,
-      client_account_ref: `${code}-1`,
-      currency: 'CNY',
-      delinquency_date: '2025-10-01',
-      placed_principal_minor: 100_000n,
-      placed_interest_minor: 0n,
-      placed_fees_minor: 0n,
-      placed_penalty_minor: 0n,
-      principal_minor: 100_000n,
-      interest_minor: 0n,
-      fees_minor: 0n,
-      penalty_minor: 0n,
-    })
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  const call = (fields: Partial<GateRequest> = {}): GateRequest => ({
-    accountId: account.id,
-    contactPointId: phone.id,
-    channel: 'call',
-    party: 'debtor',
-    at: new Date('2026-03-02T10:00:00+08:00'),
-    actor: 'agent.wang',
-    ...fields,
-  });
-  return { clientId: client.id, accountId: account.id, debtorId: debtor.id, phoneId: phone.id, call };
+function fixture(jurisdiction = 'CN') {
+  return gateFixture(t.db, jurisdiction);
 }
 
 describe('gateContact', () => {
@@ -282,8 +213,7 @@ describe('profile versions with maker-checker', () => {
 describe('huikuan compliance profile', () => {
   it('shows, proposes, approves and rejects profile changes through the CLI', async () => {
     const cli = cliFor(t);
-    await fixture('US');
-    const code = `C${clients}`;
+    const { clientCode: code } = await fixture('US');
     const shown = await cli([
       'compliance',
       'profile',

@@ -3,8 +3,9 @@
  * two users, the profile in force for an account, and `gateContact`, which evaluates one proposed
  * contact against the contacts already let through, stores the verdict and — when it allows —
  * records the contact (outcome pending) in the same transaction, under a per-debtor advisory lock:
- * concurrent attempts on one debtor are decided in turn, each seeing those before it. Rules are in
- * model.ts and profiles.ts; this file is SQL.
+ * concurrent attempts on one debtor are decided in turn, each seeing those before it and every
+ * hold, consent or lost-contact change committed before it (holds.ts takes the same lock). Rules
+ * are in model.ts and profiles.ts; this file is SQL.
  */
 import { type Kysely, sql } from 'kysely';
 import { recordAudit } from '../audit/service.ts';
@@ -13,7 +14,8 @@ import type { Database } from '../db/schema.ts';
 import { todayIn } from '../shared/dates.ts';
 import { HuikuanError } from '../shared/errors.ts';
 import { toJson } from '../shared/json.ts';
-import { lockDebtor } from './holds.ts';
+import { lockDebtor, storedContactState } from './holds.ts';
+import { countryZones, withoutConsentedCalls } from './holds-model.ts';
 import {
   type Attempt,
   evaluate,
@@ -332,11 +334,13 @@ export interface GateRequest {
   /** Who exactly (default: "debtor:ID" for the debtor and guarantor, "PARTY:cp:ID" for others). */
   person?: string;
   robot?: boolean;
-  lostContact?: boolean;
-  consentQuietHours?: boolean;
   /** IANA zone of the person; default from the debtor's country, else every zone of the profile's country. */
   timezone?: string | null;
-  /** Holds the caller knows of (dispute, cease …) until the holds module keeps them. */
+  /**
+   * Holds the caller knows of besides the stored ones (holds.ts), which the gate always reads with
+   * the lost-contact state, the debtor's consent and the validation notice: those loosen the
+   * rules, so they come from the database only, never from the caller.
+   */
   holds?: Hold[];
   actor: string;
 }
@@ -347,14 +351,6 @@ export interface GateResult extends Verdict {
   contactId: bigint | null;
   jurisdiction: Jurisdiction;
 }
-
-const countryZones: Record<string, string> = {
-  CN: 'Asia/Shanghai',
-  HK: 'Asia/Hong_Kong',
-  MO: 'Asia/Macau',
-  TW: 'Asia/Taipei',
-  GB: 'Europe/London',
-};
 
 const closedStatuses = new Set(['closed', 'paid', 'settled', 'written_off']);
 
@@ -387,7 +383,7 @@ export async function gateContact(db: Db, request: GateRequest): Promise<GateRes
     if (contactPointId !== null) {
       const point = await trx
         .selectFrom('contact_points')
-        .select(['debtor_id', 'status'])
+        .select(['debtor_id', 'status', 'party'])
         .where('id', '=', contactPointId)
         .executeTakeFirst();
       if (!point || point.debtor_id !== account.debtor_id) {
@@ -397,6 +393,16 @@ export async function gateContact(db: Db, request: GateRequest): Promise<GateRes
         );
       }
       if (point.status === 'invalid' || point.status === 'do_not_contact') holds.add('do_not_contact');
+      // an agreed contact's point is reached as the agreed contact, and an agreed contact only on theirs
+      const agreedPoint = point.party === 'agreed_contact';
+      if (agreedPoint !== (request.party === 'agreed_contact')) {
+        throw new HuikuanError(
+          'bad_input',
+          agreedPoint
+            ? `Contact point ${contactPointId} is an agreed contact's: gate it with party agreed_contact.`
+            : `Contact point ${contactPointId} is the debtor's own, not an agreed contact's: give the agreed contact's point.`,
+        );
+      }
     }
     const contract = await contractInForce(trx, account.client_id, todayIn('Asia/Shanghai', at));
     const jurisdiction = contract.jurisdiction as Jurisdiction;
@@ -408,6 +414,16 @@ export async function gateContact(db: Db, request: GateRequest): Promise<GateRes
         : `${request.party}:cp:${contactPointId ?? 'none'}`);
 
     await lockDebtor(trx, account.debtor_id);
+    // read after the lock: a hold committed by a change that held it is seen
+    const state = await storedContactState(trx, {
+      debtorId: account.debtor_id,
+      accountId: request.accountId,
+      contactPointId,
+      channel: request.channel,
+      forDebtor: request.party === 'debtor',
+      at,
+    });
+    for (const hold of state.holds) holds.add(hold);
     const days = lookbackDays(profile, request.party);
     let historyQuery = tables(trx)
       .selectFrom('compliance_contacts')
@@ -416,7 +432,7 @@ export async function gateContact(db: Db, request: GateRequest): Promise<GateRes
       .where('person', '=', person);
     if (days !== null) historyQuery = historyQuery.where('at', '>=', new Date(at.getTime() - days * dayMs));
     const rows = await historyQuery.execute();
-    const history: HistoryEntry[] = rows.map((row) => ({
+    const logged: HistoryEntry[] = rows.map((row) => ({
       atMs: row.at.getTime(),
       channel: row.channel as Channel,
       party: row.party as Party,
@@ -425,6 +441,8 @@ export async function gateContact(db: Db, request: GateRequest): Promise<GateRes
       robot: row.robot,
       outcome: row.outcome as Outcome,
     }));
+    // US: calls within 7 days of the debtor's prior consent are not counted (1006.14(b)(3)(i))
+    const history = withoutConsentedCalls(logged, state.priorCallWindows);
     const attempt: Attempt = {
       accountId: String(request.accountId),
       debtorId: String(account.debtor_id),
@@ -437,8 +455,8 @@ export async function gateContact(db: Db, request: GateRequest): Promise<GateRes
       timezone: request.timezone ?? (account.country ? (countryZones[account.country] ?? null) : null),
       number: contactPointId === null ? null : `cp:${contactPointId}`,
       robot: request.robot ?? false,
-      lostContact: request.lostContact ?? false,
-      consentQuietHours: request.consentQuietHours ?? false,
+      lostContact: state.lostContact,
+      consentQuietHours: state.consentQuietHours,
       holds: [...holds],
       history,
     };
@@ -469,6 +487,8 @@ export async function gateContact(db: Db, request: GateRequest): Promise<GateRes
           consent_quiet_hours: attempt.consentQuietHours,
           timezone: attempt.timezone,
           history: history.length,
+          prior_consent_excluded: logged.length - history.length,
+          validation_period_ends_on: state.validationPeriodEndsOn,
         }),
       })
       .returning('id')
