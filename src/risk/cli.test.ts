@@ -4,6 +4,7 @@ import path from 'node:path';
 import ExcelJS from 'exceljs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cliFor } from '../../test/cli.ts';
+import { readPdf, shownGlyphCodes, squeeze } from '../documents/test-support.ts';
 
 // the model commands need no database: the URL is never opened
 const huikuan = cliFor({ url: 'postgres://127.0.0.1:1/unused' });
@@ -202,9 +203,99 @@ describe('huikuan model on german-credit.csv', () => {
     expect(html).toContain('checking_status');
     // nothing fetched from elsewhere: no scripts, stylesheets or images by URL
     expect(html).not.toMatch(/<script|<link|src=|href=/);
-    const pdf = await huikuan(['model', 'report', '--model', modelFile, '--format', 'pdf']);
-    expect(pdf.code).toBe(2);
-    expect(pdf.stderr).toMatch(/PDF reports are not available yet/);
+  });
+
+  it('writes the same report as an A4 PDF whose text reads back: figures, charts, bins and the zh-CN reasons', async () => {
+    const out = path.join(dir, 'report.pdf');
+    const result = await huikuan(['model', 'report', '--model', modelFile, '--format', 'pdf', '--out', out]);
+    expect(result.code, result.stderr).toBe(0);
+    const bytes = readFileSync(out);
+    const read = await readPdf(bytes);
+    expect(result.stdout).toBe(`Report written to ${out} (${read.pages.length} pages).\n`);
+    expect(read.sizes.every(([w, h]) => w === 595.28 && h === 841.89)).toBe(true);
+    expect(read.info).toMatchObject({ Title: 'Scorecard report — class = bad', Creator: 'Huikuan' });
+    const text = squeeze(read.pages.join(' '));
+    const model = JSON.parse(readFileSync(modelFile, 'utf8'));
+    const v = model.validation.validation;
+    for (const part of [
+      'Scorecard report — class = bad',
+      `validation 300 ${v.auc.toFixed(3)} ${v.gini.toFixed(3)} ${v.ks.toFixed(3)}`,
+      `ROC (validation AUC ${v.auc.toFixed(3)})`,
+      `KS (validation ${v.ks.toFixed(3)})`,
+      'Score distribution (validation)',
+      'Calibration by score band (validation)',
+      'Calibration by score band (validation rows)',
+      'Scorecard',
+      'Reason codes',
+    ]) {
+      expect(text).toContain(squeeze(part));
+    }
+    // every feature of the scorecard with its bins, points and reason texts in both languages
+    for (const feature of model.features) {
+      expect(text).toContain(squeeze(`${feature.name} (IV ${feature.iv.toFixed(4)}, coefficient`));
+      for (const bin of feature.bins) {
+        expect(text).toContain(squeeze(`${bin.points.toFixed(1)} ${bin.code}`));
+        expect(text).toContain(squeeze(`${bin.code} ${bin.text.en} ${bin.text['zh-CN']}`));
+      }
+    }
+    expect(text).toContain('缺失');
+    expect(shownGlyphCodes(bytes)).not.toContain('0000');
+    const docx = await huikuan(['model', 'report', '--model', modelFile, '--format', 'docx']);
+    expect(docx.code).toBe(2);
+    expect(docx.stderr).toContain('--format must be html, pdf, text or json, not "docx".');
+    // without --out the PDF goes beside the model, never to the terminal
+    const beside = await huikuan(['model', 'report', '--model', modelFile, '--format', 'pdf']);
+    expect(beside.code, beside.stderr).toBe(0);
+    expect(beside.stdout).toMatch(/^Report written to .*german\.pdf \(\d+ pages\)\.\n$/);
+    expect(readFileSync(path.join(dir, 'german.pdf')).subarray(0, 5).toString()).toBe('%PDF-');
+  });
+});
+
+describe('huikuan model report on Chinese data', () => {
+  it('prints Chinese column names and categories in the PDF', async () => {
+    const rows = ['逾期天数,地区,还款渠道,结果'];
+    const regions = ['北京', '上海', '广州', '深圳'];
+    const ways = ['银行转账', '支付宝', '微信支付'];
+    for (let i = 0; i < 600; i++) {
+      const days = (i * 37) % 180;
+      const region = regions[i % 4] as string;
+      const paid = days < 60 || (region === '北京' && i % 3 === 0) ? '已还款' : '未还款';
+      rows.push(`${days},${region},${ways[i % 3]},${paid}`);
+    }
+    const data = file('中文.csv', `${rows.join('\n')}\n`);
+    const model = path.join(dir, '中文模型.json');
+    const trained = await huikuan([
+      'model',
+      'train',
+      '--data',
+      data,
+      '--target',
+      '结果',
+      '--positive',
+      '未还款',
+      '--min-iv',
+      '0',
+      '--out',
+      model,
+    ]);
+    expect(trained.code, trained.stderr).toBe(0);
+    const report = await huikuan(['model', 'report', '--model', model, '--format', 'pdf']);
+    expect(report.code, report.stderr).toBe(0);
+    const bytes = readFileSync(path.join(dir, '中文模型.pdf'));
+    const text = squeeze((await readPdf(bytes)).pages.join(' '));
+    expect(text).toContain(squeeze('Scorecard report — 结果 = 未还款'));
+    for (const word of [
+      '逾期天数',
+      '地区',
+      '北京',
+      '上海',
+      '广州',
+      '深圳',
+      '逾期天数缺失',
+      '还款渠道为微信支付',
+    ])
+      expect(text).toContain(word);
+    expect(shownGlyphCodes(bytes)).not.toContain('0000');
   });
 });
 

@@ -4,7 +4,7 @@ import type { RegisterCommands } from '../cli/context.ts';
 import { HuikuanError } from '../shared/errors.ts';
 import { defaultBinningOptions } from './binning.ts';
 import { readTable } from './data.ts';
-import { htmlReport, jsonReport, textReport } from './report.ts';
+import { htmlReport, jsonReport, pdfReport, textReport } from './report.ts';
 import { checkModel, scoreFile } from './score.ts';
 import { defaultScaling, defaultTrainOptions, type Model, type TrainOptions, trainModel } from './train.ts';
 
@@ -156,6 +156,18 @@ the wrong sign are dropped, each with its reason. The score rises with the odds 
 Prints the validation report (AUC, Gini, KS, calibration, bins, coefficients and points);
 --json prints every figure. Exit 2 on a bad file or bad usage.`;
 
+const reportHelp = `
+--format pdf writes an A4 PDF with the same content as the HTML page — summary, the four charts
+drawn as vectors, calibration, the scorecard and every feature's bins with points and reason
+codes, the features left out, the reason texts in en and zh-CN — in an embedded Noto Sans font,
+so Chinese column names, categories and texts print. Without --out it is written beside the
+model (german.json → german.pdf).`;
+
+/** model.json → model.pdf (beside it); any other name gets .pdf added. */
+function pdfBeside(modelFile: string): string {
+  return modelFile.toLowerCase().endsWith('.json') ? `${modelFile.slice(0, -5)}.pdf` : `${modelFile}.pdf`;
+}
+
 export const registerRiskCommands: RegisterCommands = (program, context) => {
   const model = program
     .command('model')
@@ -273,23 +285,29 @@ export const registerRiskCommands: RegisterCommands = (program, context) => {
     .requiredOption('--model <file>', 'a model written by `huikuan model train --out`')
     .option(
       '--format <format>',
-      'html (self-contained, inline SVG charts), text or json; pdf is not available yet',
+      'html (self-contained, inline SVG charts), pdf (A4, embedded CJK font), text or json',
       'html',
     )
-    .option('--out <file>', 'write the report here; else to standard output')
+    .option(
+      '--out <file>',
+      'write the report here; else to standard output (pdf: else MODEL.pdf beside the model)',
+    )
     .option('--json', 'same as --format json')
+    .addHelpText('after', reportHelp)
     .action(async (options: { model: string; format: string; out?: string; json?: boolean }) => {
       const format = options.json ? 'json' : options.format;
-      if (format === 'pdf') {
-        throw new HuikuanError(
-          'bad_usage',
-          'PDF reports are not available yet (no PDF library with a CJK font is installed). Use --format html and print the page to PDF from a browser.',
-        );
-      }
-      if (format !== 'html' && format !== 'text' && format !== 'json') {
-        throw new HuikuanError('bad_usage', `--format must be html, text or json, not "${format}".`);
+      if (format !== 'html' && format !== 'pdf' && format !== 'text' && format !== 'json') {
+        throw new HuikuanError('bad_usage', `--format must be html, pdf, text or json, not "${format}".`);
       }
       const trained = await readModel(options.model);
+      if (format === 'pdf') {
+        // a PDF is binary: it goes to a file, never to the terminal
+        const out = options.out ?? pdfBeside(options.model);
+        const pdf = pdfReport(trained);
+        await pdf.writeFile(out);
+        context.io.stdout(`Report written to ${out} (${pdf.pages} pages).\n`);
+        return;
+      }
       const text =
         format === 'html'
           ? htmlReport(trained)

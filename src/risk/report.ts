@@ -4,6 +4,8 @@
  * the scorecard table.
  */
 
+import { type ChartSpec, type LineSeries, legendOf, niceTicks, scales } from '../documents/charts.ts';
+import { PdfWriter } from '../documents/pdf.ts';
 import type { Bin } from './binning.ts';
 import type { Candidate, Model } from './train.ts';
 
@@ -29,34 +31,43 @@ function table(rows: string[][], alignRight: boolean[] = []): string {
     .join('\n');
 }
 
-export function summaryLines(model: Model): string[] {
+/** What the model was trained on: the target, rows, events and the split. */
+function datasetLines(model: Model): string[] {
   const d = model.data;
-  const v = model.validation;
-  const lines = [
+  return [
     `Scorecard: event "${d.target}" = ${d.positive} (vs ${d.negative})${d.file ? ` from ${d.file}` : ''}`,
     `  ${d.rows} rows${d.rowsWithoutTarget ? ` (${d.rowsWithoutTarget} without a target, left out)` : ''}, ${d.events} events (${pct(d.events / Math.max(1, d.rows - d.rowsWithoutTarget))}); stratified split seed ${model.options.seed}: ${d.trainRows} training, ${d.validationRows} validation`,
-    '',
-    table(
-      [
-        ['', 'rows', 'AUC', 'Gini', 'KS'],
-        ['training', String(v.train.rows), fix(v.train.auc), fix(v.train.gini), fix(v.train.ks)],
-        [
-          'validation',
-          String(v.validation.rows),
-          fix(v.validation.auc),
-          fix(v.validation.gini),
-          fix(v.validation.ks),
-        ],
-      ],
-      [false, true, true, true, true],
-    ),
   ];
-  if (v.crossValidation) {
-    const cv = v.crossValidation;
-    lines.push(
-      `${cv.folds}-fold cross-validation: AUC ${fix(cv.meanAuc)} ± ${fix(cv.sdAuc)} (folds ${cv.auc.map((a) => fix(a)).join(', ')})`,
-    );
-  }
+}
+
+function metricsGrid(model: Model): Grid {
+  const v = model.validation;
+  return {
+    header: ['', 'rows', 'AUC', 'Gini', 'KS'],
+    rows: [
+      ['training', String(v.train.rows), fix(v.train.auc), fix(v.train.gini), fix(v.train.ks)],
+      [
+        'validation',
+        String(v.validation.rows),
+        fix(v.validation.auc),
+        fix(v.validation.gini),
+        fix(v.validation.ks),
+      ],
+    ],
+    numeric: [false, true, true, true, true],
+  };
+}
+
+function crossValidationLine(model: Model): string | null {
+  const cv = model.validation.crossValidation;
+  if (!cv) return null;
+  return `${cv.folds}-fold cross-validation: AUC ${fix(cv.meanAuc)} ± ${fix(cv.sdAuc)} (folds ${cv.auc.map((a) => fix(a)).join(', ')})`;
+}
+
+export function summaryLines(model: Model): string[] {
+  const lines = [...datasetLines(model), '', textGrid(metricsGrid(model))];
+  const cv = crossValidationLine(model);
+  if (cv !== null) lines.push(cv);
   return lines;
 }
 
@@ -68,6 +79,8 @@ interface Grid {
   header: string[];
   rows: string[][];
   numeric: boolean[];
+  /** Relative column widths in the PDF (default equal). */
+  widths?: number[];
 }
 
 function featureGrid(model: Model): Grid {
@@ -75,6 +88,7 @@ function featureGrid(model: Model): Grid {
     header: ['feature', 'type', 'trend', 'IV', 'coefficient'],
     rows: model.features.map((f) => [f.name, f.type, f.trend, fix(f.iv, 4), fix(f.coefficient, 4)]),
     numeric: [false, false, false, true, true],
+    widths: [3, 1.2, 1.2, 1, 1],
   };
 }
 
@@ -96,7 +110,8 @@ function dropGrid(dropped: Candidate[]): Grid {
   return {
     header: ['feature', 'type', 'IV', 'reason'],
     rows: dropped.map(dropLine),
-    numeric: [false, false, true],
+    numeric: [false, false, true, false],
+    widths: [2, 1, 0.8, 5],
   };
 }
 
@@ -147,80 +162,53 @@ const chartWidth = 420;
 const chartHeight = 300;
 const margin = { left: 48, right: 12, top: 24, bottom: 36 };
 
-interface Series {
-  name: string;
-  color: string;
-  points: Array<[number, number]>;
-  dashed?: boolean;
-}
-
-interface Frame {
-  title: string;
-  xRange: [number, number];
-  yRange: [number, number];
-  xLabel: string;
-  yLabel: string;
-  xTicks: number[];
-  yTicks: number[];
-  yFormat?: (v: number) => string;
-  xFormat?: (v: number) => string;
-}
-
-function axes(frame: Frame): { open: string; x: (v: number) => number; y: (v: number) => number } {
-  const { title, xRange, yRange, xLabel, yLabel, xTicks, yTicks } = frame;
-  const yFormat = frame.yFormat ?? String;
-  const xFormat = frame.xFormat ?? String;
+/** One chart as inline SVG: the frame, ticks and labels, then its bars and lines, then the legend. */
+function svgChart(spec: ChartSpec): string {
+  const xFormat = spec.x.format ?? String;
+  const yFormat = spec.y.format ?? String;
   const w = chartWidth - margin.left - margin.right;
   const h = chartHeight - margin.top - margin.bottom;
-  const x = (v: number) => margin.left + ((v - xRange[0]) / (xRange[1] - xRange[0] || 1)) * w;
-  const y = (v: number) => margin.top + h - ((v - yRange[0]) / (yRange[1] - yRange[0] || 1)) * h;
-  let svg = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${chartWidth} ${chartHeight}" width="${chartWidth}" height="${chartHeight}" role="img" aria-label="${escapeHtml(title)}">`;
-  svg += `<text x="${chartWidth / 2}" y="16" text-anchor="middle" class="t">${escapeHtml(title)}</text>`;
+  const { x, y } = scales(spec, { left: margin.left, top: margin.top, width: w, height: h });
+  let svg = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${chartWidth} ${chartHeight}" width="${chartWidth}" height="${chartHeight}" role="img" aria-label="${escapeHtml(spec.title)}">`;
+  svg += `<text x="${chartWidth / 2}" y="16" text-anchor="middle" class="t">${escapeHtml(spec.title)}</text>`;
   svg += `<rect x="${margin.left}" y="${margin.top}" width="${w}" height="${h}" fill="none" stroke="#bbb"/>`;
-  for (const t of xTicks) {
+  for (const t of spec.x.ticks) {
     svg += `<line x1="${x(t)}" x2="${x(t)}" y1="${margin.top + h}" y2="${margin.top + h + 4}" stroke="#888"/><text x="${x(t)}" y="${margin.top + h + 15}" text-anchor="middle">${xFormat(t)}</text>`;
   }
-  for (const t of yTicks) {
+  for (const t of spec.y.ticks) {
     svg += `<line x1="${margin.left - 4}" x2="${margin.left + w}" y1="${y(t)}" y2="${y(t)}" stroke="#eee"/><text x="${margin.left - 6}" y="${y(t) + 4}" text-anchor="end">${yFormat(t)}</text>`;
   }
-  svg += `<text x="${margin.left + w / 2}" y="${chartHeight - 4}" text-anchor="middle">${escapeHtml(xLabel)}</text>`;
-  svg += `<text transform="translate(12 ${margin.top + h / 2}) rotate(-90)" text-anchor="middle">${escapeHtml(yLabel)}</text>`;
-  return { open: svg, x, y };
-}
-
-function legend(series: Array<{ name: string; color: string }>): string {
-  return series
+  svg += `<text x="${margin.left + w / 2}" y="${chartHeight - 4}" text-anchor="middle">${escapeHtml(spec.x.label)}</text>`;
+  svg += `<text transform="translate(12 ${margin.top + h / 2}) rotate(-90)" text-anchor="middle">${escapeHtml(spec.y.label)}</text>`;
+  const bars = spec.bars;
+  if (bars) {
+    const n = bars.series.length || 1;
+    for (const g of bars.groups) {
+      const x0 = x(g.from);
+      const bw = (x(g.to) - x0) / n;
+      g.values.forEach((v, i) => {
+        svg += `<rect x="${(x0 + i * bw).toFixed(1)}" y="${y(v).toFixed(1)}" width="${bw.toFixed(1)}" height="${(y(0) - y(v)).toFixed(1)}" fill="${bars.series[i]?.color ?? '#888'}" opacity="0.8"/>`;
+      });
+    }
+  }
+  for (const s of spec.lines ?? []) {
+    const d = s.points
+      .map(([px, py], i) => `${i ? 'L' : 'M'}${x(px).toFixed(1)} ${y(py).toFixed(1)}`)
+      .join('');
+    svg += `<path d="${d}" fill="none" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="4 4"' : ''}/>`;
+  }
+  svg += legendOf(spec)
     .map(
       (s, i) =>
         `<rect x="${margin.left + 8}" y="${margin.top + 8 + i * 16}" width="10" height="10" fill="${s.color}"/><text x="${margin.left + 22}" y="${margin.top + 17 + i * 16}">${escapeHtml(s.name)}</text>`,
     )
     .join('');
-}
-
-function lineChart(frame: Frame, series: Series[]): string {
-  const a = axes(frame);
-  let svg = a.open;
-  for (const s of series) {
-    const d = s.points
-      .map(([px, py], i) => `${i ? 'L' : 'M'}${a.x(px).toFixed(1)} ${a.y(py).toFixed(1)}`)
-      .join('');
-    svg += `<path d="${d}" fill="none" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="4 4"' : ''}/>`;
-  }
-  return `${svg + legend(series)}</svg>`;
-}
-
-function ticks(from: number, to: number, count: number): number[] {
-  const step = (to - from) / count;
-  const magnitude = 10 ** Math.floor(Math.log10(Math.abs(step) || 1));
-  const nice = [1, 2, 5, 10].map((m) => m * magnitude).find((m) => m >= step) ?? step;
-  const out: number[] = [];
-  for (let t = Math.ceil(from / nice) * nice; t <= to + 1e-9; t += nice) out.push(Math.round(t * 1e6) / 1e6);
-  return out;
+  return `${svg}</svg>`;
 }
 
 const percent = (v: number) => `${Math.round(v * 1000) / 10}%`;
 
-function diagonal(to: number): Series {
+function diagonal(to: number): LineSeries {
   return {
     name: 'chance / perfect',
     color: '#999',
@@ -232,87 +220,58 @@ function diagonal(to: number): Series {
   };
 }
 
-function charts(model: Model): string[] {
+/** The report's four charts as data (ROC, KS, score distribution, calibration), drawn as SVG or PDF. */
+export function chartSpecs(model: Model): ChartSpec[] {
   const c = model.validation.curves;
   const unit = [0, 0.2, 0.4, 0.6, 0.8, 1];
-  const roc = lineChart(
-    {
-      title: `ROC (validation AUC ${fix(model.validation.validation.auc)})`,
-      xRange: [0, 1],
-      yRange: [0, 1],
-      xLabel: 'false-positive rate',
-      yLabel: 'true-positive rate',
-      xTicks: unit,
-      yTicks: unit,
-    },
-    [{ name: 'model', color: '#1f6feb', points: c.roc.map((p) => [p.fpr, p.tpr]) }, diagonal(1)],
-  );
+  const roc: ChartSpec = {
+    title: `ROC (validation AUC ${fix(model.validation.validation.auc)})`,
+    x: { range: [0, 1], label: 'false-positive rate', ticks: unit },
+    y: { range: [0, 1], label: 'true-positive rate', ticks: unit },
+    lines: [{ name: 'model', color: '#1f6feb', points: c.roc.map((p) => [p.fpr, p.tpr]) }, diagonal(1)],
+  };
   const scores = c.ks.map((p) => p.score);
   const sMin = Math.min(...scores);
   const sMax = Math.max(...scores);
-  const ksChart = lineChart(
-    {
-      title: `KS (validation ${fix(model.validation.validation.ks)})`,
-      xRange: [sMin, sMax],
-      yRange: [0, 1],
-      xLabel: 'score',
-      yLabel: 'cumulative share',
-      xTicks: ticks(sMin, sMax, 5),
-      yTicks: unit,
-      yFormat: percent,
-    },
-    [
+  const ks: ChartSpec = {
+    title: `KS (validation ${fix(model.validation.validation.ks)})`,
+    x: { range: [sMin, sMax], label: 'score', ticks: niceTicks(sMin, sMax, 5) },
+    y: { range: [0, 1], label: 'cumulative share', ticks: unit, format: percent },
+    lines: [
       { name: 'events (cumulative)', color: '#d1242f', points: c.ks.map((p) => [p.score, p.events]) },
       { name: 'non-events (cumulative)', color: '#1a7f37', points: c.ks.map((p) => [p.score, p.nonEvents]) },
     ],
-  );
+  };
   // score distribution: bars of events and non-events per score bin (shares of each class)
   const totalE = c.histogram.reduce((s, h) => s + h.events, 0) || 1;
   const totalN = c.histogram.reduce((s, h) => s + h.nonEvents, 0) || 1;
   const hMin = c.histogram[0]?.from ?? 0;
   const hMax = (c.histogram[c.histogram.length - 1]?.from ?? 0) + c.width;
   const yMax = Math.max(0.01, ...c.histogram.map((h) => Math.max(h.events / totalE, h.nonEvents / totalN)));
-  const dist = axes({
+  const distribution: ChartSpec = {
     title: 'Score distribution (validation)',
-    xRange: [hMin, hMax],
-    yRange: [0, yMax],
-    xLabel: 'score',
-    yLabel: 'share of the class',
-    xTicks: ticks(hMin, hMax, 5),
-    yTicks: ticks(0, yMax, 4),
-    yFormat: percent,
-  });
-  let distSvg = dist.open;
-  for (const h of c.histogram) {
-    const x0 = dist.x(h.from);
-    const bw = (dist.x(h.from + c.width) - x0) / 2;
-    for (const [share, color, dx] of [
-      [h.events / totalE, '#d1242f', 0],
-      [h.nonEvents / totalN, '#1a7f37', bw],
-    ] as const) {
-      distSvg += `<rect x="${(x0 + dx).toFixed(1)}" y="${dist.y(share).toFixed(1)}" width="${bw.toFixed(1)}" height="${(dist.y(0) - dist.y(share)).toFixed(1)}" fill="${color}" opacity="0.8"/>`;
-    }
-  }
-  distSvg += `${legend([
-    { name: 'events', color: '#d1242f' },
-    { name: 'non-events', color: '#1a7f37' },
-  ])}</svg>`;
+    x: { range: [hMin, hMax], label: 'score', ticks: niceTicks(hMin, hMax, 5) },
+    y: { range: [0, yMax], label: 'share of the class', ticks: niceTicks(0, yMax, 4), format: percent },
+    bars: {
+      series: [
+        { name: 'events', color: '#d1242f' },
+        { name: 'non-events', color: '#1a7f37' },
+      ],
+      groups: c.histogram.map((h) => ({
+        from: h.from,
+        to: h.from + c.width,
+        values: [h.events / totalE, h.nonEvents / totalN],
+      })),
+    },
+  };
   const cal = model.validation.calibration;
   const calMax = Math.min(1, Math.max(0.05, ...cal.map((r) => Math.max(r.predicted, r.observed))) * 1.1);
-  const calTicks = ticks(0, calMax, 5);
-  const calibrationChart = lineChart(
-    {
-      title: 'Calibration by score band (validation)',
-      xRange: [0, calMax],
-      yRange: [0, calMax],
-      xLabel: 'predicted event rate',
-      yLabel: 'observed event rate',
-      xTicks: calTicks,
-      yTicks: calTicks,
-      xFormat: percent,
-      yFormat: percent,
-    },
-    [
+  const calTicks = niceTicks(0, calMax, 5);
+  const calibration: ChartSpec = {
+    title: 'Calibration by score band (validation)',
+    x: { range: [0, calMax], label: 'predicted event rate', ticks: calTicks, format: percent },
+    y: { range: [0, calMax], label: 'observed event rate', ticks: calTicks, format: percent },
+    lines: [
       {
         name: 'observed vs predicted',
         color: '#1f6feb',
@@ -320,8 +279,8 @@ function charts(model: Model): string[] {
       },
       diagonal(calMax),
     ],
-  );
-  return [roc, ksChart, distSvg, calibrationChart];
+  };
+  return [roc, ks, distribution, calibration];
 }
 
 function htmlTable(header: string[], rows: string[][], numeric: boolean[] = []): string {
@@ -349,61 +308,105 @@ function binRows(bins: Bin[], points?: Array<{ points: number; code: string }>):
   ]);
 }
 
-export function htmlReport(model: Model): string {
+/** The report's parts in order, drawn as HTML (`htmlReport`) or PDF (`pdfReport`). */
+type Block =
+  | { kind: 'title'; text: string }
+  | { kind: 'summary' }
+  | { kind: 'paragraph'; text: string }
+  | { kind: 'charts'; specs: ChartSpec[] }
+  | { kind: 'heading'; level: 2 | 3; text: string; note?: string }
+  | { kind: 'table'; grid: Grid };
+
+const binHeader = ['bin', 'rows', 'events', 'event rate', 'WoE', 'IV'];
+const binNumeric = [false, true, true, true, true, true];
+
+function binGrid(bins: Bin[], points?: Array<{ points: number; code: string }>): Grid {
+  return points
+    ? {
+        header: [...binHeader, 'points', 'reason code'],
+        rows: binRows(bins, points),
+        numeric: [...binNumeric, true, false],
+        widths: [3.2, 0.8, 0.8, 1, 1, 1, 0.8, 1.6],
+      }
+    : { header: binHeader, rows: binRows(bins), numeric: binNumeric, widths: [3.2, 0.8, 0.8, 1, 1, 1] };
+}
+
+function reportBlocks(model: Model): Block[] {
   const s = model.scaling;
-  const sections: string[] = [];
-  sections.push(
-    `<h1>Scorecard report — ${escapeHtml(model.data.target)} = ${escapeHtml(model.data.positive)}</h1>`,
-  );
-  sections.push(`<pre>${escapeHtml(summaryLines(model).join('\n'))}</pre>`);
-  sections.push(
-    `<p>Trained ${escapeHtml(model.createdAt)}. ${s.baseScore} points at ${s.baseOdds}:1 odds against the event, ${s.pdo} points to double the odds; intercept ${fix(model.intercept, 4)}.</p>`,
-  );
-  sections.push(`<div class="charts">${charts(model).join('\n')}</div>`);
-  sections.push('<h2>Calibration by score band (validation rows)</h2>', gridHtml(calibrationGrid(model)));
-  sections.push('<h2>Scorecard</h2>', gridHtml(featureGrid(model)));
+  const blocks: Block[] = [
+    { kind: 'title', text: `Scorecard report — ${model.data.target} = ${model.data.positive}` },
+    { kind: 'summary' },
+    {
+      kind: 'paragraph',
+      text: `Trained ${model.createdAt}. ${s.baseScore} points at ${s.baseOdds}:1 odds against the event, ${s.pdo} points to double the odds; intercept ${fix(model.intercept, 4)}.`,
+    },
+    { kind: 'charts', specs: chartSpecs(model) },
+    { kind: 'heading', level: 2, text: 'Calibration by score band (validation rows)' },
+    { kind: 'table', grid: calibrationGrid(model) },
+    { kind: 'heading', level: 2, text: 'Scorecard' },
+    { kind: 'table', grid: featureGrid(model) },
+  ];
   for (const f of model.features) {
-    sections.push(
-      `<h3>${escapeHtml(f.name)} <small>IV ${fix(f.iv, 4)}, coefficient ${fix(f.coefficient, 4)}</small></h3>`,
-    );
-    sections.push(
-      htmlTable(
-        ['bin', 'rows', 'events', 'event rate', 'WoE', 'IV', 'points', 'reason code'],
-        binRows(f.bins, f.bins),
-        [false, true, true, true, true, true, true, false],
-      ),
+    blocks.push(
+      {
+        kind: 'heading',
+        level: 3,
+        text: f.name,
+        note: `IV ${fix(f.iv, 4)}, coefficient ${fix(f.coefficient, 4)}`,
+      },
+      { kind: 'table', grid: binGrid(f.bins, f.bins) },
     );
   }
   const dropped = model.candidates.filter((c) => c.status === 'dropped');
   if (dropped.length > 0) {
-    sections.push('<h2>Features left out</h2>');
-    sections.push(
-      htmlTable(['feature', 'type', 'IV', 'reason'], dropped.map(dropLine), [false, false, true, false]),
+    blocks.push(
+      { kind: 'heading', level: 2, text: 'Features left out' },
+      { kind: 'table', grid: dropGrid(dropped) },
     );
     for (const c of dropped) {
       if (!c.binning) continue;
-      sections.push(
-        `<h3>${escapeHtml(c.name)} <small>IV ${fix(c.iv, 4)} — ${escapeHtml(c.code ?? '')}</small></h3>`,
-      );
-      sections.push(
-        htmlTable(['bin', 'rows', 'events', 'event rate', 'WoE', 'IV'], binRows(c.binning.bins), [
-          false,
-          true,
-          true,
-          true,
-          true,
-          true,
-        ]),
+      blocks.push(
+        { kind: 'heading', level: 3, text: c.name, note: `IV ${fix(c.iv, 4)} — ${c.code ?? ''}` },
+        { kind: 'table', grid: binGrid(c.binning.bins) },
       );
     }
   }
-  sections.push('<h2>Reason codes</h2>');
-  sections.push(
-    htmlTable(
-      ['code', 'en', 'zh-CN'],
-      model.features.flatMap((f) => f.bins.map((b) => [b.code, b.text.en, b.text['zh-CN']])),
-    ),
+  blocks.push(
+    { kind: 'heading', level: 2, text: 'Reason codes' },
+    {
+      kind: 'table',
+      grid: {
+        header: ['code', 'en', 'zh-CN'],
+        rows: model.features.flatMap((f) => f.bins.map((b) => [b.code, b.text.en, b.text['zh-CN']])),
+        numeric: [],
+        widths: [1.7, 3, 3],
+      },
+    },
   );
+  return blocks;
+}
+
+function blockHtml(model: Model, block: Block): string {
+  switch (block.kind) {
+    case 'title':
+      return `<h1>${escapeHtml(block.text)}</h1>`;
+    case 'summary':
+      return `<pre>${escapeHtml(summaryLines(model).join('\n'))}</pre>`;
+    case 'paragraph':
+      return `<p>${escapeHtml(block.text)}</p>`;
+    case 'charts':
+      return `<div class="charts">${block.specs.map(svgChart).join('\n')}</div>`;
+    case 'heading':
+      return block.note === undefined
+        ? `<h${block.level}>${escapeHtml(block.text)}</h${block.level}>`
+        : `<h${block.level}>${escapeHtml(block.text)} <small>${escapeHtml(block.note)}</small></h${block.level}>`;
+    case 'table':
+      return gridHtml(block.grid);
+  }
+}
+
+export function htmlReport(model: Model): string {
+  const sections = reportBlocks(model).map((block) => blockHtml(model, block));
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Scorecard report — ${escapeHtml(model.data.target)}</title>
 <style>
@@ -415,4 +418,64 @@ small{color:#666;font-weight:normal}pre{background:#f8f8f8;padding:8px}
 ${sections.join('\n')}
 </body></html>
 `;
+}
+
+// ------------------------------------------------------------------ PDF
+
+function gridPdf(pdf: PdfWriter, grid: Grid): void {
+  pdf.table(
+    grid.header.map((header, i) => ({
+      header,
+      width: grid.widths?.[i] ?? 1,
+      align: grid.numeric[i] ? ('right' as const) : ('left' as const),
+    })),
+    grid.rows,
+    { fontSize: 8 },
+  );
+}
+
+/**
+ * The same report as a PDF (A4, the embedded CJK font, so Chinese feature names, categories and the
+ * zh-CN reason texts print): the summary, the four charts, the calibration, the scorecard and every
+ * feature's bins with points and reason codes, the features left out, and the reason texts.
+ */
+export function pdfReport(model: Model, options: { creationDate?: Date } = {}): PdfWriter {
+  const title = `Scorecard report — ${model.data.target} = ${model.data.positive}`;
+  const pdf = new PdfWriter({
+    title,
+    subject: 'Validation report of a Huikuan scorecard',
+    keywords: ['scorecard', 'validation', 'ROC', 'KS', '评分卡'],
+    lang: 'en',
+    missingGlyphs: 'replace',
+    ...(options.creationDate ? { creationDate: options.creationDate } : {}),
+    footer: (p) => `Huikuan · ${title} · ${p.page} / ${p.pages}`,
+  });
+  for (const block of reportBlocks(model)) {
+    switch (block.kind) {
+      case 'title':
+        pdf.heading(block.text, 1);
+        break;
+      case 'summary': {
+        for (const line of datasetLines(model)) pdf.paragraph(line.trim(), { size: 9.5, after: 2 });
+        pdf.space(6);
+        gridPdf(pdf, metricsGrid(model));
+        const cv = crossValidationLine(model);
+        if (cv !== null) pdf.paragraph(cv, { size: 9.5 });
+        break;
+      }
+      case 'paragraph':
+        pdf.paragraph(block.text, { size: 9.5 });
+        break;
+      case 'charts':
+        pdf.charts(block.specs, { perRow: 2, height: 205 });
+        break;
+      case 'heading':
+        pdf.heading(block.note === undefined ? block.text : `${block.text}   (${block.note})`, block.level);
+        break;
+      case 'table':
+        gridPdf(pdf, block.grid);
+        break;
+    }
+  }
+  return pdf;
 }
