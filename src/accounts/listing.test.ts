@@ -88,4 +88,29 @@ describe('listAccounts', () => {
     expect(exact.items.map((item) => item.ref)).toEqual(['BBB000000042']);
     expect((await list([ids.AAA as bigint], { q: 'BBB000000042' })).total).toBe(0);
   });
+
+  it('stops counting balance-filtered rows after its budget per client and says the total is a lower bound', async () => {
+    const scope = [ids.AAA as bigint, ids.CCC as bigint];
+    // every account has a balance ≥ 0: all 120 match, but each client's read stops after 20
+    const partial = await list(scope, { minBalanceMinor: 0n, scanBudget: 20 });
+    expect(partial.total).toBe(40);
+    expect(partial.total_capped).toBe(true);
+    expect(partial.items).toHaveLength(20);
+    const exact = await list(scope, { minBalanceMinor: 0n, scanBudget: 20, exactCount: true });
+    expect(exact).toMatchObject({ total: 120, total_capped: false });
+    expect(exact.items.map((item) => item.id)).toEqual(partial.items.map((item) => item.id));
+    expect(await list(scope, { minBalanceMinor: 0n, scanBudget: 1000 })).toMatchObject({
+      total: 120,
+      total_capped: false,
+    });
+    // no balance filter: the count is exact up to the cap whatever the budget (status and bucket are indexed)
+    expect(await list(scope, { scanBudget: 20 })).toMatchObject({ total: 120, total_capped: false });
+    expect(await list(scope, { status: 'active', scanBudget: 20 })).toMatchObject({
+      total: 120,
+      total_capped: false,
+    });
+    // a filter nothing matches reads the budget and finds nothing
+    const none = await list(scope, { minBalanceMinor: 10n ** 15n, scanBudget: 20 });
+    expect(none).toMatchObject({ items: [], total: 0, total_capped: true });
+  });
 });

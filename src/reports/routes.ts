@@ -121,7 +121,7 @@ export async function reportRoutes(app: Api, deps: ServerDeps): Promise<void> {
       const { filter, total, clientId } = await readScoped(db, request, async (db) => {
         const filter = { ...(await accountFilterOf(db, principal, query)), today: todayIn() };
         const clientId = filter.clientId;
-        const first = await listAccounts(db, { ...filter, offset: 0, limit: 1 });
+        const first = await listAccounts(db, { ...filter, offset: 0, limit: 1, exactCount: true });
         if (first.total_capped || first.total > exportRowCap) {
           throw new HuikuanError('limit_exceeded', tooManyRowsMessage(), { cap: exportRowCap });
         }

@@ -118,7 +118,11 @@ export const accountRow = z.object({
 });
 
 export const accountPage = pageOf(accountRow).extend({
-  total_capped: z.boolean().describe('true when there are more matches than total (counted up to 10,000)'),
+  total_capped: z
+    .boolean()
+    .describe(
+      'true when total is a lower bound: more than 10,000 matches, or, with status / bucket / balance filters, counting stopped after reading 50,000 accounts per client',
+    ),
 });
 
 const components = z.object({
@@ -199,7 +203,7 @@ export const ledgerPage = z.object({
 export const timelinePage = pageOf(
   z.object({
     at: instant,
-    type: z.enum(['event', 'entry', 'note']),
+    type: z.enum(['event', 'entry', 'note', 'message', 'delivery', 'reply']),
     id,
     kind: z.string(),
     actor: z.string(),

@@ -57,7 +57,7 @@ const en: typeof zhCN = {
     whoApproves: 'Approved by',
     empty: 'No data',
     total: '{{count}} in total',
-    totalCapped: 'More than {{count}}: narrow the filters',
+    totalCapped: 'At least {{count}}: narrow the filters for an exact count',
     yes: 'Yes',
     no: 'No',
   },

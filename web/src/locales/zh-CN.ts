@@ -49,7 +49,7 @@ const zhCN = {
     whoApproves: '审批人',
     empty: '暂无数据',
     total: '共 {{count}} 条',
-    totalCapped: '超过 {{count}} 条，请缩小筛选范围',
+    totalCapped: '至少 {{count}} 条，缩小筛选范围可得到准确条数',
     yes: '是',
     no: '否',
   },
