@@ -28,6 +28,7 @@ import {
   optOutKinds,
   parseHoldKind,
   parseSource,
+  parseWhen,
   pointHoldKinds,
   priorConsentDays,
   type StoredHold,
@@ -255,6 +256,8 @@ async function needsVerification(db: Db, row: HoldRow, country: string | null, a
 }
 
 export interface AddHoldInput extends Target {
+  /** With an account: hold its debtor (every account) rather than the account alone. */
+  onDebtor?: boolean;
   kind: string;
   source: string;
   /** Opt-outs and do-not-contact only: this point alone. */
@@ -263,10 +266,18 @@ export interface AddHoldInput extends Target {
   /** Attorney-represented: whom to deal with instead. */
   attorneyName?: string | null;
   attorneyContact?: string | null;
-  /** When it takes effect (default now). */
-  startsAt?: Date;
-  /** When it stops applying by itself; undefined = none (a breathing space: 60 days), null = none. */
-  endsAt?: Date | null;
+  /** When it takes effect (default now); a date is the start of that day in the debtor's zone. */
+  startsAt?: Date | string;
+  /**
+   * When it stops applying by itself (a date: the last day in force); undefined = none (a breathing
+   * space: 60 days), null = none.
+   */
+  endsAt?: Date | string | null;
+}
+
+/** An instant given as a Date or as a person's date or instant (holds-model.ts, parseWhen). */
+function instantOf(value: Date | string, country: string | null, edge: 'start' | 'end', field: string): Date {
+  return typeof value === 'string' ? parseWhen(value, debtorZone(country), edge, field) : value;
 }
 
 /**
@@ -290,7 +301,7 @@ export async function addHold(
       `A ${kind} hold covers the debtor or the account, not one contact point; leave the contact point out.`,
     );
   }
-  if (kind === 'dispute' && input.accountId == null) {
+  if (kind === 'dispute' && (input.accountId == null || input.onDebtor)) {
     throw new HuikuanError('bad_input', 'A dispute is about a debt: record it on the account.');
   }
   const attorneyName = text(input.attorneyName, "attorney's name", kind === 'attorney');
@@ -298,18 +309,21 @@ export async function addHold(
   if (kind !== 'attorney' && (attorneyName !== null || attorneyContact !== null)) {
     throw new HuikuanError('bad_input', 'Only an attorney hold carries an attorney; leave the attorney out.');
   }
-  const startsAt = input.startsAt ?? new Date();
-  const endsAt =
-    input.endsAt === undefined
-      ? kind === 'breathing_space'
-        ? new Date(startsAt.getTime() + breathingSpaceDays * dayMs)
-        : null
-      : input.endsAt;
-  if (endsAt !== null && endsAt.getTime() <= startsAt.getTime()) {
-    throw new HuikuanError('bad_input', 'The hold must end after it starts; check the end date.');
-  }
   return db.transaction().execute(async (trx) => {
-    const target = await resolve(trx, input);
+    const resolved = await resolve(trx, input);
+    const target = input.onDebtor ? { ...resolved, accountId: null } : resolved;
+    const startsAt = instantOf(input.startsAt ?? new Date(), target.country, 'start', 'starts');
+    const endsAt =
+      input.endsAt === undefined
+        ? kind === 'breathing_space'
+          ? new Date(startsAt.getTime() + breathingSpaceDays * dayMs)
+          : null
+        : input.endsAt === null
+          ? null
+          : instantOf(input.endsAt, target.country, 'end', 'ends');
+    if (endsAt !== null && endsAt.getTime() <= startsAt.getTime()) {
+      throw new HuikuanError('bad_input', 'The hold must end after it starts; check the end date.');
+    }
     if (contactPointId !== null) await checkContactPoint(trx, target.debtorId, contactPointId);
     await lockDebtor(trx, target.debtorId);
     if (optOutKinds.includes(kind)) {
@@ -607,8 +621,10 @@ export interface ConsentInput extends Target {
   contactPointId?: bigint | null;
   source: string;
   note?: string | null;
-  givenAt?: Date;
-  expiresAt?: Date | null;
+  /** When it was given (default now); a date is the start of that day in the debtor's zone. */
+  givenAt?: Date | string;
+  /** When it lapses (a date: the last day it holds); null or undefined = until withdrawn. */
+  expiresAt?: Date | string | null;
 }
 
 /**
@@ -637,14 +653,15 @@ export async function recordConsent(db: Db, input: ConsentInput, by: Recorder): 
   }
   const source = parseSource(input.source);
   const note = text(input.note, 'note');
-  const givenAt = input.givenAt ?? new Date();
-  const expiresAt = input.expiresAt ?? null;
-  if (expiresAt !== null && expiresAt.getTime() <= givenAt.getTime()) {
-    throw new HuikuanError('bad_input', 'The consent must expire after it was given; check the expiry.');
-  }
   const contactPointId = input.contactPointId ?? null;
   return db.transaction().execute(async (trx) => {
-    const target = await resolve(trx, { ...input, accountId: input.accountId ?? null });
+    const target = await resolve(trx, input);
+    const givenAt = instantOf(input.givenAt ?? new Date(), target.country, 'start', 'given');
+    const expiresAt =
+      input.expiresAt == null ? null : instantOf(input.expiresAt, target.country, 'end', 'expires');
+    if (expiresAt !== null && expiresAt.getTime() <= givenAt.getTime()) {
+      throw new HuikuanError('bad_input', 'The consent must expire after it was given; check the expiry.');
+    }
     if (contactPointId !== null) await checkContactPoint(trx, target.debtorId, contactPointId);
     await lockDebtor(trx, target.debtorId);
     const row = await tables(trx)
@@ -1244,4 +1261,23 @@ export async function storedContactState(
     priorCallWindows: (row.prior_calls ?? []).map(([from, until]) => [Number(from), Number(until)]),
     validationPeriodEndsOn: row.validation_period_ends_on,
   };
+}
+
+/** The client of a hold or a consent (the routes check it against the caller's scope). */
+export async function ownerOf(db: Db, what: 'hold' | 'consent', id: bigint): Promise<bigint> {
+  const row =
+    what === 'hold'
+      ? await tables(db)
+          .selectFrom('compliance_holds')
+          .select('client_id')
+          .where('id', '=', id)
+          .executeTakeFirst()
+      : await tables(db)
+          .selectFrom('compliance_consents')
+          .select('client_id')
+          .where('id', '=', id)
+          .executeTakeFirst();
+  if (!row)
+    throw new HuikuanError('not_found', `${what === 'hold' ? 'Hold' : 'Consent'} ${id} does not exist.`);
+  return row.client_id;
 }

@@ -18,6 +18,7 @@ import type pg from 'pg';
 import { accountRoutes } from '../accounts/routes.ts';
 import { auditRoutes } from '../audit/routes.ts';
 import { clientRoutes } from '../clients/routes.ts';
+import { complianceRoutes } from '../compliance/routes.ts';
 import type { Db } from '../db/connection.ts';
 import { savedFilterRoutes } from '../filters/routes.ts';
 import { identityPlugin } from '../identity/plugin.ts';
@@ -165,6 +166,7 @@ export async function buildServer(options: BuildOptions): Promise<Api> {
       await clientRoutes(v1 as unknown as Api, deps);
       await placementRoutes(v1 as unknown as Api, deps);
       await accountRoutes(v1 as unknown as Api, deps);
+      await complianceRoutes(v1 as unknown as Api, deps);
       await ledgerRoutes(v1 as unknown as Api, deps);
       await paymentRoutes(v1 as unknown as Api, deps);
       await reportRoutes(v1 as unknown as Api, deps);

@@ -990,6 +990,89 @@ const matrix: Record<string, MatrixCase> = {
     ok: [404],
     call: () => ({ url: '/api/v1/saved-filters/999999' }),
   },
+  // holds and consent (src/compliance/routes.ts); ZSB is a CN client, so the US notice is refused (409)
+  'GET /api/v1/accounts/:id/holds': {
+    allowed: everyone,
+    ok: [200],
+    call: () => ({ url: `/api/v1/accounts/${ids.A001}/holds` }),
+  },
+  'POST /api/v1/accounts/:id/holds': {
+    allowed: ['compliance', 'supervisor', 'admin', 'agent'],
+    ok: [200, 201],
+    call: () => ({
+      url: `/api/v1/accounts/${ids.A001}/holds`,
+      body: { kind: 'opt_out_email', source: 'email' },
+    }),
+  },
+  'POST /api/v1/holds/:id/lift': {
+    allowed: ['compliance', 'supervisor', 'admin'],
+    ok: [404],
+    call: () => ({ url: '/api/v1/holds/999999/lift', body: { reason: 'matrix' } }),
+  },
+  'GET /api/v1/accounts/:id/consents': {
+    allowed: everyone,
+    ok: [200],
+    call: () => ({ url: `/api/v1/accounts/${ids.A001}/consents` }),
+  },
+  'POST /api/v1/accounts/:id/consents': {
+    allowed: ['compliance', 'supervisor', 'admin'],
+    ok: [201],
+    call: () => ({
+      url: `/api/v1/accounts/${ids.A001}/consents`,
+      body: { kind: 'channel', channel: 'sms', source: 'phone' },
+    }),
+  },
+  'POST /api/v1/consents/:id/withdraw': {
+    allowed: ['compliance', 'supervisor', 'admin'],
+    ok: [404],
+    call: () => ({ url: '/api/v1/consents/999999/withdraw', body: { reason: 'matrix' } }),
+  },
+  'GET /api/v1/accounts/:id/lost-contact': {
+    allowed: everyone,
+    ok: [200],
+    call: () => ({ url: `/api/v1/accounts/${ids.A001}/lost-contact` }),
+  },
+  'POST /api/v1/accounts/:id/lost-contact': {
+    allowed: ['compliance', 'supervisor', 'admin'],
+    ok: [200, 409],
+    call: () => ({ url: `/api/v1/accounts/${ids.A001}/lost-contact`, body: { reason: '失联' } }),
+  },
+  'POST /api/v1/accounts/:id/lost-contact/clear': {
+    allowed: ['compliance', 'supervisor', 'admin'],
+    ok: [200, 409],
+    call: () => ({ url: `/api/v1/accounts/${ids.A001}/lost-contact/clear`, body: { reason: '已联系' } }),
+  },
+  'GET /api/v1/accounts/:id/agreed-contacts': {
+    allowed: everyone,
+    ok: [200],
+    call: () => ({ url: `/api/v1/accounts/${ids.A001}/agreed-contacts` }),
+  },
+  'POST /api/v1/accounts/:id/agreed-contacts': {
+    allowed: ['compliance', 'supervisor', 'admin'],
+    ok: [201],
+    call: () => ({
+      url: `/api/v1/accounts/${ids.A001}/agreed-contacts`,
+      body: { kind: 'email', value: 'friend@example.com', holder_name: '赵六', relation: '朋友' },
+    }),
+  },
+  'GET /api/v1/accounts/:id/validation-notice': {
+    allowed: everyone,
+    ok: [200],
+    call: () => ({ url: `/api/v1/accounts/${ids.A001}/validation-notice` }),
+  },
+  'POST /api/v1/accounts/:id/validation-notice': {
+    allowed: ['compliance', 'supervisor', 'admin'],
+    ok: [409],
+    call: () => ({ url: `/api/v1/accounts/${ids.A001}/validation-notice`, body: { sent_on: '2026-03-02' } }),
+  },
+  'POST /api/v1/accounts/:id/validation-notice/verification': {
+    allowed: ['compliance', 'supervisor', 'admin'],
+    ok: [409],
+    call: () => ({
+      url: `/api/v1/accounts/${ids.A001}/validation-notice/verification`,
+      body: { sent_on: '2026-03-09' },
+    }),
+  },
 };
 
 /** The routes other modules own and test (sessions, people, tokens, audit). */
@@ -1211,6 +1294,47 @@ const badPayloads: Record<string, () => Omit<Call, 'method'>> = {
     as: 'finance',
     url: '/api/v1/approvals/1/reject',
     body: { reason: 7 },
+  }),
+  'POST /api/v1/accounts/:id/holds': () => ({
+    as: 'compliance',
+    url: `/api/v1/accounts/${ids.A001}/holds`,
+    body: { kind: 'vacation', source: 'phone' },
+  }),
+  'POST /api/v1/holds/:id/lift': () => ({ as: 'compliance', url: '/api/v1/holds/1/lift', body: {} }),
+  'POST /api/v1/accounts/:id/consents': () => ({
+    as: 'compliance',
+    url: `/api/v1/accounts/${ids.A001}/consents`,
+    body: { kind: 'channel', channel: 'sms', source: 'telepathy' },
+  }),
+  'POST /api/v1/consents/:id/withdraw': () => ({
+    as: 'compliance',
+    url: '/api/v1/consents/abc/withdraw',
+    body: { reason: 'x' },
+  }),
+  'POST /api/v1/accounts/:id/lost-contact': () => ({
+    as: 'compliance',
+    url: `/api/v1/accounts/${ids.A001}/lost-contact`,
+    body: { reason: '  ' },
+  }),
+  'POST /api/v1/accounts/:id/lost-contact/clear': () => ({
+    as: 'compliance',
+    url: `/api/v1/accounts/${ids.A001}/lost-contact/clear`,
+    body: {},
+  }),
+  'POST /api/v1/accounts/:id/agreed-contacts': () => ({
+    as: 'compliance',
+    url: `/api/v1/accounts/${ids.A001}/agreed-contacts`,
+    body: { kind: 'fax', value: '010-1234', holder_name: '赵六', relation: '朋友' },
+  }),
+  'POST /api/v1/accounts/:id/validation-notice': () => ({
+    as: 'compliance',
+    url: `/api/v1/accounts/${ids.A001}/validation-notice`,
+    body: { sent_on: '2026-02-30' },
+  }),
+  'POST /api/v1/accounts/:id/validation-notice/verification': () => ({
+    as: 'compliance',
+    url: `/api/v1/accounts/${ids.A001}/validation-notice/verification`,
+    body: { sent_on: 'tomorrow' },
   }),
 };
 

@@ -1,0 +1,633 @@
+/**
+ * HTTP routes for holds and consent (src/compliance/holds.ts) on an account: holds (list, add, lift),
+ * consent (list, record, withdraw), the lost-contact (失联) state (show, set, clear), agreed
+ * contacts (list, add) and the US validation notice (show, sent, verification sent). Staff in scope
+ * and the account's client read; compliance, supervisors and admins write; agents may record what
+ * they hear on the phone — a dispute, a cease request, an opt-out. Each change is audited by the
+ * service in its transaction, with the user and IP.
+ */
+import type { FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { accountClientId } from '../accounts/listing.ts';
+import type { Db } from '../db/connection.ts';
+import {
+  assertClientAccess,
+  hasRole,
+  principalOf,
+  readScoped,
+  requireRoles,
+  staffRoles,
+} from '../server/access.ts';
+import { type Api, businessDate, idParam, idText, reasonText, type ServerDeps } from '../server/context.ts';
+import { documented } from '../server/responses.ts';
+import { HuikuanError } from '../shared/errors.ts';
+import {
+  type AgreedContactView,
+  addAgreedContact,
+  addHold,
+  type ConsentView,
+  clearLostContact,
+  type HoldView,
+  type LostContactState,
+  liftHold,
+  listAgreedContacts,
+  listConsents,
+  listHolds,
+  lostContactState,
+  ownerOf,
+  type Recorder,
+  recordConsent,
+  recordValidationNotice,
+  recordVerificationSent,
+  setLostContact,
+  type ValidationNoticeView,
+  validationNotice,
+  withdrawConsent,
+} from './holds.ts';
+import { agentHoldKinds, consentKinds, holdSources, storedHoldKinds } from './holds-model.ts';
+import { channels } from './profiles.ts';
+
+const readers = [...staffRoles, 'client'] as const;
+const writers = ['compliance', 'supervisor', 'admin'] as const;
+
+// ---------------------------------------------------------------- JSON shapes
+
+const int = z.number().int();
+const id = int.describe('numeric id');
+const instant = z.string().describe('ISO-8601 instant, UTC');
+const date = z.string().describe('YYYY-MM-DD');
+
+const holdResponse = z.object({
+  id,
+  debtor_id: id,
+  account_id: id.nullable().describe('null: every account of the debtor'),
+  contact_point_id: id.nullable().describe('null: every contact point'),
+  kind: z.enum(storedHoldKinds),
+  source: z.enum(holdSources),
+  note: z.string().nullable(),
+  attorney_name: z.string().nullable(),
+  attorney_contact: z.string().nullable(),
+  starts_at: instant,
+  ends_at: instant.nullable(),
+  recorded_by: z.string(),
+  recorded_at: instant,
+  lifted_at: instant.nullable(),
+  lifted_by: z.string().nullable(),
+  lift_reason: z.string().nullable(),
+  status: z.enum(['scheduled', 'active', 'ended', 'lifted']),
+  verification_required: z
+    .boolean()
+    .describe('a written dispute inside the US validation period: lifted only by the verification'),
+});
+
+function holdJson(hold: HoldView) {
+  return {
+    id: hold.id,
+    debtor_id: hold.debtorId,
+    account_id: hold.accountId,
+    contact_point_id: hold.contactPointId,
+    kind: hold.kind,
+    source: hold.source,
+    note: hold.note,
+    attorney_name: hold.attorneyName,
+    attorney_contact: hold.attorneyContact,
+    starts_at: hold.startsAt,
+    ends_at: hold.endsAt,
+    recorded_by: hold.recordedBy,
+    recorded_at: hold.recordedAt,
+    lifted_at: hold.liftedAt,
+    lifted_by: hold.liftedBy,
+    lift_reason: hold.liftReason,
+    status: hold.status,
+    verification_required: hold.verificationRequired,
+  };
+}
+
+const consentResponse = z.object({
+  id,
+  debtor_id: id,
+  contact_point_id: id.nullable(),
+  kind: z.enum(consentKinds),
+  channel: z.enum(channels).nullable(),
+  source: z.enum(holdSources),
+  note: z.string().nullable(),
+  given_at: instant,
+  expires_at: instant.nullable(),
+  recorded_by: z.string(),
+  recorded_at: instant,
+  withdrawn_at: instant.nullable(),
+  withdrawn_by: z.string().nullable(),
+  withdraw_reason: z.string().nullable(),
+  current: z.boolean(),
+});
+
+function consentJson(consent: ConsentView) {
+  return {
+    id: consent.id,
+    debtor_id: consent.debtorId,
+    contact_point_id: consent.contactPointId,
+    kind: consent.kind,
+    channel: consent.channel,
+    source: consent.source,
+    note: consent.note,
+    given_at: consent.givenAt,
+    expires_at: consent.expiresAt,
+    recorded_by: consent.recordedBy,
+    recorded_at: consent.recordedAt,
+    withdrawn_at: consent.withdrawnAt,
+    withdrawn_by: consent.withdrawnBy,
+    withdraw_reason: consent.withdrawReason,
+    current: consent.current,
+  };
+}
+
+const lostContactResponse = z.object({
+  debtor_id: id,
+  lost: z.boolean(),
+  history: z.array(
+    z.object({
+      id,
+      set_at: instant,
+      set_by: z.string(),
+      set_reason: z.string(),
+      cleared_at: instant.nullable(),
+      cleared_by: z.string().nullable(),
+      clear_reason: z.string().nullable(),
+    }),
+  ),
+});
+
+function lostContactJson(state: LostContactState) {
+  return {
+    debtor_id: state.debtorId,
+    lost: state.lost,
+    history: state.history.map((period) => ({
+      id: period.id,
+      set_at: period.setAt,
+      set_by: period.setBy,
+      set_reason: period.setReason,
+      cleared_at: period.clearedAt,
+      cleared_by: period.clearedBy,
+      clear_reason: period.clearReason,
+    })),
+  };
+}
+
+const agreedContactResponse = z.object({
+  id,
+  debtor_id: id,
+  kind: z.enum(['phone', 'email']),
+  masked: z.string(),
+  holder_name: z.string().nullable(),
+  relation: z.string().nullable(),
+  status: z.string(),
+});
+
+function agreedJson(contact: AgreedContactView) {
+  return {
+    id: contact.id,
+    debtor_id: contact.debtorId,
+    kind: contact.kind,
+    masked: contact.masked,
+    holder_name: contact.holderName,
+    relation: contact.relation,
+    status: contact.status,
+  };
+}
+
+const noticeResponse = z.object({
+  account_id: id,
+  sent_on: date,
+  assumed_receipt: date.describe('5 days after sending, weekends and US federal holidays not counted'),
+  period_ends_on: date.describe('the last day of the validation period: 30 days after receipt'),
+  recorded_by: z.string(),
+  recorded_at: instant,
+  verification_sent_on: date.nullable(),
+  verification_recorded_by: z.string().nullable(),
+});
+
+function noticeJson(notice: ValidationNoticeView) {
+  return {
+    account_id: notice.accountId,
+    sent_on: notice.sentOn,
+    assumed_receipt: notice.assumedReceipt,
+    period_ends_on: notice.periodEndsOn,
+    recorded_by: notice.recordedBy,
+    recorded_at: notice.recordedAt,
+    verification_sent_on: notice.verificationSentOn,
+    verification_recorded_by: notice.verificationRecordedBy,
+  };
+}
+
+// ---------------------------------------------------------------- request shapes
+
+const when = z
+  .string()
+  .trim()
+  .min(1)
+  .max(40)
+  .describe("a date (YYYY-MM-DD, in the debtor's zone) or an ISO-8601 instant");
+const note = z.string().trim().max(2000).optional();
+const sourceField = z.enum(holdSources).describe('how the agency learnt of it');
+
+const holdBody = z.object({
+  kind: z.enum(storedHoldKinds),
+  scope: z
+    .enum(['account', 'debtor'])
+    .default('account')
+    .describe("account: this account alone; debtor: every account of the account's debtor"),
+  contact_point_id: idText.optional().describe('opt-outs and do_not_contact: this point alone'),
+  source: sourceField,
+  note,
+  starts: when.optional().describe('when it takes effect (default now)'),
+  ends: when
+    .nullable()
+    .optional()
+    .describe('a date is the last day in force; null = no end; absent = none (breathing space: 60 days)'),
+  attorney_name: z.string().trim().min(1).max(200).optional(),
+  attorney_contact: z.string().trim().min(1).max(200).optional(),
+});
+
+const consentBody = z.object({
+  kind: z.enum(consentKinds),
+  channel: z
+    .enum(channels)
+    .optional()
+    .describe('required for channel; absent for quiet_hours = every channel'),
+  contact_point_id: idText.optional(),
+  source: sourceField,
+  note,
+  given: when.optional().describe('when it was given (default now)'),
+  expires: when.optional().describe('a date is the last day it holds; absent = until withdrawn'),
+});
+
+const reasonBody = z.object({ reason: reasonText });
+const sentBody = z.object({ sent_on: businessDate });
+
+// ---------------------------------------------------------------- the routes
+
+function recorderOf(request: FastifyRequest): Recorder {
+  const principal = principalOf(request);
+  return { actor: principal.username, actorUserId: principal.userId, ip: request.ip ?? null };
+}
+
+export async function complianceRoutes(app: Api, deps: ServerDeps): Promise<void> {
+  const { db } = deps;
+
+  /** The account's client checked against the caller's scope (404 outside it). */
+  async function scoped(request: FastifyRequest, accountId: bigint, on: Db = db): Promise<void> {
+    assertClientAccess(principalOf(request), await accountClientId(on, accountId), 'account');
+  }
+
+  const tags = ['compliance'];
+
+  app.get(
+    '/accounts/:id/holds',
+    {
+      schema: {
+        response: documented({ 200: z.object({ items: z.array(holdResponse) }) }),
+        tags,
+        summary: 'The holds on the account and on its debtor, newest first, with lifted and ended ones',
+        params: idParam,
+        querystring: z.object({
+          current: z
+            .enum(['true', 'false'])
+            .default('false')
+            .describe('true: only holds in force or scheduled'),
+        }),
+      },
+      preValidation: requireRoles(...readers),
+    },
+    async (request) =>
+      readScoped(db, request, async (trx) => {
+        await scoped(request, request.params.id, trx);
+        const holds = await listHolds(
+          trx,
+          { accountId: request.params.id },
+          { current: request.query.current === 'true' },
+        );
+        return { items: holds.map(holdJson) };
+      }),
+  );
+
+  app.post(
+    '/accounts/:id/holds',
+    {
+      schema: {
+        response: documented({ 200: holdResponse, 201: holdResponse }),
+        tags,
+        summary:
+          'Add a hold on the account or its debtor (201); an opt-out already in force is returned as it is (200). Agents: dispute, cease and opt-outs only',
+        params: idParam,
+        body: holdBody,
+      },
+      preValidation: requireRoles(...writers, 'agent'),
+    },
+    async (request, reply) => {
+      const body = request.body;
+      const principal = principalOf(request);
+      if (!hasRole(principal, ...writers) && !agentHoldKinds.includes(body.kind)) {
+        throw new HuikuanError(
+          'forbidden',
+          `An agent may record ${agentHoldKinds.join(', ')}; a ${body.kind} hold is recorded by compliance, a supervisor or an admin.`,
+        );
+      }
+      await scoped(request, request.params.id);
+      const account = request.params.id;
+      const { hold, created } = await addHold(
+        db,
+        {
+          accountId: account,
+          onDebtor: body.scope === 'debtor',
+          kind: body.kind,
+          source: body.source,
+          contactPointId: body.contact_point_id ?? null,
+          note: body.note ?? null,
+          startsAt: body.starts,
+          endsAt: body.ends,
+          attorneyName: body.attorney_name ?? null,
+          attorneyContact: body.attorney_contact ?? null,
+        },
+        recorderOf(request),
+      );
+      return reply.status(created ? 201 : 200).send(holdJson(hold));
+    },
+  );
+
+  app.post(
+    '/holds/:id/lift',
+    {
+      schema: {
+        response: documented({ 200: holdResponse }),
+        tags,
+        summary: 'Lift a hold (it stays in the history with who, when and why)',
+        params: idParam,
+        body: reasonBody,
+      },
+      preValidation: requireRoles(...writers),
+    },
+    async (request) => {
+      assertClientAccess(principalOf(request), await ownerOf(db, 'hold', request.params.id), 'hold');
+      return holdJson(await liftHold(db, request.params.id, request.body.reason, recorderOf(request)));
+    },
+  );
+
+  app.get(
+    '/accounts/:id/consents',
+    {
+      schema: {
+        response: documented({ 200: z.object({ items: z.array(consentResponse) }) }),
+        tags,
+        summary: "The debtor's consents (channels, quiet hours, prior consent to calls), newest first",
+        params: idParam,
+      },
+      preValidation: requireRoles(...readers),
+    },
+    async (request) =>
+      readScoped(db, request, async (trx) => {
+        await scoped(request, request.params.id, trx);
+        return { items: (await listConsents(trx, { accountId: request.params.id })).map(consentJson) };
+      }),
+  );
+
+  app.post(
+    '/accounts/:id/consents',
+    {
+      schema: {
+        response: documented({ 201: consentResponse }),
+        tags,
+        summary:
+          "Record the debtor's consent: to a channel, to the quiet hours, or a prior consent to calls (US)",
+        params: idParam,
+        body: consentBody,
+      },
+      preValidation: requireRoles(...writers),
+    },
+    async (request, reply) => {
+      await scoped(request, request.params.id);
+      const body = request.body;
+      const consent = await recordConsent(
+        db,
+        {
+          accountId: request.params.id,
+          kind: body.kind,
+          channel: body.channel ?? null,
+          contactPointId: body.contact_point_id ?? null,
+          source: body.source,
+          note: body.note ?? null,
+          givenAt: body.given,
+          expiresAt: body.expires ?? null,
+        },
+        recorderOf(request),
+      );
+      return reply.status(201).send(consentJson(consent));
+    },
+  );
+
+  app.post(
+    '/consents/:id/withdraw',
+    {
+      schema: {
+        response: documented({ 200: consentResponse }),
+        tags,
+        summary: 'Withdraw a consent (it stays in the history)',
+        params: idParam,
+        body: reasonBody,
+      },
+      preValidation: requireRoles(...writers),
+    },
+    async (request) => {
+      assertClientAccess(principalOf(request), await ownerOf(db, 'consent', request.params.id), 'consent');
+      return consentJson(
+        await withdrawConsent(db, request.params.id, request.body.reason, recorderOf(request)),
+      );
+    },
+  );
+
+  app.get(
+    '/accounts/:id/lost-contact',
+    {
+      schema: {
+        response: documented({ 200: lostContactResponse }),
+        tags,
+        summary: "Whether the account's debtor is in lost-contact (失联) state, with its history",
+        params: idParam,
+      },
+      preValidation: requireRoles(...readers),
+    },
+    async (request) =>
+      readScoped(db, request, async (trx) => {
+        await scoped(request, request.params.id, trx);
+        return lostContactJson(await lostContactState(trx, { accountId: request.params.id }));
+      }),
+  );
+
+  app.post(
+    '/accounts/:id/lost-contact',
+    {
+      schema: {
+        response: documented({ 200: lostContactResponse }),
+        tags,
+        summary: 'Put the debtor in lost-contact (失联) state: only then may agreed contacts be reached (CN)',
+        params: idParam,
+        body: reasonBody,
+      },
+      preValidation: requireRoles(...writers),
+    },
+    async (request) => {
+      await scoped(request, request.params.id);
+      return lostContactJson(
+        await setLostContact(db, { accountId: request.params.id }, request.body.reason, recorderOf(request)),
+      );
+    },
+  );
+
+  app.post(
+    '/accounts/:id/lost-contact/clear',
+    {
+      schema: {
+        response: documented({ 200: lostContactResponse }),
+        tags,
+        summary: "End the debtor's lost-contact state",
+        params: idParam,
+        body: reasonBody,
+      },
+      preValidation: requireRoles(...writers),
+    },
+    async (request) => {
+      await scoped(request, request.params.id);
+      return lostContactJson(
+        await clearLostContact(
+          db,
+          { accountId: request.params.id },
+          request.body.reason,
+          recorderOf(request),
+        ),
+      );
+    },
+  );
+
+  app.get(
+    '/accounts/:id/agreed-contacts',
+    {
+      schema: {
+        response: documented({ 200: z.object({ items: z.array(agreedContactResponse) }) }),
+        tags,
+        summary: "The debtor's agreed (emergency) contacts, masked",
+        params: idParam,
+      },
+      preValidation: requireRoles(...readers),
+    },
+    async (request) =>
+      readScoped(db, request, async (trx) => {
+        await scoped(request, request.params.id, trx);
+        return { items: (await listAgreedContacts(trx, { accountId: request.params.id })).map(agreedJson) };
+      }),
+  );
+
+  app.post(
+    '/accounts/:id/agreed-contacts',
+    {
+      schema: {
+        response: documented({ 201: agreedContactResponse }),
+        tags,
+        summary: 'Add an agreed (emergency) contact of the debtor: a phone (sealed) or an e-mail',
+        params: idParam,
+        body: z.object({
+          kind: z.enum(['phone', 'email']),
+          value: z.string().trim().min(3).max(254),
+          holder_name: z.string().trim().min(1).max(200),
+          relation: z.string().trim().min(1).max(100).describe('同事, 配偶, friend …'),
+        }),
+      },
+      preValidation: requireRoles(...writers),
+    },
+    async (request, reply) => {
+      await scoped(request, request.params.id);
+      const body = request.body;
+      const contact = await addAgreedContact(
+        db,
+        {
+          accountId: request.params.id,
+          kind: body.kind,
+          value: body.value,
+          holderName: body.holder_name,
+          relation: body.relation,
+        },
+        recorderOf(request),
+      );
+      return reply.status(201).send(agreedJson(contact));
+    },
+  );
+
+  app.get(
+    '/accounts/:id/validation-notice',
+    {
+      schema: {
+        response: documented({ 200: z.object({ notice: noticeResponse.nullable() }) }),
+        tags,
+        summary: 'The US validation notice of the account and its period (null when none was sent)',
+        params: idParam,
+      },
+      preValidation: requireRoles(...readers),
+    },
+    async (request) =>
+      readScoped(db, request, async (trx) => {
+        await scoped(request, request.params.id, trx);
+        const notice = await validationNotice(trx, request.params.id);
+        return { notice: notice ? noticeJson(notice) : null };
+      }),
+  );
+
+  app.post(
+    '/accounts/:id/validation-notice',
+    {
+      schema: {
+        response: documented({ 201: noticeResponse }),
+        tags,
+        summary:
+          'Record that the US validation notice was sent; the assumed receipt and the end of the validation period are computed',
+        params: idParam,
+        body: sentBody,
+      },
+      preValidation: requireRoles(...writers),
+    },
+    async (request, reply) => {
+      await scoped(request, request.params.id);
+      const notice = await recordValidationNotice(
+        db,
+        request.params.id,
+        request.body.sent_on,
+        recorderOf(request),
+      );
+      return reply.status(201).send(noticeJson(notice));
+    },
+  );
+
+  app.post(
+    '/accounts/:id/validation-notice/verification',
+    {
+      schema: {
+        response: documented({
+          200: z.object({ notice: noticeResponse, lifted_hold_ids: z.array(id) }),
+        }),
+        tags,
+        summary:
+          "Record that the verification answering a dispute was sent: the account's dispute holds are lifted",
+        params: idParam,
+        body: sentBody,
+      },
+      preValidation: requireRoles(...writers),
+    },
+    async (request) => {
+      await scoped(request, request.params.id);
+      const result = await recordVerificationSent(
+        db,
+        request.params.id,
+        request.body.sent_on,
+        recorderOf(request),
+      );
+      return { notice: noticeJson(result.notice), lifted_hold_ids: result.liftedHoldIds };
+    },
+  );
+}
