@@ -4,6 +4,8 @@ import type { CliContext, RegisterCommands } from '../cli/context.ts';
 import { findClientByCode } from '../clients/service.ts';
 import type { Db } from '../db/connection.ts';
 import { HuikuanError } from '../shared/errors.ts';
+import { addHold, type HoldView, holdJson, liftHold, listHolds, type Target } from './holds.ts';
+import { holdSources, storedHoldKinds } from './holds-model.ts';
 import { parseAttemptText } from './input.ts';
 import { evaluate, holdCodes, outcomes, reasonCodes } from './model.ts';
 import {
@@ -103,6 +105,7 @@ export const registerComplianceCommands: RegisterCommands = (program, context) =
     });
 
   registerProfileCommands(compliance, context);
+  registerHoldCommands(compliance, context);
 };
 
 /** A profile as people read it: clock times written out. */
@@ -249,6 +252,138 @@ function registerProfileCommands(compliance: Command, context: CliContext): void
         });
       });
   }
+}
+
+interface HoldTargetOptions {
+  account?: string;
+  debtor?: string;
+}
+
+function holdTarget(options: HoldTargetOptions): Target {
+  if ((options.account === undefined) === (options.debtor === undefined)) {
+    throw new HuikuanError(
+      'bad_usage',
+      'Give --account (that account) or --debtor (every account of the debtor), one of them.',
+    );
+  }
+  return options.account !== undefined
+    ? { accountId: parseId(options.account, '--account') }
+    : { debtorId: parseId(options.debtor as string, '--debtor') };
+}
+
+function holdLine(hold: HoldView): string {
+  const on = hold.accountId === null ? `debtor ${hold.debtorId}` : `account ${hold.accountId}`;
+  const point = hold.contactPointId === null ? '' : ` point ${hold.contactPointId}`;
+  const until = hold.endsAt === null ? '' : ` until ${hold.endsAt.toISOString()}`;
+  const lifted = hold.liftedAt === null ? '' : ` — lifted by ${hold.liftedBy}: ${hold.liftReason}`;
+  return `  ${hold.id}  ${hold.kind}  ${hold.status}  ${on}${point}  from ${hold.startsAt.toISOString()}${until}  (${hold.source}, ${hold.recordedBy})${lifted}`;
+}
+
+function registerHoldCommands(compliance: Command, context: CliContext): void {
+  const hold = compliance
+    .command('hold')
+    .description(
+      'holds the gate enforces (dispute, cease, opt-outs …): add, lift, list; lifted ones stay in the history',
+    );
+
+  hold
+    .command('add')
+    .description('record a hold on an account, or on a debtor (every account)')
+    .option('--account <id>', 'the account')
+    .option('--debtor <id>', 'the debtor (every account)')
+    .requiredOption('--kind <kind>', storedHoldKinds.join(' | '))
+    .requiredOption('--source <source>', `how it was learnt: ${holdSources.join(' | ')}`)
+    .option('--contact-point <id>', 'opt-outs and do_not_contact: this contact point alone')
+    .option(
+      '--starts <when>',
+      "when it takes effect: a date (in the debtor's zone) or an instant; default now",
+    )
+    .option(
+      '--ends <when>',
+      'when it stops applying: a date (the last day in force) or an instant; a breathing space ends after 60 days unless given',
+    )
+    .option('--note <text>', 'what was said or received')
+    .option('--attorney-name <name>', 'attorney: who represents the debtor')
+    .option('--attorney-contact <contact>', 'attorney: how to reach them')
+    .option('--user <name>', 'who records it')
+    .option('--json', 'print the hold as JSON')
+    .action(
+      async (
+        options: HoldTargetOptions & {
+          kind: string;
+          source: string;
+          contactPoint?: string;
+          starts?: string;
+          ends?: string;
+          note?: string;
+          attorneyName?: string;
+          attorneyContact?: string;
+          user?: string;
+          json?: boolean;
+        },
+      ) => {
+        const actor = context.actor(options);
+        const target = holdTarget(options);
+        await context.withDatabase(async ({ db }) => {
+          const { hold: added, created } = await addHold(
+            db,
+            {
+              ...target,
+              kind: options.kind,
+              source: options.source,
+              contactPointId:
+                options.contactPoint === undefined ? null : parseId(options.contactPoint, '--contact-point'),
+              startsAt: options.starts,
+              endsAt: options.ends,
+              note: options.note ?? null,
+              attorneyName: options.attorneyName ?? null,
+              attorneyContact: options.attorneyContact ?? null,
+            },
+            actor,
+          );
+          context.report(options, { ...holdJson(added), created }, () =>
+            created
+              ? `Hold ${added.id} (${added.kind}) recorded by ${actor}:\n${holdLine(added)}`
+              : `An opt-out already covers it: hold ${added.id}; nothing added.`,
+          );
+        });
+      },
+    );
+
+  hold
+    .command('lift')
+    .description(
+      'lift a hold, saying why (a written US dispute in its validation period waits for the verification)',
+    )
+    .argument('<id>', 'the hold')
+    .requiredOption('--reason <text>', 'why it is lifted')
+    .option('--user <name>', 'who lifts it')
+    .option('--json', 'print the hold as JSON')
+    .action(async (id: string, options: { reason: string; user?: string; json?: boolean }) => {
+      const actor = context.actor(options);
+      const holdId = parseId(id, 'The hold id');
+      await context.withDatabase(async ({ db }) => {
+        const lifted = await liftHold(db, holdId, options.reason, actor);
+        context.report(options, holdJson(lifted), () => `Hold ${holdId} lifted by ${actor}.`);
+      });
+    });
+
+  hold
+    .command('list')
+    .description("an account's holds (its own and its debtor's) or a debtor's, newest first")
+    .option('--account <id>', 'the account')
+    .option('--debtor <id>', 'the debtor')
+    .option('--current', 'only holds in force or scheduled')
+    .option('--json', 'print {"holds": [...]} as JSON')
+    .action(async (options: HoldTargetOptions & { current?: boolean; json?: boolean }) => {
+      const target = holdTarget(options);
+      await context.withDatabase(async ({ db }) => {
+        const holds = await listHolds(db, target, { current: options.current ?? false });
+        context.report(options, { holds: holds.map(holdJson) }, () =>
+          holds.length === 0 ? 'No holds.' : [`${holds.length} hold(s):`, ...holds.map(holdLine)].join('\n'),
+        );
+      });
+    });
 }
 
 async function readAttemptFile(file: string): Promise<string> {

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliFor } from '../../test/cli.ts';
 import { type TestDatabase, testDatabase } from '../../test/db.ts';
 import { PiiCipher } from '../accounts/pii.ts';
 import {
@@ -550,5 +551,97 @@ describe('concurrency', () => {
     );
     const open = await listHolds(t.db, { debtorId: f.debtorId }, { current: true });
     expect(open.map((h) => h.kind)).toEqual(['opt_out_email']);
+  });
+});
+
+describe('huikuan compliance hold', () => {
+  it('adds, lists and lifts holds, and refuses a bad one with exit 2', async () => {
+    const cli = cliFor(t);
+    const f = await fixture();
+    const added = await cli([
+      'compliance',
+      'hold',
+      'add',
+      '--account',
+      String(f.accountId),
+      '--kind',
+      'legal',
+      '--source',
+      'client',
+      '--starts',
+      '2026-03-01',
+      '--ends',
+      '2026-03-31',
+      '--note',
+      '已起诉',
+      '--user',
+      'compliance.li',
+      '--json',
+    ]);
+    expect(added.code, added.stderr).toBe(0);
+    const hold = added.json();
+    expect(hold).toMatchObject({
+      kind: 'legal',
+      account_id: Number(f.accountId),
+      starts_at: '2026-02-28T16:00:00.000Z',
+      // the end date is the last day in force
+      ends_at: '2026-03-31T16:00:00.000Z',
+      recorded_by: 'compliance.li',
+      created: true,
+    });
+    expect((await gateContact(t.db, f.call())).reasons).toEqual(['hold_legal']);
+
+    const listed = await cli(['compliance', 'hold', 'list', '--debtor', String(f.debtorId), '--json']);
+    expect(listed.json().holds.map((h: { id: number }) => h.id)).toEqual([hold.id]);
+    const text = await cli(['compliance', 'hold', 'list', '--account', String(f.accountId)]);
+    expect(text.stdout).toContain(`${hold.id}  legal`);
+
+    const lifted = await cli([
+      'compliance',
+      'hold',
+      'lift',
+      String(hold.id),
+      '--reason',
+      '撤诉',
+      '--user',
+      'compliance.zhao',
+      '--json',
+    ]);
+    expect(lifted.code).toBe(0);
+    expect(lifted.json()).toMatchObject({
+      status: 'lifted',
+      lifted_by: 'compliance.zhao',
+      lift_reason: '撤诉',
+    });
+    const again = await cli([
+      'compliance',
+      'hold',
+      'lift',
+      String(hold.id),
+      '--reason',
+      'x',
+      '--user',
+      'compliance.zhao',
+    ]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/already lifted/);
+
+    const bad = await cli([
+      'compliance',
+      'hold',
+      'add',
+      '--account',
+      String(f.accountId),
+      '--kind',
+      'holiday',
+      '--source',
+      'phone',
+      '--user',
+      'x',
+    ]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/"holiday" is not a hold/);
+    const both = await cli(['compliance', 'hold', 'list', '--account', '1', '--debtor', '1']);
+    expect(both.code).toBe(2);
   });
 });

@@ -238,6 +238,30 @@ function holdView(row: HoldRow, nowMs: number, verificationRequired: boolean): H
   };
 }
 
+/** A hold as the API and the CLI print it (snake_case). */
+export function holdJson(hold: HoldView) {
+  return {
+    id: hold.id,
+    debtor_id: hold.debtorId,
+    account_id: hold.accountId,
+    contact_point_id: hold.contactPointId,
+    kind: hold.kind,
+    source: hold.source,
+    note: hold.note,
+    attorney_name: hold.attorneyName,
+    attorney_contact: hold.attorneyContact,
+    starts_at: hold.startsAt,
+    ends_at: hold.endsAt,
+    recorded_by: hold.recordedBy,
+    recorded_at: hold.recordedAt,
+    lifted_at: hold.liftedAt,
+    lifted_by: hold.liftedBy,
+    lift_reason: hold.liftReason,
+    status: hold.status,
+    verification_required: hold.verificationRequired,
+  };
+}
+
 /** Whether an open dispute hold on an account may only be lifted by the verification. */
 async function needsVerification(db: Db, row: HoldRow, country: string | null, at: Date): Promise<boolean> {
   if (row.kind !== 'dispute' || row.account_id === null || row.lifted_at !== null) return false;
@@ -461,7 +485,7 @@ export async function liftHold(
     if (await needsVerification(trx, row, debtor.country, at)) {
       throw new HuikuanError(
         'invalid_state',
-        `Hold ${holdId} is a written dispute inside the validation period: collection stays held until the verification is sent. Record it with huikuan compliance validation verification (or POST …/validation-notice/verification), which lifts the dispute.`,
+        `Hold ${holdId} is a written dispute inside the validation period: collection stays held until the verification is sent. Record the verification (POST /api/v1/accounts/ACCOUNT/validation-notice/verification), which lifts the dispute.`,
       );
     }
     const lifted = await tables(trx)

@@ -27,7 +27,7 @@ import {
   addHold,
   type ConsentView,
   clearLostContact,
-  type HoldView,
+  holdJson,
   type LostContactState,
   liftHold,
   listAgreedContacts,
@@ -79,29 +79,6 @@ const holdResponse = z.object({
     .boolean()
     .describe('a written dispute inside the US validation period: lifted only by the verification'),
 });
-
-function holdJson(hold: HoldView) {
-  return {
-    id: hold.id,
-    debtor_id: hold.debtorId,
-    account_id: hold.accountId,
-    contact_point_id: hold.contactPointId,
-    kind: hold.kind,
-    source: hold.source,
-    note: hold.note,
-    attorney_name: hold.attorneyName,
-    attorney_contact: hold.attorneyContact,
-    starts_at: hold.startsAt,
-    ends_at: hold.endsAt,
-    recorded_by: hold.recordedBy,
-    recorded_at: hold.recordedAt,
-    lifted_at: hold.liftedAt,
-    lifted_by: hold.liftedBy,
-    lift_reason: hold.liftReason,
-    status: hold.status,
-    verification_required: hold.verificationRequired,
-  };
-}
 
 const consentResponse = z.object({
   id,
