@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { HuikuanError } from '../shared/errors.ts';
 import {
   formatLetterDate,
   type LetterInput,
@@ -10,7 +9,7 @@ import {
   type ValidationNoticeInput,
   validationNoticeFigures,
 } from './letters.ts';
-import { readPdf, shownGlyphCodes, squeeze } from './test-support.ts';
+import { missingFrom, readPdf, shownGlyphCodes, squeeze } from './test-support.ts';
 
 const creationDate = new Date('2025-03-14T00:00:00Z');
 
@@ -69,16 +68,6 @@ const notice: ValidationNoticeInput = {
   disclosures: ['Illinois Collection Agency License No. 017.000000.'],
 };
 
-async function thrown(work: () => Promise<unknown>): Promise<HuikuanError> {
-  try {
-    await work();
-  } catch (error) {
-    if (error instanceof HuikuanError) return error;
-    throw error;
-  }
-  throw new Error('expected a HuikuanError');
-}
-
 const pageText = async (pdf: Buffer) => (await readPdf(pdf)).pages.map(squeeze);
 
 describe('renderLetter', () => {
@@ -87,27 +76,27 @@ describe('renderLetter', () => {
     expect(letter.pages).toBe(1);
     const read = await readPdf(letter.pdf);
     const text = squeeze(read.pages[0] ?? '');
-    for (const part of [
-      '华信资产管理有限公司',
-      '统一社会信用代码 91110105MA01ABCDE1',
-      '张喆',
-      '上海市浦东新区世纪大道100号',
-      '2025年3月14日',
-      '逾期还款提醒函',
-      '账户编号 HX-2025-000123',
-      '债权人 某某消费金融有限公司',
-      '本金 ¥10,000.00',
-      '利息 ¥2,000.00',
-      '违约金 ¥345.67',
-      '欠款合计 ¥12,345.67',
-      ...zhLetter.body,
-      '此致',
-      '重要提示',
-      ...zhLetter.disclosures,
-      'HX-2025-000123 · 第 1 页，共 1 页',
-    ]) {
-      expect(text).toContain(squeeze(part));
-    }
+    expect(
+      missingFrom(text, [
+        '华信资产管理有限公司',
+        '统一社会信用代码 91110105MA01ABCDE1',
+        '张喆',
+        '上海市浦东新区世纪大道100号',
+        '2025年3月14日',
+        '逾期还款提醒函',
+        '账户编号 HX-2025-000123',
+        '债权人 某某消费金融有限公司',
+        '本金 ¥10,000.00',
+        '利息 ¥2,000.00',
+        '违约金 ¥345.67',
+        '欠款合计 ¥12,345.67',
+        ...zhLetter.body,
+        '此致',
+        '重要提示',
+        ...zhLetter.disclosures,
+        'HX-2025-000123 · 第 1 页，共 1 页',
+      ]),
+    ).toEqual([]);
     expect(read.info).toMatchObject({
       Title: '逾期还款提醒函 — HX-2025-000123',
       Author: '华信资产管理有限公司',
@@ -160,9 +149,10 @@ describe('renderLetter', () => {
       [{ reference: '' }, /account reference is empty/],
     ];
     for (const [change, message] of cases) {
-      const error = await thrown(() => renderLetter({ ...zhLetter, ...change }));
-      expect(error.code, String(message)).toBe('bad_input');
-      expect(error.message).toMatch(message);
+      await expect(renderLetter({ ...zhLetter, ...change })).rejects.toMatchObject({
+        code: 'bad_input',
+        message: expect.stringMatching(message),
+      });
     }
   });
 });
@@ -197,38 +187,42 @@ describe('the US validation notice', () => {
     expect(rendered.period.endsOn).toBe('2025-08-09');
     expect(rendered.currentMinor).toBe(250_000n + 1_250n + 3_500n - 5_000n - 100n);
     const text = squeeze((await pageText(rendered.pdf)).join(''));
-    for (const part of [
-      'Huikuan Recovery LLC is a debt collector. We are trying to collect a debt that you owe to First Example Bank.',
-      'As of March 31, 2025, you owed: $2,500.00',
-      'You were charged this amount in interest: + $12.50',
-      'You were charged this amount in fees: + $35.00',
-      'You paid this amount toward the debt: – $50.00',
-      'You were credited this amount toward the debt: – $1.00',
-      'Total amount of the debt now: $2,496.50',
-      'Call or write to us by August 9, 2025, to dispute all or part of the debt.',
-      'If you write to us by August 9, 2025, we must stop collection on any amount you dispute',
-      'If you write by August 9, 2025, we must stop collection until we send you that information.',
-      'www.cfpb.gov/debt-collection',
-      'Assumed receipt of this notice: July 10, 2025',
-      'Illinois Collection Agency License No. 017.000000.',
-      'How do you want to respond? (by August 9, 2025)',
-      'This is not my debt.',
-      'I want you to send me the name and address of the original creditor.',
-    ]) {
-      expect(text).toContain(squeeze(part));
-    }
+    expect(
+      missingFrom(text, [
+        'Huikuan Recovery LLC is a debt collector. We are trying to collect a debt that you owe to First Example Bank.',
+        'As of March 31, 2025, you owed: $2,500.00',
+        'You were charged this amount in interest: + $12.50',
+        'You were charged this amount in fees: + $35.00',
+        'You paid this amount toward the debt: – $50.00',
+        'You were credited this amount toward the debt: – $1.00',
+        'Total amount of the debt now: $2,496.50',
+        'Call or write to us by August 9, 2025, to dispute all or part of the debt.',
+        'If you write to us by August 9, 2025, we must stop collection on any amount you dispute',
+        'If you write by August 9, 2025, we must stop collection until we send you that information.',
+        'www.cfpb.gov/debt-collection',
+        'Assumed receipt of this notice: July 10, 2025',
+        'Illinois Collection Agency License No. 017.000000.',
+        'How do you want to respond? (by August 9, 2025)',
+        'This is not my debt.',
+        'I want you to send me the name and address of the original creditor.',
+      ]),
+    ).toEqual([]);
     expect(shownGlyphCodes(rendered.pdf)).not.toContain('0000');
   });
 
   it('refuses figures that do not hold together', async () => {
-    const overpaid = await thrown(() =>
+    await expect(
       renderValidationNotice({ ...notice, itemization: { ...notice.itemization, paymentsMinor: 300_000n } }),
-    );
-    expect(overpaid.message).toMatch(/Payments and credits exceed what was owed/);
-    const late = await thrown(() =>
+    ).rejects.toMatchObject({
+      code: 'bad_input',
+      message: expect.stringMatching(/Payments and credits exceed/),
+    });
+    await expect(
       renderValidationNotice({ ...notice, itemization: { ...notice.itemization, date: '2025-07-03' } }),
-    );
-    expect(late.message).toMatch(/itemization date 2025-07-03 is after the notice is sent \(2025-07-02\)/);
+    ).rejects.toMatchObject({
+      code: 'bad_input',
+      message: 'The itemization date 2025-07-03 is after the notice is sent (2025-07-02).',
+    });
   });
 });
 
@@ -298,19 +292,16 @@ describe('renderPrintBatch', () => {
   });
 
   it('names the letter that is wrong, and keeps to its size', async () => {
-    const bad = await thrown(() =>
+    await expect(
       renderPrintBatch([items[0] as PrintItem, { ...(items[2] as PrintItem), disclosures: [] }]),
-    );
-    expect(bad.code).toBe('bad_input');
-    expect(bad.message).toMatch(
-      /^Letter 2 of the batch \(HX-2025-000456\): disclosures needs at least 1 line/,
-    );
-    const empty = await thrown(() => renderPrintBatch([]));
-    expect(empty.code).toBe('bad_input');
-    const many = await thrown(() =>
+    ).rejects.toMatchObject({
+      code: 'bad_input',
+      message: 'Letter 2 of the batch (HX-2025-000456): disclosures needs at least 1 line.',
+    });
+    await expect(renderPrintBatch([])).rejects.toMatchObject({ code: 'bad_input' });
+    await expect(
       renderPrintBatch(Array.from({ length: 2_001 }, () => items[0] as PrintItem)),
-    );
-    expect(many.code).toBe('limit_exceeded');
+    ).rejects.toMatchObject({ code: 'limit_exceeded' });
   });
 });
 

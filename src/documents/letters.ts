@@ -229,9 +229,10 @@ function checkLetter(input: LetterInput): void {
 
 const muted = '#555555';
 
-function letterhead(pdf: PdfWriter, agency: Agency): void {
+function letterhead(pdf: PdfWriter, agency: Agency, lang: LetterLanguage): void {
   pdf.paragraph(agency.name, { size: 15, weight: 'bold', after: 2 });
-  const contact = [agency.address.join(', '), agency.phone, agency.email, agency.website].filter(
+  // Chinese addresses run on without commas: 北京市朝阳区建国路88号 SOHO现代城A座1201室
+  const contact = [agency.address.join(lang === 'zh-CN' ? ' ' : ', '), agency.phone, agency.email, agency.website].filter(
     (s): s is string => s !== undefined && s.trim() !== '',
   );
   pdf.paragraph(contact.join(' · '), { size: 8.5, color: muted, after: agency.licence ? 1 : 4 });
@@ -268,7 +269,7 @@ function amountRows(currency: string, lines: AmountLine[], total: AmountLine): s
 /** Draws one letter from the current page on (the caller has started a page or a section). */
 function drawLetter(pdf: PdfWriter, input: LetterInput): void {
   const w = words[input.lang];
-  letterhead(pdf, input.agency);
+  letterhead(pdf, input.agency, input.lang);
   addressBlock(pdf, input.debtor, formatLetterDate(input.date, input.lang));
   pdf.paragraph(input.subject, { size: 13, weight: 'bold', after: 8 });
   const facts: string[][] = [[w.reference, input.reference]];
@@ -394,7 +395,7 @@ function drawValidationNotice(
   const c = input.collector;
   const it = input.itemization;
   const end = formatLetterDate(figures.period.endsOn, 'en-US');
-  letterhead(pdf, c);
+  letterhead(pdf, c, 'en');
   addressBlock(pdf, input.consumer, formatLetterDate(input.sentOn, 'en-US'));
   pdf.paragraph(`Reference: ${input.reference}`, { size: 10, weight: 'bold', after: 8 });
   pdf.paragraph(
@@ -461,7 +462,7 @@ function drawValidationNotice(
 /** The tear-off form at the foot of the notice: how the consumer may respond. */
 function responseForm(pdf: PdfWriter, input: ValidationNoticeInput, end: string): void {
   pdf.ensureSpace(250);
-  pdf.space(8);
+  pdf.space(14);
   const y = pdf.y;
   pdf.doc
     .save()

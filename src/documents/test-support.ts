@@ -66,6 +66,12 @@ export async function readPdf(bytes: Buffer): Promise<ReadPdf> {
 /** Whitespace removed: pdf.js may split or join runs at different places than they were written. */
 export const squeeze = (text: string) => text.replace(/\s+/g, '');
 
+/** The parts not found in `text`, whitespace aside: `expect(missingFrom(text, parts)).toEqual([])` names them all. */
+export function missingFrom(text: string, parts: string[]): string[] {
+  const haystack = squeeze(text);
+  return parts.filter((part) => !haystack.includes(squeeze(part)));
+}
+
 /** The decompressed content of every Flate stream in the file (pdfkit compresses page contents). */
 export function inflatedStreams(bytes: Buffer): string[] {
   const out: string[] = [];
