@@ -1,5 +1,4 @@
 /** HTTP routes for accounts (/api/v1/accounts): lists, detail, ledger history, timeline, notes, reveal. */
-import { sql } from 'kysely';
 import { z } from 'zod';
 import { findClientByCode } from '../clients/service.ts';
 import type { Db } from '../db/connection.ts';
@@ -151,8 +150,9 @@ export async function accountRoutes(app: Api, deps: ServerDeps): Promise<void> {
     },
     async (request) =>
       readScoped(db, request, async (db) => {
-        await scopedAccount(request, request.params.id, db);
+        // the account's own row says its client: the scope check needs no query of its own
         const a = await accountDetail(db, request.params.id);
+        assertClientAccess(principalOf(request), a.clientId, 'account');
         const dpd = daysPastDue(a.delinquencyDate, todayIn());
         return {
           id: a.id,
@@ -236,11 +236,9 @@ export async function accountRoutes(app: Api, deps: ServerDeps): Promise<void> {
           limit: request.query.page_size,
           beforeEntryId: request.query.before_entry_id,
         });
-        const count = await sql<{ n: string }>`
-        SELECT count(*)::text AS n FROM journal_entries WHERE account_id = ${id}`.execute(db);
         return {
           items: history.entries,
-          total: Number(count.rows[0]?.n ?? 0),
+          total: history.total,
           page_size: request.query.page_size,
           next_before_entry_id: history.next_before_entry_id,
         };

@@ -3,7 +3,7 @@
  * accounts by client reference, an account with its debtor and masked contact points, and debtor
  * search by exact ID number or phone through the keyed hash (the clear value never reaches SQL).
  */
-import type { Kysely, Transaction } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import type { AccountStatus, Database } from '../db/schema.ts';
 import { HuikuanError } from '../shared/errors.ts';
 import { type PiiCipher, piiCipher } from './pii.ts';
@@ -161,15 +161,31 @@ export interface AccountDetail extends AccountSummary {
 
 /** An account with its debtor and masked contact points (no clear PII). */
 export async function accountDetail(db: Db, accountId: bigint): Promise<AccountDetail> {
+  // one round trip: the account, its client's code, its debtor and the debtor's contact points
   const row = await db
     .selectFrom('accounts as a')
     .innerJoin('clients as c', 'c.id', 'a.client_id')
+    .innerJoin('debtors as d', 'd.id', 'a.debtor_id')
     .selectAll('a')
-    .select('c.code as client_code')
+    .select([
+      'c.code as client_code',
+      'd.name as debtor_name',
+      'd.client_id as debtor_client_id',
+      'd.id_number_masked',
+      'd.date_of_birth',
+      'd.address',
+      'd.city',
+      'd.region',
+      'd.postal_code',
+      'd.country',
+      sql<Array<[string, 'phone' | 'email', number, string, string]> | null>`(
+        SELECT json_agg(json_build_array(cp.id::text, cp.kind, cp.position, cp.value_masked, cp.status)
+                        ORDER BY cp.kind DESC, cp.id)
+          FROM contact_points cp WHERE cp.debtor_id = a.debtor_id)`.as('contacts'),
+    ])
     .where('a.id', '=', accountId)
     .executeTakeFirst();
   if (!row) throw new HuikuanError('not_found', `No account ${accountId}.`);
-  const debtor = await debtorView(db, row.debtor_id);
   return {
     ...toSummary(row),
     clientCode: row.client_code,
@@ -186,7 +202,25 @@ export async function accountDetail(db: Db, accountId: bigint): Promise<AccountD
       feesMinor: row.placed_fees_minor,
       penaltyMinor: row.placed_penalty_minor,
     },
-    debtor,
+    debtor: {
+      id: row.debtor_id,
+      clientId: row.debtor_client_id,
+      name: row.debtor_name,
+      idNumberMasked: row.id_number_masked,
+      dateOfBirth: row.date_of_birth,
+      address: row.address,
+      city: row.city,
+      region: row.region,
+      postalCode: row.postal_code,
+      country: row.country,
+      contactPoints: (row.contacts ?? []).map(([id, kind, position, masked, status]) => ({
+        id: BigInt(id),
+        kind,
+        position,
+        masked,
+        status,
+      })),
+    },
   };
 }
 

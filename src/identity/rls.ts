@@ -20,8 +20,10 @@ export async function withClientScope<T>(
   work: (trx: Transaction<Database>) => Promise<T>,
 ): Promise<T> {
   return db.transaction().execute(async (trx) => {
-    await sql`SET LOCAL ROLE huikuan_app`.execute(trx);
-    await sql`SELECT set_config('huikuan.client_scope', ${scopeSetting(principal.clientIds)}, true)`.execute(
+    // SET LOCAL ROLE and the scope in one statement (set_config('role', …, true) is SET LOCAL ROLE):
+    // every request runs this, and each round trip costs both processes CPU
+    await sql`SELECT set_config('role', 'huikuan_app', true),
+                     set_config('huikuan.client_scope', ${scopeSetting(principal.clientIds)}, true)`.execute(
       trx,
     );
     return work(trx);

@@ -132,36 +132,40 @@ export interface HistoryEntry {
 export async function accountHistory(
   db: Db,
   input: { accountId: bigint; limit?: number; beforeEntryId?: bigint },
-): Promise<{ entries: HistoryEntry[]; next_before_entry_id: bigint | null }> {
+): Promise<{ entries: HistoryEntry[]; next_before_entry_id: bigint | null; total: number }> {
   const limit = Math.min(Math.max(input.limit ?? 50, 1), 500);
   const before = input.beforeEntryId === undefined ? sql`` : sql`AND je.id < ${input.beforeEntryId}`;
-  const entries = await sql<Omit<HistoryEntry, 'postings'>>`
-    SELECT je.id AS entry_id, je.kind, je.effective_date, trim(je.currency) AS currency, je.external_id,
-           je.reverses_entry_id, r.id AS reversed_by_entry_id, je.commission_rate_bp, je.days_past_due,
-           je.commission_exact_numerator, je.reason, je.source, je.created_by, je.created_at
-      FROM journal_entries je
-      LEFT JOIN journal_entries r ON r.reverses_entry_id = je.id
-     WHERE je.account_id = ${input.accountId} ${before}
-     ORDER BY je.id DESC LIMIT ${limit + 1}`.execute(db);
-  const page = entries.rows.slice(0, limit);
-  const ids = page.map((e) => String(e.entry_id));
-  const postings =
-    ids.length === 0
-      ? []
-      : (
-          await sql<{ entry_id: bigint; line: number; ledger_account: string; amount_minor: bigint }>`
-            SELECT entry_id, line, ledger_account::text AS ledger_account, amount_minor
-              FROM postings WHERE entry_id = ANY(${ids}::bigint[]) ORDER BY entry_id, line`.execute(db)
-        ).rows;
-  const byEntry = new Map<bigint, HistoryEntry['postings']>();
-  for (const p of postings) {
-    const list = byEntry.get(p.entry_id) ?? [];
-    list.push({ line: p.line, ledger_account: p.ledger_account, amount_minor: p.amount_minor });
-    byEntry.set(p.entry_id, list);
-  }
+  // one round trip: the page's entries with their postings (amounts as text: JSON numbers lose
+  // precision past 2^53) and the account's number of entries; no entry gives one row of the total
+  const rows = await sql<
+    Omit<HistoryEntry, 'postings'> & { postings: Array<[number, string, string]> | null; total: string }
+  >`
+    SELECT e.*, t.total
+      FROM (SELECT count(*)::text AS total FROM journal_entries WHERE account_id = ${input.accountId}) t
+      LEFT JOIN LATERAL (
+        SELECT je.id AS entry_id, je.kind, je.effective_date, trim(je.currency) AS currency, je.external_id,
+               je.reverses_entry_id, r.id AS reversed_by_entry_id, je.commission_rate_bp, je.days_past_due,
+               je.commission_exact_numerator, je.reason, je.source, je.created_by, je.created_at,
+               (SELECT json_agg(json_build_array(p.line, p.ledger_account::text, p.amount_minor::text) ORDER BY p.line)
+                  FROM postings p WHERE p.entry_id = je.id) AS postings
+          FROM journal_entries je
+          LEFT JOIN journal_entries r ON r.reverses_entry_id = je.id
+         WHERE je.account_id = ${input.accountId} ${before}
+         ORDER BY je.id DESC LIMIT ${limit + 1}) e ON true
+     ORDER BY e.entry_id DESC`.execute(db);
+  const found = rows.rows.filter((row) => row.entry_id !== null);
+  const page = found.slice(0, limit);
   return {
-    entries: page.map((e) => ({ ...e, postings: byEntry.get(e.entry_id) ?? [] })),
-    next_before_entry_id: entries.rows.length > limit ? (page.at(-1)?.entry_id ?? null) : null,
+    entries: page.map(({ postings, total: _total, ...entry }) => ({
+      ...entry,
+      postings: (postings ?? []).map(([line, ledger_account, amount]) => ({
+        line,
+        ledger_account,
+        amount_minor: BigInt(amount),
+      })),
+    })),
+    next_before_entry_id: found.length > limit ? (page.at(-1)?.entry_id ?? null) : null,
+    total: Number(rows.rows[0]?.total ?? 0),
   };
 }
 
