@@ -318,7 +318,7 @@ export async function accountClientId(db: Db, accountId: bigint): Promise<bigint
 
 export interface TimelineItem {
   at: Date;
-  type: 'event' | 'entry' | 'note';
+  type: 'event' | 'entry' | 'note' | 'message' | 'delivery' | 'reply';
   id: bigint;
   kind: string;
   actor: string;
@@ -332,7 +332,9 @@ export interface TimelineItem {
 
 /**
  * Everything that happened to an account, newest first: status events, ledger entries (with the
- * amount that moved the debt: negative reduces it) and notes.
+ * amount that moved the debt: negative reduces it), notes, and the channels' messages (sent or
+ * blocked, kind e.g. sms_sent / email_blocked), delivery receipts (sms_delivered, from → to status)
+ * and replies (sms_reply, sms_opt_out).
  */
 export async function accountTimeline(
   db: Db,
@@ -350,7 +352,24 @@ export async function accountTimeline(
       FROM journal_entries je WHERE je.account_id = ${accountId}
     UNION ALL
     SELECT n.created_at, 'note', n.id, 'note', n.author, n.body, NULL, NULL, NULL, NULL, NULL
-      FROM account_notes n WHERE n.account_id = ${accountId}`;
+      FROM account_notes n WHERE n.account_id = ${accountId}
+    UNION ALL
+    SELECT m.created_at, 'message', m.id,
+           m.channel || '_' || CASE WHEN m.status IN ('delivered', 'undelivered') THEN 'sent' ELSE m.status END,
+           m.actor,
+           CASE WHEN m.status = 'blocked' THEN array_to_string(m.reasons, ', ')
+                ELSE m.recipient_masked || ': ' || coalesce(m.subject, left(m.body_text, 200)) END,
+           NULL, m.status, NULL, NULL, NULL
+      FROM channel_messages m WHERE m.account_id = ${accountId}
+    UNION ALL
+    SELECT d.occurred_at, 'delivery', d.id, m.channel || '_' || d.status, 'system',
+           d.provider_status || coalesce(' ' || d.error_code, ''), d.from_status, d.to_status, NULL, NULL, NULL
+      FROM channel_delivery_events d JOIN channel_messages m ON m.id = d.message_id
+     WHERE d.account_id = ${accountId}
+    UNION ALL
+    SELECT r.received_at, 'reply', r.id, r.channel || CASE WHEN r.opt_out THEN '_opt_out' ELSE '_reply' END,
+           r.from_masked, r.body, NULL, NULL, NULL, NULL, NULL
+      FROM channel_replies r WHERE r.account_id = ${accountId}`;
   // the page and its total in one statement (one round trip); an empty page still brings the total
   const rows = await sql<TimelineItem & { total: string }>`
     SELECT p.*, n.total

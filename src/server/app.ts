@@ -17,6 +17,8 @@ import { jsonSchemaTransform, validatorCompiler, type ZodTypeProvider } from 'fa
 import type pg from 'pg';
 import { accountRoutes } from '../accounts/routes.ts';
 import { auditRoutes } from '../audit/routes.ts';
+import type { ChannelConfig } from '../channels/config.ts';
+import { channelRoutes } from '../channels/routes.ts';
 import { clientRoutes } from '../clients/routes.ts';
 import { complianceRoutes } from '../compliance/routes.ts';
 import type { Db } from '../db/connection.ts';
@@ -51,6 +53,8 @@ export interface BuildOptions {
   secureCookies?: boolean;
   /** Where the database's version is read for /health. */
   health?: () => Promise<Record<string, unknown>>;
+  /** E-mail and SMS settings (default: from the environment, src/channels/config.ts). */
+  channels?: ChannelConfig;
 }
 
 declare module 'fastify' {
@@ -172,6 +176,7 @@ export async function buildServer(options: BuildOptions): Promise<Api> {
       await reportRoutes(v1 as unknown as Api, deps);
       await savedFilterRoutes(v1 as unknown as Api, deps);
       await teamRoutes(v1 as unknown as Api, deps);
+      await channelRoutes(v1 as unknown as Api, deps, options.channels);
     },
     { prefix: '/api/v1' },
   );

@@ -1,7 +1,8 @@
 /**
  * The API end to end through app.inject: the books (placement upload, approval, payment file,
  * claims, reversal, proposals and approvals) with figures worked out by hand; the authorisation
- * matrix (every route × every role, from one table that must name every route); client separation
+ * matrix (every route × every role, from one table that, with the table of routes signed instead of
+ * logged in — webhooks, opt-out links — must name every route); client separation
  * and an agent outside the team; bad payloads on every write route (400, nothing changed); and the
  * OpenAPI document.
  */
@@ -10,6 +11,11 @@ import ExcelJS from 'exceljs';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TestDatabase, testDatabase } from '../../test/db.ts';
+import { optOutToken } from '../channels/links.ts';
+import { createWebhookSecret } from '../channels/service.ts';
+import { webhookSignature } from '../channels/sms-aliyun.ts';
+import { twilioSignature } from '../channels/sms-twilio.ts';
+import { testConfig } from '../channels/test-support.ts';
 import { createTeam, createToken, createUser } from '../identity/service.ts';
 import type { Role } from './access.ts';
 import { roles } from './access.ts';
@@ -18,6 +24,62 @@ import type { Api } from './context.ts';
 
 let t: TestDatabase;
 let app: Api;
+
+// SMS providers configured (their APIs unreachable: nothing is sent here), e-mail not configured
+const twilioAccount = `AC${'0'.repeat(32)}`;
+const twilioToken = 'routes-test-token';
+const channelSettings = testConfig({
+  sendRetries: 0,
+  smsProvider: 'twilio',
+  twilio: {
+    apiBase: 'http://127.0.0.1:9',
+    accountSid: twilioAccount,
+    authToken: twilioToken,
+    from: '+15005550006',
+    messagingServiceSid: null,
+  },
+  aliyun: {
+    endpoint: 'http://127.0.0.1:9',
+    accessKeyId: 'LTAI',
+    accessKeySecret: 'secret',
+    regionId: 'cn-hangzhou',
+    signName: '回款',
+    templateCode: 'SMS_1',
+    templateParam: 'content',
+  },
+});
+let channelSecret = '';
+
+/** A Twilio status callback or Aliyun push for `url`, signed as the provider (or forged). */
+function twilioWebhook(
+  url: string,
+  fields: Record<string, string>,
+  token = twilioToken,
+): Omit<Call, 'method'> {
+  return {
+    url,
+    raw: {
+      contentType: 'application/x-www-form-urlencoded',
+      body: new URLSearchParams(fields).toString(),
+      headers: { 'x-twilio-signature': twilioSignature(token, `http://huikuan.test${url}`, fields) },
+    },
+  };
+}
+function aliyunWebhook(url: string, items: unknown, secret = channelSecret): Omit<Call, 'method'> {
+  const body = JSON.stringify(items);
+  const timestamp = String(Math.floor(Date.now() / 1000));
+  return {
+    url,
+    raw: {
+      contentType: 'application/json',
+      body,
+      headers: {
+        'x-huikuan-timestamp': timestamp,
+        'x-huikuan-signature': webhookSignature(secret, timestamp, body),
+      },
+    },
+  };
+}
 
 // ------------------------------------------------------------------------------ who is calling
 
@@ -76,6 +138,8 @@ interface Call {
   url: string;
   body?: unknown;
   multipart?: { fields: Record<string, string>; file?: { name: string; content: string } };
+  /** A body sent as it is (a provider's signed webhook), with its extra headers. */
+  raw?: { contentType: string; body: string; headers?: Record<string, string> };
 }
 
 async function call(c: Call) {
@@ -107,6 +171,9 @@ async function call(c: Call) {
     parts.push(Buffer.from(`--${boundary}--\r\n`));
     payload = Buffer.concat(parts);
     headers['content-type'] = `multipart/form-data; boundary=${boundary}`;
+  } else if (c.raw) {
+    payload = c.raw.body;
+    Object.assign(headers, c.raw.headers, { 'content-type': c.raw.contentType });
   } else if (c.body !== undefined) {
     payload = JSON.stringify(c.body);
     headers['content-type'] = 'application/json';
@@ -186,7 +253,14 @@ async function fingerprint() {
 
 beforeAll(async () => {
   t = await testDatabase();
-  app = await buildServer({ db: t.db, pool: t.pool, webRoot: null, requestsPerMinute: 100_000 });
+  app = await buildServer({
+    db: t.db,
+    pool: t.pool,
+    webRoot: null,
+    requestsPerMinute: 100_000,
+    channels: channelSettings,
+  });
+  channelSecret = (await createWebhookSecret(t.db, 'aliyun', 'test-setup')).secret;
   await createUser(t.db, { username: 'admin', displayName: 'admin', roles: ['admin'], password }, setup);
   await login('admin');
 });
@@ -1073,6 +1147,80 @@ const matrix: Record<string, MatrixCase> = {
       body: { sent_on: '2026-03-09' },
     }),
   },
+  'POST /api/v1/accounts/:id/messages': {
+    allowed: ['agent', 'supervisor'],
+    // e-mail is not configured here: through the roles, refused before anything is recorded
+    ok: [409],
+    call: () => ({
+      url: `/api/v1/accounts/${ids.A001}/messages`,
+      body: { channel: 'email', contact_point_id: String(ids.phoneA001), subject: '提醒', text: '请还款' },
+    }),
+  },
+  'GET /api/v1/accounts/:id/messages': {
+    allowed: everyone,
+    ok: [200],
+    call: () => ({ url: `/api/v1/accounts/${ids.A001}/messages` }),
+  },
+  'GET /api/v1/channels': {
+    allowed: ['admin', 'supervisor', 'agent', 'finance', 'compliance'],
+    ok: [200],
+    call: () => ({ url: '/api/v1/channels' }),
+  },
+  'POST /api/v1/channels/webhook-secrets': {
+    allowed: ['admin'],
+    ok: [201],
+    call: () => ({ url: '/api/v1/channels/webhook-secrets', body: { provider: 'aliyun' } }),
+  },
+};
+
+interface SignedCase {
+  /** Without the credential (or with a forged one): 401 for anyone, a session included. */
+  unsigned: () => Omit<Call, 'method'>;
+  signed: () => Omit<Call, 'method'>;
+  ok: number[];
+}
+
+/** Routes that take no session: a provider's signature or a message's signed link is their credential. */
+const signedRoutes: Record<string, SignedCase> = {
+  'POST /api/v1/channels/sms/:provider/receipts': {
+    unsigned: () =>
+      twilioWebhook(
+        '/api/v1/channels/sms/twilio/receipts',
+        { MessageSid: `SM${'1'.repeat(32)}`, MessageStatus: 'delivered', AccountSid: twilioAccount },
+        'forged',
+      ),
+    signed: () =>
+      twilioWebhook('/api/v1/channels/sms/twilio/receipts', {
+        MessageSid: `SM${'1'.repeat(32)}`,
+        MessageStatus: 'delivered',
+        AccountSid: twilioAccount,
+      }),
+    ok: [200],
+  },
+  'POST /api/v1/channels/sms/:provider/inbound': {
+    unsigned: () =>
+      aliyunWebhook(
+        '/api/v1/channels/sms/aliyun/inbound',
+        [{ phone_number: '13900000000', content: 'TD', sequence_id: 1 }],
+        'forged',
+      ),
+    signed: () =>
+      aliyunWebhook('/api/v1/channels/sms/aliyun/inbound', [
+        { phone_number: '13900000000', content: '好的', sequence_id: 1 },
+      ]),
+    ok: [200],
+  },
+  'GET /api/v1/channels/opt-out/:token': {
+    unsigned: () => ({ url: `/api/v1/channels/opt-out/999999.${optOutToken(999_998n).split('.')[1]}` }),
+    // genuine, for a message that does not exist
+    signed: () => ({ url: `/api/v1/channels/opt-out/${optOutToken(999_999n)}` }),
+    ok: [404],
+  },
+  'POST /api/v1/channels/opt-out/:token': {
+    unsigned: () => ({ url: `/api/v1/channels/opt-out/999999.${optOutToken(999_998n).split('.')[1]}` }),
+    signed: () => ({ url: `/api/v1/channels/opt-out/${optOutToken(999_999n)}` }),
+    ok: [404],
+  },
 };
 
 /** The routes other modules own and test (sessions, people, tokens, audit). */
@@ -1087,8 +1235,21 @@ function booksRoutes(): string[] {
 
 describe('the authorisation matrix', () => {
   it('names every route of the books, and only those', () => {
-    expect(Object.keys(matrix).sort()).toEqual(booksRoutes());
+    expect([...Object.keys(matrix), ...Object.keys(signedRoutes)].sort()).toEqual(booksRoutes());
   });
+
+  for (const [key, entry] of Object.entries(signedRoutes)) {
+    it(`${key}: 401 without its signature for anyone, a session included; through when signed`, async () => {
+      const [method] = key.split(' ') as ['GET' | 'POST'];
+      for (const as of [undefined, ...roles]) {
+        const response = await call({ as, method, ...entry.unsigned() });
+        expect(response.status, `${as}: ${response.text.slice(0, 300)}`).toBe(401);
+        expect(response.json().error.code).toBe('unauthenticated');
+      }
+      const signed = await call({ method, ...entry.signed() });
+      expect(entry.ok, signed.text.slice(0, 300)).toContain(signed.status);
+    });
+  }
 
   for (const [key, entry] of Object.entries(matrix)) {
     it(`${key}: 401 anonymous, 403 for roles that may not, through for ${entry.allowed.join(', ')}`, async () => {
@@ -1336,6 +1497,25 @@ const badPayloads: Record<string, () => Omit<Call, 'method'>> = {
     url: `/api/v1/accounts/${ids.A001}/validation-notice/verification`,
     body: { sent_on: 'tomorrow' },
   }),
+  'POST /api/v1/accounts/:id/messages': () => ({
+    as: 'agent',
+    url: `/api/v1/accounts/${ids.A001}/messages`,
+    body: { channel: 'fax', contact_point_id: 'x', text: '' },
+  }),
+  'POST /api/v1/channels/webhook-secrets': () => ({
+    as: 'admin',
+    url: '/api/v1/channels/webhook-secrets',
+    body: { provider: 'tencent' },
+  }),
+  'POST /api/v1/channels/sms/:provider/receipts': () =>
+    twilioWebhook('/api/v1/channels/sms/twilio/receipts', {
+      MessageSid: 'not-a-sid',
+      MessageStatus: 'delivered',
+      AccountSid: twilioAccount,
+    }),
+  'POST /api/v1/channels/sms/:provider/inbound': () =>
+    aliyunWebhook('/api/v1/channels/sms/aliyun/inbound', [{ phone_number: 13900000000, content: 5 }]),
+  'POST /api/v1/channels/opt-out/:token': () => ({ url: '/api/v1/channels/opt-out/not-a-token' }),
 };
 
 describe('bad payloads', () => {

@@ -1,0 +1,221 @@
+/**
+ * For the channels' tests (not a test file itself): an account whose debtor has a phone and an
+ * e-mail address, a real SMTP server on loopback (npm smtp-server) that keeps what arrives, and a
+ * small HTTP server on loopback standing in for a provider.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Kysely } from 'kysely';
+import { SMTPServer } from 'smtp-server';
+import { maskPhone, piiCipher } from '../accounts/pii.ts';
+import { addClient } from '../clients/service.ts';
+import type { Database } from '../db/schema.ts';
+import { type ChannelConfig, unconfigured } from './config.ts';
+
+let clients = 0;
+
+/** A CN client with one account; the debtor (in China) has `phone` (E.164) and `email`. */
+export async function channelFixture(
+  db: Kysely<Database>,
+  contact: { phone: string; email: string },
+  jurisdiction = 'CN',
+) {
+  const code = `CH${++clients}`;
+  const { client } = await addClient(
+    db,
+    { code, name: `客户${code}`, terms: { jurisdiction }, effectiveFrom: '2020-01-01' },
+    'setup',
+  );
+  const batch = await db
+    .insertInto('placement_batches')
+    .values({
+      client_id: client.id,
+      name: 'seed',
+      status: 'approved',
+      file_name: 'seed.csv',
+      file_sha256: `seed-${code}`,
+      file_format: 'csv',
+      proposed_by: 'importer',
+      decided_by: 'approver',
+      decided_at: new Date(),
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  const debtor = await db
+    .insertInto('debtors')
+    .values({ client_id: client.id, name: '张三', country: 'CN' })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  const cipher = piiCipher();
+  const phone = await db
+    .insertInto('contact_points')
+    .values({
+      client_id: client.id,
+      debtor_id: debtor.id,
+      kind: 'phone',
+      position: 1,
+      value_enc: cipher.encrypt(contact.phone),
+      value_hash: cipher.searchHash(contact.phone),
+      value_masked: maskPhone(contact.phone),
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  const email = await db
+    .insertInto('contact_points')
+    .values({
+      client_id: client.id,
+      debtor_id: debtor.id,
+      kind: 'email',
+      position: 2,
+      value_text: contact.email,
+      value_masked: `${contact.email.slice(0, 1)}***`,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  const account = await db
+    .insertInto('accounts')
+    .values({
+      client_id: client.id,
+      batch_id: batch.id,
+      debtor_id: debtor.id,
+      client_account_ref: `${code}-1`,
+      currency: 'CNY',
+      delinquency_date: '2025-10-01',
+      placed_principal_minor: 100_000n,
+      placed_interest_minor: 0n,
+      placed_fees_minor: 0n,
+      placed_penalty_minor: 0n,
+      principal_minor: 100_000n,
+      interest_minor: 0n,
+      fees_minor: 0n,
+      penalty_minor: 0n,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return {
+    clientId: client.id,
+    accountId: account.id,
+    debtorId: debtor.id,
+    phoneId: phone.id,
+    emailId: email.id,
+  };
+}
+
+/** 10:00 on a Monday in Shanghai: inside CN's contact hours. */
+export const daytime = new Date('2026-03-02T10:00:00+08:00');
+/** 23:00 the same day: CN's quiet hours. */
+export const night = new Date('2026-03-02T23:00:00+08:00');
+
+export interface Received {
+  from: string;
+  to: string[];
+  raw: Buffer;
+}
+
+/**
+ * A real SMTP server on 127.0.0.1 (no TLS, no auth) keeping every message that arrives. `refuse`
+ * answers RCPT TO with an SMTP error (e.g. 451 "try later" or 550 "no such user").
+ */
+export async function startSmtp(): Promise<{
+  port: number;
+  received: Received[];
+  refuse: (reply: { code: number; message: string } | null) => void;
+  rcptCalls: () => number;
+  close: () => Promise<void>;
+}> {
+  const received: Received[] = [];
+  let refusal: { code: number; message: string } | null = null;
+  let rcpts = 0;
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['AUTH', 'STARTTLS'],
+    logger: false,
+    onRcptTo(_address, _session, callback) {
+      rcpts++;
+      if (refusal) {
+        const error = new Error(refusal.message) as Error & { responseCode: number };
+        error.responseCode = refusal.code;
+        callback(error);
+        return;
+      }
+      callback();
+    },
+    onData(stream, session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      stream.on('end', () => {
+        received.push({
+          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+          to: session.envelope.rcptTo.map((r) => r.address),
+          raw: Buffer.concat(chunks),
+        });
+        callback();
+      });
+    },
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.server.address() as AddressInfo).port;
+  return {
+    port,
+    received,
+    refuse: (reply) => {
+      refusal = reply;
+    },
+    rcptCalls: () => rcpts,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+export interface ProviderRequest {
+  method: string;
+  url: string;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+/** An HTTP server on 127.0.0.1 answering every request with `handle` (which sees the whole body). */
+export async function startProvider(
+  handle: (
+    request: ProviderRequest,
+  ) => Promise<{ status: number; body: unknown }> | { status: number; body: unknown },
+): Promise<{ url: string; requests: ProviderRequest[]; close: () => Promise<void> }> {
+  const requests: ProviderRequest[] = [];
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', async () => {
+      const request = {
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+      };
+      requests.push(request);
+      const answer = await handle(request);
+      res.writeHead(answer.status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(answer.body));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** Settings for tests: no retries' waiting, short time-outs, the given parts. */
+export function testConfig(parts: Partial<ChannelConfig>): ChannelConfig {
+  return {
+    ...unconfigured,
+    sendTimeoutMs: 5_000,
+    retryBackoffMs: 1,
+    publicUrl: 'http://huikuan.test',
+    ...parts,
+  };
+}
