@@ -4,6 +4,7 @@
  * (email.ts), SMS through Aliyun's Dysms API (sms-aliyun.ts) and Twilio's Messages API
  * (sms-twilio.ts) implement it; the service (service.ts) is the only caller, after the rule gate.
  */
+import { timingSafeEqual } from 'node:crypto';
 import type { DeliveryStatus, MessageChannel, ProviderName } from './model.ts';
 
 export interface OutboundMessage {
@@ -107,4 +108,11 @@ export function header(request: WebhookRequest, name: string): string | null {
   const value = request.headers[name.toLowerCase()];
   if (Array.isArray(value)) return value[0] ?? null;
   return value ?? null;
+}
+
+/** Compares a signature in constant time. */
+export function sameText(a: string, b: string): boolean {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
 }

@@ -14,7 +14,7 @@
  * within five minutes of the server's clock. The answer is {"code":0,"msg":"成功"}, which Aliyun
  * takes as received.
  */
-import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import {
   type ChannelAdapter,
@@ -25,6 +25,7 @@ import {
   type ProviderWebhooks,
   SendError,
   type SendResult,
+  sameText,
   type WebhookRequest,
 } from './adapter.ts';
 import type { AliyunSettings } from './config.ts';
@@ -106,12 +107,6 @@ const reply = z.object({
   sign_name: z.string().max(100).optional(),
   dest_code: z.string().max(40).optional(),
 });
-
-function sameText(a: string, b: string): boolean {
-  const left = Buffer.from(a);
-  const right = Buffer.from(b);
-  return left.length === right.length && timingSafeEqual(left, right);
-}
 
 const webhooks: ProviderWebhooks = {
   verify(request: WebhookRequest, secrets: readonly string[], now: Date): boolean {

@@ -9,7 +9,7 @@
  * sorted by name, as name + value. The URL is HUIKUAN_PUBLIC_URL + the path: behind a proxy it must
  * be what Twilio was given. Incoming messages are answered with an empty TwiML <Response/>.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { z } from 'zod';
 import {
   type ChannelAdapter,
@@ -20,6 +20,7 @@ import {
   type ProviderWebhooks,
   SendError,
   type SendResult,
+  sameText,
   type WebhookRequest,
 } from './adapter.ts';
 import type { TwilioSettings } from './config.ts';
@@ -61,12 +62,6 @@ const incoming = z.object({
 
 const created = z.object({ sid, status: z.string().optional() });
 const refusal = z.object({ code: z.number().optional(), message: z.string().optional() });
-
-function sameText(a: string, b: string): boolean {
-  const left = Buffer.from(a);
-  const right = Buffer.from(b);
-  return left.length === right.length && timingSafeEqual(left, right);
-}
 
 function checkAccount(settings: TwilioSettings, accountSid: string): void {
   if (accountSid !== settings.accountSid)

@@ -7,96 +7,48 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Kysely } from 'kysely';
 import { SMTPServer } from 'smtp-server';
-import { maskPhone, piiCipher } from '../accounts/pii.ts';
-import { addClient } from '../clients/service.ts';
+import { maskEmail, maskPhone, piiCipher } from '../accounts/pii.ts';
+import { gateFixture } from '../compliance/holds-fixture.ts';
 import type { Database } from '../db/schema.ts';
 import { type ChannelConfig, unconfigured } from './config.ts';
 
-let clients = 0;
-
-/** A CN client with one account; the debtor (in China) has `phone` (E.164) and `email`. */
+/**
+ * The gate's fixture (a CN client with one account, its debtor in China) whose phone is `phone`
+ * (E.164, encrypted and hashed as an import stores it), with an e-mail address `email` besides.
+ */
 export async function channelFixture(
   db: Kysely<Database>,
   contact: { phone: string; email: string },
   jurisdiction = 'CN',
 ) {
-  const code = `CH${++clients}`;
-  const { client } = await addClient(
-    db,
-    { code, name: `客户${code}`, terms: { jurisdiction }, effectiveFrom: '2020-01-01' },
-    'setup',
-  );
-  const batch = await db
-    .insertInto('placement_batches')
-    .values({
-      client_id: client.id,
-      name: 'seed',
-      status: 'approved',
-      file_name: 'seed.csv',
-      file_sha256: `seed-${code}`,
-      file_format: 'csv',
-      proposed_by: 'importer',
-      decided_by: 'approver',
-      decided_at: new Date(),
-    })
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  const debtor = await db
-    .insertInto('debtors')
-    .values({ client_id: client.id, name: '张三', country: 'CN' })
-    .returning('id')
-    .executeTakeFirstOrThrow();
+  const f = await gateFixture(db, jurisdiction);
   const cipher = piiCipher();
-  const phone = await db
-    .insertInto('contact_points')
-    .values({
-      client_id: client.id,
-      debtor_id: debtor.id,
-      kind: 'phone',
-      position: 1,
+  await db
+    .updateTable('contact_points')
+    .set({
       value_enc: cipher.encrypt(contact.phone),
       value_hash: cipher.searchHash(contact.phone),
       value_masked: maskPhone(contact.phone),
     })
-    .returning('id')
-    .executeTakeFirstOrThrow();
+    .where('id', '=', f.phoneId)
+    .execute();
   const email = await db
     .insertInto('contact_points')
     .values({
-      client_id: client.id,
-      debtor_id: debtor.id,
+      client_id: f.clientId,
+      debtor_id: f.debtorId,
       kind: 'email',
       position: 2,
       value_text: contact.email,
-      value_masked: `${contact.email.slice(0, 1)}***`,
-    })
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  const account = await db
-    .insertInto('accounts')
-    .values({
-      client_id: client.id,
-      batch_id: batch.id,
-      debtor_id: debtor.id,
-      client_account_ref: `${code}-1`,
-      currency: 'CNY',
-      delinquency_date: '2025-10-01',
-      placed_principal_minor: 100_000n,
-      placed_interest_minor: 0n,
-      placed_fees_minor: 0n,
-      placed_penalty_minor: 0n,
-      principal_minor: 100_000n,
-      interest_minor: 0n,
-      fees_minor: 0n,
-      penalty_minor: 0n,
+      value_masked: maskEmail(contact.email),
     })
     .returning('id')
     .executeTakeFirstOrThrow();
   return {
-    clientId: client.id,
-    accountId: account.id,
-    debtorId: debtor.id,
-    phoneId: phone.id,
+    clientId: f.clientId,
+    accountId: f.accountId,
+    debtorId: f.debtorId,
+    phoneId: f.phoneId,
     emailId: email.id,
   };
 }
