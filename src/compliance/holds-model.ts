@@ -5,9 +5,9 @@
  */
 import { addDays, parseDateOrInstant } from '../shared/dates.ts';
 import { HuikuanError } from '../shared/errors.ts';
-import type { HistoryEntry, Hold } from './model.ts';
+import type { HistoryEntry } from './model.ts';
 
-/** The holds kept in the database (`recalled` and `closed` come from the account's status). */
+/** The holds kept in the database (model.ts's holdCodes add `recalled` and `closed`, from the account's status). */
 export const storedHoldKinds = [
   'dispute',
   'cease',
@@ -20,7 +20,7 @@ export const storedHoldKinds = [
   'opt_out_sms',
   'opt_out_email',
   'do_not_contact',
-] as const satisfies readonly Hold[];
+] as const;
 export type StoredHold = (typeof storedHoldKinds)[number];
 
 /** What an agent may record (they hear it on the phone); every other kind is for compliance, supervisors and admins. */

@@ -7,7 +7,7 @@
  * lifted, consent withdrawn, the lost-contact state cleared, each with who and why. The rules
  * themselves are in holds-model.ts (pure).
  */
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, type Selectable, sql } from 'kysely';
 import { maskEmail, maskPhone, type PiiCipher, piiCipher } from '../accounts/pii.ts';
 import { checkEmail, normalisePhone } from '../accounts/validate.ts';
 import { recordAudit } from '../audit/service.ts';
@@ -35,7 +35,7 @@ import {
 } from './holds-model.ts';
 import type { Hold } from './model.ts';
 import { type Channel, channels } from './profiles.ts';
-import type { ComplianceTables } from './tables.ts';
+import type { ComplianceConsentsTable, ComplianceHoldsTable, ComplianceTables } from './tables.ts';
 
 export { holdSources } from './holds-model.ts';
 
@@ -144,6 +144,13 @@ async function resolve(db: Db, target: Target): Promise<Resolved> {
   return { debtorId: debtor.id, clientId: debtor.client_id, accountId: null, country: debtor.country };
 }
 
+/** The target resolved, with its debtor's lock taken. */
+async function resolveLocked(trx: Db, target: Target): Promise<Resolved> {
+  const resolved = await resolve(trx, target);
+  await lockDebtor(trx, resolved.debtorId);
+  return resolved;
+}
+
 async function checkContactPoint(
   db: Db,
   debtorId: bigint,
@@ -194,25 +201,7 @@ export interface HoldView {
   verificationRequired: boolean;
 }
 
-type HoldRow = {
-  id: bigint;
-  debtor_id: bigint;
-  client_id: bigint;
-  account_id: bigint | null;
-  contact_point_id: bigint | null;
-  kind: string;
-  source: string;
-  note: string | null;
-  attorney_name: string | null;
-  attorney_contact: string | null;
-  starts_at: Date;
-  ends_at: Date | null;
-  recorded_by: string;
-  recorded_at: Date;
-  lifted_at: Date | null;
-  lifted_by: string | null;
-  lift_reason: string | null;
-};
+type HoldRow = Selectable<ComplianceHoldsTable>;
 
 function holdView(row: HoldRow, nowMs: number, verificationRequired: boolean): HoldView {
   const startsAt = row.starts_at;
@@ -463,13 +452,7 @@ export async function liftHold(
   const recorder = who(by);
   const why = text(reason, 'reason for lifting', true) as string;
   return db.transaction().execute(async (trx) => {
-    const found = await tables(trx)
-      .selectFrom('compliance_holds')
-      .select(['debtor_id'])
-      .where('id', '=', holdId)
-      .executeTakeFirst();
-    if (!found) throw new HuikuanError('not_found', `Hold ${holdId} does not exist.`);
-    await lockDebtor(trx, found.debtor_id);
+    await lockOwner(trx, 'hold', holdId);
     const row = await tables(trx)
       .selectFrom('compliance_holds')
       .selectAll()
@@ -598,22 +581,7 @@ export interface ConsentView {
   current: boolean;
 }
 
-type ConsentRow = {
-  id: bigint;
-  debtor_id: bigint;
-  contact_point_id: bigint | null;
-  kind: string;
-  channel: string | null;
-  source: string;
-  note: string | null;
-  given_at: Date;
-  expires_at: Date | null;
-  recorded_by: string;
-  recorded_at: Date;
-  withdrawn_at: Date | null;
-  withdrawn_by: string | null;
-  withdraw_reason: string | null;
-};
+type ConsentRow = Selectable<ComplianceConsentsTable>;
 
 function consentView(row: ConsentRow, nowMs: number): ConsentView {
   return {
@@ -734,13 +702,7 @@ export async function withdrawConsent(
   const recorder = who(by);
   const why = text(reason, 'reason for withdrawing', true) as string;
   return db.transaction().execute(async (trx) => {
-    const found = await tables(trx)
-      .selectFrom('compliance_consents')
-      .select(['debtor_id'])
-      .where('id', '=', consentId)
-      .executeTakeFirst();
-    if (!found) throw new HuikuanError('not_found', `Consent ${consentId} does not exist.`);
-    await lockDebtor(trx, found.debtor_id);
+    const owner = await lockOwner(trx, 'consent', consentId);
     const row = await tables(trx)
       .updateTable('compliance_consents')
       .set({ withdrawn_at: at, withdrawn_by: recorder.actor, withdraw_reason: why })
@@ -753,7 +715,7 @@ export async function withdrawConsent(
       action: 'compliance.consent_withdrawn',
       entityType: 'compliance_consent',
       entityId: consentId,
-      clientId: (await resolve(trx, { debtorId: row.debtor_id })).clientId,
+      clientId: owner.clientId,
       after: { kind: row.kind, channel: row.channel, withdrawn_at: at, reason: why },
     });
     return consentView(row, Date.now());
@@ -798,86 +760,92 @@ export interface LostContactState {
  * Puts the debtor in lost-contact (失联) state: the only state in which CN lets agreed contacts and
  * third parties be reached (to re-establish contact, never about the debt).
  */
-export async function setLostContact(
+export function setLostContact(
   db: Db,
   target: Target,
   reason: string,
   by: Recorder,
   at: Date = new Date(),
 ): Promise<LostContactState> {
-  const recorder = who(by);
-  const why = text(reason, 'reason (how contact was lost)', true) as string;
-  return db.transaction().execute(async (trx) => {
-    const resolved = await resolve(trx, target);
-    await lockDebtor(trx, resolved.debtorId);
-    const open = await tables(trx)
-      .selectFrom('compliance_lost_contact')
-      .select(['set_at', 'set_by'])
-      .where('debtor_id', '=', resolved.debtorId)
-      .where('cleared_at', 'is', null)
-      .executeTakeFirst();
-    if (open) {
-      throw new HuikuanError(
-        'invalid_state',
-        `Debtor ${resolved.debtorId} is already in lost-contact state (set by ${open.set_by} on ${open.set_at.toISOString()}).`,
-      );
-    }
-    const row = await tables(trx)
-      .insertInto('compliance_lost_contact')
-      .values({
-        client_id: resolved.clientId,
-        debtor_id: resolved.debtorId,
-        set_at: at,
-        set_by: recorder.actor,
-        set_reason: why,
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    await audit(trx, recorder, {
-      action: 'compliance.lost_contact_set',
-      entityType: 'debtor',
-      entityId: resolved.debtorId,
-      clientId: resolved.clientId,
-      after: { period_id: row.id, set_at: at, reason: why },
-    });
-    return lostContactState(trx, { debtorId: resolved.debtorId });
-  });
+  return changeLostContact(
+    db,
+    target,
+    true,
+    text(reason, 'reason (how contact was lost)', true) as string,
+    by,
+    at,
+  );
 }
 
 /** Ends the debtor's lost-contact state (contact re-established, or set by mistake). */
-export async function clearLostContact(
+export function clearLostContact(
   db: Db,
   target: Target,
   reason: string,
   by: Recorder,
   at: Date = new Date(),
 ): Promise<LostContactState> {
+  return changeLostContact(db, target, false, text(reason, 'reason for clearing', true) as string, by, at);
+}
+
+/** Opens (`lost`) or closes the debtor's lost-contact period, refusing a change to the state it is in. */
+async function changeLostContact(
+  db: Db,
+  target: Target,
+  lost: boolean,
+  why: string,
+  by: Recorder,
+  at: Date,
+): Promise<LostContactState> {
   const recorder = who(by);
-  const why = text(reason, 'reason for clearing', true) as string;
   return db.transaction().execute(async (trx) => {
-    const resolved = await resolve(trx, target);
-    await lockDebtor(trx, resolved.debtorId);
+    const resolved = await resolveLocked(trx, target);
     const open = await tables(trx)
       .selectFrom('compliance_lost_contact')
-      .select(['id', 'set_at'])
+      .select(['id', 'set_at', 'set_by'])
       .where('debtor_id', '=', resolved.debtorId)
       .where('cleared_at', 'is', null)
       .executeTakeFirst();
-    if (!open) {
-      throw new HuikuanError('invalid_state', `Debtor ${resolved.debtorId} is not in lost-contact state.`);
+    let periodId: bigint;
+    let when = at;
+    if (lost) {
+      if (open) {
+        throw new HuikuanError(
+          'invalid_state',
+          `Debtor ${resolved.debtorId} is already in lost-contact state (set by ${open.set_by} on ${open.set_at.toISOString()}).`,
+        );
+      }
+      const row = await tables(trx)
+        .insertInto('compliance_lost_contact')
+        .values({
+          client_id: resolved.clientId,
+          debtor_id: resolved.debtorId,
+          set_at: at,
+          set_by: recorder.actor,
+          set_reason: why,
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      periodId = row.id;
+    } else {
+      if (!open) {
+        throw new HuikuanError('invalid_state', `Debtor ${resolved.debtorId} is not in lost-contact state.`);
+      }
+      // a period never ends before it began
+      if (at.getTime() < open.set_at.getTime()) when = open.set_at;
+      await tables(trx)
+        .updateTable('compliance_lost_contact')
+        .set({ cleared_at: when, cleared_by: recorder.actor, clear_reason: why })
+        .where('id', '=', open.id)
+        .execute();
+      periodId = open.id;
     }
-    const clearedAt = at.getTime() < open.set_at.getTime() ? open.set_at : at;
-    await tables(trx)
-      .updateTable('compliance_lost_contact')
-      .set({ cleared_at: clearedAt, cleared_by: recorder.actor, clear_reason: why })
-      .where('id', '=', open.id)
-      .execute();
     await audit(trx, recorder, {
-      action: 'compliance.lost_contact_cleared',
+      action: lost ? 'compliance.lost_contact_set' : 'compliance.lost_contact_cleared',
       entityType: 'debtor',
       entityId: resolved.debtorId,
       clientId: resolved.clientId,
-      after: { period_id: open.id, cleared_at: clearedAt, reason: why },
+      after: { period_id: periodId, [lost ? 'set_at' : 'cleared_at']: when, reason: why },
     });
     return lostContactState(trx, { debtorId: resolved.debtorId });
   });
@@ -1153,8 +1121,7 @@ export async function recordVerificationSent(
   const recorder = who(by);
   const date = parseBusinessDateOrThrow(sentOn, 'sent_on');
   return db.transaction().execute(async (trx) => {
-    const target = await resolve(trx, { accountId });
-    await lockDebtor(trx, target.debtorId);
+    const target = await resolveLocked(trx, { accountId });
     const notice = await tables(trx)
       .selectFrom('compliance_validation_notices')
       .selectAll()
@@ -1287,21 +1254,25 @@ export async function storedContactState(
   };
 }
 
-/** The client of a hold or a consent (the routes check it against the caller's scope). */
-export async function ownerOf(db: Db, what: 'hold' | 'consent', id: bigint): Promise<bigint> {
-  const row =
-    what === 'hold'
-      ? await tables(db)
-          .selectFrom('compliance_holds')
-          .select('client_id')
-          .where('id', '=', id)
-          .executeTakeFirst()
-      : await tables(db)
-          .selectFrom('compliance_consents')
-          .select('client_id')
-          .where('id', '=', id)
-          .executeTakeFirst();
+/** The client and debtor of a hold or a consent (the routes check the client against the caller's scope). */
+export async function ownerOf(
+  db: Db,
+  what: 'hold' | 'consent',
+  id: bigint,
+): Promise<{ clientId: bigint; debtorId: bigint }> {
+  const row = await tables(db)
+    .selectFrom(what === 'hold' ? 'compliance_holds' : 'compliance_consents')
+    .select(['client_id', 'debtor_id'])
+    .where('id', '=', id)
+    .executeTakeFirst();
   if (!row)
     throw new HuikuanError('not_found', `${what === 'hold' ? 'Hold' : 'Consent'} ${id} does not exist.`);
-  return row.client_id;
+  return { clientId: row.client_id, debtorId: row.debtor_id };
+}
+
+/** Takes the lock of the debtor a hold or a consent is about; returns its owner. */
+async function lockOwner(trx: Db, what: 'hold' | 'consent', id: bigint) {
+  const owner = await ownerOf(trx, what, id);
+  await lockDebtor(trx, owner.debtorId);
+  return owner;
 }

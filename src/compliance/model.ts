@@ -4,6 +4,8 @@
  * the same debt, the holds and consent state, and a profile (compliance.md). Pure and synchronous:
  * no SQL, no clock (the proposed instant is an input), no Intl construction after a zone's first use.
  */
+
+import { storedHoldKinds } from './holds-model.ts';
 import {
   type Channel,
   type Party,
@@ -14,21 +16,8 @@ import {
 } from './profiles.ts';
 import { dayMs, localSecondOfDay, type Zone, zone, zonesForNumber } from './zone.ts';
 
-export const holdCodes = [
-  'dispute',
-  'cease',
-  'bankruptcy',
-  'deceased',
-  'legal',
-  'breathing_space',
-  'attorney',
-  'opt_out_call',
-  'opt_out_sms',
-  'opt_out_email',
-  'do_not_contact',
-  'recalled',
-  'closed',
-] as const;
+/** The holds kept in the database (holds-model.ts) and those the account's status gives. */
+export const holdCodes = [...storedHoldKinds, 'recalled', 'closed'] as const;
 export type Hold = (typeof holdCodes)[number];
 
 export const outcomes = [

@@ -344,61 +344,89 @@ export async function complianceRoutes(app: Api, deps: ServerDeps): Promise<void
       preValidation: requireRoles(...writers),
     },
     async (request) => {
-      assertClientAccess(principalOf(request), await ownerOf(db, 'hold', request.params.id), 'hold');
+      assertClientAccess(
+        principalOf(request),
+        (await ownerOf(db, 'hold', request.params.id)).clientId,
+        'hold',
+      );
       return holdJson(await liftHold(db, request.params.id, request.body.reason, recorderOf(request)));
     },
   );
 
-  app.get(
-    '/accounts/:id/consents',
-    {
-      schema: {
-        response: documented({ 200: z.object({ items: z.array(consentResponse) }) }),
-        tags,
-        summary: "The debtor's consents (channels, quiet hours, prior consent to calls), newest first",
-        params: idParam,
+  /** A read of the account's state: staff in scope and the account's client, under row-level security. */
+  function accountRead(
+    path: string,
+    summary: string,
+    response: z.ZodType,
+    read: (trx: Db, accountId: bigint) => Promise<unknown>,
+  ): void {
+    app.get(
+      path,
+      {
+        schema: { response: documented({ 200: response }), tags, summary, params: idParam },
+        preValidation: requireRoles(...readers),
       },
-      preValidation: requireRoles(...readers),
-    },
-    async (request) =>
-      readScoped(db, request, async (trx) => {
-        await scoped(request, request.params.id, trx);
-        return { items: (await listConsents(trx, { accountId: request.params.id })).map(consentJson) };
-      }),
+      async (request) =>
+        readScoped(db, request, async (trx) => {
+          await scoped(request, request.params.id, trx);
+          return read(trx, request.params.id);
+        }),
+    );
+  }
+
+  /** A change on the account by compliance, a supervisor or an admin (audited by the service). */
+  function accountChange<B extends z.ZodType>(
+    path: string,
+    summary: string,
+    status: 200 | 201,
+    response: z.ZodType,
+    body: B,
+    change: (accountId: bigint, body: z.infer<B>, by: Recorder) => Promise<unknown>,
+  ): void {
+    app.post(
+      path,
+      {
+        schema: { response: documented({ [status]: response }), tags, summary, params: idParam, body },
+        preValidation: requireRoles(...writers),
+      },
+      async (request, reply) => {
+        await scoped(request, request.params.id);
+        const result = await change(request.params.id, request.body as z.infer<B>, recorderOf(request));
+        return reply.status(status).send(result);
+      },
+    );
+  }
+
+  accountRead(
+    '/accounts/:id/consents',
+    "The debtor's consents (channels, quiet hours, prior consent to calls), newest first",
+    z.object({ items: z.array(consentResponse) }),
+    async (trx, accountId) => ({ items: (await listConsents(trx, { accountId })).map(consentJson) }),
   );
 
-  app.post(
+  accountChange(
     '/accounts/:id/consents',
-    {
-      schema: {
-        response: documented({ 201: consentResponse }),
-        tags,
-        summary:
-          "Record the debtor's consent: to a channel, to the quiet hours, or a prior consent to calls (US)",
-        params: idParam,
-        body: consentBody,
-      },
-      preValidation: requireRoles(...writers),
-    },
-    async (request, reply) => {
-      await scoped(request, request.params.id);
-      const body = request.body;
-      const consent = await recordConsent(
-        db,
-        {
-          accountId: request.params.id,
-          kind: body.kind,
-          channel: body.channel ?? null,
-          contactPointId: body.contact_point_id ?? null,
-          source: body.source,
-          note: body.note ?? null,
-          givenAt: body.given,
-          expiresAt: body.expires ?? null,
-        },
-        recorderOf(request),
-      );
-      return reply.status(201).send(consentJson(consent));
-    },
+    "Record the debtor's consent: to a channel, to the quiet hours, or a prior consent to calls (US)",
+    201,
+    consentResponse,
+    consentBody,
+    async (accountId, body, by) =>
+      consentJson(
+        await recordConsent(
+          db,
+          {
+            accountId,
+            kind: body.kind,
+            channel: body.channel ?? null,
+            contactPointId: body.contact_point_id ?? null,
+            source: body.source,
+            note: body.note ?? null,
+            givenAt: body.given,
+            expiresAt: body.expires ?? null,
+          },
+          by,
+        ),
+      ),
   );
 
   app.post(
@@ -414,196 +442,101 @@ export async function complianceRoutes(app: Api, deps: ServerDeps): Promise<void
       preValidation: requireRoles(...writers),
     },
     async (request) => {
-      assertClientAccess(principalOf(request), await ownerOf(db, 'consent', request.params.id), 'consent');
+      const owner = await ownerOf(db, 'consent', request.params.id);
+      assertClientAccess(principalOf(request), owner.clientId, 'consent');
       return consentJson(
         await withdrawConsent(db, request.params.id, request.body.reason, recorderOf(request)),
       );
     },
   );
 
-  app.get(
+  accountRead(
     '/accounts/:id/lost-contact',
-    {
-      schema: {
-        response: documented({ 200: lostContactResponse }),
-        tags,
-        summary: "Whether the account's debtor is in lost-contact (失联) state, with its history",
-        params: idParam,
-      },
-      preValidation: requireRoles(...readers),
-    },
-    async (request) =>
-      readScoped(db, request, async (trx) => {
-        await scoped(request, request.params.id, trx);
-        return lostContactJson(await lostContactState(trx, { accountId: request.params.id }));
-      }),
+    "Whether the account's debtor is in lost-contact (失联) state, with its history",
+    lostContactResponse,
+    async (trx, accountId) => lostContactJson(await lostContactState(trx, { accountId })),
   );
 
-  app.post(
+  accountChange(
     '/accounts/:id/lost-contact',
-    {
-      schema: {
-        response: documented({ 200: lostContactResponse }),
-        tags,
-        summary: 'Put the debtor in lost-contact (失联) state: only then may agreed contacts be reached (CN)',
-        params: idParam,
-        body: reasonBody,
-      },
-      preValidation: requireRoles(...writers),
-    },
-    async (request) => {
-      await scoped(request, request.params.id);
-      return lostContactJson(
-        await setLostContact(db, { accountId: request.params.id }, request.body.reason, recorderOf(request)),
-      );
-    },
+    'Put the debtor in lost-contact (失联) state: only then may agreed contacts be reached (CN)',
+    200,
+    lostContactResponse,
+    reasonBody,
+    async (accountId, body, by) => lostContactJson(await setLostContact(db, { accountId }, body.reason, by)),
   );
 
-  app.post(
+  accountChange(
     '/accounts/:id/lost-contact/clear',
-    {
-      schema: {
-        response: documented({ 200: lostContactResponse }),
-        tags,
-        summary: "End the debtor's lost-contact state",
-        params: idParam,
-        body: reasonBody,
-      },
-      preValidation: requireRoles(...writers),
-    },
-    async (request) => {
-      await scoped(request, request.params.id);
-      return lostContactJson(
-        await clearLostContact(
+    "End the debtor's lost-contact state",
+    200,
+    lostContactResponse,
+    reasonBody,
+    async (accountId, body, by) =>
+      lostContactJson(await clearLostContact(db, { accountId }, body.reason, by)),
+  );
+
+  accountRead(
+    '/accounts/:id/agreed-contacts',
+    "The debtor's agreed (emergency) contacts, masked",
+    z.object({ items: z.array(agreedContactResponse) }),
+    async (trx, accountId) => ({ items: (await listAgreedContacts(trx, { accountId })).map(agreedJson) }),
+  );
+
+  accountChange(
+    '/accounts/:id/agreed-contacts',
+    'Add an agreed (emergency) contact of the debtor: a phone (sealed) or an e-mail',
+    201,
+    agreedContactResponse,
+    z.object({
+      kind: z.enum(['phone', 'email']),
+      value: z.string().trim().min(3).max(254),
+      holder_name: z.string().trim().min(1).max(200),
+      relation: z.string().trim().min(1).max(100).describe('同事, 配偶, friend …'),
+    }),
+    async (accountId, body, by) =>
+      agreedJson(
+        await addAgreedContact(
           db,
-          { accountId: request.params.id },
-          request.body.reason,
-          recorderOf(request),
+          {
+            accountId,
+            kind: body.kind,
+            value: body.value,
+            holderName: body.holder_name,
+            relation: body.relation,
+          },
+          by,
         ),
-      );
-    },
+      ),
   );
 
-  app.get(
-    '/accounts/:id/agreed-contacts',
-    {
-      schema: {
-        response: documented({ 200: z.object({ items: z.array(agreedContactResponse) }) }),
-        tags,
-        summary: "The debtor's agreed (emergency) contacts, masked",
-        params: idParam,
-      },
-      preValidation: requireRoles(...readers),
-    },
-    async (request) =>
-      readScoped(db, request, async (trx) => {
-        await scoped(request, request.params.id, trx);
-        return { items: (await listAgreedContacts(trx, { accountId: request.params.id })).map(agreedJson) };
-      }),
-  );
-
-  app.post(
-    '/accounts/:id/agreed-contacts',
-    {
-      schema: {
-        response: documented({ 201: agreedContactResponse }),
-        tags,
-        summary: 'Add an agreed (emergency) contact of the debtor: a phone (sealed) or an e-mail',
-        params: idParam,
-        body: z.object({
-          kind: z.enum(['phone', 'email']),
-          value: z.string().trim().min(3).max(254),
-          holder_name: z.string().trim().min(1).max(200),
-          relation: z.string().trim().min(1).max(100).describe('同事, 配偶, friend …'),
-        }),
-      },
-      preValidation: requireRoles(...writers),
-    },
-    async (request, reply) => {
-      await scoped(request, request.params.id);
-      const body = request.body;
-      const contact = await addAgreedContact(
-        db,
-        {
-          accountId: request.params.id,
-          kind: body.kind,
-          value: body.value,
-          holderName: body.holder_name,
-          relation: body.relation,
-        },
-        recorderOf(request),
-      );
-      return reply.status(201).send(agreedJson(contact));
-    },
-  );
-
-  app.get(
+  accountRead(
     '/accounts/:id/validation-notice',
-    {
-      schema: {
-        response: documented({ 200: z.object({ notice: noticeResponse.nullable() }) }),
-        tags,
-        summary: 'The US validation notice of the account and its period (null when none was sent)',
-        params: idParam,
-      },
-      preValidation: requireRoles(...readers),
+    'The US validation notice of the account and its period (null when none was sent)',
+    z.object({ notice: noticeResponse.nullable() }),
+    async (trx, accountId) => {
+      const notice = await validationNotice(trx, accountId);
+      return { notice: notice ? noticeJson(notice) : null };
     },
-    async (request) =>
-      readScoped(db, request, async (trx) => {
-        await scoped(request, request.params.id, trx);
-        const notice = await validationNotice(trx, request.params.id);
-        return { notice: notice ? noticeJson(notice) : null };
-      }),
   );
 
-  app.post(
+  accountChange(
     '/accounts/:id/validation-notice',
-    {
-      schema: {
-        response: documented({ 201: noticeResponse }),
-        tags,
-        summary:
-          'Record that the US validation notice was sent; the assumed receipt and the end of the validation period are computed',
-        params: idParam,
-        body: sentBody,
-      },
-      preValidation: requireRoles(...writers),
-    },
-    async (request, reply) => {
-      await scoped(request, request.params.id);
-      const notice = await recordValidationNotice(
-        db,
-        request.params.id,
-        request.body.sent_on,
-        recorderOf(request),
-      );
-      return reply.status(201).send(noticeJson(notice));
-    },
+    'Record that the US validation notice was sent; the assumed receipt and the end of the validation period are computed',
+    201,
+    noticeResponse,
+    sentBody,
+    async (accountId, body, by) => noticeJson(await recordValidationNotice(db, accountId, body.sent_on, by)),
   );
 
-  app.post(
+  accountChange(
     '/accounts/:id/validation-notice/verification',
-    {
-      schema: {
-        response: documented({
-          200: z.object({ notice: noticeResponse, lifted_hold_ids: z.array(id) }),
-        }),
-        tags,
-        summary:
-          "Record that the verification answering a dispute was sent: the account's dispute holds are lifted",
-        params: idParam,
-        body: sentBody,
-      },
-      preValidation: requireRoles(...writers),
-    },
-    async (request) => {
-      await scoped(request, request.params.id);
-      const result = await recordVerificationSent(
-        db,
-        request.params.id,
-        request.body.sent_on,
-        recorderOf(request),
-      );
+    "Record that the verification answering a dispute was sent: the account's dispute holds are lifted",
+    200,
+    z.object({ notice: noticeResponse, lifted_hold_ids: z.array(id) }),
+    sentBody,
+    async (accountId, body, by) => {
+      const result = await recordVerificationSent(db, accountId, body.sent_on, by);
       return { notice: noticeJson(result.notice), lifted_hold_ids: result.liftedHoldIds };
     },
   );
