@@ -487,7 +487,8 @@ export async function sendMessage(db: Db, input: SendInput, channels: Channels):
       await tables(trx)
         .updateTable('channel_messages')
         .set({
-          status: 'sent',
+          // a receipt matched by our id (Aliyun's OutId) may have moved it on already
+          status: sql<MessageStatus>`CASE WHEN status = 'sending' THEN 'sent' ELSE status END`,
           provider_message_id: sent.result.providerMessageId,
           send_attempts: sent.attempts,
           sent_at: now,
@@ -506,7 +507,7 @@ export async function sendMessage(db: Db, input: SendInput, channels: Channels):
     await tables(db)
       .updateTable('channel_messages')
       .set({
-        status: ambiguous ? 'sending' : 'failed',
+        status: sql<MessageStatus>`CASE WHEN status = 'sending' THEN ${ambiguous ? 'sending' : 'failed'} ELSE status END`,
         send_attempts: sent.attempts,
         status_at: now,
         error: (ambiguous

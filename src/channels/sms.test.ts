@@ -48,6 +48,8 @@ let aliyunConfig: ChannelConfig;
 let sids = 0;
 /** Set by a test: what the Twilio server does before answering a send (e.g. post a receipt first). */
 let beforeTwilioAnswers: ((sid: string) => Promise<void>) | null = null;
+/** Set by a test: what the Aliyun server does before answering a send. */
+let beforeAliyunAnswers: ((outId: string, bizId: string) => Promise<void>) | null = null;
 /** How many Aliyun sends to refuse as throttled before accepting. */
 let aliyunBusy = 0;
 const callers = new Map<string, Principal>();
@@ -92,7 +94,7 @@ async function twilioServer(request: ProviderRequest) {
 }
 
 /** Aliyun's check of an RPC request: every common parameter, then the signature recomputed from the form. */
-function aliyunServer(request: ProviderRequest) {
+async function aliyunServer(request: ProviderRequest) {
   const form = new URLSearchParams(request.body);
   const params: Record<string, string> = {};
   for (const [name, value] of form) if (name !== 'Signature') params[name] = value;
@@ -145,10 +147,9 @@ function aliyunServer(request: ProviderRequest) {
       body: { Code: 'Throttling.User', Message: 'Request was denied due to user flow control.' },
     };
   }
-  return {
-    status: 200,
-    body: { Code: 'OK', Message: 'OK', BizId: `9006197469364984^${++sids}`, RequestId: 'F655A8D5' },
-  };
+  const bizId = `9006197469364984^${++sids}`;
+  if (beforeAliyunAnswers) await beforeAliyunAnswers(params.OutId ?? '', bizId);
+  return { status: 200, body: { Code: 'OK', Message: 'OK', BizId: bizId, RequestId: 'F655A8D5' } };
 }
 
 beforeAll(async () => {
@@ -615,6 +616,29 @@ describe('SMS through the Aliyun-shaped provider', () => {
     const reply = await sql<{ received_at: Date; opt_out: boolean }>`
       SELECT received_at, opt_out FROM channel_replies WHERE debtor_id = ${f.debtorId}`.execute(t.db);
     expect(reply.rows).toEqual([{ received_at: new Date('2026-03-02T02:05:00Z'), opt_out: true }]);
+  });
+
+  it('keeps the status a receipt (matched by OutId) set while the send was still waiting for its answer', async () => {
+    const f = await channelFixture(t.db, { phone: '+8613800000304', email: 'jj@example.com' });
+    beforeAliyunAnswers = async (outId, bizId) => {
+      const report = {
+        success: true,
+        err_code: 'DELIVERED',
+        biz_id: bizId,
+        out_id: outId,
+        report_time: '2026-03-02 10:00:05',
+      };
+      expect((await aliyunPost('/api/v1/channels/sms/aliyun/receipts', [report], secret)).statusCode).toBe(
+        200,
+      );
+    };
+    try {
+      const { message } = await sendMessage(t.db, sms(f), channelsFrom(aliyunConfig));
+      expect(message).toMatchObject({ status: 'delivered', send_attempts: 1 });
+      expect(message.provider_message_id).toMatch(/^9006197469364984\^/);
+    } finally {
+      beforeAliyunAnswers = null;
+    }
   });
 
   it('refuses a push with a wrong secret, an old timestamp or no signature (401), recording nothing', async () => {
