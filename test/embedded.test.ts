@@ -88,6 +88,8 @@ describe('embedded PostgreSQL (no DATABASE_URL)', () => {
         }
       });
     });
+    // the nightly strategy run is scheduled by the server itself (pg-boss in the same database)
+    expect(output).toMatch(/jobs: +nightly strategy run, cron "30 1 \* \* \*" Asia\/Shanghai \(pg-boss\)/);
     const address = /running at (\S+)/.exec(output)?.[1];
     const health = await (await fetch(`${address}/health`)).json();
     expect(health).toMatchObject({ status: 'ok', database: 'embedded' });

@@ -2,6 +2,7 @@ import { openDatabase, redactUrl } from '../db/connection.ts';
 import { demoOnServe } from '../demo/cli.ts';
 import { buildServer } from '../server/app.ts';
 import { HuikuanError } from '../shared/errors.ts';
+import { defaultCron, defaultTimeZone, type StrategyJobs, startStrategyJobs } from '../strategy/jobs.ts';
 import type { RegisterCommands } from './context.ts';
 
 /**
@@ -16,7 +17,11 @@ export const registerServeCommand: RegisterCommands = (program, context) => {
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--demo', 'seed the demo agency first (default: only on an empty database)')
     .option('--no-demo', 'never seed the demo agency')
-    .action(async (options: { port?: string; host: string; demo?: boolean }) => {
+    .option(
+      '--no-jobs',
+      `do not run scheduled jobs here (the nightly strategy run, cron "${defaultCron}" in ${defaultTimeZone}, through pg-boss); run \`huikuan strategy worker\` elsewhere instead`,
+    )
+    .action(async (options: { port?: string; host: string; demo?: boolean; jobs: boolean }) => {
       const port = Number(options.port ?? process.env.PORT ?? 3000);
       if (!Number.isInteger(port) || port < 0 || port > 65535) {
         throw new HuikuanError('bad_usage', `--port must be a TCP port number, not "${options.port}".`);
@@ -40,12 +45,25 @@ export const registerServeCommand: RegisterCommands = (program, context) => {
           };
         },
       });
+      // the nightly run is scheduled in the database (pg-boss): several servers share one schedule
+      // and each run is partitioned, so running the worker in every server is safe
+      let jobs: StrategyJobs | null = null;
+      if (options.jobs) {
+        jobs = await startStrategyJobs(connection, {
+          onError: (error) => context.io.stderr(`scheduled jobs: ${error.message}\n`),
+        }).catch(async (error) => {
+          await app.close();
+          await connection.close();
+          throw error;
+        });
+      }
       const address = await app.listen({ port, host: options.host });
       context.io.stdout(
         `Huikuan is running at ${address}\n` +
           `  API:      ${address}/api/v1 (reference: ${address}/api/docs)\n` +
           `  health:   ${address}/health\n` +
           `  database: ${connection.embedded ? `embedded PostgreSQL in ${process.env.HUIKUAN_HOME ?? '.huikuan/'}` : redactUrl(connection.url)}\n` +
+          `  jobs:     ${jobs ? `nightly strategy run, cron "${defaultCron}" ${defaultTimeZone} (pg-boss)` : 'off (--no-jobs)'}\n` +
           '  CLI:      npx huikuan --help\n' +
           demo +
           'Press Ctrl+C to stop.\n',
@@ -55,6 +73,7 @@ export const registerServeCommand: RegisterCommands = (program, context) => {
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
       });
+      await jobs?.stop();
       await app.close();
       await connection.close();
       context.io.stdout('Stopped.\n');
