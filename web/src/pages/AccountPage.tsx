@@ -24,6 +24,7 @@ import { Link, useParams } from 'react-router';
 import { api, errorText, itemsOf, type Page } from '../api.ts';
 import { useAuth } from '../auth.tsx';
 import { ErrorAlert } from '../components/ErrorAlert.tsx';
+import { HoldsPanel } from '../components/HoldsPanel.tsx';
 import { Money } from '../components/Money.tsx';
 import { PaymentClaimModal } from '../components/PaymentClaimModal.tsx';
 import { ProposalModal } from '../components/ProposalModal.tsx';
@@ -518,6 +519,11 @@ export default function AccountPage() {
               key: 'timeline',
               label: t('account.timeline'),
               children: <TimelineTab accountId={id} refreshKey={refreshKey} currency={currency} />,
+            },
+            {
+              key: 'holds',
+              label: t('holds.tab'),
+              children: <HoldsPanel accountId={id} />,
             },
             {
               key: 'notes',
