@@ -150,6 +150,13 @@ describe('holds read by the gate', () => {
     await expect(
       recordChannelOptOut(t.db, { debtorId: f.debtorId, channel: 'sms', source: 'pigeon', actor: 'x' }),
     ).rejects.toMatchObject({ code: 'bad_input' });
+    await expect(
+      addHold(
+        t.db,
+        { debtorId: f.debtorId, kind: 'opt_out_call', source: 'phone', endsAt: '2026-12-31' },
+        'x',
+      ),
+    ).rejects.toThrow(/lasts until it is lifted/);
   });
 
   it('an opt-out of one point leaves the debtor’s other points reachable', async () => {

@@ -337,6 +337,9 @@ export async function addHold(
     if (endsAt !== null && endsAt.getTime() <= startsAt.getTime()) {
       throw new HuikuanError('bad_input', 'The hold must end after it starts; check the end date.');
     }
+    if (endsAt !== null && optOutKinds.includes(kind)) {
+      throw new HuikuanError('bad_input', 'An opt-out lasts until it is lifted; leave the end out.');
+    }
     if (contactPointId !== null) await checkContactPoint(trx, target.debtorId, contactPointId);
     await lockDebtor(trx, target.debtorId);
     if (optOutKinds.includes(kind)) {
