@@ -326,7 +326,7 @@ export async function accountClientId(db: Db, accountId: bigint): Promise<bigint
 
 export interface TimelineItem {
   at: Date;
-  type: 'event' | 'entry' | 'note' | 'message' | 'delivery' | 'reply';
+  type: 'event' | 'entry' | 'note' | 'message' | 'delivery' | 'reply' | 'action';
   id: bigint;
   kind: string;
   actor: string;
@@ -342,7 +342,9 @@ export interface TimelineItem {
  * Everything that happened to an account, newest first: status events, ledger entries (with the
  * amount that moved the debt: negative reduces it), notes, and the channels' messages (sent or
  * blocked, kind e.g. sms_sent / email_blocked), delivery receipts (sms_delivered, from → to status)
- * and replies (sms_reply, sms_opt_out).
+ * and replies (sms_reply, sms_opt_out); agent actions (type 'action', src/worklist): contact attempts
+ * (kind attempt_<disposition>), promises and plans (to_status their current status, the amount and
+ * the date), call-backs, hardship marks and field visits.
  */
 export async function accountTimeline(
   db: Db,
@@ -377,7 +379,31 @@ export async function accountTimeline(
     UNION ALL
     SELECT r.received_at, 'reply', r.id, r.channel || CASE WHEN r.opt_out THEN '_opt_out' ELSE '_reply' END,
            r.from_masked, r.body, NULL, NULL, NULL, NULL, NULL
-      FROM channel_replies r WHERE r.account_id = ${accountId}`;
+      FROM channel_replies r WHERE r.account_id = ${accountId}
+    UNION ALL
+    SELECT ca.at, 'action', ca.id, 'attempt_' || ca.disposition, ca.agent, ca.channel || coalesce(': ' || ca.notes, ''),
+           NULL, NULL, NULL, NULL, NULL
+      FROM contact_attempts ca WHERE ca.account_id = ${accountId}
+    UNION ALL
+    SELECT pr.taken_at, 'action', pr.id, 'promise', pr.taken_by, coalesce(pr.cancel_reason, 'due ' || pr.due_on),
+           NULL, pr.status, NULL, pr.due_on, pr.amount_minor
+      FROM promises pr WHERE pr.account_id = ${accountId}
+    UNION ALL
+    SELECT pl.proposed_at, 'action', pl.id, 'plan', pl.proposed_by, pl.note, NULL, pl.status, NULL, pl.starts_on,
+           pl.total_minor
+      FROM payment_plans pl WHERE pl.account_id = ${accountId}
+    UNION ALL
+    SELECT cb.created_at, 'action', cb.id, 'callback', cb.created_by,
+           to_char(cb.due_at AT TIME ZONE cb.zone, 'YYYY-MM-DD HH24:MI') || ' ' || cb.zone || coalesce(': ' || cb.note, ''),
+           NULL, cb.status, NULL, NULL, NULL
+      FROM callbacks cb WHERE cb.account_id = ${accountId}
+    UNION ALL
+    SELECT hm.marked_at, 'action', hm.id, 'hardship', hm.marked_by, hm.note, NULL, NULL, NULL, NULL, NULL
+      FROM hardship_marks hm WHERE hm.account_id = ${accountId}
+    UNION ALL
+    SELECT fv.recorded_at, 'action', fv.id, 'field_visit', fv.recorded_by, fv.result || ' (recording ' || fv.recording_ref || ')',
+           NULL, NULL, NULL, NULL, NULL
+      FROM field_visits fv WHERE fv.account_id = ${accountId}`;
   // the page and its total in one statement (one round trip); an empty page still brings the total
   const rows = await sql<TimelineItem & { total: string }>`
     SELECT p.*, n.total

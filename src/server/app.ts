@@ -30,6 +30,7 @@ import { paymentRoutes } from '../payments/routes.ts';
 import { placementRoutes } from '../placements/routes.ts';
 import { reportRoutes } from '../reports/routes.ts';
 import { toJson } from '../shared/json.ts';
+import { worklistRoutes } from '../worklist/routes.ts';
 import type { Principal } from './access.ts';
 import { type Api, limits, type ServerDeps } from './context.ts';
 import { errorBody, handleError, notFoundHandler } from './errors.ts';
@@ -177,6 +178,7 @@ export async function buildServer(options: BuildOptions): Promise<Api> {
       await savedFilterRoutes(v1 as unknown as Api, deps);
       await teamRoutes(v1 as unknown as Api, deps);
       await channelRoutes(v1 as unknown as Api, deps, options.channels);
+      await worklistRoutes(v1 as unknown as Api, deps);
     },
     { prefix: '/api/v1' },
   );

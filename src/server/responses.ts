@@ -203,7 +203,7 @@ export const ledgerPage = z.object({
 export const timelinePage = pageOf(
   z.object({
     at: instant,
-    type: z.enum(['event', 'entry', 'note', 'message', 'delivery', 'reply']),
+    type: z.enum(['event', 'entry', 'note', 'message', 'delivery', 'reply', 'action']),
     id,
     kind: z.string(),
     actor: z.string(),

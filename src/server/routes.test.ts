@@ -1064,6 +1064,77 @@ const matrix: Record<string, MatrixCase> = {
     ok: [404],
     call: () => ({ url: '/api/v1/saved-filters/999999' }),
   },
+  // agent actions (src/worklist/routes.ts): refusals with fixed codes keep the account's state stable
+  'GET /api/v1/accounts/:id/actions': {
+    allowed: everyone,
+    ok: [200],
+    call: () => ({ url: `/api/v1/accounts/${ids.A001}/actions` }),
+  },
+  'POST /api/v1/accounts/:id/attempts': {
+    allowed: ['agent', 'supervisor'],
+    ok: [201],
+    call: () => ({
+      url: `/api/v1/accounts/${ids.A001}/attempts`,
+      body: { disposition: 'no_answer', channel: 'call' },
+    }),
+  },
+  'POST /api/v1/accounts/:id/promises': {
+    allowed: ['agent', 'supervisor'],
+    ok: [422],
+    call: () => ({
+      url: `/api/v1/accounts/${ids.A001}/promises`,
+      body: { amount_minor: 100, due_on: '2020-01-01' },
+    }),
+  },
+  'POST /api/v1/promises/:id/cancel': {
+    allowed: ['agent', 'supervisor'],
+    ok: [404],
+    call: () => ({ url: '/api/v1/promises/999999/cancel', body: { reason: 'matrix' } }),
+  },
+  'POST /api/v1/accounts/:id/plans': {
+    allowed: ['agent', 'supervisor'],
+    ok: [422],
+    call: () => ({
+      url: `/api/v1/accounts/${ids.A001}/plans`,
+      body: { total_minor: 100, instalments: [{ due_on: '2099-01-01', amount_minor: 99 }] },
+    }),
+  },
+  'POST /api/v1/plans/:id/approve': {
+    allowed: ['supervisor'],
+    ok: [404],
+    call: () => ({ url: '/api/v1/plans/999999/approve', body: {} }),
+  },
+  'POST /api/v1/plans/:id/reject': {
+    allowed: ['supervisor'],
+    ok: [404],
+    call: () => ({ url: '/api/v1/plans/999999/reject', body: { reason: 'matrix' } }),
+  },
+  'POST /api/v1/accounts/:id/callbacks': {
+    allowed: ['agent', 'supervisor'],
+    ok: [201],
+    call: () => ({
+      url: `/api/v1/accounts/${ids.A001}/callbacks`,
+      body: { at: new Date(Date.now() + 7 * 86_400_000).toISOString() },
+    }),
+  },
+  'POST /api/v1/callbacks/:id/done': {
+    allowed: ['agent', 'supervisor'],
+    ok: [404],
+    call: () => ({ url: '/api/v1/callbacks/999999/done' }),
+  },
+  'POST /api/v1/accounts/:id/hardship': {
+    allowed: ['agent', 'supervisor'],
+    ok: [201],
+    call: () => ({ url: `/api/v1/accounts/${ids.A001}/hardship`, body: { note: 'matrix' } }),
+  },
+  'POST /api/v1/accounts/:id/field-visits': {
+    allowed: ['agent', 'supervisor'],
+    ok: [422],
+    call: () => ({
+      url: `/api/v1/accounts/${ids.A001}/field-visits`,
+      body: { visited_at: '2026-01-01 10:00', address: '上海', visitors: '王五', result: 'no one home' },
+    }),
+  },
   // holds and consent (src/compliance/routes.ts); ZSB is a CN client, so the US notice is refused (409)
   'GET /api/v1/accounts/:id/holds': {
     allowed: everyone,
@@ -1460,6 +1531,44 @@ const badPayloads: Record<string, () => Omit<Call, 'method'>> = {
     as: 'compliance',
     url: `/api/v1/accounts/${ids.A001}/holds`,
     body: { kind: 'vacation', source: 'phone' },
+  }),
+  'POST /api/v1/accounts/:id/attempts': () => ({
+    as: 'agent',
+    url: `/api/v1/accounts/${ids.A001}/attempts`,
+    body: { disposition: 'shouted', channel: 'fax' },
+  }),
+  'POST /api/v1/accounts/:id/promises': () => ({
+    as: 'agent',
+    url: `/api/v1/accounts/${ids.A001}/promises`,
+    body: { amount_minor: -5, due_on: '2026-13-01' },
+  }),
+  'POST /api/v1/promises/:id/cancel': () => ({ as: 'agent', url: '/api/v1/promises/1/cancel', body: {} }),
+  'POST /api/v1/accounts/:id/plans': () => ({
+    as: 'agent',
+    url: `/api/v1/accounts/${ids.A001}/plans`,
+    body: { total_minor: 100, instalments: [] },
+  }),
+  'POST /api/v1/plans/:id/approve': () => ({
+    as: 'supervisor',
+    url: '/api/v1/plans/1/approve',
+    body: { reason: 7 },
+  }),
+  'POST /api/v1/plans/:id/reject': () => ({ as: 'supervisor', url: '/api/v1/plans/1/reject', body: {} }),
+  'POST /api/v1/accounts/:id/callbacks': () => ({
+    as: 'agent',
+    url: `/api/v1/accounts/${ids.A001}/callbacks`,
+    body: { at: '' },
+  }),
+  'POST /api/v1/callbacks/:id/done': () => ({ as: 'agent', url: '/api/v1/callbacks/abc/done' }),
+  'POST /api/v1/accounts/:id/hardship': () => ({
+    as: 'agent',
+    url: `/api/v1/accounts/${ids.A001}/hardship`,
+    body: { options: ['forgive_all'], note: '' },
+  }),
+  'POST /api/v1/accounts/:id/field-visits': () => ({
+    as: 'agent',
+    url: `/api/v1/accounts/${ids.A001}/field-visits`,
+    body: { visited_at: '', address: '', latitude: 200 },
   }),
   'POST /api/v1/holds/:id/lift': () => ({ as: 'compliance', url: '/api/v1/holds/1/lift', body: {} }),
   'POST /api/v1/accounts/:id/consents': () => ({

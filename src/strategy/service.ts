@@ -13,9 +13,10 @@
  *      change and its account event), each in its own transaction; a recalled account is no longer live.
  *   2. days past due and bucket: one set-based UPDATE … FROM per partition, with a history row for every
  *      bucket an account enters (roll rates).
- * Extension point — `partitionSteps` below: broken promises, broken plans and expired holds go there as
- * steps of their own once their tables exist (they do not yet); so do segment, treatment step,
- * allocation and queue priority.
+ *   3. promises and plans (src/worklist/nightly.ts): promises and plan instalments kept / broken with
+ *      their grace, plans broken or completed, call-backs missed; set-based, in the partition's transaction.
+ * Extension point — `partitionSteps` below: expired holds go there as a step of its own; so do segment,
+ * treatment step, allocation and queue priority.
  */
 import { hostname } from 'node:os';
 import { sql } from 'kysely';
@@ -24,6 +25,7 @@ import { approveProposal, proposeRecall } from '../ledger/events.ts';
 import { liveStatuses } from '../ledger/post.ts';
 import type { BusinessDate } from '../shared/dates.ts';
 import { HuikuanError, isHuikuanError } from '../shared/errors.ts';
+import { type AgentActionCounts, promisesAndPlansStep } from '../worklist/nightly.ts';
 import { bucketCaseSql } from './model.ts';
 
 export const defaultPartitionSize = 50_000;
@@ -50,6 +52,12 @@ export interface PartitionOutcome {
   advanced: number;
   bucket_changes: number;
   recalled: number;
+  promises_kept: number;
+  promises_broken: number;
+  instalments_kept: number;
+  instalments_broken: number;
+  plans_broken: number;
+  callbacks_missed: number;
 }
 
 export interface RunHooks {
@@ -70,7 +78,7 @@ export interface RunOptions {
   hooks?: RunHooks;
 }
 
-export interface RunTotals {
+export interface RunTotals extends AgentActionCounts {
   partitions: number;
   accounts: number;
   advanced: number;
@@ -121,7 +129,9 @@ interface PartitionStep {
   name: string;
   run(
     context: PartitionContext,
-  ): Promise<Partial<Pick<PartitionOutcome, 'advanced' | 'bucket_changes' | 'recalled'>>>;
+  ): Promise<
+    Partial<Pick<PartitionOutcome, 'advanced' | 'bucket_changes' | 'recalled' | keyof AgentActionCounts>>
+  >;
 }
 
 // Order matters: a recalled account is no longer live, so it is not advanced. Steps that write the
@@ -129,7 +139,8 @@ interface PartitionStep {
 // accounts, so the two never wait on each other's row locks.
 const partitionSteps: readonly PartitionStep[] = [
   { name: 'recall dates', run: recallDueAccounts },
-  // broken promises / broken plans / expired holds: no tables yet (issue 5, point 6) — add steps here.
+  { name: 'promises and plans', run: promisesAndPlansStep },
+  // expired holds: add a step here.
   { name: 'days past due and bucket', run: advanceAccounts },
 ];
 
@@ -154,6 +165,12 @@ export async function runStrategy(db: Db, options: RunOptions): Promise<RunResul
         advanced: 0,
         bucket_changes: 0,
         recalled: 0,
+        promises_kept: 0,
+        promises_broken: 0,
+        instalments_kept: 0,
+        instalments_broken: 0,
+        plans_broken: 0,
+        callbacks_missed: 0,
       };
       for (const step of partitionSteps) {
         Object.assign(done, await step.run({ db, trx, run, partition }));
@@ -163,6 +180,9 @@ export async function runStrategy(db: Db, options: RunOptions): Promise<RunResul
         UPDATE strategy_run_partitions
            SET status = 'done', worker = ${worker}, accounts = ${partition.accounts_planned},
                advanced = ${done.advanced}, bucket_changes = ${done.bucket_changes}, recalled = ${done.recalled},
+               promises_kept = ${done.promises_kept}, promises_broken = ${done.promises_broken},
+               instalments_kept = ${done.instalments_kept}, instalments_broken = ${done.instalments_broken},
+               plans_broken = ${done.plans_broken}, callbacks_missed = ${done.callbacks_missed},
                finished_at = now()
          WHERE run_id = ${run.id} AND part = ${partition.part}`.execute(trx);
       return done;
@@ -398,13 +418,29 @@ async function resultOf(
   const rows = await sql<RunTotals & { mine: boolean }>`
     SELECT worker = ${worker} AS mine, count(*)::int AS partitions,
            coalesce(sum(accounts), 0)::int AS accounts, coalesce(sum(advanced), 0)::int AS advanced,
-           coalesce(sum(bucket_changes), 0)::int AS bucket_changes, coalesce(sum(recalled), 0)::int AS recalled
+           coalesce(sum(bucket_changes), 0)::int AS bucket_changes, coalesce(sum(recalled), 0)::int AS recalled,
+           coalesce(sum(promises_kept), 0)::int AS promises_kept, coalesce(sum(promises_broken), 0)::int AS promises_broken,
+           coalesce(sum(instalments_kept), 0)::int AS instalments_kept,
+           coalesce(sum(instalments_broken), 0)::int AS instalments_broken,
+           coalesce(sum(plans_broken), 0)::int AS plans_broken, coalesce(sum(callbacks_missed), 0)::int AS callbacks_missed
       FROM strategy_run_partitions WHERE run_id = ${run.id} AND status = 'done'
      GROUP BY 1`.execute(db);
-  const totals: RunTotals = { partitions: 0, accounts: 0, advanced: 0, bucket_changes: 0, recalled: 0 };
+  const totals: RunTotals = {
+    partitions: 0,
+    accounts: 0,
+    advanced: 0,
+    bucket_changes: 0,
+    recalled: 0,
+    promises_kept: 0,
+    promises_broken: 0,
+    instalments_kept: 0,
+    instalments_broken: 0,
+    plans_broken: 0,
+    callbacks_missed: 0,
+  };
   const mine: RunTotals = { ...totals };
   for (const row of rows.rows) {
-    for (const key of ['partitions', 'accounts', 'advanced', 'bucket_changes', 'recalled'] as const) {
+    for (const key of Object.keys(totals) as (keyof RunTotals)[]) {
       totals[key] += row[key];
       if (row.mine && !alreadyCompleted) mine[key] += row[key];
     }
