@@ -12,6 +12,7 @@ import { useAuth } from '../auth.tsx';
 import { formatDate, formatInstant } from '../format.ts';
 import { useApi } from '../hooks.ts';
 import { tDynamic } from '../i18n.ts';
+import zhCN from '../locales/zh-CN.ts';
 import { ErrorAlert } from './ErrorAlert.tsx';
 import { confirmWithReason } from './ReasonDialog.tsx';
 
@@ -59,31 +60,10 @@ interface Notice {
   verification_sent_on: string | null;
 }
 
-const holdKinds = [
-  'dispute',
-  'cease',
-  'bankruptcy',
-  'deceased',
-  'legal',
-  'breathing_space',
-  'attorney',
-  'opt_out_call',
-  'opt_out_sms',
-  'opt_out_email',
-  'do_not_contact',
-];
+// the kinds and sources are those the strings name (the server's lists: src/compliance/holds-model.ts)
+const holdKinds = Object.keys(zhCN.holds.kinds);
 const agentKinds = ['dispute', 'cease', 'opt_out_call', 'opt_out_sms', 'opt_out_email'];
-const sources = [
-  'letter',
-  'phone',
-  'debtor_page',
-  'sms_reply',
-  'email',
-  'client',
-  'court',
-  'attorney',
-  'agency',
-];
+const sources = Object.keys(zhCN.holds.sources);
 const statusColour: Record<Hold['status'], string> = {
   active: 'red',
   scheduled: 'orange',
