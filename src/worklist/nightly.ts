@@ -31,6 +31,16 @@ export interface AgentActionCounts {
   callbacks_missed: number;
 }
 
+/** Nothing changed: the counts a partition starts from. */
+export const noActionCounts: Readonly<AgentActionCounts> = {
+  promises_kept: 0,
+  promises_broken: 0,
+  instalments_kept: 0,
+  instalments_broken: 0,
+  plans_broken: 0,
+  callbacks_missed: 0,
+};
+
 export interface ActionScope {
   clientId: bigint;
   firstId: bigint;

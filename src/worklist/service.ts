@@ -6,7 +6,7 @@
  * and a dispute / deceased / bankruptcy disposition records the hold (src/compliance/holds.ts).
  * Kept / broken is the nightly run's (nightly.ts). Settlements are the ledger's (src/ledger).
  */
-import { sql } from 'kysely';
+import { type Selectable, sql } from 'kysely';
 import { recordAudit } from '../audit/service.ts';
 import { addHold } from '../compliance/holds.ts';
 import { debtorZone } from '../compliance/holds-model.ts';
@@ -30,7 +30,15 @@ import {
   planLimitReasons,
   promiseLimitReasons,
 } from './model.ts';
-import type { WorklistTables } from './tables.ts';
+import type {
+  CallbacksTable,
+  ContactAttemptsTable,
+  FieldVisitsTable,
+  PaymentPlansTable,
+  PlanInstalmentsTable,
+  PromisesTable,
+  WorklistTables,
+} from './tables.ts';
 
 function tables(db: Db) {
   return db.withTables<WorklistTables>();
@@ -115,6 +123,20 @@ export async function clientOf(db: Db, kind: 'promise' | 'plan' | 'callback', id
   if (!row)
     throw new HuikuanError('not_found', `There is no ${kind === 'callback' ? 'call-back' : kind} ${id}.`);
   return row.client_id;
+}
+
+/** A promise, plan or call-back locked for the transaction, or not_found. */
+async function lockedRow<T extends 'promises' | 'payment_plans' | 'callbacks'>(
+  trx: Db,
+  table: T,
+  id: bigint,
+  noun: string,
+): Promise<Selectable<WorklistTables[T]>> {
+  const rows = await sql<Selectable<WorklistTables[T]>>`
+    SELECT * FROM ${sql.table(table)} WHERE id = ${id} FOR UPDATE`.execute(trx);
+  const row = rows.rows[0];
+  if (!row) throw new HuikuanError('not_found', `There is no ${noun} ${id}.`);
+  return row;
 }
 
 // ---------------------------------------------------------------- contact attempts
@@ -250,19 +272,7 @@ export async function logAttempt(db: Db, input: AttemptInput, by: Actor): Promis
   });
 }
 
-function attemptView(row: {
-  id: bigint;
-  account_id: bigint;
-  disposition: string;
-  channel: string;
-  contact_point_id: bigint | null;
-  gate_contact_id: bigint | null;
-  notes: string | null;
-  duration_seconds: number | null;
-  hold_id: bigint | null;
-  agent: string;
-  at: Date;
-}): AttemptView {
+function attemptView(row: Selectable<ContactAttemptsTable>): AttemptView {
   return {
     id: row.id,
     account_id: row.account_id,
@@ -394,27 +404,7 @@ async function checkAttempt(db: Db, attemptId: bigint, accountId: bigint): Promi
   }
 }
 
-type PromiseRow = {
-  id: bigint;
-  account_id: bigint;
-  attempt_id: bigint | null;
-  amount_minor: bigint;
-  currency: string;
-  promised_on: string;
-  due_on: string;
-  grace_days: number;
-  status: string;
-  paid_minor: bigint;
-  kept_on: string | null;
-  broken_at: string | null;
-  final: boolean;
-  approved_by: string | null;
-  limit_reasons: string[];
-  taken_by: string;
-  taken_at: Date;
-  cancelled_by: string | null;
-  cancel_reason: string | null;
-};
+type PromiseRow = Selectable<PromisesTable>;
 
 export function promiseView(row: PromiseRow) {
   return {
@@ -451,13 +441,7 @@ export async function cancelPromise(
 ): Promise<PromiseView> {
   const why = text(reason, 'reason', 2000, true);
   return db.transaction().execute(async (trx) => {
-    const before = await tables(trx)
-      .selectFrom('promises')
-      .selectAll()
-      .where('id', '=', promiseId)
-      .forUpdate()
-      .executeTakeFirst();
-    if (!before) throw new HuikuanError('not_found', `There is no promise ${promiseId}.`);
+    const before = await lockedRow(trx, 'promises', promiseId, 'promise');
     if (before.status !== 'open') {
       throw new HuikuanError(
         'invalid_state',
@@ -595,13 +579,7 @@ export async function decidePlan(
 ) {
   const why = text(reason, 'reason', 2000, decision === 'reject');
   return db.transaction().execute(async (trx) => {
-    const plan = await tables(trx)
-      .selectFrom('payment_plans')
-      .selectAll()
-      .where('id', '=', planId)
-      .forUpdate()
-      .executeTakeFirst();
-    if (!plan) throw new HuikuanError('not_found', `There is no plan ${planId}.`);
+    const plan = await lockedRow(trx, 'payment_plans', planId, 'plan');
     if (plan.status !== 'pending_approval') {
       throw new HuikuanError(
         'invalid_state',
@@ -669,35 +647,9 @@ export async function planView(db: Db, planId: bigint) {
   return planJson(plan, instalments);
 }
 
-type PlanRow = {
-  id: bigint;
-  account_id: bigint;
-  total_minor: bigint;
-  currency: string;
-  starts_on: string;
-  grace_days: number;
-  status: string;
-  limit_reasons: string[];
-  note: string | null;
-  proposed_by: string;
-  proposed_at: Date;
-  decided_by: string | null;
-  decided_at: Date | null;
-  decision_reason: string | null;
-  broken_at: string | null;
-  completed_on: string | null;
-};
+type PlanRow = Selectable<PaymentPlansTable>;
 
-type InstalmentRow = {
-  n: number;
-  due_on: string;
-  amount_minor: bigint;
-  status: string;
-  paid_minor: bigint;
-  kept_on: string | null;
-  broken_at: string | null;
-  final: boolean;
-};
+type InstalmentRow = Selectable<PlanInstalmentsTable>;
 
 function planJson(plan: PlanRow, instalments: InstalmentRow[]) {
   return {
@@ -797,19 +749,7 @@ export async function setCallback(db: Db, input: CallbackInput, by: Actor, now =
   });
 }
 
-type CallbackRow = {
-  id: bigint;
-  account_id: bigint;
-  attempt_id: bigint | null;
-  due_at: Date;
-  zone: string;
-  note: string | null;
-  status: string;
-  missed_on: string | null;
-  created_by: string;
-  done_by: string | null;
-  done_at: Date | null;
-};
+type CallbackRow = Selectable<CallbacksTable>;
 
 export function callbackView(row: CallbackRow) {
   return {
@@ -830,13 +770,7 @@ export function callbackView(row: CallbackRow) {
 /** Marks a call-back done (a missed one too: the call was made late). */
 export async function completeCallback(db: Db, callbackId: bigint, by: Actor) {
   return db.transaction().execute(async (trx) => {
-    const before = await tables(trx)
-      .selectFrom('callbacks')
-      .selectAll()
-      .where('id', '=', callbackId)
-      .forUpdate()
-      .executeTakeFirst();
-    if (!before) throw new HuikuanError('not_found', `There is no call-back ${callbackId}.`);
+    const before = await lockedRow(trx, 'callbacks', callbackId, 'call-back');
     if (before.status === 'done')
       throw new HuikuanError('invalid_state', `Call-back ${callbackId} is done already.`);
     const row = await tables(trx)
@@ -976,19 +910,7 @@ export async function recordFieldVisit(db: Db, input: FieldVisitInput, by: Actor
   });
 }
 
-function fieldVisitView(row: {
-  id: bigint;
-  account_id: bigint;
-  visited_at: Date;
-  address: string;
-  visitors: string;
-  result: string;
-  recording_ref: string;
-  latitude: string | null;
-  longitude: string | null;
-  recorded_by: string;
-  recorded_at: Date;
-}) {
+function fieldVisitView(row: Selectable<FieldVisitsTable>) {
   return {
     id: row.id,
     account_id: row.account_id,

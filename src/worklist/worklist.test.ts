@@ -14,7 +14,7 @@ import { postPayments } from '../ledger/payments.ts';
 import { createClient, payment, placeAccounts } from '../ledger/test-fixtures.ts';
 import { runStrategy } from '../strategy/service.ts';
 import { defaultLimits, limitsFromEnv } from './model.ts';
-import { brokenSince, evaluateAgentActions } from './nightly.ts';
+import { brokenSince, evaluateAgentActions, noActionCounts } from './nightly.ts';
 import {
   accountActions,
   cancelPromise,
@@ -599,14 +599,7 @@ describe('the nightly run', () => {
     expect(again.already_completed).toBe(true);
     expect(again.totals).toEqual(first.totals);
     // the step itself, done again for the date, changes nothing
-    expect(await evaluate('2026-06-14')).toEqual({
-      promises_kept: 0,
-      promises_broken: 0,
-      instalments_kept: 0,
-      instalments_broken: 0,
-      plans_broken: 0,
-      callbacks_missed: 0,
-    });
+    expect(await evaluate('2026-06-14')).toEqual(noActionCounts);
     expect(
       (
         await sql`SELECT id, status, paid_minor, kept_on, broken_at, final FROM promises ORDER BY id`.execute(
