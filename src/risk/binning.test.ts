@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   type BinningOptions,
+  bic,
   binCategorical,
   binNumeric,
   categoricalBinIndex,
@@ -91,6 +92,90 @@ describe('weight of evidence and information value', () => {
   });
 });
 
+describe('codes: numeric features of few distinct values', () => {
+  /** rows of each code: [code, rows, events], the events first */
+  const table = (codes: Array<[number, number, number]>, spread = 0) => {
+    const values: number[] = [];
+    const y: number[] = [];
+    for (const [code, rows, events] of codes) {
+      for (let i = 0; i < rows; i++) {
+        // spread > 0 makes every row's value distinct within its code, like a continuous feature
+        values.push(code + (spread * i) / rows);
+        y.push(i < events ? 1 : 0);
+      }
+    }
+    return { values: Float64Array.from(values), y: Uint8Array.from(y) };
+  };
+  const options: BinningOptions = { ...defaultBinningOptions, specialValues: [] };
+  const ranges = (binning: ReturnType<typeof binNumeric>) =>
+    binning.bins
+      .filter((b) => b.kind === 'range')
+      .map((b) => ({ label: b.label, count: b.count, events: b.events }));
+
+  it('BIC is −2 · log-likelihood + ln(rows) per bin', () => {
+    const groups = [
+      { count: 100, events: 10 },
+      { count: 100, events: 30 },
+    ];
+    const ll = 10 * Math.log(0.1) + 90 * Math.log(0.9) + 30 * Math.log(0.3) + 70 * Math.log(0.7);
+    expect(bic(groups, 200)).toBeCloseTo(-2 * ll + 2 * Math.log(200), 10);
+    // an empty class adds nothing to the log-likelihood
+    expect(bic([{ count: 50, events: 0 }], 50)).toBeCloseTo(Math.log(50), 12);
+  });
+
+  // like months of delay: −2 no use, −1 paid in full, 0 revolving, 1, 2 months late
+  const delay: Array<[number, number, number]> = [
+    [-2, 1000, 130],
+    [-1, 1000, 200],
+    [0, 3000, 390],
+    [1, 1000, 340],
+    [2, 800, 552],
+  ];
+
+  it('keep a bin per code when the data reject a monotonic event rate', () => {
+    const { values, y } = table(delay);
+    const binning = binNumeric('delay', values, y, options);
+    expect(binning.trend).toBe('none');
+    expect(ranges(binning)).toEqual([
+      { label: '≤ -2', count: 1000, events: 130 },
+      { label: '(-2, -1]', count: 1000, events: 200 },
+      { label: '(-1, 0]', count: 3000, events: 390 },
+      { label: '(0, 1]', count: 1000, events: 340 },
+      { label: '> 1', count: 800, events: 552 },
+    ]);
+    // the monotonic binning pools −1 with 0 (rate 590 / 4000), and its BIC is higher
+    const monotonic = [
+      { count: 1000, events: 130 },
+      { count: 4000, events: 590 },
+      { count: 1000, events: 340 },
+      { count: 800, events: 552 },
+    ];
+    expect(bic(ranges(binning), 6800)).toBeLessThan(bic(monotonic, 6800));
+    const compiled = compileBinning(binning);
+    expect(numericBinIndex(compiled, -1)).toBe(1);
+    expect(numericBinIndex(compiled, 0)).toBe(2);
+    expect(numericBinIndex(compiled, 9)).toBe(4);
+  });
+
+  it('stay monotonic when the dip is within chance', () => {
+    const { values, y } = table(
+      delay.map(([code, rows, events]) => [code, rows, code === -1 ? 132 : events]),
+    );
+    const binning = binNumeric('delay', values, y, options);
+    expect(binning.trend).toBe('ascending');
+    expect(ranges(binning).map((b) => b.label)).toEqual(['≤ -2', '(-2, 0]', '(0, 1]', '> 1']);
+  });
+
+  it('do not apply to a feature with more distinct values than fine classes', () => {
+    // the same rates, but every row its own value: a continuous feature stays monotonic
+    const { values, y } = table(delay, 0.9);
+    const binning = binNumeric('amount', values, y, options);
+    expect(binning.trend).toBe('ascending');
+    const rates = binning.bins.filter((b) => b.kind === 'range').map((b) => b.eventRate);
+    for (let i = 1; i < rates.length; i++) expect(rates[i]).toBeGreaterThanOrEqual(rates[i - 1] as number);
+  });
+});
+
 describe('monotonic binning (properties)', () => {
   const dataset = fc
     .record({
@@ -127,13 +212,19 @@ describe('monotonic binning (properties)', () => {
       return { values, y, options };
     });
 
-  it('WoE of the range bins is monotone after merging', () => {
+  it('WoE of the range bins is monotone after merging, unless the feature is codes', () => {
     fc.assert(
       fc.property(dataset, ({ values, y, options }) => {
         const binning = binNumeric('x', values, y, options);
         const ranges = binning.bins.filter((b) => b.kind === 'range');
         const events = y.reduce((s, v) => s + v, 0);
         if (ranges.length < 2 || events === 0 || events === y.length) return;
+        if (binning.trend === 'none') {
+          // only codes may go up and down: no more distinct regular values than fine classes
+          const regular = new Set([...values].filter((v) => !Number.isNaN(v) && v !== -999));
+          expect(regular.size).toBeLessThanOrEqual(options.fineBins);
+          return;
+        }
         for (let i = 1; i < ranges.length; i++) {
           const step = (ranges[i]?.woe ?? 0) - (ranges[i - 1]?.woe ?? 0);
           if (binning.trend === 'ascending') expect(step).toBeLessThanOrEqual(1e-12);

@@ -14,6 +14,11 @@
  * upper], the first open below and the last open above, so every number falls in exactly one.
  * Missing values and the configured special codes have bins of their own.
  *
+ * A numeric feature with no more distinct values than fine classes reads as codes (a status, months
+ * of delay, a count): the same merging without the monotonic step is tried too, and kept, with
+ * trend 'none', when its BIC (−2 · log-likelihood of the event under the bins' rates + ln(rows) per
+ * bin) is lower than the monotonic binning's — when the data reject monotonicity (decision 0009).
+ *
  * Categorical features: one bin per level; levels under the minimum share are pooled into one
  * "other" bin (which also takes levels never seen in training); then bins, ordered by event rate,
  * are merged like numeric ones.
@@ -64,7 +69,7 @@ export interface Bin {
 export interface FeatureBinning {
   name: string;
   type: 'numeric' | 'categorical';
-  /** how the event rate moves with the value (numeric); 'none' for categorical */
+  /** how the event rate moves with the value (numeric); 'none' for categorical and for codes binned freely */
   trend: 'ascending' | 'descending' | 'none';
   bins: Bin[];
   iv: number;
@@ -209,6 +214,20 @@ function groupsIv(groups: Group[], totalEvents: number, totalNonEvents: number):
   return iv;
 }
 
+/**
+ * Bayesian information criterion of a binning as a model of the event: −2 · log-likelihood of the
+ * rows under each bin's event rate + ln(rows) per bin. Smaller is better.
+ */
+export function bic(groups: Array<{ count: number; events: number }>, rows: number): number {
+  let logLikelihood = 0;
+  for (const g of groups) {
+    const nonEvents = g.count - g.events;
+    if (g.events > 0) logLikelihood += g.events * Math.log(g.events / g.count);
+    if (nonEvents > 0) logLikelihood += nonEvents * Math.log(nonEvents / g.count);
+  }
+  return -2 * logLikelihood + Math.log(Math.max(1, rows)) * groups.length;
+}
+
 // ------------------------------------------------------------------ numeric features
 
 /**
@@ -226,32 +245,47 @@ export function binNumeric(
   let totalEvents = 0;
   for (let i = 0; i < n; i++) totalEvents += y[i] as number;
   const totalNonEvents = n - totalEvents;
-  const regular: number[] = [];
   const missing = { events: 0, nonEvents: 0 };
   const special = { events: 0, nonEvents: 0 };
+  // the regular values of events and of non-events, each sorted (typed-array sorts, no comparator)
+  const eventValues = new Float64Array(n);
+  const nonEventValues = new Float64Array(n);
+  let ne = 0;
+  let nn = 0;
   for (let i = 0; i < n; i++) {
     const v = values[i] as number;
     const target = Number.isNaN(v) ? missing : specials.has(v) ? special : null;
-    if (target === null) regular.push(i);
-    else if (y[i] === 1) target.events++;
+    if (target === null) {
+      if (y[i] === 1) eventValues[ne++] = v;
+      else nonEventValues[nn++] = v;
+    } else if (y[i] === 1) target.events++;
     else target.nonEvents++;
   }
-  regular.sort((a, b) => (values[a] as number) - (values[b] as number));
-  // distinct values with their counts
+  const ev = eventValues.subarray(0, ne).sort();
+  const nv = nonEventValues.subarray(0, nn).sort();
+  // fine classes: runs of distinct values holding about 1/fineBins of the rows each
   const fine: Group[] = [];
-  const perBin = regular.length / Math.max(1, options.fineBins);
+  const perBin = (ne + nn) / Math.max(1, options.fineBins);
   let current: Group | null = null;
   let cumulative = 0;
   let cut = perBin;
-  for (let k = 0; k < regular.length; ) {
-    const v = values[regular[k] as number] as number;
-    let count = 0;
+  let distinct = 0;
+  for (let i = 0, j = 0; i < ne || j < nn; ) {
+    const v = Math.min(
+      i < ne ? (ev[i] as number) : Number.POSITIVE_INFINITY,
+      j < nn ? (nv[j] as number) : Number.POSITIVE_INFINITY,
+    );
     let events = 0;
-    while (k < regular.length && values[regular[k] as number] === v) {
-      count++;
-      events += y[regular[k] as number] as number;
-      k++;
+    while (i < ne && ev[i] === v) {
+      events++;
+      i++;
     }
+    let count = events;
+    while (j < nn && nv[j] === v) {
+      count++;
+      j++;
+    }
+    distinct++;
     if (current === null) current = { count: 0, events: 0, upper: v, levels: [], other: false };
     current.count += count;
     current.events += events;
@@ -266,7 +300,7 @@ export function binNumeric(
   if (current !== null) fine.push(current);
 
   const minCount = Math.ceil(options.minBinShare * n);
-  let best: { groups: Group[]; trend: 'ascending' | 'descending'; iv: number } | null = null;
+  let best: { groups: Group[]; trend: FeatureBinning['trend']; iv: number } | null = null;
   for (const ascending of [true, false]) {
     let groups = poolAdjacentViolators(fine, ascending);
     groups = enforceMinimums(groups, minCount, options.minBinEvents);
@@ -274,6 +308,14 @@ export function binNumeric(
     const iv = groupsIv(groups, totalEvents, totalNonEvents);
     if (best === null || iv > best.iv + 1e-12) {
       best = { groups, trend: ascending ? 'ascending' : 'descending', iv };
+    }
+  }
+  // a feature of few distinct values (no more than the fine classes) reads as codes, such as a
+  // status or months of delay: its bins may go up and down when BIC prefers that to monotone bins
+  if (best !== null && distinct <= options.fineBins) {
+    const groups = limitBins(enforceMinimums(fine, minCount, options.minBinEvents), options.maxBins);
+    if (bic(groups, ne + nn) < bic(best.groups, ne + nn) - 1e-9) {
+      best = { groups, trend: 'none', iv: groupsIv(groups, totalEvents, totalNonEvents) };
     }
   }
   const groups = best?.groups ?? [];
