@@ -70,6 +70,12 @@ describe('logistic regression by IRLS', () => {
     expect(fit.converged).toBe(true);
     for (let j = 0; j < 3; j++) expect(fit.coefficients[j]).toBeCloseTo(reference[j] as number, 7);
     expect(fit.objective).toBeCloseTo(objective([x1, x2], y, reference, l2), 9);
+    // a warm start, near or far, reaches the same optimum
+    for (const start of [fit.coefficients.map((b) => b + 0.01), [2, -3, 3]]) {
+      const warm = fitLogistic([x1, x2], y, { l2, start });
+      expect(warm.converged).toBe(true);
+      for (let j = 0; j < 3; j++) expect(warm.coefficients[j]).toBeCloseTo(fit.coefficients[j] as number, 9);
+    }
     // the penalty shrinks: a stronger one gives smaller slopes
     const strong = fitLogistic([x1, x2], y, { l2: 50 });
     expect(Math.abs(strong.coefficients[1] as number)).toBeLessThan(Math.abs(fit.coefficients[1] as number));

@@ -83,10 +83,16 @@ export function choleskySolve(a: Float64Array, b: Float64Array, p: number): Floa
   return z;
 }
 
+/**
+ * Fits β to columns `x` (each of length n) and 0/1 `y`. `start` (intercept first, one per column)
+ * warm-starts Newton's method, e.g. from the fit before a column was dropped; else it starts at the
+ * intercept-only optimum. The Hessian is built column pair by column pair (tight loops over typed
+ * arrays), and the step-halving search moves η along Xδ rather than recomputing Xβ.
+ */
 export function fitLogistic(
   x: Float64Array[],
   y: Uint8Array,
-  options: Partial<LogisticOptions> = {},
+  options: Partial<LogisticOptions> & { start?: number[] } = {},
 ): LogisticFit {
   const { l2, maxIterations, tolerance } = { ...defaultLogisticOptions, ...options };
   const n = y.length;
@@ -96,59 +102,86 @@ export function fitLogistic(
   if (positives === 0 || positives === n) {
     throw new HuikuanError('bad_input', 'The target has one class only; a model needs rows of both classes.');
   }
-  // start at the intercept-only optimum
+  // the design's columns, the first the intercept's 1
+  const columns = [new Float64Array(n).fill(1), ...x];
+  // start where asked (a warm start), else at the intercept-only optimum
   let beta = new Array<number>(p).fill(0);
-  beta[0] = Math.log(positives / (n - positives));
-  let current = objective(x, y, beta, l2);
+  if (options.start !== undefined && options.start.length === p) beta = [...options.start];
+  else beta[0] = Math.log(positives / (n - positives));
   const eta = new Float64Array(n);
+  const step = new Float64Array(n);
+  const trial = new Float64Array(n);
   const w = new Float64Array(n);
   const r = new Float64Array(n);
-  // design row i, column j: 1 for j = 0, else x[j-1][i]
-  const column = (j: number): Float64Array | null => (j === 0 ? null : (x[j - 1] as Float64Array));
+  const wa = new Float64Array(n);
+  /** out = X · coefficients */
+  const linear = (coefficients: ArrayLike<number>, out: Float64Array) => {
+    out.fill(0);
+    for (let j = 0; j < p; j++) {
+      const c = coefficients[j] as number;
+      const column = columns[j] as Float64Array;
+      for (let i = 0; i < n; i++) out[i] = (out[i] as number) + c * (column[i] as number);
+    }
+  };
+  const penalised = (etas: Float64Array, coefficients: ArrayLike<number>) => {
+    let total = 0;
+    for (let i = 0; i < n; i++) {
+      const e = etas[i] as number;
+      total += (y[i] as number) * e - log1pExp(e);
+    }
+    let penalty = 0;
+    for (let j = 1; j < p; j++) penalty += (coefficients[j] as number) ** 2;
+    return total - (l2 / 2) * penalty;
+  };
+  linear(beta, eta);
+  let current = penalised(eta, beta);
+  const hessian = new Float64Array(p * p);
+  const gradient = new Float64Array(p);
   let iterations = 0;
   let converged = false;
   while (iterations < maxIterations) {
     iterations++;
     for (let i = 0; i < n; i++) {
-      let e = beta[0] as number;
-      for (let j = 1; j < p; j++) e += (beta[j] as number) * ((x[j - 1] as Float64Array)[i] as number);
-      eta[i] = e;
-      const mu = sigmoid(e);
+      const mu = sigmoid(eta[i] as number);
       w[i] = mu * (1 - mu);
       r[i] = (y[i] as number) - mu;
     }
-    const hessian = new Float64Array(p * p);
-    const gradient = new Float64Array(p);
+    // gradient Xᵀr − λβ and Hessian XᵀWX + λI′, column pair by column pair
     for (let a = 0; a < p; a++) {
-      const xa = column(a);
+      const xa = columns[a] as Float64Array;
       let g = 0;
-      for (let i = 0; i < n; i++) g += (xa === null ? 1 : (xa[i] as number)) * (r[i] as number);
-      gradient[a] = g - (a === 0 ? 0 : l2 * (beta[a] as number));
+      for (let i = 0; i < n; i++) {
+        const v = xa[i] as number;
+        g += v * (r[i] as number);
+        wa[i] = (w[i] as number) * v;
+      }
+      gradient[a] = a === 0 ? g : g - l2 * (beta[a] as number);
       for (let b = 0; b <= a; b++) {
-        const xb = column(b);
+        const xb = columns[b] as Float64Array;
         let h = 0;
-        for (let i = 0; i < n; i++) {
-          h +=
-            (xa === null ? 1 : (xa[i] as number)) * (w[i] as number) * (xb === null ? 1 : (xb[i] as number));
-        }
+        for (let i = 0; i < n; i++) h += (wa[i] as number) * (xb[i] as number);
         if (a === b && a > 0) h += l2;
         hessian[a * p + b] = h;
         hessian[b * p + a] = h;
       }
     }
     const delta = choleskySolve(hessian, gradient, p);
-    let step = 1;
+    linear(delta, step);
+    // halve the step until the penalised likelihood does not fall (η moves along Xδ)
+    let size = 1;
     let next = beta;
     let value = current;
     for (let halving = 0; halving < 40; halving++) {
-      next = beta.map((b, j) => b + step * (delta[j] as number));
-      value = objective(x, y, next, l2);
+      next = beta.map((b, j) => b + size * (delta[j] as number));
+      for (let i = 0; i < n; i++) trial[i] = (eta[i] as number) + size * (step[i] as number);
+      value = penalised(trial, next);
       if (value >= current - 1e-12 * Math.abs(current)) break;
-      step /= 2;
+      size /= 2;
     }
     let largest = 0;
-    for (let j = 0; j < p; j++) largest = Math.max(largest, Math.abs(step * (delta[j] as number)));
+    for (let j = 0; j < p; j++) largest = Math.max(largest, Math.abs(size * (delta[j] as number)));
     beta = next;
+    eta.set(trial);
     current = value;
     if (largest < tolerance) {
       converged = true;

@@ -431,11 +431,12 @@ export function fitOnRows(prepared: Prepared, rows: number[], options: TrainOpti
       { candidates: candidates.map((c) => ({ name: c.name, iv: c.iv, reason: c.reason })) },
     );
   }
+  let start: number[] | undefined;
   for (;;) {
     const fit = fitLogistic(
       kept.map((k) => k.woe),
       y,
-      { l2: options.l2 },
+      start === undefined ? { l2: options.l2 } : { l2: options.l2, start },
     );
     // with WoE = ln(non-event share ÷ event share), a sensible coefficient is negative
     let wrong = -1;
@@ -449,6 +450,8 @@ export function fitOnRows(prepared: Prepared, rows: number[], options: TrainOpti
       entry.candidate.code = 'wrong_sign';
       entry.candidate.reason = `coefficient ${round4(fit.coefficients[wrong + 1] as number)} took the wrong sign beside stronger features (it adds nothing they do not explain)`;
       kept.splice(wrong, 1);
+      // the refit starts from this fit without the dropped feature
+      start = fit.coefficients.filter((_, j) => j !== wrong + 1);
       continue;
     }
     return {
