@@ -10,7 +10,7 @@ import type { IdentityTables } from '../identity/tables.ts';
 import type { LedgerTables } from '../ledger/tables.ts';
 import type { PaymentTables } from '../payments/tables.ts';
 import type { PlacementTables } from '../placements/tables.ts';
-import type { AccountStrategyColumns, StrategyTables } from '../strategy/tables.ts';
+import type { StrategyTables } from '../strategy/tables.ts';
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 /** A business date, 'YYYY-MM-DD'. */
@@ -138,7 +138,7 @@ export interface ContactPointsTable {
 }
 
 /** accounts, with the nightly run's columns (0015_strategy_run.sql) */
-export interface AccountsTable extends AccountStrategyColumns {
+export interface AccountsTable {
   id: Generated<bigint>;
   client_id: bigint;
   batch_id: bigint;

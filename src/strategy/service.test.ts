@@ -69,7 +69,8 @@ describe('days past due and bucket', () => {
     expect(result.totals).toMatchObject({ accounts: cases.length, advanced: cases.length, recalled: 0 });
     expect(result.totals.bucket_changes).toBe(cases.length); // every first bucket is a change from none
     const rows = await sql<{ ref: string; days_past_due: number; bucket: string }>`
-      SELECT client_account_ref AS ref, days_past_due, bucket FROM accounts ORDER BY id`.execute(t.db);
+      SELECT a.client_account_ref AS ref, s.days_past_due, s.bucket
+        FROM accounts a JOIN account_states s ON s.account_id = a.id ORDER BY a.id`.execute(t.db);
     expect(rows.rows.map((r) => [r.days_past_due, r.bucket])).toEqual(cases.map(([, dpd, b]) => [dpd, b]));
 
     // a year later without a 29 February, 30 January → 1 March is 30 days: M1, not M2
@@ -78,7 +79,10 @@ describe('days past due and bucket', () => {
     );
     await run(t, '2025-03-01');
     const d4 = await sql<{ days_past_due: number; bucket: string; prior_bucket: string }>`
-      SELECT days_past_due, bucket, prior_bucket FROM accounts WHERE client_account_ref = 'D4'`.execute(t.db);
+      SELECT s.days_past_due, s.bucket, s.prior_bucket
+        FROM accounts a JOIN account_states s ON s.account_id = a.id WHERE a.client_account_ref = 'D4'`.execute(
+      t.db,
+    );
     expect(d4.rows[0]).toEqual({ days_past_due: 30, bucket: 'M1', prior_bucket: 'M2' });
     const history = await sql<{ from_bucket: string | null; to_bucket: string; as_of: string }>`
       SELECT h.from_bucket, h.to_bucket, h.as_of FROM account_bucket_history h

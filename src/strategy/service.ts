@@ -15,6 +15,8 @@
  *      bucket an account enters (roll rates).
  *   3. promises and plans (src/worklist/nightly.ts): promises and plan instalments kept / broken with
  *      their grace, plans broken or completed, call-backs missed; set-based, in the partition's transaction.
+ *   4. risk scores and watch (src/risk/platform/scoring.ts): the champion's and challengers' scores of the
+ *      partition's live accounts for the date, and the risk watch rules; idempotent for the date.
  * Extension point — `partitionSteps` below: expired holds go there as a step of its own; so do segment,
  * treatment step, allocation and queue priority.
  */
@@ -24,6 +26,7 @@ import type { Db } from '../db/connection.ts';
 import { approveProposal, proposeRecall } from '../ledger/events.ts';
 import { liveStatuses } from '../ledger/post.ts';
 import type { BusinessDate } from '../shared/dates.ts';
+import { riskScoresStep } from '../risk/platform/scoring.ts';
 import { HuikuanError, isHuikuanError } from '../shared/errors.ts';
 import { type AgentActionCounts, promisesAndPlansStep } from '../worklist/nightly.ts';
 import { bucketCaseSql } from './model.ts';
@@ -32,7 +35,7 @@ export const defaultPartitionSize = 50_000;
 /** The largest bigint: a client's last partition reaches it, so later placements are covered. */
 const maxId = 9_223_372_036_854_775_807n;
 const liveList = sql.raw(liveStatuses.map((status) => `'${status}'`).join(', '));
-const bucketOfDpd = sql.raw(bucketCaseSql('(r.as_of - a.delinquency_date)'));
+const bucketOfLiveDpd = sql.raw(bucketCaseSql('l.dpd'));
 
 export const recallProposer = 'strategy-run';
 
@@ -142,6 +145,8 @@ const partitionSteps: readonly PartitionStep[] = [
   { name: 'promises and plans', run: promisesAndPlansStep },
   // expired holds: add a step here.
   { name: 'days past due and bucket', run: advanceAccounts },
+  // after days past due: the champion's (and challengers') scores and the risk watch (src/risk/platform)
+  { name: 'risk scores and watch', run: riskScoresStep },
 ];
 
 export async function runStrategy(db: Db, options: RunOptions): Promise<RunResult> {
@@ -288,28 +293,40 @@ async function claim(trx: Db, runId: bigint, skipLocked: boolean): Promise<Parti
 
 /**
  * Days past due and bucket for the partition's live accounts not yet advanced to the run's date, in
- * one statement; a history row for each account whose bucket changed (or was first set).
+ * one statement, into account_states (a narrow table: migrations/0022): accounts seen before are
+ * updated, new ones inserted; a history row for each account whose bucket changed (or was first set).
  */
 async function advanceAccounts({ trx, run, partition }: PartitionContext) {
   const counts = await sql<{ advanced: number; bucket_changes: number }>`
-    WITH moved AS (
-      UPDATE accounts a
-         SET days_past_due = r.as_of - a.delinquency_date,
-             bucket = ${bucketOfDpd},
-             prior_bucket = a.bucket,
-             strategy_as_of = r.as_of
-        FROM strategy_runs r
+    WITH live AS (
+      SELECT a.client_id, a.id, r.as_of, r.as_of - a.delinquency_date AS dpd,
+             a.principal_minor + a.interest_minor + a.fees_minor + a.penalty_minor AS balance
+        FROM accounts a CROSS JOIN strategy_runs r
        WHERE r.id = ${run.id}
          AND a.client_id = ${partition.client_id}
          AND a.id BETWEEN ${partition.first_id} AND ${partition.last_id}
-         AND a.status IN (${liveList})
-         AND a.strategy_as_of IS DISTINCT FROM r.as_of
-      RETURNING a.client_id, a.id, a.prior_bucket, a.bucket, a.days_past_due, r.as_of,
-                a.principal_minor + a.interest_minor + a.fees_minor + a.penalty_minor AS balance),
+         AND a.status IN (${liveList})),
+    updated AS (
+      UPDATE account_states s
+         SET days_past_due = l.dpd, bucket = ${bucketOfLiveDpd}, prior_bucket = s.bucket, as_of = l.as_of
+        FROM live l
+       WHERE s.client_id = l.client_id AND s.account_id = l.id AND s.as_of IS DISTINCT FROM l.as_of
+      RETURNING s.client_id, s.account_id, s.prior_bucket, s.bucket, s.days_past_due, s.as_of, l.balance),
+    inserted AS (
+      INSERT INTO account_states (client_id, account_id, days_past_due, bucket, prior_bucket, as_of)
+      SELECT l.client_id, l.id, l.dpd, ${bucketOfLiveDpd}, NULL, l.as_of
+        FROM live l
+       WHERE NOT EXISTS (SELECT 1 FROM account_states s WHERE s.client_id = l.client_id AND s.account_id = l.id)
+      RETURNING client_id, account_id, prior_bucket, bucket, days_past_due, as_of),
+    moved AS (
+      SELECT client_id, account_id, prior_bucket, bucket, days_past_due, as_of, balance FROM updated
+      UNION ALL
+      SELECT i.client_id, i.account_id, i.prior_bucket, i.bucket, i.days_past_due, i.as_of, l.balance
+        FROM inserted i JOIN live l ON l.id = i.account_id),
     changed AS (
       INSERT INTO account_bucket_history
              (client_id, account_id, as_of, from_bucket, to_bucket, days_past_due, balance_minor, run_id)
-      SELECT client_id, id, as_of, prior_bucket, bucket, days_past_due, balance, ${run.id}
+      SELECT client_id, account_id, as_of, prior_bucket, bucket, days_past_due, balance, ${run.id}
         FROM moved WHERE prior_bucket IS DISTINCT FROM bucket
       RETURNING 1)
     SELECT (SELECT count(*) FROM moved)::int AS advanced, (SELECT count(*) FROM changed)::int AS bucket_changes`.execute(

@@ -1,6 +1,6 @@
 /**
- * Kysely types of the tables migrations/0015_strategy_run.sql adds; src/db/schema.ts merges them into
- * Database, and the four new columns of accounts into AccountsTable.
+ * Kysely types of the tables migrations/0015_strategy_run.sql and 0022_account_states.sql add;
+ * src/db/schema.ts merges them into Database.
  */
 import type { ColumnType, Generated } from 'kysely';
 
@@ -8,12 +8,14 @@ type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 /** A business date, 'YYYY-MM-DD'. */
 type DateString = string;
 
-/** The columns 0015 adds to accounts. */
-export interface AccountStrategyColumns {
-  days_past_due: number | null;
-  bucket: string | null;
+/** The nightly run's state of an account (migrations/0022 moved it off accounts into its own narrow table). */
+export interface AccountStatesTable {
+  client_id: bigint;
+  account_id: bigint;
+  days_past_due: number;
+  bucket: string;
   prior_bucket: string | null;
-  strategy_as_of: DateString | null;
+  as_of: DateString;
 }
 
 export interface StrategyRunsTable {
@@ -59,4 +61,5 @@ export interface StrategyTables {
   strategy_runs: StrategyRunsTable;
   strategy_run_partitions: StrategyRunPartitionsTable;
   account_bucket_history: AccountBucketHistoryTable;
+  account_states: AccountStatesTable;
 }

@@ -58,9 +58,10 @@ export const standardPortfolio = [
 /** Everything the run writes, keyed by account reference, in a stable order. */
 export async function snapshot(db: Db): Promise<unknown> {
   const accounts = await sql`
-    SELECT client_account_ref AS ref, status, days_past_due, bucket, prior_bucket, strategy_as_of,
-           principal_minor, interest_minor, fees_minor, penalty_minor
-      FROM accounts ORDER BY client_account_ref`.execute(db);
+    SELECT a.client_account_ref AS ref, a.status, s.days_past_due, s.bucket, s.prior_bucket, s.as_of AS strategy_as_of,
+           a.principal_minor, a.interest_minor, a.fees_minor, a.penalty_minor
+      FROM accounts a LEFT JOIN account_states s ON s.client_id = a.client_id AND s.account_id = a.id
+     ORDER BY a.client_account_ref`.execute(db);
   const history = await sql`
     SELECT a.client_account_ref AS ref, h.as_of, h.from_bucket, h.to_bucket, h.days_past_due, h.balance_minor
       FROM account_bucket_history h JOIN accounts a ON a.id = h.account_id
