@@ -302,7 +302,9 @@ export interface PromiseInput {
 /**
  * Takes a promise to pay. Payments posted from today through due + grace count toward it. Outside
  * the limits (below the minimum share of the balance, or due too far out) only a supervisor may take
- * it (`supervisor`: the caller has the role); it records who and why. One open promise per account.
+ * it (`supervisor`: the caller has the role); it records who and why. One open promise per account;
+ * a new promise closes an earlier kept one still in its grace (it stays kept, and is no longer
+ * re-checked), so payments count toward one promise at a time and a reversal cannot reopen it.
  */
 export async function takePromise(
   db: Db,
@@ -364,6 +366,14 @@ export async function takePromise(
       );
     }
     if (input.attemptId != null) await checkAttempt(trx, input.attemptId, account.id);
+    const superseded = await tables(trx)
+      .updateTable('promises')
+      .set({ final: true })
+      .where('account_id', '=', account.id)
+      .where('status', '=', 'kept')
+      .where('final', '=', false)
+      .returning('id')
+      .execute();
     const row = await tables(trx)
       .insertInto('promises')
       .values({
@@ -387,7 +397,7 @@ export async function takePromise(
       entityType: 'promise',
       entityId: row.id,
       clientId: account.client_id,
-      after: promiseView(row),
+      after: { ...promiseView(row), closed_kept_promises: superseded.map((kept) => kept.id) },
     });
     return promiseView(row);
   });

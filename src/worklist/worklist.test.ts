@@ -221,6 +221,36 @@ describe('promises to pay', () => {
     expect(await promiseRow(kept.id)).toMatchObject({ status: 'kept', kept_on: '2026-03-14', final: true });
   });
 
+  it('a new promise closes a kept one still in its grace: a later reversal leaves that one kept', async () => {
+    const a = await account('P-SUPERSEDED');
+    const first = await takePromise(
+      t.db,
+      { accountId: a, amountMinor: 20_000n, dueOn: '2026-03-10', today: '2026-03-01' },
+      agent,
+      defaultLimits,
+    );
+    const entry = await pay(a, 20_000n, '2026-03-02');
+    await evaluate('2026-03-03');
+    expect(await promiseRow(first.id)).toMatchObject({ status: 'kept', final: false });
+    const second = await takePromise(
+      t.db,
+      { accountId: a, amountMinor: 30_000n, dueOn: '2026-03-20', today: '2026-03-04' },
+      agent,
+      defaultLimits,
+    );
+    expect(await promiseRow(first.id)).toMatchObject({ status: 'kept', kept_on: '2026-03-03', final: true });
+    await reverseEntry(t.db, {
+      clientId,
+      entryId: entry,
+      reason: 'returned',
+      actor: 'finance',
+      effectiveDate: '2026-03-05',
+    });
+    await evaluate('2026-03-05');
+    expect(await promiseRow(first.id)).toMatchObject({ status: 'kept', final: true });
+    expect(await promiseRow(second.id)).toMatchObject({ status: 'open', paid_minor: 0n });
+  });
+
   it('limits: an agent may not take a promise below 10% of the balance or more than 30 days out; a supervisor may', async () => {
     const a = await account('P-LIMITS');
     const base = { accountId: a, today: '2026-03-01' };
