@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- compliance [--size N] [--seed N]` (default 1,000,000 attempts): the rule gate in
+ * `npm run bench -- gate [--size N] [--seed N]` (default 1,000,000 attempts): the rule gate in
  * process (performance.md: ≥ 200,000 verdicts/s at 1,000,000 attempts). Attempts are generated
  * from the seed in chunks (not timed) with realistic histories — mostly CN, some US and UK; calls,
  * SMS, e-mail, letters, visits; a skewed number of earlier contacts over the last ten days; a few
@@ -171,7 +171,7 @@ export async function run(args: string[]): Promise<number> {
     `${round(large.seconds)} s, ${perSecond} verdicts/s; allow ${large.counts.allow}, deny ${large.counts.deny}, with conditions ${large.counts.allow_with_conditions}; ${round(large.histories / options.size, 2)} history entries per attempt`,
   );
   report({
-    bench: 'compliance',
+    bench: 'gate',
     size: options.size,
     seconds: round(large.seconds),
     per_second: perSecond,
