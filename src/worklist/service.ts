@@ -213,6 +213,25 @@ export async function logAttempt(db: Db, input: AttemptInput, by: Actor): Promis
       throw new HuikuanError('bad_input', `Contact point ${pointId} is not one of this account's debtor's.`);
     }
   }
+  const gateContactId = input.gateContactId ?? null;
+  if (gateContactId !== null) {
+    // checked before the hold, so a refused attempt leaves no hold behind
+    const contact = await sql<{ account_id: bigint; outcome: string }>`
+      SELECT account_id, outcome FROM compliance_contacts WHERE id = ${gateContactId}`.execute(db);
+    const found = contact.rows[0];
+    if (found?.account_id !== account.id) {
+      throw new HuikuanError(
+        'bad_input',
+        `The gate's contact ${gateContactId} is not a contact on this account.`,
+      );
+    }
+    if (found.outcome !== 'pending') {
+      throw new HuikuanError(
+        'invalid_state',
+        `The gate's contact ${gateContactId} already has its outcome (${found.outcome}); log the attempt without it.`,
+      );
+    }
+  }
   const holdKind = holdKindOf(disposition);
   let holdId: bigint | null = null;
   if (holdKind !== null) {
@@ -231,18 +250,7 @@ export async function logAttempt(db: Db, input: AttemptInput, by: Actor): Promis
     holdId = hold.id;
   }
   return db.transaction().execute(async (trx) => {
-    const gateContactId = input.gateContactId ?? null;
-    if (gateContactId !== null) {
-      const contact = await sql<{ account_id: bigint }>`
-        SELECT account_id FROM compliance_contacts WHERE id = ${gateContactId}`.execute(trx);
-      if (contact.rows[0]?.account_id !== account.id) {
-        throw new HuikuanError(
-          'bad_input',
-          `The gate's contact ${gateContactId} is not a contact on this account.`,
-        );
-      }
-      await recordContactOutcome(trx, gateContactId, gateOutcomeOf(disposition));
-    }
+    if (gateContactId !== null) await recordContactOutcome(trx, gateContactId, gateOutcomeOf(disposition));
     const row = await tables(trx)
       .insertInto('contact_attempts')
       .values({

@@ -569,6 +569,17 @@ describe('call-backs, hardship, field visits and attempts', () => {
         { actor: 'agent1' },
       ),
     ).rejects.toMatchObject({ code: 'invalid_state' });
+    // refused before its hold: a dispute on a contact already reported leaves no hold behind
+    await expect(
+      logAttempt(
+        t.db,
+        { accountId: a, disposition: 'dispute', channel: 'call', gateContactId: contactId },
+        { actor: 'agent1' },
+      ),
+    ).rejects.toMatchObject({ code: 'invalid_state' });
+    expect((await sql`SELECT id FROM compliance_holds WHERE account_id = ${a}`.execute(t.db)).rows).toEqual(
+      [],
+    );
     await expect(
       logAttempt(t.db, { accountId: a, disposition: 'shouted', channel: 'call' }, { actor: 'agent1' }),
     ).rejects.toMatchObject({ code: 'bad_input' });
