@@ -1,0 +1,125 @@
+/**
+ * Nightly scoring of one partition of the strategy run (src/strategy/service.ts): the partition's live
+ * accounts' features as of the run's date in one query, scored in Node with the champion (and any
+ * challenger) through compileModel / scoreRecord, written back with one INSERT … SELECT FROM unnest
+ * per table — every score to risk_score_history, the champion's to the narrow risk_account_scores —
+ * then the risk watch rules. Idempotent for a date: a second pass rewrites the same rows.
+ */
+import { sql } from 'kysely';
+import type { Db } from '../../db/connection.ts';
+import type { BusinessDate } from '../../shared/dates.ts';
+import { bandOf } from '../metrics.ts';
+import { compileModel, newRowScore, scoreRecord } from '../score.ts';
+import { availableSources, type FeatureRows, queryFeatures } from './features.ts';
+import { scoringModels } from './registry.ts';
+import { evaluateWatch } from './watch.ts';
+
+export interface PartitionScope {
+  asOf: BusinessDate;
+  clientId: bigint;
+  fromAccountId: bigint;
+  toAccountId: bigint;
+}
+
+export interface PartitionScores {
+  accounts: number;
+  /** history rows written per model id */
+  scored: Array<{ model_id: bigint; role: 'champion' | 'challenger'; rows: number }>;
+  watch: { seen: number; opened: number };
+}
+
+const reasonSeparator = '\t';
+
+interface ScoredColumns {
+  accounts: string[];
+  scores: number[];
+  bands: number[];
+  probabilities: number[];
+  balances: string[];
+  reasons: string[];
+}
+
+function scoreRows(features: FeatureRows, model: Parameters<typeof compileModel>[0]): ScoredColumns {
+  const compiled = compileModel(model, features.names);
+  const edges = model.bands.edges;
+  const balanceColumn = features.names.indexOf('balance_minor');
+  const out = newRowScore();
+  const columns: ScoredColumns = {
+    accounts: [],
+    scores: [],
+    bands: [],
+    probabilities: [],
+    balances: [],
+    reasons: [],
+  };
+  for (const row of features.rows) {
+    scoreRecord(compiled, row.cells, 0, out);
+    columns.accounts.push(String(row.account_id));
+    columns.scores.push(Math.round(out.score));
+    columns.bands.push(bandOf(edges, out.score));
+    columns.probabilities.push(out.probability);
+    columns.balances.push(row.cells[balanceColumn] || '0');
+    columns.reasons.push(out.reasons.slice(0, out.reasonsFound).join(reasonSeparator));
+  }
+  return columns;
+}
+
+export async function scorePartition(trx: Db, scope: PartitionScope): Promise<PartitionScores> {
+  const sources = await availableSources(trx);
+  const features = await queryFeatures(
+    trx,
+    {
+      asOf: scope.asOf,
+      clientId: scope.clientId,
+      range: { from: scope.fromAccountId, to: scope.toAccountId },
+    },
+    sources,
+  );
+  const models = features.rows.length > 0 ? await scoringModels(trx, scope.clientId) : [];
+  const scored: PartitionScores['scored'] = [];
+  for (const { id, role, model } of models) {
+    const c = scoreRows(features, model);
+    await sql`
+      WITH s AS (
+        SELECT * FROM unnest(${c.accounts}::bigint[], ${c.scores}::int[], ${c.bands}::smallint[],
+                             ${c.probabilities}::float8[], ${c.balances}::bigint[], ${c.reasons}::text[])
+               AS s(account_id, score, band, probability, balance_minor, reasons)),
+      h AS (
+        INSERT INTO risk_score_history
+               (client_id, account_id, as_of, model_id, role, score, band, probability, balance_minor, reasons)
+        SELECT ${scope.clientId}, account_id, ${scope.asOf}::date, ${id}, ${role}, score, band, probability,
+               balance_minor, CASE WHEN reasons = '' THEN '{}'::text[] ELSE string_to_array(reasons, E'\\t') END
+          FROM s
+        ON CONFLICT (account_id, as_of, model_id) DO UPDATE
+           SET role = EXCLUDED.role, score = EXCLUDED.score, band = EXCLUDED.band,
+               probability = EXCLUDED.probability, balance_minor = EXCLUDED.balance_minor,
+               reasons = EXCLUDED.reasons
+        RETURNING 1)
+      INSERT INTO risk_account_scores (account_id, client_id, model_id, as_of, score, band, probability, reasons)
+      SELECT account_id, ${scope.clientId}, ${id}, ${scope.asOf}::date, score, band, probability,
+             CASE WHEN reasons = '' THEN '{}'::text[] ELSE string_to_array(reasons, E'\\t') END
+        FROM s WHERE ${role === 'champion'}
+      ON CONFLICT (account_id) DO UPDATE
+         SET model_id = EXCLUDED.model_id, as_of = EXCLUDED.as_of, score = EXCLUDED.score,
+             band = EXCLUDED.band, probability = EXCLUDED.probability, reasons = EXCLUDED.reasons
+       WHERE risk_account_scores.as_of <= EXCLUDED.as_of`.execute(trx);
+    scored.push({ model_id: id, role, rows: c.accounts.length });
+  }
+  const watch = await evaluateWatch(trx, scope, features, sources);
+  return { accounts: features.rows.length, scored, watch };
+}
+
+/** The nightly run's step (registered in src/strategy/service.ts's partitionSteps). */
+export async function riskScoresStep(context: {
+  trx: Db;
+  run: { as_of: string };
+  partition: { client_id: bigint; first_id: bigint; last_id: bigint };
+}): Promise<Record<string, never>> {
+  await scorePartition(context.trx, {
+    asOf: context.run.as_of,
+    clientId: context.partition.client_id,
+    fromAccountId: context.partition.first_id,
+    toAccountId: context.partition.last_id,
+  });
+  return {};
+}

@@ -1,0 +1,294 @@
+/**
+ * The risk watch: rules that put an account on the supervisors' watch list — lost contact, N broken
+ * promises, an open dispute, a complaint, bankruptcy or deceased, a score drop of N points in a week
+ * — evaluated in the nightly step for a partition from the features it read (one statement writes
+ * them). An entry has its rule, first and last day seen, and goes open → acknowledged / actioned
+ * with a note of what was done and by whom. A rule seen again within a week of its last day extends
+ * its entry; after a longer gap it opens a new one. Rules whose data do not exist are inactive,
+ * with the reason.
+ */
+import { sql } from 'kysely';
+import { recordAudit } from '../../audit/service.ts';
+import type { Db } from '../../db/connection.ts';
+import type { BusinessDate } from '../../shared/dates.ts';
+import { HuikuanError } from '../../shared/errors.ts';
+import { availableSources, type FeatureRows, type Sources } from './features.ts';
+import type { Actor } from './registry.ts';
+import type { RiskPlatformTables } from './tables.ts';
+
+export const watchRules = [
+  'lost_contact',
+  'broken_promises',
+  'dispute',
+  'complaint',
+  'bankruptcy_deceased',
+  'score_drop',
+] as const;
+export type WatchRule = (typeof watchRules)[number];
+
+export interface WatchRuleState {
+  code: WatchRule;
+  enabled: boolean;
+  threshold: number | null;
+  active: boolean;
+  /** why an enabled rule cannot run, or that it is switched off */
+  reason: string | null;
+}
+
+/** Why a rule cannot run on this database's data, or null when it can. */
+function missingData(code: WatchRule, sources: Sources): string | null {
+  switch (code) {
+    case 'lost_contact':
+      return sources.lostContact
+        ? null
+        : 'no compliance_lost_contact table: the lost-contact state is not kept';
+    case 'broken_promises':
+      return sources.promises ? null : 'no promises table (src/worklist): promises are not kept';
+    case 'dispute':
+    case 'bankruptcy_deceased':
+      return sources.holds || sources.contacts ? null : 'neither holds nor contact attempts are kept';
+    case 'complaint':
+      return 'complaints are not recorded anywhere in Huikuan yet (no complaints table)';
+    case 'score_drop':
+      return null;
+  }
+}
+
+export async function watchRuleStates(db: Db, sources?: Sources): Promise<WatchRuleState[]> {
+  const have = sources ?? (await availableSources(db));
+  const rows = await db
+    .withTables<RiskPlatformTables>()
+    .selectFrom('risk_watch_rules')
+    .select(['code', 'enabled', 'threshold'])
+    .execute();
+  const byCode = new Map(rows.map((row) => [row.code, row]));
+  return watchRules.map((code) => {
+    const row = byCode.get(code);
+    const missing = missingData(code, have);
+    const enabled = row?.enabled ?? false;
+    return {
+      code,
+      enabled,
+      threshold: row?.threshold ?? null,
+      active: enabled && missing === null,
+      reason: missing ?? (enabled ? null : 'switched off'),
+    };
+  });
+}
+
+/** Switches a rule on or off and sets its threshold (broken promises counted, score points dropped). */
+export async function configureWatchRule(
+  db: Db,
+  code: WatchRule,
+  change: { enabled?: boolean; threshold?: number },
+  by: Actor,
+): Promise<WatchRuleState> {
+  const who = typeof by === 'string' ? { actor: by } : by;
+  if (change.threshold !== undefined) {
+    if (code !== 'broken_promises' && code !== 'score_drop') {
+      throw new HuikuanError(
+        'bad_input',
+        `The rule ${code} has no threshold; only broken_promises and score_drop do.`,
+      );
+    }
+    if (!Number.isInteger(change.threshold) || change.threshold < 1 || change.threshold > 1000) {
+      throw new HuikuanError(
+        'bad_input',
+        `A threshold is a whole number from 1 to 1000, not ${change.threshold}.`,
+      );
+    }
+  }
+  return db.transaction().execute(async (trx) => {
+    const t = trx.withTables<RiskPlatformTables>();
+    const before = await t
+      .selectFrom('risk_watch_rules')
+      .selectAll()
+      .where('code', '=', code)
+      .executeTakeFirst();
+    if (!before) throw new HuikuanError('not_found', `There is no watch rule ${code}.`);
+    await t
+      .updateTable('risk_watch_rules')
+      .set({
+        ...(change.enabled !== undefined ? { enabled: change.enabled } : {}),
+        ...(change.threshold !== undefined ? { threshold: change.threshold } : {}),
+        updated_by: who.actor,
+        updated_at: new Date(),
+      })
+      .where('code', '=', code)
+      .execute();
+    await recordAudit(trx, {
+      ...who,
+      action: 'risk_watch.rule_changed',
+      entityType: 'risk_watch_rule',
+      entityId: code,
+      before: { enabled: before.enabled, threshold: before.threshold },
+      after: change,
+    });
+    const states = await watchRuleStates(trx);
+    return states.find((s) => s.code === code) as WatchRuleState;
+  });
+}
+
+/** Writes the partition's watch hits for the date: one statement; score drops found in it too. */
+export async function evaluateWatch(
+  trx: Db,
+  scope: { asOf: BusinessDate; clientId: bigint; fromAccountId: bigint; toAccountId: bigint },
+  features: FeatureRows,
+  sources: Sources,
+): Promise<{ seen: number; opened: number }> {
+  const states = await watchRuleStates(trx, sources);
+  const active = new Map(states.filter((s) => s.active).map((s) => [s.code, s]));
+  const column = (name: string) => features.names.indexOf(name);
+  const lost = column('lost_contact');
+  const broken = column('promises_broken');
+  const dispute = column('dispute');
+  const bankrupt = column('bankruptcy_deceased');
+  const brokenMin = active.get('broken_promises')?.threshold ?? 2;
+  const ids: string[] = [];
+  const rules: string[] = [];
+  const details: string[] = [];
+  const hit = (account: bigint, rule: WatchRule, detail: string) => {
+    ids.push(String(account));
+    rules.push(rule);
+    details.push(detail);
+  };
+  for (const row of features.rows) {
+    const cell = (c: number) => (c >= 0 ? row.cells[c] : undefined);
+    if (active.has('lost_contact') && cell(lost) === '1')
+      hit(row.account_id, 'lost_contact', 'lost contact (失联) is set');
+    const brokenCount = Number(cell(broken) ?? 0);
+    if (active.has('broken_promises') && brokenCount >= brokenMin)
+      hit(row.account_id, 'broken_promises', `${brokenCount} broken promises`);
+    if (active.has('dispute') && cell(dispute) === '1') hit(row.account_id, 'dispute', 'a dispute is open');
+    if (active.has('bankruptcy_deceased') && cell(bankrupt) === '1')
+      hit(row.account_id, 'bankruptcy_deceased', 'bankruptcy or death recorded');
+  }
+  const drop = active.get('score_drop');
+  const counts = await sql<{ seen: number; opened: number }>`
+    WITH hits AS (
+      SELECT * FROM unnest(${ids}::bigint[], ${rules}::text[], ${details}::text[]) AS h(account_id, rule, detail)
+      UNION ALL
+      SELECT h.account_id, 'score_drop',
+             format('score fell %s points in a week (%s on %s, %s on %s)',
+                    prev.score - h.score, prev.score, prev.as_of, h.score, h.as_of)
+        FROM risk_score_history h
+        JOIN LATERAL (
+          SELECT p.score, p.as_of FROM risk_score_history p
+           WHERE p.account_id = h.account_id AND p.model_id = h.model_id
+             AND p.as_of <= h.as_of - 7 AND p.as_of > h.as_of - 14
+           ORDER BY p.as_of DESC LIMIT 1) prev ON true
+       WHERE ${drop !== undefined} AND h.client_id = ${scope.clientId} AND h.as_of = ${scope.asOf}::date
+         AND h.role = 'champion' AND h.account_id BETWEEN ${scope.fromAccountId} AND ${scope.toAccountId}
+         AND prev.score - h.score >= ${drop?.threshold ?? 50}),
+    seen AS (
+      UPDATE risk_watch w
+         SET last_seen = greatest(w.last_seen, ${scope.asOf}::date), detail = hits.detail
+        FROM hits
+       WHERE w.account_id = hits.account_id AND w.rule = hits.rule
+         AND w.first_seen <= ${scope.asOf}::date AND w.last_seen >= ${scope.asOf}::date - 7
+      RETURNING w.account_id, w.rule),
+    opened AS (
+      INSERT INTO risk_watch (client_id, account_id, rule, detail, first_seen, last_seen)
+      SELECT ${scope.clientId}, hits.account_id, hits.rule, hits.detail, ${scope.asOf}::date, ${scope.asOf}::date
+        FROM hits
+       WHERE NOT EXISTS (SELECT FROM seen WHERE seen.account_id = hits.account_id AND seen.rule = hits.rule)
+      RETURNING 1)
+    SELECT (SELECT count(*) FROM seen)::int AS seen, (SELECT count(*) FROM opened)::int AS opened`.execute(
+    trx,
+  );
+  return counts.rows[0] ?? { seen: 0, opened: 0 };
+}
+
+export interface WatchEntry {
+  id: bigint;
+  client_id: bigint;
+  account_id: bigint;
+  rule: string;
+  detail: string;
+  first_seen: string;
+  last_seen: string;
+  status: 'open' | 'acknowledged' | 'actioned';
+  acknowledged_by: string | null;
+  acknowledged_at: Date | null;
+  actioned_by: string | null;
+  actioned_at: Date | null;
+  action_note: string | null;
+}
+
+export async function listWatch(
+  db: Db,
+  options: {
+    status?: WatchEntry['status'] | 'unresolved';
+    clientId?: bigint;
+    accountId?: bigint;
+    limit?: number;
+  },
+): Promise<WatchEntry[]> {
+  let query = db
+    .withTables<RiskPlatformTables>()
+    .selectFrom('risk_watch')
+    .selectAll()
+    .orderBy('id', 'desc')
+    .limit(Math.min(options.limit ?? 200, 1000));
+  if (options.status === 'unresolved') query = query.where('status', '<>', 'actioned');
+  else if (options.status) query = query.where('status', '=', options.status);
+  if (options.clientId !== undefined) query = query.where('client_id', '=', options.clientId);
+  if (options.accountId !== undefined) query = query.where('account_id', '=', options.accountId);
+  return (await query.execute()) as WatchEntry[];
+}
+
+/** open → acknowledged (seen by a supervisor), open / acknowledged → actioned (with what was done). */
+export async function decideWatch(
+  db: Db,
+  id: bigint,
+  decision: { status: 'acknowledged' } | { status: 'actioned'; note: string },
+  by: Actor,
+): Promise<WatchEntry> {
+  const who = typeof by === 'string' ? { actor: by } : by;
+  if (decision.status === 'actioned' && (decision.note.trim() === '' || decision.note.length > 2000)) {
+    throw new HuikuanError('bad_input', 'Say what was done in the note (1 to 2,000 characters).');
+  }
+  return db.transaction().execute(async (trx) => {
+    const t = trx.withTables<RiskPlatformTables>();
+    const before = await t
+      .selectFrom('risk_watch')
+      .selectAll()
+      .where('id', '=', id)
+      .forUpdate()
+      .executeTakeFirst();
+    if (!before) throw new HuikuanError('not_found', `There is no watch-list entry ${id}.`);
+    const allowed = decision.status === 'acknowledged' ? ['open'] : ['open', 'acknowledged'];
+    if (!allowed.includes(before.status)) {
+      throw new HuikuanError(
+        'invalid_state',
+        `Watch-list entry ${id} is ${before.status}; it can be ${decision.status} only when ${allowed.join(' or ')}.`,
+      );
+    }
+    const now = new Date();
+    const after = await t
+      .updateTable('risk_watch')
+      .set(
+        decision.status === 'acknowledged'
+          ? { status: 'acknowledged', acknowledged_by: who.actor, acknowledged_at: now }
+          : {
+              status: 'actioned',
+              actioned_by: who.actor,
+              actioned_at: now,
+              action_note: decision.note.trim(),
+            },
+      )
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await recordAudit(trx, {
+      ...who,
+      action: `risk_watch.${decision.status}`,
+      entityType: 'risk_watch',
+      entityId: id,
+      clientId: before.client_id,
+      before: { status: before.status },
+      after: { status: after.status, note: after.action_note },
+    });
+    return after as WatchEntry;
+  });
+}
