@@ -11,6 +11,7 @@ import { registerRiskCommands } from '../risk/cli.ts';
 import { exitCodeFor, isHuikuanError } from '../shared/errors.ts';
 import { toJson } from '../shared/json.ts';
 import { registerStrategyCommands } from '../strategy/cli.ts';
+import { registerWorklistCommands } from '../worklist/cli.ts';
 import { type CliIo, createContext } from './context.ts';
 import { registerDbCommands } from './db-commands.ts';
 import { registerServeCommand } from './serve.ts';
@@ -41,6 +42,7 @@ export function buildProgram(io: CliIo, state: { exitCode: number }): Command {
   registerComplianceCommands(program, context);
   registerRiskCommands(program, context);
   registerStrategyCommands(program, context);
+  registerWorklistCommands(program, context);
   return program;
 }
 

@@ -7,11 +7,13 @@
  */
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliFor } from '../../test/cli.ts';
 import { type TestDatabase, testDatabase } from '../../test/db.ts';
 import { gateContact } from '../compliance/service.ts';
 import { reverseEntry } from '../ledger/events.ts';
 import { postPayments } from '../ledger/payments.ts';
 import { createClient, payment, placeAccounts } from '../ledger/test-fixtures.ts';
+import { toJson } from '../shared/json.ts';
 import { runStrategy } from '../strategy/service.ts';
 import { defaultLimits, limitsFromEnv } from './model.ts';
 import { brokenSince, evaluateAgentActions, noActionCounts } from './nightly.ts';
@@ -607,6 +609,29 @@ describe('call-backs, hardship, field visits and attempts', () => {
       t.db,
     );
     expect(timeline.rows.map((r) => r.kind)).toEqual(Array(3).fill('worklist.attempt_logged'));
+  });
+});
+
+/** What the CLI prints for these rows (ids as JSON numbers). */
+async function jsonOf(rows: Promise<unknown>): Promise<unknown> {
+  return JSON.parse(toJson(await rows));
+}
+
+describe('huikuan worklist broken', () => {
+  it('lists what was found broken since a date, and refuses a bad date', async () => {
+    const cli = cliFor(t);
+    const listed = await cli(['worklist', 'broken', '--since', '2026-04-14', '--json']);
+    expect(listed.code).toBe(0);
+    expect(listed.json().since).toBe('2026-04-14');
+    expect(listed.json().items).toEqual(await jsonOf(brokenSince(t.db, '2026-04-14')));
+    expect(listed.json().items).toContainEqual(
+      expect.objectContaining({ kind: 'plan', broken_at: '2026-04-14' }),
+    );
+    const human = await cli(['worklist', 'broken', '--since', '2099-01-01']);
+    expect(human.stdout).toContain('Nothing broken since 2099-01-01.');
+    const bad = await cli(['worklist', 'broken', '--since', '2026-02-30']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--since');
   });
 });
 
