@@ -66,6 +66,11 @@ function scoreRows(features: FeatureRows, model: Parameters<typeof compileModel>
 
 export async function scorePartition(trx: Db, scope: PartitionScope): Promise<PartitionScores> {
   const sources = await availableSources(trx);
+  const models = await scoringModels(trx, scope.clientId);
+  if (models.length === 0) {
+    // nothing to score: only the watch rules, which read no features
+    return { accounts: 0, scored: [], watch: await evaluateWatch(trx, scope, sources) };
+  }
   const features = await queryFeatures(
     trx,
     {
@@ -75,7 +80,6 @@ export async function scorePartition(trx: Db, scope: PartitionScope): Promise<Pa
     },
     sources,
   );
-  const models = features.rows.length > 0 ? await scoringModels(trx, scope.clientId) : [];
   const scored: PartitionScores['scored'] = [];
   for (const { id, role, model } of models) {
     const c = scoreRows(features, model);
@@ -105,7 +109,7 @@ export async function scorePartition(trx: Db, scope: PartitionScope): Promise<Pa
        WHERE risk_account_scores.as_of <= EXCLUDED.as_of`.execute(trx);
     scored.push({ model_id: id, role, rows: c.accounts.length });
   }
-  const watch = await evaluateWatch(trx, scope, features, sources);
+  const watch = await evaluateWatch(trx, scope, sources);
   return { accounts: features.rows.length, scored, watch };
 }
 

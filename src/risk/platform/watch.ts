@@ -7,12 +7,12 @@
  * its entry; after a longer gap it opens a new one. Rules whose data do not exist are inactive,
  * with the reason.
  */
-import { sql } from 'kysely';
+import { type RawBuilder, sql } from 'kysely';
 import { recordAudit } from '../../audit/service.ts';
 import type { Db } from '../../db/connection.ts';
 import type { BusinessDate } from '../../shared/dates.ts';
 import { HuikuanError } from '../../shared/errors.ts';
-import { availableSources, type FeatureRows, type Sources } from './features.ts';
+import { availableSources, type Sources } from './features.ts';
 import type { Actor } from './registry.ts';
 import type { RiskPlatformTables } from './tables.ts';
 
@@ -46,7 +46,7 @@ function missingData(code: WatchRule, sources: Sources): string | null {
       return sources.promises ? null : 'no promises table (src/worklist): promises are not kept';
     case 'dispute':
     case 'bankruptcy_deceased':
-      return sources.holds || sources.contacts ? null : 'neither holds nor contact attempts are kept';
+      return sources.holds ? null : 'no compliance_holds table: disputes, bankruptcy and deaths are not kept';
     case 'complaint':
       return 'complaints are not recorded anywhere in Huikuan yet (no complaints table)';
     case 'score_drop':
@@ -129,45 +129,52 @@ export async function configureWatchRule(
   });
 }
 
-/** Writes the partition's watch hits for the date: one statement; score drops found in it too. */
+/**
+ * Writes the partition's watch hits for the date in one statement: each active rule's accounts found
+ * by SQL over the live accounts of the partition (holds and the lost-contact state in force at the
+ * end of the date, promises broken by it, the champion's score against a week before).
+ */
 export async function evaluateWatch(
   trx: Db,
   scope: { asOf: BusinessDate; clientId: bigint; fromAccountId: bigint; toAccountId: bigint },
-  features: FeatureRows,
   sources: Sources,
 ): Promise<{ seen: number; opened: number }> {
   const states = await watchRuleStates(trx, sources);
   const active = new Map(states.filter((s) => s.active).map((s) => [s.code, s]));
-  const column = (name: string) => features.names.indexOf(name);
-  const lost = column('lost_contact');
-  const broken = column('promises_broken');
-  const dispute = column('dispute');
-  const bankrupt = column('bankruptcy_deceased');
-  const brokenMin = active.get('broken_promises')?.threshold ?? 2;
-  const ids: string[] = [];
-  const rules: string[] = [];
-  const details: string[] = [];
-  const hit = (account: bigint, rule: WatchRule, detail: string) => {
-    ids.push(String(account));
-    rules.push(rule);
-    details.push(detail);
-  };
-  for (const row of features.rows) {
-    const cell = (c: number) => (c >= 0 ? row.cells[c] : undefined);
-    if (active.has('lost_contact') && cell(lost) === '1')
-      hit(row.account_id, 'lost_contact', 'lost contact (失联) is set');
-    const brokenCount = Number(cell(broken) ?? 0);
-    if (active.has('broken_promises') && brokenCount >= brokenMin)
-      hit(row.account_id, 'broken_promises', `${brokenCount} broken promises`);
-    if (active.has('dispute') && cell(dispute) === '1') hit(row.account_id, 'dispute', 'a dispute is open');
-    if (active.has('bankruptcy_deceased') && cell(bankrupt) === '1')
-      hit(row.account_id, 'bankruptcy_deceased', 'bankruptcy or death recorded');
+  const next = sql`(${scope.asOf}::date + 1)::timestamptz`;
+  const inScope = sql`a.client_id = ${scope.clientId} AND a.id BETWEEN ${scope.fromAccountId} AND ${scope.toAccountId}
+                      AND a.status IN ('active', 'paid', 'settled')`;
+  const held = (kinds: string) => sql`
+      SELECT DISTINCT a.id FROM accounts a JOIN compliance_holds h ON h.debtor_id = a.debtor_id
+       WHERE ${inScope} AND (h.account_id IS NULL OR h.account_id = a.id) AND h.kind IN (${sql.raw(kinds)})
+         AND h.starts_at < ${next} AND (h.lifted_at IS NULL OR h.lifted_at >= ${next})
+         AND (h.ends_at IS NULL OR h.ends_at >= ${next})`;
+  const parts: RawBuilder<unknown>[] = [sql`SELECT NULL::bigint, NULL::text, NULL::text WHERE false`];
+  if (active.has('lost_contact')) {
+    parts.push(sql`
+      SELECT a.id, 'lost_contact', 'lost contact (失联) is set'
+        FROM accounts a JOIN compliance_lost_contact l ON l.debtor_id = a.debtor_id
+       WHERE ${inScope} AND l.set_at < ${next} AND (l.cleared_at IS NULL OR l.cleared_at >= ${next})`);
+  }
+  const broken = active.get('broken_promises');
+  if (broken) {
+    parts.push(sql`
+      SELECT a.id, 'broken_promises', format('%s broken promises', count(*))
+        FROM accounts a JOIN promises p ON p.account_id = a.id
+       WHERE ${inScope} AND p.broken_at <= ${scope.asOf}::date
+       GROUP BY a.id HAVING count(*) >= ${broken.threshold ?? 2}`);
+  }
+  if (active.has('dispute')) {
+    parts.push(sql`SELECT id, 'dispute', 'a dispute is open' FROM (${held("'dispute'")}) d`);
+  }
+  if (active.has('bankruptcy_deceased')) {
+    parts.push(
+      sql`SELECT id, 'bankruptcy_deceased', 'bankruptcy or death recorded' FROM (${held("'bankruptcy', 'deceased'")}) b`,
+    );
   }
   const drop = active.get('score_drop');
-  const counts = await sql<{ seen: number; opened: number }>`
-    WITH hits AS (
-      SELECT * FROM unnest(${ids}::bigint[], ${rules}::text[], ${details}::text[]) AS h(account_id, rule, detail)
-      UNION ALL
+  if (drop) {
+    parts.push(sql`
       SELECT h.account_id, 'score_drop',
              format('score fell %s points in a week (%s on %s, %s on %s)',
                     prev.score - h.score, prev.score, prev.as_of, h.score, h.as_of)
@@ -177,9 +184,12 @@ export async function evaluateWatch(
            WHERE p.account_id = h.account_id AND p.model_id = h.model_id
              AND p.as_of <= h.as_of - 7 AND p.as_of > h.as_of - 14
            ORDER BY p.as_of DESC LIMIT 1) prev ON true
-       WHERE ${drop !== undefined} AND h.client_id = ${scope.clientId} AND h.as_of = ${scope.asOf}::date
-         AND h.role = 'champion' AND h.account_id BETWEEN ${scope.fromAccountId} AND ${scope.toAccountId}
-         AND prev.score - h.score >= ${drop?.threshold ?? 50}),
+       WHERE h.client_id = ${scope.clientId} AND h.as_of = ${scope.asOf}::date AND h.role = 'champion'
+         AND h.account_id BETWEEN ${scope.fromAccountId} AND ${scope.toAccountId}
+         AND prev.score - h.score >= ${drop.threshold ?? 50}`);
+  }
+  const counts = await sql<{ seen: number; opened: number }>`
+    WITH hits (account_id, rule, detail) AS (${sql.join(parts, sql` UNION ALL `)}),
     seen AS (
       UPDATE risk_watch w
          SET last_seen = greatest(w.last_seen, ${scope.asOf}::date), detail = hits.detail
