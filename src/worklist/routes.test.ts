@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TestDatabase, testDatabase } from '../../test/db.ts';
-import type { Principal, Role } from '../identity/principal.ts';
+import { testCallers } from '../channels/test-support.ts';
 import { createClient, placeAccounts } from '../ledger/test-fixtures.ts';
 import { buildServer } from '../server/app.ts';
 import type { Api } from '../server/context.ts';
@@ -17,23 +17,8 @@ let t: TestDatabase;
 let app: Api;
 let accountA: bigint;
 let accountA2: bigint;
-const principals = new Map<string, Principal>();
+const { caller, callers } = testCallers();
 const today = todayIn('Asia/Shanghai');
-
-function person(userId: bigint, username: string, roles: Role[], clientIds: bigint[]): Principal {
-  return {
-    userId,
-    username,
-    displayName: username,
-    roles,
-    clientIds,
-    teamIds: [],
-    via: 'session',
-    scopes: null,
-    locale: 'zh-CN',
-    approvalLimitMinor: null,
-  };
-}
 
 beforeAll(async () => {
   t = await testDatabase();
@@ -43,20 +28,17 @@ beforeAll(async () => {
     { ref: 'A1', principal: 100_000n, delinquencyDate: '2026-01-01' },
     { ref: 'A2', principal: 100_000n, delinquencyDate: '2026-01-01' },
   ])) as [bigint, bigint];
-  for (const p of [
-    person(200n, 'agent.a', ['agent'], [a.clientId]),
-    person(201n, 'agent.b', ['agent'], [b.clientId]),
-    person(202n, 'sup.one', ['supervisor'], [a.clientId]),
-    person(203n, 'sup.two', ['supervisor'], [a.clientId]),
-    person(204n, 'client.a', ['client'], [a.clientId]),
-  ])
-    principals.set(p.username, p);
+  caller('agent.a', ['agent'], [a.clientId]);
+  caller('agent.b', ['agent'], [b.clientId]);
+  caller('sup.one', ['supervisor'], [a.clientId]);
+  caller('sup.two', ['supervisor'], [a.clientId]);
+  caller('client.a', ['client'], [a.clientId]);
   app = await buildServer({
     db: t.db,
     pool: t.pool,
     webRoot: null,
     requestsPerMinute: 100_000,
-    authenticate: (request) => principals.get(String(request.headers['x-test-user'])) ?? null,
+    authenticate: (request) => callers.get(String(request.headers['x-test-user'])) ?? null,
   });
 });
 

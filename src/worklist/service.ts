@@ -152,19 +152,10 @@ export interface AttemptInput {
   durationSeconds?: number | null;
 }
 
-export interface AttemptView {
-  id: bigint;
-  account_id: bigint;
+export type AttemptView = Omit<Selectable<ContactAttemptsTable>, 'client_id' | 'debtor_id'> & {
   disposition: Disposition;
   channel: AttemptChannel;
-  contact_point_id: bigint | null;
-  gate_contact_id: bigint | null;
-  notes: string | null;
-  duration_seconds: number | null;
-  hold_id: bigint | null;
-  agent: string;
-  at: Date;
-}
+};
 
 const holdSourceOfChannel: Record<AttemptChannel, 'phone' | 'sms_reply' | 'email' | 'letter' | 'agency'> = {
   call: 'phone',
