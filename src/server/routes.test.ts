@@ -1064,6 +1064,41 @@ const matrix: Record<string, MatrixCase> = {
     ok: [404],
     call: () => ({ url: '/api/v1/saved-filters/999999' }),
   },
+  // message templates (src/templates/routes.ts)
+  'GET /api/v1/templates': {
+    allowed: ['admin', 'supervisor', 'agent', 'finance', 'compliance'],
+    ok: [200],
+    call: () => ({ url: '/api/v1/templates?channel=sms' }),
+  },
+  'POST /api/v1/templates': {
+    allowed: ['admin', 'compliance', 'supervisor'],
+    ok: [201],
+    call: () => ({
+      url: '/api/v1/templates',
+      body: {
+        code: 'matrix-reminder',
+        channel: 'sms',
+        language: 'zh-CN',
+        body: '{{debtor_name}}您好，您在{{client_name}}的欠款{{balance}}已逾期。',
+        reason: 'matrix',
+      },
+    }),
+  },
+  'POST /api/v1/templates/:id/approve': {
+    allowed: ['admin', 'compliance'],
+    ok: [404],
+    call: () => ({ url: '/api/v1/templates/999999/approve', body: { reason: 'ok' } }),
+  },
+  'POST /api/v1/templates/:id/reject': {
+    allowed: ['admin', 'compliance'],
+    ok: [404],
+    call: () => ({ url: '/api/v1/templates/999999/reject', body: { reason: 'no' } }),
+  },
+  'GET /api/v1/templates/:id/preview': {
+    allowed: ['admin', 'supervisor', 'agent', 'finance', 'compliance'],
+    ok: [404],
+    call: () => ({ url: `/api/v1/templates/999999/preview?account_id=${ids.A001}` }),
+  },
   // agent actions (src/worklist/routes.ts): refusals with fixed codes keep the account's state stable
   'GET /api/v1/accounts/:id/actions': {
     allowed: everyone,
@@ -1522,6 +1557,21 @@ const badPayloads: Record<string, () => Omit<Call, 'method'>> = {
     body: { list: 'accounts', name: '  ', filters: { status: 7 } },
   }),
   'DELETE /api/v1/saved-filters/:id': () => ({ as: 'agent', url: '/api/v1/saved-filters/abc' }),
+  'POST /api/v1/templates': () => ({
+    as: 'compliance',
+    url: '/api/v1/templates',
+    body: { code: 'bad', channel: 'fax', language: 'zh-CN', body: 'x', reason: 'r' },
+  }),
+  'POST /api/v1/templates/:id/approve': () => ({
+    as: 'compliance',
+    url: '/api/v1/templates/1/approve',
+    body: { reason: 7 },
+  }),
+  'POST /api/v1/templates/:id/reject': () => ({
+    as: 'compliance',
+    url: '/api/v1/templates/abc/reject',
+    body: {},
+  }),
   'POST /api/v1/approvals/:id/reject': () => ({
     as: 'finance',
     url: '/api/v1/approvals/1/reject',
