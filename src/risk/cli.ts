@@ -4,6 +4,7 @@ import type { RegisterCommands } from '../cli/context.ts';
 import { HuikuanError } from '../shared/errors.ts';
 import { defaultBinningOptions } from './binning.ts';
 import { readTable } from './data.ts';
+import { registerPlatformModelCommands } from './platform/cli.ts';
 import { htmlReport, jsonReport, pdfReport, textReport } from './report.ts';
 import { checkModel, scoreFile } from './score.ts';
 import { defaultScaling, defaultTrainOptions, type Model, type TrainOptions, trainModel } from './train.ts';
@@ -320,4 +321,7 @@ export const registerRiskCommands: RegisterCommands = (program, context) => {
         else context.io.stdout(`${JSON.stringify({ report: options.out, format })}\n`);
       } else context.io.stdout(text);
     });
+
+  // the model inside the platform: features, register, approve, promote, monitor, watch rules
+  registerPlatformModelCommands(model, context);
 };
