@@ -40,6 +40,29 @@ export interface TwilioSettings {
   messagingServiceSid: string | null;
 }
 
+/** The agency as letters and the debtor page name it (letterhead, return address, contact). */
+export interface AgencySettings {
+  name: string;
+  /** Postal address, one line each (HUIKUAN_AGENCY_ADDRESS, lines separated by "|"). */
+  address: string[];
+  phone: string | null;
+  email: string | null;
+}
+
+/** The Asterisk Manager Interface (AMI) the phone channel originates calls through. */
+export interface AmiSettings {
+  host: string;
+  port: number;
+  username: string;
+  secret: string;
+  /** The dialplan context the debtor's number is dialled in (HUIKUAN_AMI_CONTEXT). */
+  context: string;
+  /** The agent's channel, `{extension}` replaced (HUIKUAN_AMI_CHANNEL, default PJSIP/{extension}). */
+  channelTemplate: string;
+  /** The caller id shown to the debtor (HUIKUAN_AMI_CALLER_ID). */
+  callerId: string | null;
+}
+
 export interface ChannelConfig {
   /** Where the world reaches this server: opt-out links, status callbacks, Twilio's signed URLs. */
   publicUrl: string | null;
@@ -48,6 +71,9 @@ export interface ChannelConfig {
   smsProvider: SmsProviderName | null;
   aliyun: AliyunSettings | null;
   twilio: TwilioSettings | null;
+  /** Letters and the debtor page need the agency's name and address. */
+  agency: AgencySettings | null;
+  ami: AmiSettings | null;
   sendTimeoutMs: number;
   sendRetries: number;
   retryBackoffMs: number;
@@ -59,6 +85,8 @@ export const unconfigured: ChannelConfig = {
   smsProvider: null,
   aliyun: null,
   twilio: null,
+  agency: null,
+  ami: null,
   sendTimeoutMs: channelLimits.sendTimeoutMs,
   sendRetries: channelLimits.sendRetries,
   retryBackoffMs: channelLimits.retryBackoffMs,
@@ -176,6 +204,49 @@ function twilioFrom(env: Env): TwilioSettings | null {
   };
 }
 
+function agencyFrom(env: Env): AgencySettings | null {
+  if (!group(env, ['HUIKUAN_AGENCY_NAME', 'HUIKUAN_AGENCY_ADDRESS'], 'The agency (letters)')) return null;
+  const address = (value(env, 'HUIKUAN_AGENCY_ADDRESS') ?? '')
+    .split('|')
+    .map((line) => line.trim())
+    .filter((line) => line !== '');
+  if (address.length > 8) throw bad('HUIKUAN_AGENCY_ADDRESS', 'has more than 8 lines (separated by "|").');
+  return {
+    name: value(env, 'HUIKUAN_AGENCY_NAME') ?? '',
+    address,
+    phone: value(env, 'HUIKUAN_AGENCY_PHONE'),
+    email: value(env, 'HUIKUAN_AGENCY_EMAIL'),
+  };
+}
+
+function amiFrom(env: Env): AmiSettings | null {
+  if (!group(env, ['HUIKUAN_AMI_URL', 'HUIKUAN_AMI_CONTEXT'], 'The phone (Asterisk AMI)')) return null;
+  const text = value(env, 'HUIKUAN_AMI_URL') ?? '';
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw bad('HUIKUAN_AMI_URL', 'must look like tcp://user:secret@pbx.example:5038.');
+  }
+  if (url.protocol !== 'tcp:' || url.username === '' || url.password === '') {
+    throw bad(
+      'HUIKUAN_AMI_URL',
+      'must look like tcp://user:secret@pbx.example:5038 (user and secret included).',
+    );
+  }
+  const template = value(env, 'HUIKUAN_AMI_CHANNEL') ?? 'PJSIP/{extension}';
+  if (!template.includes('{extension}')) throw bad('HUIKUAN_AMI_CHANNEL', 'must contain {extension}.');
+  return {
+    host: url.hostname.replace(/^\[|\]$/g, ''),
+    port: url.port === '' ? 5038 : Number(url.port),
+    username: decodeURIComponent(url.username),
+    secret: decodeURIComponent(url.password),
+    context: value(env, 'HUIKUAN_AMI_CONTEXT') ?? '',
+    channelTemplate: template,
+    callerId: value(env, 'HUIKUAN_AMI_CALLER_ID'),
+  };
+}
+
 /** The channels' settings from the environment; throws `bad_usage` naming the variable that is wrong. */
 export function channelConfigFromEnv(env: Env = process.env): ChannelConfig {
   const aliyun = aliyunFrom(env);
@@ -204,6 +275,8 @@ export function channelConfigFromEnv(env: Env = process.env): ChannelConfig {
     smsProvider,
     aliyun,
     twilio,
+    agency: agencyFrom(env),
+    ami: amiFrom(env),
     sendTimeoutMs: integer(env, 'HUIKUAN_CHANNEL_TIMEOUT_MS', channelLimits.sendTimeoutMs, 1_000, 120_000),
     sendRetries: integer(env, 'HUIKUAN_CHANNEL_RETRIES', channelLimits.sendRetries, 0, 5),
     retryBackoffMs: channelLimits.retryBackoffMs,

@@ -7,10 +7,13 @@ import { HuikuanError } from '../shared/errors.ts';
 
 export const messageChannels = ['email', 'sms'] as const;
 export type MessageChannel = (typeof messageChannels)[number];
+/** Every channel a channel_messages row can have: the sent ones, letters and calls. */
+export const allChannels = ['email', 'sms', 'letter', 'call'] as const;
+export type AnyChannel = (typeof allChannels)[number];
 
 export const smsProviders = ['aliyun', 'twilio'] as const;
 export type SmsProviderName = (typeof smsProviders)[number];
-export type ProviderName = 'smtp' | SmsProviderName;
+export type ProviderName = 'smtp' | SmsProviderName | 'print' | 'asterisk';
 
 /** Every limit of the channels in one place (README "Channels" lists them). */
 export const channelLimits = {
@@ -173,7 +176,16 @@ export type DeliveryStatus = 'sent' | 'delivered' | 'undelivered';
  * A message's status: pending (claimed, not sent), blocked (the gate denied it), sending (handed to
  * the provider, answer unknown), sent, failed (refused or unreachable), delivered, undelivered.
  */
-export type MessageStatus = 'pending' | 'blocked' | 'sending' | 'sent' | 'failed' | DeliveryStatus;
+export type MessageStatus =
+  | 'pending'
+  | 'blocked'
+  | 'sending'
+  | 'sent'
+  | 'failed'
+  | DeliveryStatus
+  /** A letter: its PDF stored, waiting for a print batch; then printed. */
+  | 'queued'
+  | 'printed';
 
 /**
  * The message's status after a receipt: forward only (a late "sent" after "delivered" changes

@@ -18,8 +18,10 @@ import { documented } from '../server/responses.ts';
 import { HuikuanError } from '../shared/errors.ts';
 import type { WebhookKind, WebhookRequest } from './adapter.ts';
 import { type ChannelConfig, channelConfigFromEnv } from './config.ts';
+import { letterRoutes } from './letter-routes.ts';
 import { readOptOutToken } from './links.ts';
 import { channelLimits, escapeHtml, type SmsProviderName, smsProviders } from './model.ts';
+import { messageResponse } from './schemas.ts';
 import {
   type Channels,
   channelsFrom,
@@ -33,27 +35,6 @@ import {
 } from './service.ts';
 
 const int = z.number().int();
-const messageResponse = z.object({
-  id: int,
-  account_id: int,
-  contact_point_id: int,
-  channel: z.enum(['email', 'sms']),
-  provider: z.string(),
-  recipient: z.string().describe('masked'),
-  status: z.enum(['pending', 'blocked', 'sending', 'sent', 'failed', 'delivered', 'undelivered']),
-  verdict: z.string().nullable(),
-  reasons: z.array(z.string()).describe("the gate's reason codes (deny) or conditions"),
-  subject: z.string().nullable(),
-  text: z.string(),
-  provider_message_id: z.string().nullable(),
-  error: z.string().nullable(),
-  send_attempts: int,
-  idempotency_key: z.string(),
-  actor: z.string(),
-  created_at: z.string(),
-  sent_at: z.string().nullable(),
-  status_at: z.string(),
-});
 
 const sendBody = z.object({
   channel: z.enum(['email', 'sms']),
@@ -221,6 +202,8 @@ export async function channelRoutes(app: Api, deps: ServerDeps, config?: Channel
       return reply.status(201).send({ provider: request.body.provider, ...created });
     },
   );
+
+  await letterRoutes(app, deps, channels);
 
   // ------------------------------------------------------------ no session: a signature instead
 

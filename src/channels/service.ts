@@ -30,6 +30,7 @@ import type { ChannelConfig } from './config.ts';
 import { smtpAdapter } from './email.ts';
 import { optOutUrl } from './links.ts';
 import {
+  type AnyChannel,
   channelLimits,
   checkEmailContent,
   checkSmsContent,
@@ -127,8 +128,9 @@ export interface SendInput {
 export interface MessageView {
   id: bigint;
   account_id: bigint;
-  contact_point_id: bigint;
-  channel: MessageChannel;
+  /** null for a letter (the debtor's postal address). */
+  contact_point_id: bigint | null;
+  channel: AnyChannel;
   provider: string;
   recipient: string;
   status: MessageStatus;
@@ -174,7 +176,7 @@ const messageColumns = [
   'status_at',
 ] as const;
 
-async function messageView(db: Db, id: bigint): Promise<MessageView> {
+export async function messageView(db: Db, id: bigint): Promise<MessageView> {
   return (await tables(db)
     .selectFrom('channel_messages')
     .select(messageColumns)
@@ -267,9 +269,9 @@ function staleClaimMs(config: ChannelConfig): number {
  */
 async function claim(
   db: Db,
-  input: SendInput,
+  input: ClaimInput,
   key: string,
-  recipient: Recipient,
+  recipient: Omit<Recipient, 'address'>,
   provider: ProviderName,
   content: Content,
   config: ChannelConfig,
@@ -329,7 +331,7 @@ async function claim(
 
 async function audit(
   db: Db,
-  input: SendInput,
+  input: ClaimInput,
   clientId: bigint,
   action: string,
   message: Pick<
@@ -385,6 +387,88 @@ async function deliver(
   }
 }
 
+/** What `claimAndGate` asks of a message: the fields the claim and the gate read. */
+export interface ClaimInput {
+  accountId: bigint;
+  /** null only for a letter (the debtor's postal address). */
+  contactPointId: bigint | null;
+  channel: AnyChannel;
+  purpose?: Purpose;
+  party?: Party;
+  actor: string;
+  actorUserId?: bigint | null;
+  ip?: string | null;
+  at?: Date;
+}
+
+export type GatedClaim =
+  | { outcome: 'repeated' | 'blocked'; id: bigint; message: MessageView }
+  | { outcome: 'allowed'; id: bigint; contactId: bigint | null };
+
+/**
+ * The first half of every channel's send (e-mail, SMS, letters, calls): claims the idempotency key
+ * and asks the rule gate. `repeated`: the key was used before (the earlier message); `blocked`: the
+ * gate denied it, recorded and audited, nothing may leave; `allowed`: the caller may send it now.
+ */
+export async function claimAndGate(
+  db: Db,
+  input: ClaimInput,
+  key: string,
+  recipient: Omit<Recipient, 'address'>,
+  provider: ProviderName,
+  content: Content,
+  config: ChannelConfig,
+): Promise<GatedClaim> {
+  const claimed = await claim(db, input, key, recipient, provider, content, config);
+  if (!claimed.owned)
+    return { outcome: 'repeated', id: claimed.id, message: await messageView(db, claimed.id) };
+  const id = claimed.id;
+  const row = await tables(db)
+    .selectFrom('channel_messages')
+    .select(['verdict', 'contact_id'])
+    .where('id', '=', id)
+    .executeTakeFirstOrThrow();
+  if (row.verdict !== null) return { outcome: 'allowed', id, contactId: row.contact_id };
+  let verdict: Awaited<ReturnType<typeof gateContact>>;
+  try {
+    verdict = await gateContact(db, {
+      accountId: input.accountId,
+      contactPointId: input.contactPointId,
+      channel: input.channel,
+      party: input.party ?? 'debtor',
+      purpose: input.purpose ?? 'collect',
+      at: input.at,
+      actor: input.actor,
+    });
+  } catch (error) {
+    // nothing was decided: free the key so that the same request can be tried again
+    await tables(db)
+      .deleteFrom('channel_messages')
+      .where('id', '=', id)
+      .where('verdict', 'is', null)
+      .execute();
+    throw error;
+  }
+  const blocked = verdict.verdict === 'deny';
+  await tables(db)
+    .updateTable('channel_messages')
+    .set({
+      verdict_id: verdict.verdictId,
+      verdict: verdict.verdict,
+      reasons: [...verdict.reasons],
+      contact_id: verdict.contactId,
+      ...(blocked ? { status: 'blocked', status_at: new Date() } : {}),
+    })
+    .where('id', '=', id)
+    .execute();
+  if (blocked) {
+    const message = await messageView(db, id);
+    await audit(db, input, recipient.clientId, 'channel_message.blocked', message);
+    return { outcome: 'blocked', id, message };
+  }
+  return { outcome: 'allowed', id, contactId: verdict.contactId };
+}
+
 /**
  * Sends one e-mail or SMS to a contact point of the account's debtor — after the rule gate, and at
  * most once per idempotency key. A denied message is recorded `blocked` with the gate's reasons and
@@ -402,55 +486,9 @@ export async function sendMessage(db: Db, input: SendInput, channels: Channels):
   }
   const content = contentOf(input);
   const recipient = await recipientOf(db, input);
-  const claimed = await claim(db, input, key, recipient, adapter.provider, content, channels.config);
-  if (!claimed.owned) return { message: await messageView(db, claimed.id), repeated: true };
-  const id = claimed.id;
-
-  let row = await tables(db)
-    .selectFrom('channel_messages')
-    .select(['verdict', 'reasons'])
-    .where('id', '=', id)
-    .executeTakeFirstOrThrow();
-  if (row.verdict === null) {
-    let verdict: Awaited<ReturnType<typeof gateContact>>;
-    try {
-      verdict = await gateContact(db, {
-        accountId: input.accountId,
-        contactPointId: input.contactPointId,
-        channel: input.channel,
-        party: input.party ?? 'debtor',
-        purpose: input.purpose ?? 'collect',
-        at: input.at,
-        actor: input.actor,
-      });
-    } catch (error) {
-      // nothing was decided: free the key so that the same request can be tried again
-      await tables(db)
-        .deleteFrom('channel_messages')
-        .where('id', '=', id)
-        .where('verdict', 'is', null)
-        .execute();
-      throw error;
-    }
-    const blocked = verdict.verdict === 'deny';
-    await tables(db)
-      .updateTable('channel_messages')
-      .set({
-        verdict_id: verdict.verdictId,
-        verdict: verdict.verdict,
-        reasons: [...verdict.reasons],
-        contact_id: verdict.contactId,
-        ...(blocked ? { status: 'blocked', status_at: new Date() } : {}),
-      })
-      .where('id', '=', id)
-      .execute();
-    if (blocked) {
-      const message = await messageView(db, id);
-      await audit(db, input, recipient.clientId, 'channel_message.blocked', message);
-      return { message, repeated: false };
-    }
-    row = { verdict: verdict.verdict, reasons: [...verdict.reasons] };
-  }
+  const gated = await claimAndGate(db, input, key, recipient, adapter.provider, content, channels.config);
+  if (gated.outcome !== 'allowed') return { message: gated.message, repeated: gated.outcome === 'repeated' };
+  const id = gated.id;
 
   // from here on the message may leave: it is never handed over again without knowing the answer
   const started = await tables(db)
@@ -813,7 +851,10 @@ export async function optOutByLink(
       'recipient_masked',
     ])
     .where('id', '=', messageId)
+    .where('channel', 'in', ['email', 'sms'])
+    .$narrowType<{ channel: MessageChannel }>()
     .executeTakeFirst();
+  // only e-mails and SMS carry an opt-out link
   if (!message) throw new HuikuanError('not_found', 'This opt-out link names no message.');
   await recordChannelOptOut(db, {
     debtorId: message.debtor_id,

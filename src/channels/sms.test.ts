@@ -10,7 +10,6 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TestDatabase, testDatabase } from '../../test/db.ts';
 import { accountTimeline } from '../accounts/listing.ts';
-import type { Principal, Role } from '../server/access.ts';
 import { buildServer } from '../server/app.ts';
 import type { Api } from '../server/context.ts';
 import type { ChannelConfig } from './config.ts';
@@ -31,6 +30,7 @@ import {
   night,
   type ProviderRequest,
   startProvider,
+  testCallers,
   testConfig,
 } from './test-support.ts';
 
@@ -52,24 +52,7 @@ let beforeTwilioAnswers: ((sid: string) => Promise<void>) | null = null;
 let beforeAliyunAnswers: ((outId: string, bizId: string) => Promise<void>) | null = null;
 /** How many Aliyun sends to refuse as throttled before accepting. */
 let aliyunBusy = 0;
-const callers = new Map<string, Principal>();
-
-function caller(username: string, roles: Role[], clientIds: bigint[] | 'all'): Principal {
-  const principal: Principal = {
-    userId: BigInt(callers.size + 1),
-    username,
-    displayName: username,
-    roles,
-    clientIds,
-    teamIds: [],
-    via: 'session',
-    scopes: null,
-    locale: 'zh-CN',
-    approvalLimitMinor: null,
-  };
-  callers.set(username, principal);
-  return principal;
-}
+const { caller, callers } = testCallers();
 
 // ------------------------------------------------------------------ the providers on loopback
 

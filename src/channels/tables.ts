@@ -1,4 +1,7 @@
-/** Kysely types of the channel tables (migrations/0017_channels.sql); used through `withTables`. */
+/**
+ * Kysely types of the channel tables (migrations/0017_channels.sql, 0021_channels_letters_calls.sql);
+ * used through `withTables`.
+ */
 import type { ColumnType, Generated } from 'kysely';
 import type { MessageStatus } from './model.ts';
 
@@ -11,8 +14,9 @@ export type ChannelMessagesTable = {
   client_id: bigint;
   account_id: bigint;
   debtor_id: bigint;
-  contact_point_id: bigint;
-  channel: 'email' | 'sms';
+  /** null for a letter: its contact point is the debtor's postal address. */
+  contact_point_id: bigint | null;
+  channel: 'email' | 'sms' | 'letter' | 'call';
   provider: string;
   idempotency_key: string;
   purpose: string;
@@ -61,7 +65,7 @@ export type ChannelRepliesTable = {
   debtor_id: bigint | null;
   contact_point_id: bigint | null;
   message_id: bigint | null;
-  channel: 'email' | 'sms';
+  channel: 'email' | 'sms' | 'page';
   provider: string;
   provider_reply_id: string;
   from_masked: string;
@@ -80,7 +84,54 @@ export type ChannelWebhookSecretsTable = {
   expires_at: Timestamp | null;
 };
 
+export type ChannelPrintBatchesTable = {
+  id: Generated<bigint>;
+  client_id: bigint;
+  letters: number;
+  pages: number;
+  pdf: Buffer;
+  closed_by: string;
+  closed_at: Generated<Date>;
+};
+
+export type ChannelLettersTable = {
+  message_id: bigint;
+  client_id: bigint;
+  account_id: bigint;
+  kind: 'letter' | 'validation_notice';
+  input: Json;
+  pdf: Buffer;
+  pages: number;
+  sent_on: string | null;
+  period_ends_on: string | null;
+  batch_id: bigint | null;
+  created_at: Generated<Date>;
+};
+
+export type CallState = 'dialling' | 'answered' | 'ended' | 'failed';
+
+export type ChannelCallsTable = {
+  message_id: bigint;
+  client_id: bigint;
+  account_id: bigint;
+  extension: string;
+  action_id: string;
+  pbx_call_id: string | null;
+  state: Generated<CallState>;
+  answered_at: Timestamp | null;
+  ended_at: Timestamp | null;
+  duration_seconds: number | null;
+  hangup_cause: string | null;
+  recording_ref: string | null;
+  disposition: string | null;
+  disposition_by: string | null;
+  note: string | null;
+};
+
 export type ChannelTables = {
+  channel_print_batches: ChannelPrintBatchesTable;
+  channel_letters: ChannelLettersTable;
+  channel_calls: ChannelCallsTable;
   channel_messages: ChannelMessagesTable;
   channel_delivery_events: ChannelDeliveryEventsTable;
   channel_replies: ChannelRepliesTable;

@@ -10,6 +10,7 @@ import { SMTPServer } from 'smtp-server';
 import { maskEmail, maskPhone, piiCipher } from '../accounts/pii.ts';
 import { gateFixture } from '../compliance/holds-fixture.ts';
 import type { Database } from '../db/schema.ts';
+import type { Principal, Role } from '../server/access.ts';
 import { type ChannelConfig, unconfigured } from './config.ts';
 
 /**
@@ -170,4 +171,26 @@ export function testConfig(parts: Partial<ChannelConfig>): ChannelConfig {
     publicUrl: 'http://huikuan.test',
     ...parts,
   };
+}
+
+/** Callers named by a test header (`x-test-caller`) for buildServer's `authenticate`: the identity module's own tests cover sessions. */
+export function testCallers() {
+  const callers = new Map<string, Principal>();
+  function caller(username: string, roles: Role[], clientIds: bigint[] | 'all'): Principal {
+    const principal: Principal = {
+      userId: BigInt(callers.size + 1),
+      username,
+      displayName: username,
+      roles,
+      clientIds,
+      teamIds: [],
+      via: 'session',
+      scopes: null,
+      locale: 'zh-CN',
+      approvalLimitMinor: null,
+    };
+    callers.set(username, principal);
+    return principal;
+  }
+  return { caller, callers };
 }
