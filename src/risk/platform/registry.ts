@@ -12,7 +12,7 @@ import { HuikuanError } from '../../shared/errors.ts';
 import { psi } from '../metrics.ts';
 import { checkModel } from '../score.ts';
 import type { Model } from '../train.ts';
-import { featureNames } from './features.ts';
+import { availableSources, featureNames } from './features.ts';
 import type { ModelStatus, RiskPlatformTables } from './tables.ts';
 
 export type Actor = string | { actor: string; actorUserId?: bigint | null; ip?: string | null };
@@ -129,6 +129,16 @@ export async function proposeModel(db: Db, input: ProposeInput, by: Actor): Prom
       'bad_file',
       `The model scores with ${unknown.join(', ')}, which the platform does not compute. Train it on \`huikuan model features\` output and exclude account_id.`,
       { unknown },
+    );
+  }
+  // a feature whose source table this database lacks would stop the nightly run's scoring
+  const here = new Set(featureNames(await availableSources(db)));
+  const absent = model.features.map((f) => f.name).filter((name) => !here.has(name));
+  if (absent.length > 0) {
+    throw new HuikuanError(
+      'bad_file',
+      `The model scores with ${absent.join(', ')}, whose tables this database does not have. Train it on this database's \`huikuan model features\` output.`,
+      { unknown: absent },
     );
   }
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(input.name)) {
