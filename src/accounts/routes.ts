@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { findClientByCode } from '../clients/service.ts';
 import type { Db } from '../db/connection.ts';
 import { accountHistory } from '../ledger/queries.ts';
+import { checkNote } from '../qa/service.ts';
 import {
   assertClientAccess,
   type Principal,
@@ -304,6 +305,14 @@ export async function accountRoutes(app: Api, deps: ServerDeps): Promise<void> {
           },
           trx,
         );
+        // a note that fails the quality check is kept (it is a record) and opens a QA case
+        await checkNote(trx, {
+          id: added.id,
+          clientId,
+          accountId: added.account_id,
+          author: added.author,
+          body: added.body,
+        });
         return added;
       });
       return reply.status(201).send(note);

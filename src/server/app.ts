@@ -30,6 +30,7 @@ import { paymentRoutes } from '../payments/routes.ts';
 import { placementRoutes } from '../placements/routes.ts';
 import { reportRoutes } from '../reports/routes.ts';
 import { toJson } from '../shared/json.ts';
+import { qaRoutes } from '../qa/routes.ts';
 import { templateRoutes } from '../templates/routes.ts';
 import { worklistRoutes } from '../worklist/routes.ts';
 import type { Principal } from './access.ts';
@@ -181,6 +182,7 @@ export async function buildServer(options: BuildOptions): Promise<Api> {
       await channelRoutes(v1 as unknown as Api, deps, options.channels);
       await worklistRoutes(v1 as unknown as Api, deps);
       await templateRoutes(v1 as unknown as Api, deps);
+      await qaRoutes(v1 as unknown as Api, deps);
     },
     { prefix: '/api/v1' },
   );

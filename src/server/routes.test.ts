@@ -1064,6 +1064,48 @@ const matrix: Record<string, MatrixCase> = {
     ok: [404],
     call: () => ({ url: '/api/v1/saved-filters/999999' }),
   },
+  // quality checks (src/qa/routes.ts)
+  'POST /api/v1/qa/check': {
+    allowed: ['admin', 'supervisor', 'agent', 'finance', 'compliance'],
+    ok: [200],
+    call: () => ({ url: '/api/v1/qa/check', body: { text: '您好，请尽快还款。' } }),
+  },
+  'GET /api/v1/qa/cases': {
+    allowed: ['admin', 'compliance', 'supervisor'],
+    ok: [200],
+    call: () => ({ url: '/api/v1/qa/cases?status=open' }),
+  },
+  'POST /api/v1/qa/cases/:id/decide': {
+    allowed: ['admin', 'compliance', 'supervisor'],
+    ok: [404],
+    call: () => ({ url: '/api/v1/qa/cases/999999/decide', body: { decision: 'dismiss' } }),
+  },
+  'POST /api/v1/qa/samples': {
+    allowed: ['admin', 'compliance', 'supervisor'],
+    ok: [200],
+    call: () => ({ url: '/api/v1/qa/samples', body: { week: '2026-W48', per_agent: 1 } }),
+  },
+  'GET /api/v1/qa/samples': {
+    allowed: ['admin', 'compliance', 'supervisor'],
+    ok: [200],
+    call: () => ({ url: '/api/v1/qa/samples?week=2026-W48' }),
+  },
+  'POST /api/v1/qa/samples/:id/score': {
+    allowed: ['admin', 'compliance', 'supervisor'],
+    ok: [404],
+    call: () => ({
+      url: '/api/v1/qa/samples/999999/score',
+      body: {
+        scores: { identified: 15, right_party: 15, accurate: 20, conduct: 25, courtesy: 10, recorded: 15 },
+      },
+    }),
+  },
+  // finance may not see another user's QA record (the route lets staff in, the record is the agent's own)
+  'GET /api/v1/qa/agents/:username': {
+    allowed: ['admin', 'compliance', 'supervisor', 'agent'],
+    ok: [200],
+    call: () => ({ url: '/api/v1/qa/agents/agent' }),
+  },
   // message templates (src/templates/routes.ts)
   'GET /api/v1/templates': {
     allowed: ['admin', 'supervisor', 'agent', 'finance', 'compliance'],
@@ -1561,6 +1603,22 @@ const badPayloads: Record<string, () => Omit<Call, 'method'>> = {
     as: 'compliance',
     url: '/api/v1/templates',
     body: { code: 'bad', channel: 'fax', language: 'zh-CN', body: 'x', reason: 'r' },
+  }),
+  'POST /api/v1/qa/check': () => ({ as: 'agent', url: '/api/v1/qa/check', body: { text: '' } }),
+  'POST /api/v1/qa/cases/:id/decide': () => ({
+    as: 'compliance',
+    url: '/api/v1/qa/cases/1/decide',
+    body: { decision: 'maybe' },
+  }),
+  'POST /api/v1/qa/samples': () => ({
+    as: 'compliance',
+    url: '/api/v1/qa/samples',
+    body: { week: '2026-48' },
+  }),
+  'POST /api/v1/qa/samples/:id/score': () => ({
+    as: 'compliance',
+    url: '/api/v1/qa/samples/1/score',
+    body: { scores: { conduct: 'high' } },
   }),
   'POST /api/v1/templates/:id/approve': () => ({
     as: 'compliance',

@@ -6,6 +6,7 @@ import { sql } from 'kysely';
 import { recordAudit } from '../audit/service.ts';
 import { contractInForce } from '../clients/service.ts';
 import type { Db } from '../db/connection.ts';
+import { assertCleanOutbound } from '../qa/service.ts';
 import { daysBetween, todayIn } from '../shared/dates.ts';
 import { HuikuanError } from '../shared/errors.ts';
 import { formatMinor } from '../shared/money.ts';
@@ -70,6 +71,11 @@ export async function proposeTemplate(
   }
   if (input.reason.trim().length === 0) throw new HuikuanError('bad_input', 'Say why the template changes.');
   const variables = checkTemplate(input);
+  // what the agency sends must pass the quality check: the text as written, variables aside
+  assertCleanOutbound(
+    [input.subject ?? '', input.body].join('\n').replace(/\{\{[^{}]*\}\}/g, ' '),
+    'The template',
+  );
   return db.transaction().execute(async (trx) => {
     // one proposer at a time per template: the version number is the next one
     await sql`SELECT pg_advisory_xact_lock(hashtext(${`template:${code}:${input.channel}:${input.language}`}))`.execute(
