@@ -17,6 +17,7 @@ import { RequestFieldError } from '../server/errors.ts';
 import { documented } from '../server/responses.ts';
 import { HuikuanError } from '../shared/errors.ts';
 import type { WebhookKind, WebhookRequest } from './adapter.ts';
+import { callRoutes } from './call-routes.ts';
 import { type ChannelConfig, channelConfigFromEnv } from './config.ts';
 import { letterRoutes } from './letter-routes.ts';
 import { readOptOutToken } from './links.ts';
@@ -204,6 +205,7 @@ export async function channelRoutes(app: Api, deps: ServerDeps, config?: Channel
   );
 
   await letterRoutes(app, deps, channels);
+  await callRoutes(app, deps, channels);
 
   // ------------------------------------------------------------ no session: a signature instead
 

@@ -26,6 +26,7 @@ import {
   SendError,
   type SendResult,
 } from './adapter.ts';
+import { amiAdapter } from './ami.ts';
 import type { ChannelConfig } from './config.ts';
 import { smtpAdapter } from './email.ts';
 import { optOutUrl } from './links.ts';
@@ -44,6 +45,7 @@ import {
   type SmsProviderName,
   withSmsOptOut,
 } from './model.ts';
+import type { PbxAdapter } from './pbx.ts';
 import { aliyunAdapter } from './sms-aliyun.ts';
 import { twilioAdapter } from './sms-twilio.ts';
 import type { ChannelTables } from './tables.ts';
@@ -63,6 +65,8 @@ export interface Channels {
   sms: ChannelAdapter | null;
   /** Every configured SMS provider, for its webhooks (the one that sends and any other). */
   providers: Partial<Record<SmsProviderName, ChannelAdapter>>;
+  /** The PBX that places calls (null: not configured). */
+  pbx: PbxAdapter | null;
 }
 
 export function channelsFrom(config: ChannelConfig): Channels {
@@ -74,6 +78,7 @@ export function channelsFrom(config: ChannelConfig): Channels {
     email: config.smtp ? smtpAdapter(config.smtp) : null,
     sms: config.smsProvider ? (providers[config.smsProvider] ?? null) : null,
     providers,
+    pbx: config.ami ? amiAdapter(config.ami) : null,
   };
 }
 
@@ -184,7 +189,7 @@ export async function messageView(db: Db, id: bigint): Promise<MessageView> {
     .executeTakeFirstOrThrow()) as MessageView;
 }
 
-interface Recipient {
+export interface Recipient {
   clientId: bigint;
   debtorId: bigint;
   address: string;
@@ -192,7 +197,10 @@ interface Recipient {
 }
 
 /** The clear address of the account's debtor's contact point, checked against the channel. */
-async function recipientOf(db: Db, input: SendInput): Promise<Recipient> {
+export async function recipientOf(
+  db: Db,
+  input: { accountId: bigint; contactPointId: bigint; channel: MessageChannel | 'call' },
+): Promise<Recipient> {
   const row = await db
     .selectFrom('accounts')
     .innerJoin('contact_points', 'contact_points.debtor_id', 'accounts.debtor_id')
@@ -223,7 +231,7 @@ async function recipientOf(db: Db, input: SendInput): Promise<Recipient> {
   if (row.kind !== wanted) {
     throw new HuikuanError(
       'bad_input',
-      `Contact point ${input.contactPointId} is ${row.kind === 'email' ? 'an e-mail address' : 'a phone number'}; ${input.channel === 'email' ? 'an e-mail needs an e-mail address' : 'an SMS needs a phone number'}.`,
+      `Contact point ${input.contactPointId} is ${row.kind === 'email' ? 'an e-mail address' : 'a phone number'}; ${input.channel === 'email' ? 'an e-mail needs an e-mail address' : `${input.channel === 'sms' ? 'an SMS' : 'a call'} needs a phone number`}.`,
     );
   }
   const address = row.value_enc ? piiCipher().decrypt(row.value_enc) : (row.value_text ?? '');
