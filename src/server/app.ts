@@ -32,6 +32,7 @@ import { reportRoutes } from '../reports/routes.ts';
 import { toJson } from '../shared/json.ts';
 import { qaRoutes } from '../qa/routes.ts';
 import { templateRoutes } from '../templates/routes.ts';
+import { trainingRoutes } from '../training/routes.ts';
 import { worklistRoutes } from '../worklist/routes.ts';
 import type { Principal } from './access.ts';
 import { type Api, limits, type ServerDeps } from './context.ts';
@@ -183,6 +184,7 @@ export async function buildServer(options: BuildOptions): Promise<Api> {
       await worklistRoutes(v1 as unknown as Api, deps);
       await templateRoutes(v1 as unknown as Api, deps);
       await qaRoutes(v1 as unknown as Api, deps);
+      await trainingRoutes(v1 as unknown as Api, deps);
     },
     { prefix: '/api/v1' },
   );

@@ -1064,6 +1064,39 @@ const matrix: Record<string, MatrixCase> = {
     ok: [404],
     call: () => ({ url: '/api/v1/saved-filters/999999' }),
   },
+  // training records (src/training/routes.ts); the matrix's course is optional, so agents stay able to act
+  'GET /api/v1/training/courses': {
+    allowed: ['admin', 'supervisor', 'agent', 'finance', 'compliance'],
+    ok: [200],
+    call: () => ({ url: '/api/v1/training/courses' }),
+  },
+  'POST /api/v1/training/courses': {
+    allowed: ['admin', 'compliance'],
+    ok: [201],
+    call: () => ({
+      url: '/api/v1/training/courses',
+      body: { code: `matrix-${randomBytes(4).toString('hex')}`, title: 'matrix', required: false },
+    }),
+  },
+  'POST /api/v1/training/completions': {
+    allowed: ['admin', 'compliance', 'supervisor'],
+    ok: [404],
+    call: () => ({
+      url: '/api/v1/training/completions',
+      body: { username: 'agent', course: 'no-such-course', completed_on: '2026-01-05' },
+    }),
+  },
+  // finance may not see another user's training record (the route lets staff in, the record is the agent's own)
+  'GET /api/v1/training/users/:username': {
+    allowed: ['admin', 'compliance', 'supervisor', 'agent'],
+    ok: [200],
+    call: () => ({ url: '/api/v1/training/users/agent' }),
+  },
+  'GET /api/v1/training/expiring': {
+    allowed: ['admin', 'compliance', 'supervisor'],
+    ok: [200],
+    call: () => ({ url: '/api/v1/training/expiring?within_days=30' }),
+  },
   // quality checks (src/qa/routes.ts)
   'POST /api/v1/qa/check': {
     allowed: ['admin', 'supervisor', 'agent', 'finance', 'compliance'],
@@ -1603,6 +1636,16 @@ const badPayloads: Record<string, () => Omit<Call, 'method'>> = {
     as: 'compliance',
     url: '/api/v1/templates',
     body: { code: 'bad', channel: 'fax', language: 'zh-CN', body: 'x', reason: 'r' },
+  }),
+  'POST /api/v1/training/courses': () => ({
+    as: 'compliance',
+    url: '/api/v1/training/courses',
+    body: { code: '', title: 'x', validity_months: 0 },
+  }),
+  'POST /api/v1/training/completions': () => ({
+    as: 'supervisor',
+    url: '/api/v1/training/completions',
+    body: { username: 'agent', course: 'x', completed_on: 'tomorrow' },
   }),
   'POST /api/v1/qa/check': () => ({ as: 'agent', url: '/api/v1/qa/check', body: { text: '' } }),
   'POST /api/v1/qa/cases/:id/decide': () => ({

@@ -27,6 +27,7 @@ import {
   type ServerDeps,
 } from '../server/context.ts';
 import { documented } from '../server/responses.ts';
+import { assertTrained } from '../training/service.ts';
 import { attemptChannels, dispositions, hardLimits, hardshipOptions, limitsFromEnv } from './model.ts';
 import {
   type Actor,
@@ -244,6 +245,12 @@ export async function worklistRoutes(app: Api, deps: ServerDeps): Promise<void> 
     assertClientAccess(principalOf(request), await accountClientId(on, accountId), 'account');
   }
 
+  /** A contact action on an account: its scope, and (agents) a current training record. */
+  async function contactAction(request: FastifyRequest, accountId: bigint): Promise<void> {
+    await scoped(request, accountId);
+    await assertTrained(db, principalOf(request));
+  }
+
   async function scopedTo(request: FastifyRequest, kind: 'promise' | 'plan' | 'callback', itemId: bigint) {
     assertClientAccess(principalOf(request), await clientOf(db, kind, itemId), kind);
   }
@@ -281,7 +288,7 @@ export async function worklistRoutes(app: Api, deps: ServerDeps): Promise<void> 
       preValidation: requireRoles(...workers),
     },
     async (request, reply) => {
-      await scoped(request, request.params.id);
+      await contactAction(request, request.params.id);
       const body = request.body;
       const attempt = await logAttempt(
         db,
@@ -314,7 +321,7 @@ export async function worklistRoutes(app: Api, deps: ServerDeps): Promise<void> 
       preValidation: requireRoles(...workers),
     },
     async (request, reply) => {
-      await scoped(request, request.params.id);
+      await contactAction(request, request.params.id);
       const promise = await takePromise(
         db,
         {
@@ -362,7 +369,7 @@ export async function worklistRoutes(app: Api, deps: ServerDeps): Promise<void> 
       preValidation: requireRoles(...workers),
     },
     async (request, reply) => {
-      await scoped(request, request.params.id);
+      await contactAction(request, request.params.id);
       const plan = await proposePlan(
         db,
         {
@@ -423,7 +430,7 @@ export async function worklistRoutes(app: Api, deps: ServerDeps): Promise<void> 
       preValidation: requireRoles(...workers),
     },
     async (request, reply) => {
-      await scoped(request, request.params.id);
+      await contactAction(request, request.params.id);
       const callback = await setCallback(
         db,
         {
@@ -470,7 +477,7 @@ export async function worklistRoutes(app: Api, deps: ServerDeps): Promise<void> 
       preValidation: requireRoles(...workers),
     },
     async (request, reply) => {
-      await scoped(request, request.params.id);
+      await contactAction(request, request.params.id);
       const mark = await markHardship(
         db,
         { accountId: request.params.id, options: request.body.options, note: request.body.note },
@@ -493,7 +500,7 @@ export async function worklistRoutes(app: Api, deps: ServerDeps): Promise<void> 
       preValidation: requireRoles(...workers),
     },
     async (request, reply) => {
-      await scoped(request, request.params.id);
+      await contactAction(request, request.params.id);
       const body = request.body;
       const visit = await recordFieldVisit(
         db,
