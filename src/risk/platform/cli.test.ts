@@ -6,6 +6,7 @@ import { cliFor } from '../../../test/cli.ts';
 import { testDatabase } from '../../../test/db.ts';
 import { postPayments } from '../../ledger/payments.ts';
 import { createClient, placeAccounts } from '../../ledger/test-fixtures.ts';
+import { bankPayment } from './test-model.ts';
 
 const t = await testDatabase();
 const huikuan = cliFor(t);
@@ -33,17 +34,7 @@ beforeAll(async () => {
   const pays = ids.filter((_, k) => (k < accounts / 2 ? k % 4 !== 0 : k % 4 === 0));
   await postPayments(
     t.db,
-    pays.map((accountId, k) => ({
-      clientId,
-      accountId,
-      externalId: `after-${k}`,
-      amountMinor: 40_000n,
-      currency: 'CNY',
-      paidOn: '2025-04-15',
-      paidAt: null,
-      channel: 'bank',
-      direct: false,
-    })),
+    pays.map((accountId, k) => bankPayment(clientId, accountId, `after-${k}`, 40_000n, '2025-04-15')),
     'tester',
   );
 });

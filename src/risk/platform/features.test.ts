@@ -3,6 +3,7 @@ import { testDatabase } from '../../../test/db.ts';
 import { postPayments } from '../../ledger/payments.ts';
 import { createClient, placeAccounts } from '../../ledger/test-fixtures.ts';
 import { availableSources, buildTrainingTable, featureNames, tableCsv } from './features.ts';
+import { bankPayment } from './test-model.ts';
 
 const t = await testDatabase();
 afterAll(() => t.drop());
@@ -11,23 +12,7 @@ let ids: bigint[] = [];
 let clientId = 0n;
 
 function pay(accountId: bigint, externalId: string, amountMinor: bigint, paidOn: string) {
-  return postPayments(
-    t.db,
-    [
-      {
-        clientId,
-        accountId,
-        externalId,
-        amountMinor,
-        currency: 'CNY',
-        paidOn,
-        paidAt: null,
-        channel: 'bank',
-        direct: false,
-      },
-    ],
-    'tester',
-  );
+  return postPayments(t.db, [bankPayment(clientId, accountId, externalId, amountMinor, paidOn)], 'tester');
 }
 
 beforeAll(async () => {

@@ -13,7 +13,7 @@ import {
   retireModel,
   scoringModels,
 } from './registry.ts';
-import { testModel } from './test-model.ts';
+import { bankPayment, testModel } from './test-model.ts';
 
 const t = await testDatabase();
 afterAll(() => t.drop());
@@ -154,17 +154,7 @@ describe('monitoring', () => {
     }
     await postPayments(
       t.db,
-      ids.slice(0, 2).map((accountId, k) => ({
-        clientId,
-        accountId,
-        externalId: `m${k}`,
-        amountMinor: 5_000n,
-        currency: 'CNY',
-        paidOn: '2025-06-01',
-        paidAt: null,
-        channel: 'bank',
-        direct: false,
-      })),
+      ids.slice(0, 2).map((accountId, k) => bankPayment(clientId, accountId, `m${k}`, 5_000n, '2025-06-01')),
       'tester',
     );
     const [figures] = await monitorModels(t.db, { month: '2025-05', actor: 'monitor' });

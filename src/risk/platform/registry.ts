@@ -5,7 +5,7 @@
  * beside the champion), and finally retired; promoting a champion retires the one it replaces. Every
  * change is audited in its transaction.
  */
-import { sql } from 'kysely';
+import { sql, type Updateable } from 'kysely';
 import { recordAudit } from '../../audit/service.ts';
 import type { Db } from '../../db/connection.ts';
 import { HuikuanError } from '../../shared/errors.ts';
@@ -13,7 +13,7 @@ import { psi } from '../metrics.ts';
 import { checkModel } from '../score.ts';
 import type { Model } from '../train.ts';
 import { availableSources, featureNames } from './features.ts';
-import type { ModelStatus, RiskPlatformTables } from './tables.ts';
+import type { ModelStatus, RiskModelsTable, RiskPlatformTables } from './tables.ts';
 
 export type Actor = string | { actor: string; actorUserId?: bigint | null; ip?: string | null };
 
@@ -214,6 +214,34 @@ async function lockedModel(trx: Db, id: bigint): Promise<ModelView> {
   return viewOf(row as Row);
 }
 
+/** Writes a change to a locked model and audits it with its before and after. */
+async function changeModel(
+  trx: Db,
+  before: ModelView,
+  set: Updateable<RiskModelsTable>,
+  who: ReturnType<typeof actorOf>,
+  action: string,
+  extra: Record<string, unknown> = {},
+): Promise<ModelView> {
+  const row = await tables(trx)
+    .updateTable('risk_models')
+    .set(set)
+    .where('id', '=', before.id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  const after = viewOf(row as Row);
+  await recordAudit(trx, {
+    ...who,
+    action,
+    entityType: 'risk_model',
+    entityId: before.id,
+    clientId: after.client_id,
+    before: auditView(before),
+    after: { ...auditView(after), ...extra },
+  });
+  return after;
+}
+
 export async function approveModel(db: Db, id: bigint, by: Actor): Promise<ModelView> {
   const who = actorOf(by);
   return db.transaction().execute(async (trx) => {
@@ -230,23 +258,13 @@ export async function approveModel(db: Db, id: bigint, by: Actor): Promise<Model
         `${who.actor} proposed model ${id} and cannot approve it too; a second user approves it.`,
       );
     }
-    const row = await tables(trx)
-      .updateTable('risk_models')
-      .set({ status: 'approved', approved_by: who.actor, approved_at: new Date() })
-      .where('id', '=', id)
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    const after = viewOf(row as Row);
-    await recordAudit(trx, {
-      ...who,
-      action: 'risk_model.approved',
-      entityType: 'risk_model',
-      entityId: id,
-      clientId: after.client_id,
-      before: auditView(before),
-      after: auditView(after),
-    });
-    return after;
+    return changeModel(
+      trx,
+      before,
+      { status: 'approved', approved_by: who.actor, approved_at: new Date() },
+      who,
+      'risk_model.approved',
+    );
   });
 }
 
@@ -281,22 +299,13 @@ export async function promoteModel(
         .executeTakeFirst();
       if (current) retired = await retire(trx, current.id, who, `replaced by model ${id}`);
     }
-    const row = await tables(trx)
-      .updateTable('risk_models')
-      .set({ status: role, promoted_by: who.actor, promoted_at: new Date() })
-      .where('id', '=', id)
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    const after = viewOf(row as Row);
-    await recordAudit(trx, {
-      ...who,
-      action: `risk_model.${role}`,
-      entityType: 'risk_model',
-      entityId: id,
-      clientId: after.client_id,
-      before: auditView(before),
-      after: auditView(after),
-    });
+    const after = await changeModel(
+      trx,
+      before,
+      { status: role, promoted_by: who.actor, promoted_at: new Date() },
+      who,
+      `risk_model.${role}`,
+    );
     return { model: after, retired };
   });
 }
@@ -311,23 +320,14 @@ async function retire(
   if (before.status === 'retired') {
     throw new HuikuanError('invalid_state', `Model ${id} is retired already.`);
   }
-  const row = await tables(trx)
-    .updateTable('risk_models')
-    .set({ status: 'retired', retired_by: who.actor, retired_at: new Date() })
-    .where('id', '=', id)
-    .returningAll()
-    .executeTakeFirstOrThrow();
-  const after = viewOf(row as Row);
-  await recordAudit(trx, {
-    ...who,
-    action: 'risk_model.retired',
-    entityType: 'risk_model',
-    entityId: id,
-    clientId: after.client_id,
-    before: auditView(before),
-    after: { ...auditView(after), reason },
-  });
-  return after;
+  return changeModel(
+    trx,
+    before,
+    { status: 'retired', retired_by: who.actor, retired_at: new Date() },
+    who,
+    'risk_model.retired',
+    { reason },
+  );
 }
 
 export async function retireModel(db: Db, id: bigint, by: Actor, reason: string): Promise<ModelView> {

@@ -8,7 +8,7 @@ import { sigmoid } from '../logistic.ts';
 import { availableSources } from './features.ts';
 import { approveModel, promoteModel, proposeModel } from './registry.ts';
 import { scorePartition } from './scoring.ts';
-import { testModel } from './test-model.ts';
+import { bankPayment, testModel } from './test-model.ts';
 import { configureWatchRule, decideWatch, listWatch, watchRuleStates } from './watch.ts';
 
 const t = await testDatabase();
@@ -42,17 +42,9 @@ beforeAll(async () => {
   ];
   await postPayments(
     t.db,
-    payments.map(([k, externalId, amountMinor, paidOn]) => ({
-      clientId,
-      accountId: id(k),
-      externalId,
-      amountMinor,
-      currency: 'CNY',
-      paidOn,
-      paidAt: null,
-      channel: 'bank',
-      direct: false,
-    })),
+    payments.map(([k, externalId, amountMinor, paidOn]) =>
+      bankPayment(clientId, id(k), externalId, amountMinor, paidOn),
+    ),
     'tester',
   );
   const champion = await proposeModel(

@@ -6,6 +6,7 @@
  *   paid_90d_minor ≤ 0: η +0.5 (−10, reason paid_90d_minor:1)    > 0: η −0.5 (+10)
  * score = 500 − 20·η, probability of not paying = sigmoid(η); bands at 480, 500, 520.
  */
+import type { PaymentInput } from '../../ledger/payments.ts';
 import type { Bin } from '../binning.ts';
 import type { Model, ScoredBin } from '../train.ts';
 
@@ -88,5 +89,26 @@ export function testModel(overrides: { validationAuc?: number; train?: number[] 
       curves: { roc: [], ks: [], histogram: [], width: 5 },
     },
     bands: { edges: [480, 500, 520], train },
+  };
+}
+
+/** A bank payment into trust for postPayments. */
+export function bankPayment(
+  clientId: bigint,
+  accountId: bigint,
+  externalId: string,
+  amountMinor: bigint,
+  paidOn: string,
+): PaymentInput {
+  return {
+    clientId,
+    accountId,
+    externalId,
+    amountMinor,
+    currency: 'CNY',
+    paidOn,
+    paidAt: null,
+    channel: 'bank',
+    direct: false,
   };
 }

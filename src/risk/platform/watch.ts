@@ -7,14 +7,14 @@
  * its entry; after a longer gap it opens a new one. Rules whose data do not exist are inactive,
  * with the reason.
  */
-import { type RawBuilder, sql } from 'kysely';
+import { type RawBuilder, type Selectable, sql } from 'kysely';
 import { recordAudit } from '../../audit/service.ts';
 import type { Db } from '../../db/connection.ts';
 import type { BusinessDate } from '../../shared/dates.ts';
 import { HuikuanError } from '../../shared/errors.ts';
 import { availableSources, type Sources } from './features.ts';
 import type { Actor } from './registry.ts';
-import type { RiskPlatformTables } from './tables.ts';
+import type { RiskPlatformTables, RiskWatchTable } from './tables.ts';
 
 export const watchRules = [
   'lost_contact',
@@ -209,21 +209,7 @@ export async function evaluateWatch(
   return counts.rows[0] ?? { seen: 0, opened: 0 };
 }
 
-export interface WatchEntry {
-  id: bigint;
-  client_id: bigint;
-  account_id: bigint;
-  rule: string;
-  detail: string;
-  first_seen: string;
-  last_seen: string;
-  status: 'open' | 'acknowledged' | 'actioned';
-  acknowledged_by: string | null;
-  acknowledged_at: Date | null;
-  actioned_by: string | null;
-  actioned_at: Date | null;
-  action_note: string | null;
-}
+export type WatchEntry = Selectable<RiskWatchTable>;
 
 export async function listWatch(
   db: Db,
@@ -244,7 +230,7 @@ export async function listWatch(
   else if (options.status) query = query.where('status', '=', options.status);
   if (options.clientId !== undefined) query = query.where('client_id', '=', options.clientId);
   if (options.accountId !== undefined) query = query.where('account_id', '=', options.accountId);
-  return (await query.execute()) as WatchEntry[];
+  return query.execute();
 }
 
 /** open → acknowledged (seen by a supervisor), open / acknowledged → actioned (with what was done). */
@@ -299,6 +285,6 @@ export async function decideWatch(
       before: { status: before.status },
       after: { status: after.status, note: after.action_note },
     });
-    return after as WatchEntry;
+    return after;
   });
 }
