@@ -7,19 +7,20 @@
 import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import { loadDataKey } from '../accounts/pii.ts';
 
-let cached: { fingerprint: string; key: Buffer } | undefined;
+const keys = new Map<string, { fingerprint: string; key: Buffer }>();
 
-function linkKey(): Buffer {
+/** A key for one purpose (`info`), derived from the data key with HKDF-SHA-256: the links' keys. */
+export function derivedKey(info: string): Buffer {
   const dataKey = loadDataKey();
   const fingerprint = dataKey.toString('hex');
-  if (cached?.fingerprint !== fingerprint) {
-    cached = {
-      fingerprint,
-      key: Buffer.from(hkdfSync('sha256', dataKey, '', 'huikuan opt-out link v1', 32)),
-    };
-  }
-  return cached.key;
+  const cached = keys.get(info);
+  if (cached?.fingerprint === fingerprint) return cached.key;
+  const key = Buffer.from(hkdfSync('sha256', dataKey, '', info, 32));
+  keys.set(info, { fingerprint, key });
+  return key;
 }
+
+const linkKey = () => derivedKey('huikuan opt-out link v1');
 
 function mac(messageId: bigint): string {
   return createHmac('sha256', linkKey())

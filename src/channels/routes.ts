@@ -22,6 +22,7 @@ import { type ChannelConfig, channelConfigFromEnv } from './config.ts';
 import { letterRoutes } from './letter-routes.ts';
 import { readOptOutToken } from './links.ts';
 import { channelLimits, escapeHtml, type SmsProviderName, smsProviders } from './model.ts';
+import { pageRoutes } from './page-routes.ts';
 import { messageResponse } from './schemas.ts';
 import {
   type Channels,
@@ -206,6 +207,7 @@ export async function channelRoutes(app: Api, deps: ServerDeps, config?: Channel
 
   await letterRoutes(app, deps, channels);
   await callRoutes(app, deps, channels);
+  await pageRoutes(app, deps, channels);
 
   // ------------------------------------------------------------ no session: a signature instead
 
