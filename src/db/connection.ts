@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { userInfo } from 'node:os';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
@@ -46,6 +47,7 @@ export async function openDatabase(options: OpenOptions = {}): Promise<Connectio
   });
   // An idle client that loses its server must not crash the process; the next query reports it.
   pool.on('error', () => {});
+  pool.on('connect', preparesMarkedStatements);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   const close = async () => {
     await db.destroy();
@@ -66,6 +68,32 @@ export async function openDatabase(options: OpenOptions = {}): Promise<Connectio
   }
   return { db, pool, url, embedded: embedded !== null, close };
 }
+
+/**
+ * A statement whose text starts with `/* prepare:NAME *\/` (see `preparedSql`) is sent as a named
+ * prepared statement: each connection parses and plans it once and then only executes it, and after
+ * a few executions PostgreSQL may keep one generic plan. For hot statements whose plan does not
+ * depend on their parameters (an account's timeline, a union of a dozen tables under row-level
+ * security, spent ≈ 2.3 ms planning and 0.6 ms executing). The name carries a hash of the text,
+ * so two texts never share a name; the statements a connection keeps are the few marked ones.
+ */
+export function preparesMarkedStatements(client: pg.PoolClient): void {
+  const marked = client as pg.PoolClient & { [preparedMark]?: true };
+  if (marked[preparedMark]) return;
+  marked[preparedMark] = true;
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+    const [text, values, callback] = args;
+    if (typeof text === 'string' && text.startsWith('/* prepare:')) {
+      const label = text.slice(11, text.indexOf('*/')).trim();
+      const name = `${label}_${createHash('sha1').update(text).digest('hex').slice(0, 12)}`;
+      return callback === undefined ? query({ name, text, values }) : query({ name, text, values }, callback);
+    }
+    return query(...args);
+  };
+}
+
+const preparedMark = Symbol('huikuan.prepared');
 
 /**
  * libpq takes the operating-system user when a URL names none; node-postgres reads $USER, which

@@ -19,6 +19,26 @@ describe('database', () => {
     expect(result.rows[0]).toEqual({ big: 9007199254740993n, day: '2026-03-01' });
   });
 
+  it('sends statements marked /* prepare:NAME */ as named prepared statements, others as before', async () => {
+    // one connection, so the session's prepared statements are the ones this test made
+    const rows = await t.db.connection().execute(async (db) => {
+      for (const n of [1, 2, 3]) {
+        const marked = await sql<{ n: number }>`/* prepare:db_test */ SELECT ${n}::int AS n`.execute(db);
+        expect(marked.rows).toEqual([{ n }]);
+      }
+      await sql`SELECT 1 AS plain`.execute(db);
+      return (
+        await sql<{
+          name: string;
+          statement: string;
+        }>`SELECT name, statement FROM pg_prepared_statements`.execute(db)
+      ).rows;
+    });
+    expect(rows).toHaveLength(1);
+    expect(rows[0]?.name).toMatch(/^db_test_[0-9a-f]{12}$/);
+    expect(rows[0]?.statement).toContain('SELECT $1::int AS n');
+  });
+
   it('refuses UPDATE, DELETE and TRUNCATE on postings and entries', async () => {
     const client = await t.db
       .insertInto('clients')

@@ -139,7 +139,7 @@ export async function accountHistory(
   // precision past 2^53) and the account's number of entries; no entry gives one row of the total
   const rows = await sql<
     Omit<HistoryEntry, 'postings'> & { postings: Array<[number, string, string]> | null; total: string }
-  >`
+  >`/* prepare:account_history */
     SELECT e.*, t.total
       FROM (SELECT count(*)::text AS total FROM journal_entries WHERE account_id = ${input.accountId}) t
       LEFT JOIN LATERAL (
