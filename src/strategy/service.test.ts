@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TestDatabase, testDatabase } from '../../test/db.ts';
+import { addHold, listHolds } from '../compliance/holds.ts';
 import { checkLedger } from '../ledger/queries.ts';
 import { createClient, placeAccounts } from '../ledger/test-fixtures.ts';
 import { addDays } from '../shared/dates.ts';
@@ -196,5 +197,53 @@ describe('the nightly run over a portfolio', () => {
     expect(await checkLedger(other.db)).toEqual([]);
     // after the same three days, the crashed, resumed and shared runs left exactly what the clean runs did
     expect(await snapshot(other.db)).toEqual(await snapshot(clean.db));
+  });
+});
+
+describe('expired holds', () => {
+  let t: TestDatabase;
+  beforeAll(async () => {
+    t = await testDatabase();
+  });
+  afterAll(async () => {
+    await t?.drop();
+  });
+
+  it('are stamped lifted by the run of a date after their end, and open ones are left alone', async () => {
+    const { clientId } = await createClient(t.db, 'HLD');
+    await placeAccounts(t.db, clientId, [{ ref: 'H1', principal: 100_00n, delinquencyDate: '2026-01-01' }]);
+    const account = await t.db
+      .selectFrom('accounts')
+      .select('id')
+      .where('client_account_ref', '=', 'H1')
+      .executeTakeFirstOrThrow();
+    const ending = await addHold(
+      t.db,
+      {
+        accountId: account.id,
+        onDebtor: true,
+        kind: 'breathing_space',
+        source: 'court',
+        startsAt: '2026-02-01',
+        endsAt: '2026-03-01',
+      },
+      'compliance.li',
+    );
+    const open = await addHold(
+      t.db,
+      { accountId: account.id, kind: 'dispute', source: 'letter' },
+      'compliance.li',
+    );
+    await runStrategy(t.db, { asOf: '2026-02-28', actor: 'tester' });
+    // the breathing space is in force through 1 March (its last day): not lifted by the night of 28 February
+    expect(
+      (await listHolds(t.db, { accountId: account.id })).filter((hold) => hold.liftedAt !== null),
+    ).toEqual([]);
+    // a run for a past date looks at the end of that date (for today's run: now)
+    await runStrategy(t.db, { asOf: '2026-03-01', actor: 'tester' });
+    const holds = await listHolds(t.db, { accountId: account.id });
+    const lifted = holds.find((hold) => hold.id === ending.hold.id);
+    expect(lifted).toMatchObject({ liftedBy: 'strategy-run' });
+    expect(holds.find((hold) => hold.id === open.hold.id)?.liftedAt).toBeNull();
   });
 });

@@ -17,16 +17,19 @@
  *      their grace, plans broken or completed, call-backs missed; set-based, in the partition's transaction.
  *   4. risk scores and watch (src/risk/platform/scoring.ts): the champion's and challengers' scores of the
  *      partition's live accounts for the date, and the risk watch rules; idempotent for the date.
- * Extension point — `partitionSteps` below: expired holds go there as a step of its own; so do segment,
- * treatment step, allocation and queue priority.
+ *   5. expired holds, once per run before it completes (closeExpiredHolds): holds whose end has passed
+ *      are stamped lifted.
+ * Extension point — `partitionSteps` below: segment, treatment step, allocation and queue priority go
+ * there as steps of their own.
  */
 import { hostname } from 'node:os';
 import { sql } from 'kysely';
+import { closeEndedHolds } from '../compliance/holds.ts';
 import type { Db } from '../db/connection.ts';
 import { approveProposal, proposeRecall } from '../ledger/events.ts';
 import { liveStatuses } from '../ledger/post.ts';
-import type { BusinessDate } from '../shared/dates.ts';
 import { riskScoresStep } from '../risk/platform/scoring.ts';
+import { addDays, type BusinessDate } from '../shared/dates.ts';
 import { HuikuanError, isHuikuanError } from '../shared/errors.ts';
 import { type AgentActionCounts, promisesAndPlansStep } from '../worklist/nightly.ts';
 import { bucketCaseSql } from './model.ts';
@@ -143,7 +146,7 @@ interface PartitionStep {
 const partitionSteps: readonly PartitionStep[] = [
   { name: 'recall dates', run: recallDueAccounts },
   { name: 'promises and plans', run: promisesAndPlansStep },
-  // expired holds: add a step here.
+  // expired holds: once per run, not per partition (closeExpiredHolds, before the run completes)
   { name: 'days past due and bucket', run: advanceAccounts },
   // after days past due: the champion's (and challengers') scores and the risk watch (src/risk/platform)
   { name: 'risk scores and watch', run: riskScoresStep },
@@ -196,6 +199,7 @@ export async function runStrategy(db: Db, options: RunOptions): Promise<RunResul
     await options.hooks?.afterPartition?.(outcome);
     if (options.onProgress) options.onProgress(await progressOf(db, run));
   }
+  await closeExpiredHolds(db, run.as_of);
   // No partition is pending or held by another worker: the run is complete (the last worker to get
   // here sees every partition done; the guard makes the others' updates no-ops).
   await sql`
@@ -206,6 +210,27 @@ export async function runStrategy(db: Db, options: RunOptions): Promise<RunResul
   );
   return resultOf(db, { ...run, status: 'completed' }, worker, false, started);
 }
+
+/**
+ * Expired holds: holds whose end (a breathing space's, say) has passed by the end of the run's date
+ * (or now, for today's run) are stamped lifted. The gate already stops applying a hold at its end;
+ * this keeps the lists of open holds and the one-open-opt-out rule true. Not per partition: the holds
+ * are few and keyed by debtor; several workers share the work (SKIP LOCKED in closeEndedHolds).
+ */
+async function closeExpiredHolds(db: Db, asOf: BusinessDate): Promise<number> {
+  const endOfDay = new Date(`${addDays(asOf, 1)}T00:00:00+08:00`);
+  const until = new Date(Math.min(Date.now(), endOfDay.getTime()));
+  let closed = 0;
+  for (let round = 0; round < maxHoldRounds; round++) {
+    const done = await closeEndedHolds(db, { asOf: until, limit: holdsPerRound, actor: recallProposer });
+    closed += done.closed;
+    if (done.closed < holdsPerRound) break;
+  }
+  return closed;
+}
+
+const holdsPerRound = 1_000;
+const maxHoldRounds = 1_000;
 
 /**
  * The date's run: the existing one, or a new one planned into partitions. Runs go forward: a date
