@@ -219,6 +219,7 @@ export function amiAdapter(settings: AmiSettings): PbxAdapter {
     ready = new Promise<void>((resolve, reject) => {
       const parser = new AmiParser();
       let banner = false;
+      let greetingText = '';
       const opened = net.createConnection({ host: settings.host, port: settings.port });
       opened.setEncoding('utf8');
       const timer = setTimeout(() => {
@@ -231,10 +232,19 @@ export function amiAdapter(settings: AmiSettings): PbxAdapter {
       opened.on('data', (chunk: string) => {
         let text = chunk;
         if (!banner) {
-          const end = text.indexOf('\n');
-          if (end < 0) return;
-          const greeting = text.slice(0, end).trim();
-          text = text.slice(end + 1);
+          // the banner may come in pieces: kept until its line is whole
+          greetingText += text;
+          const end = greetingText.indexOf('\n');
+          if (end < 0) {
+            if (greetingText.length > 200) {
+              clearTimeout(timer);
+              drop(new AmiError('Not an AMI server.'));
+              reject(new AmiError(`${settings.host}:${settings.port} did not greet as Asterisk's AMI.`));
+            }
+            return;
+          }
+          const greeting = greetingText.slice(0, end).trim();
+          text = greetingText.slice(end + 1);
           banner = true;
           if (!greeting.startsWith('Asterisk Call Manager/')) {
             clearTimeout(timer);

@@ -269,6 +269,23 @@ describe('click-to-call through Asterisk AMI', () => {
     await channels.pbx?.close();
   });
 
+  it('a refused AMI login fails the call without an Originate', async () => {
+    const ami2 = config.ami ? { ...config.ami, secret: 'wrong' } : null;
+    const channels = channelsFrom({ ...config, ami: ami2 });
+    const f = await channelFixture(t.db, { phone: '+8613800000306', email: 'refused@example.com' });
+    const before = ami.originates().length;
+    const { message, call } = await placeCall(
+      t.db,
+      { accountId: f.accountId, contactPointId: f.phoneId, extension: '204', at: daytime, actor: 'agent.li' },
+      channels,
+    );
+    expect(message).toMatchObject({ status: 'failed', verdict: 'allow' });
+    expect(message.error).toContain('Asterisk refused the AMI login: Authentication failed');
+    expect(call).toMatchObject({ state: 'failed' });
+    expect(ami.originates()).toHaveLength(before);
+    await channels.pbx?.close();
+  });
+
   it('routes: an agent dials through the server, another client’s agent gets 404 and nothing is dialled', async () => {
     const f = await channelFixture(t.db, { phone: '+8613800000304', email: 'route@example.com' });
     const other = await channelFixture(t.db, { phone: '+8613800000305', email: 'other@example.com' });
