@@ -195,6 +195,10 @@ describe('letters', () => {
         config,
       ),
     ).rejects.toMatchObject({ code: 'invalid_state' });
+    // refused before the gate: no second verdict or contact for the account
+    const { rows } = await sql<{ n: number }>`
+      SELECT count(*)::int AS n FROM compliance_verdicts WHERE account_id = ${f.accountId}`.execute(t.db);
+    expect(rows[0]?.n).toBe(1);
     // a CN account has no validation notice
     const cn = await withAddress();
     await expect(

@@ -334,6 +334,16 @@ export async function queueLetter(
         `Account ${input.accountId}'s contract is under the ${jurisdiction} profile; the validation notice is a US (Regulation F) notice.`,
       );
     }
+    // refused before the gate, so that no contact is logged for a notice that cannot go (a retry of
+    // the same key still gets its earlier message back)
+    const retry =
+      input.idempotencyKey !== undefined &&
+      (await tables(db)
+        .selectFrom('channel_messages')
+        .select('id')
+        .where('idempotency_key', '=', input.idempotencyKey)
+        .executeTakeFirst()) !== undefined;
+    if (!retry && (await validationNotice(db, input.accountId))) throw noticeSent(input.accountId);
     const notice = noticeInput(account, agency, date);
     rendered = {
       input: notice,
@@ -366,10 +376,7 @@ export async function queueLetter(
   if (existing) return { message: await messageView(db, gated.id), repeated: true, notice: null };
   if (input.kind === 'validation_notice' && (await validationNotice(db, input.accountId))) {
     await failLetter(db, gated.id, 'The validation notice was already recorded for this account.');
-    throw new HuikuanError(
-      'invalid_state',
-      `Account ${input.accountId}'s validation notice was already sent; its period stands. Nothing was queued.`,
-    );
+    throw noticeSent(input.accountId);
   }
   const options = input.creationDate ? { creationDate: input.creationDate } : {};
   let period: { sentOn: string; endsOn: string } | null = null;
@@ -442,6 +449,13 @@ export async function queueLetter(
     },
   });
   return { message, repeated: false, notice };
+}
+
+function noticeSent(accountId: bigint): HuikuanError {
+  return new HuikuanError(
+    'invalid_state',
+    `Account ${accountId}'s validation notice was already sent; its period stands. Nothing was queued.`,
+  );
 }
 
 async function failLetter(db: Db, id: bigint, error: string): Promise<void> {
