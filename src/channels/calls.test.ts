@@ -11,13 +11,12 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type TestDatabase, testDatabase } from '../../test/db.ts';
 import { accountTimeline } from '../accounts/listing.ts';
 import { recordConsent } from '../compliance/holds.ts';
-import { buildServer } from '../server/app.ts';
 import type { Api } from '../server/context.ts';
 import { type AmiBlock, AmiParser, amiAction } from './ami.ts';
 import { placeCall, recordPbxEvent, setCallDisposition } from './calls.ts';
 import type { ChannelConfig } from './config.ts';
 import { channelsFrom } from './service.ts';
-import { channelFixture, daytime, night, testCallers, testConfig } from './test-support.ts';
+import { channelFixture, daytime, night, testCallers, testConfig, testServer } from './test-support.ts';
 
 /** A fake AMI server: greets, accepts the login, answers every action and keeps it; `event` sends one to every client. */
 async function startAmi() {
@@ -80,13 +79,7 @@ beforeAll(async () => {
       callerId: '"回款催收" <4008000000>',
     },
   });
-  app = await buildServer({
-    db: t.db,
-    pool: t.pool,
-    webRoot: null,
-    channels: config,
-    authenticate: (request) => callers.get(String(request.headers['x-test-caller'] ?? '')) ?? null,
-  });
+  app = await testServer(t, config, callers);
 });
 afterAll(async () => {
   await app?.close();

@@ -8,10 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TestDatabase, testDatabase } from '../../test/db.ts';
 import { accountTimeline } from '../accounts/listing.ts';
 import { listHolds } from '../compliance/holds.ts';
-import { buildServer } from '../server/app.ts';
 import type { Api } from '../server/context.ts';
 import { pagePath, pageToken } from './debtor-page.ts';
-import { channelFixture, testCallers, testConfig } from './test-support.ts';
+import { channelFixture, testCallers, testConfig, testServer } from './test-support.ts';
 
 let t: TestDatabase;
 let app: Api;
@@ -19,15 +18,13 @@ const { caller, callers } = testCallers();
 
 beforeAll(async () => {
   t = await testDatabase();
-  app = await buildServer({
-    db: t.db,
-    pool: t.pool,
-    webRoot: null,
-    channels: testConfig({
+  app = await testServer(
+    t,
+    testConfig({
       agency: { name: '回款催收服务有限公司', address: ['上海市'], phone: '400-800-0000', email: null },
     }),
-    authenticate: (request) => callers.get(String(request.headers['x-test-caller'] ?? '')) ?? null,
-  });
+    callers,
+  );
 });
 afterAll(async () => {
   await app?.close();

@@ -10,11 +10,10 @@ import { type TestDatabase, testDatabase } from '../../test/db.ts';
 import { addHold, recordConsent, validationNotice } from '../compliance/holds.ts';
 import { gateFixture } from '../compliance/holds-fixture.ts';
 import { missingFrom, readPdf } from '../documents/test-support.ts';
-import { buildServer } from '../server/app.ts';
 import type { Api } from '../server/context.ts';
 import type { ChannelConfig } from './config.ts';
 import { closePrintBatch, letterPdf, queuedLetters, queueLetter } from './letters.ts';
-import { daytime, testCallers, testConfig } from './test-support.ts';
+import { daytime, testCallers, testConfig, testServer } from './test-support.ts';
 
 let t: TestDatabase;
 let app: Api;
@@ -32,13 +31,7 @@ beforeAll(async () => {
       email: 'service@agency.test',
     },
   });
-  app = await buildServer({
-    db: t.db,
-    pool: t.pool,
-    webRoot: null,
-    channels: config,
-    authenticate: (request) => callers.get(String(request.headers['x-test-caller'] ?? '')) ?? null,
-  });
+  app = await testServer(t, config, callers);
 });
 afterAll(async () => {
   await app?.close();

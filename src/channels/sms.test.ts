@@ -10,7 +10,6 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TestDatabase, testDatabase } from '../../test/db.ts';
 import { accountTimeline } from '../accounts/listing.ts';
-import { buildServer } from '../server/app.ts';
 import type { Api } from '../server/context.ts';
 import type { ChannelConfig } from './config.ts';
 import { channelLimits, isOptOutReply, withSmsOptOut } from './model.ts';
@@ -32,6 +31,7 @@ import {
   startProvider,
   testCallers,
   testConfig,
+  testServer,
 } from './test-support.ts';
 
 const accountSid = `AC${'a1'.repeat(16)}`;
@@ -157,14 +157,8 @@ beforeAll(async () => {
   };
   twilioConfig = testConfig({ smsProvider: 'twilio', twilio: twilioSettings, aliyun: aliyunSettings });
   aliyunConfig = testConfig({ smsProvider: 'aliyun', twilio: twilioSettings, aliyun: aliyunSettings });
-  app = await buildServer({
-    db: t.db,
-    pool: t.pool,
-    webRoot: null,
-    channels: twilioConfig,
-    // who calls is named by a test header (the identity module's own tests cover sessions)
-    authenticate: (request) => callers.get(String(request.headers['x-test-caller'] ?? '')) ?? null,
-  });
+  // who calls is named by a test header (the identity module's own tests cover sessions)
+  app = await testServer(t, twilioConfig, callers);
 });
 afterAll(async () => {
   await app?.close();

@@ -11,6 +11,8 @@ import { maskEmail, maskPhone, piiCipher } from '../accounts/pii.ts';
 import { gateFixture } from '../compliance/holds-fixture.ts';
 import type { Database } from '../db/schema.ts';
 import type { Principal, Role } from '../server/access.ts';
+import { buildServer } from '../server/app.ts';
+import type { Api } from '../server/context.ts';
 import { type ChannelConfig, unconfigured } from './config.ts';
 
 /**
@@ -193,4 +195,19 @@ export function testCallers() {
     return principal;
   }
   return { caller, callers };
+}
+
+/** The API on the test database with these channels, the caller named by the `x-test-caller` header. */
+export function testServer(
+  t: { db: Kysely<Database>; pool: Parameters<typeof buildServer>[0]['pool'] },
+  channels: ChannelConfig,
+  callers: Map<string, Principal>,
+): Promise<Api> {
+  return buildServer({
+    db: t.db,
+    pool: t.pool,
+    webRoot: null,
+    channels,
+    authenticate: (request) => callers.get(String(request.headers['x-test-caller'] ?? '')) ?? null,
+  });
 }
