@@ -180,6 +180,8 @@ export async function channelRoutes(app: Api, deps: ServerDeps, config?: Channel
         provider: channels.email?.provider ?? null,
       },
       sms: { configured: channels.sms !== null, provider: channels.sms?.provider ?? null },
+      letter: { configured: channels.config.agency !== null, provider: 'print' },
+      call: { configured: channels.pbx !== null, provider: channels.pbx?.provider ?? null },
       webhooks: Object.fromEntries(
         smsProviders.map((name) => [name, { configured: channels.providers[name] !== undefined }]),
       ),

@@ -753,6 +753,8 @@ describe('the API', () => {
     expect(status.json()).toEqual({
       email: { configured: false, provider: null },
       sms: { configured: true, provider: 'twilio' },
+      letter: { configured: false, provider: 'print' },
+      call: { configured: false, provider: null },
       webhooks: { aliyun: { configured: true }, twilio: { configured: true } },
       public_url: 'http://huikuan.test',
     });
