@@ -4,6 +4,7 @@ import type { RegisterCommands } from '../cli/context.ts';
 import { HuikuanError } from '../shared/errors.ts';
 import { defaultBinningOptions } from './binning.ts';
 import { readTable } from './data.ts';
+import { parseAggregates } from './derived.ts';
 import { registerPlatformModelCommands } from './platform/cli.ts';
 import { htmlReport, jsonReport, pdfReport, textReport } from './report.ts';
 import { checkModel, scoreFile } from './score.ts';
@@ -30,6 +31,7 @@ interface TrainCliOptions {
   baseScore?: string;
   baseOdds?: string;
   pdo?: string;
+  derive?: string;
 }
 
 function numberOption(
@@ -82,6 +84,7 @@ export function trainOptionsFrom(options: TrainCliOptions): TrainOptions {
       max: 0.9,
     }),
     folds: numberOption(options.folds, '--folds', d.folds, { min: 0, max: 20, integer: true }),
+    derive: options.derive === undefined ? d.derive : parseAggregates(options.derive),
     minIv: numberOption(options.minIv, '--min-iv', d.minIv, { min: 0, max: 10 }),
     maxCorrelation: numberOption(options.maxCorrelation, '--max-correlation', d.maxCorrelation, {
       min: 0,
@@ -152,7 +155,10 @@ empty cells and NA, N/A, NaN, null, nil, #N/A, missing, ?, - count as missing (a
 own). The event is --positive, else the target's 1 / bad / yes / true / default value. Numeric
 features get monotonic WoE bins, text features one bin per level with rare levels pooled; features
 under --min-iv, correlated above --max-correlation with a stronger one, or whose coefficient takes
-the wrong sign are dropped, each with its reason. The score rises with the odds against the event:
+the wrong sign are dropped, each with its reason. Groups of ≥ 3 numeric columns named a stem plus
+a number (PAY_0, PAY_2 … PAY_6), on the same scale and related to each other, also offer --derive
+aggregates of each row's values (max: the worst month) as candidate features; model score computes
+them from the same columns. The score rises with the odds against the event:
 --base-score points at --base-odds:1, --pdo points to double the odds (600 at 50:1, 20 by default).
 Prints the validation report (AUC, Gini, KS, calibration, bins, coefficients and points);
 --json prints every figure. Exit 2 on a bad file or bad usage.`;
@@ -215,6 +221,11 @@ export const registerRiskCommands: RegisterCommands = (program, context) => {
     .option('--base-score <points>', 'score at the base odds', String(defaultScaling.baseScore))
     .option('--base-odds <odds>', 'odds against the event at the base score', String(defaultScaling.baseOdds))
     .option('--pdo <points>', 'points to double the odds', String(defaultScaling.pdo))
+    .option(
+      '--derive <aggregates>',
+      'candidate features per group of repeated columns (PAY_0…PAY_6): none, or a list of max, mean, positive, trend',
+      defaultTrainOptions.derive.join(','),
+    )
     .addHelpText('after', trainHelp);
   train.action(async (options: TrainCliOptions) => {
     const trainOptions = trainOptionsFrom(options);

@@ -205,3 +205,27 @@ export function psi(expected: number[], actual: number[]): number {
 export function psiVerdict(value: number): 'stable' | 'some shift' | 'significant shift' {
   return value < 0.1 ? 'stable' : value < 0.25 ? 'some shift' : 'significant shift';
 }
+
+/** Pearson correlation of two equally long series (0 when either is constant). */
+export function correlation(a: Float64Array, b: Float64Array): number {
+  const n = a.length;
+  let ma = 0;
+  let mb = 0;
+  for (let i = 0; i < n; i++) {
+    ma += a[i] as number;
+    mb += b[i] as number;
+  }
+  ma /= n;
+  mb /= n;
+  let sab = 0;
+  let saa = 0;
+  let sbb = 0;
+  for (let i = 0; i < n; i++) {
+    const da = (a[i] as number) - ma;
+    const db = (b[i] as number) - mb;
+    sab += da * db;
+    saa += da * da;
+    sbb += db * db;
+  }
+  return saa === 0 || sbb === 0 ? 0 : sab / Math.sqrt(saa * sbb);
+}

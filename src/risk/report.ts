@@ -7,6 +7,7 @@
 import { type ChartSpec, type LineSeries, legendOf, niceTicks, scales } from '../documents/charts.ts';
 import { PdfWriter } from '../documents/pdf.ts';
 import type { Bin } from './binning.ts';
+import type { DerivedFeature } from './derived.ts';
 import type { Candidate, Model } from './train.ts';
 
 const pct = (v: number, digits = 1) => `${(v * 100).toFixed(digits)}%`;
@@ -68,11 +69,23 @@ export function summaryLines(model: Model): string[] {
   const lines = [...datasetLines(model), '', textGrid(metricsGrid(model))];
   const cv = crossValidationLine(model);
   if (cv !== null) lines.push(cv);
+  if (model.groups !== undefined && model.groups.length > 0) {
+    lines.push(
+      `Groups of repeated columns, whose ${model.options.derive.join(', ')} were candidate features: ${model.groups
+        .map((g) => `${g.stem} (${g.columns.join(', ')})`)
+        .join('; ')}`,
+    );
+  }
   return lines;
 }
 
+/** A feature's name, and what it is when it is derived: "PAY_max = PAY (max of PAY_0…PAY_6)". */
+function featureName(f: { name: string; derived?: DerivedFeature }): string {
+  return f.derived === undefined ? f.name : `${f.name} = ${f.derived.label.en}`;
+}
+
 function dropLine(c: Candidate): string[] {
-  return [c.name, c.type, c.binning ? fix(c.iv, 4) : '—', `${c.code}: ${c.reason ?? ''}`];
+  return [featureName(c), c.type, c.binning ? fix(c.iv, 4) : '—', `${c.code}: ${c.reason ?? ''}`];
 }
 
 interface Grid {
@@ -86,7 +99,7 @@ interface Grid {
 function featureGrid(model: Model): Grid {
   return {
     header: ['feature', 'type', 'trend', 'IV', 'coefficient'],
-    rows: model.features.map((f) => [f.name, f.type, f.trend, fix(f.iv, 4), fix(f.coefficient, 4)]),
+    rows: model.features.map((f) => [featureName(f), f.type, f.trend, fix(f.iv, 4), fix(f.coefficient, 4)]),
     numeric: [false, false, false, true, true],
     widths: [3, 1.2, 1.2, 1, 1],
   };
@@ -149,6 +162,7 @@ export function jsonReport(model: Model, modelFile: string | null): Record<strin
     features: model.features,
     candidates: model.candidates,
     bands: model.bands,
+    ...(model.groups !== undefined ? { groups: model.groups } : {}),
   };
 }
 
@@ -351,7 +365,7 @@ function reportBlocks(model: Model): Block[] {
       {
         kind: 'heading',
         level: 3,
-        text: f.name,
+        text: featureName(f),
         note: `IV ${fix(f.iv, 4)}, coefficient ${fix(f.coefficient, 4)}`,
       },
       { kind: 'table', grid: binGrid(f.bins, f.bins) },
@@ -366,7 +380,7 @@ function reportBlocks(model: Model): Block[] {
     for (const c of dropped) {
       if (!c.binning) continue;
       blocks.push(
-        { kind: 'heading', level: 3, text: c.name, note: `IV ${fix(c.iv, 4)} — ${c.code ?? ''}` },
+        { kind: 'heading', level: 3, text: featureName(c), note: `IV ${fix(c.iv, 4)} — ${c.code ?? ''}` },
         { kind: 'table', grid: binGrid(c.binning.bins) },
       );
     }

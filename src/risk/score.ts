@@ -19,6 +19,7 @@ import {
   plainInteger,
   trimmed,
 } from './data.ts';
+import { aggregateCode, aggregateOf, checkDerived } from './derived.ts';
 import { sigmoid } from './logistic.ts';
 import { bandLabel, bandOf, psi, psiVerdict } from './metrics.ts';
 import type { Model } from './train.ts';
@@ -27,7 +28,12 @@ export const reasonCount = 4;
 
 interface CompiledFeature {
   name: string;
+  /** the column it is read from; −1 for a derived feature */
   column: number;
+  /** a derived feature's aggregate (derived.ts `aggregateCode`); −1 for a column's own */
+  aggregate: number;
+  /** a derived feature's source columns, in order */
+  sources: Int32Array;
   numeric: boolean;
   binning: CompiledBinning;
   /** β·WoE of each bin (its share of the log-odds of the event) */
@@ -50,6 +56,13 @@ export interface CompiledModel {
   featureOfColumn: Int32Array;
   /** the last column any feature reads */
   lastColumn: number;
+  /** the columns derived features are computed from, each once, and the same as flags by column */
+  sourceColumns: Int32Array;
+  isSource: Uint8Array;
+  /** the derived features (indexes into `features`) */
+  derived: Int32Array;
+  /** scratch: the numbers of the source columns in the row being scored, by column */
+  values: Float64Array;
 }
 
 /** Checks that a parsed JSON document is a scorecard this version can use. */
@@ -72,19 +85,50 @@ export function checkModel(value: unknown, file: string): Model {
   return model as Model;
 }
 
+/** The columns a model reads: its features' own, and the sources of its derived features. */
+export function modelColumns(model: Model): string[] {
+  const names = new Set<string>();
+  for (const feature of model.features) {
+    if (feature.derived === undefined) names.add(feature.name);
+    else for (const column of feature.derived.columns) names.add(column);
+  }
+  return [...names];
+}
+
 export function compileModel(model: Model, headers: string[]): CompiledModel {
-  const features = model.features.map((feature) => {
-    const column = columnIndex(headers, feature.name);
-    if (column < 0) {
-      throw new HuikuanError(
-        'bad_file',
-        `The file has no column "${feature.name}", which the model scores with.`,
-      );
+  const features = model.features.map((feature): CompiledFeature => {
+    let column = -1;
+    let aggregate = -1;
+    let sources = new Int32Array(0);
+    if (feature.derived === undefined) {
+      column = columnIndex(headers, feature.name);
+      if (column < 0) {
+        throw new HuikuanError(
+          'bad_file',
+          `The file has no column "${feature.name}", which the model scores with.`,
+        );
+      }
+    } else {
+      const derived = feature.derived;
+      checkDerived(feature.name, derived);
+      aggregate = aggregateCode(derived.aggregate);
+      sources = Int32Array.from(derived.columns, (name) => {
+        const c = columnIndex(headers, name);
+        if (c < 0) {
+          throw new HuikuanError(
+            'bad_file',
+            `The file has no column "${name}", from which the model computes ${feature.name}, ${derived.label.en}.`,
+          );
+        }
+        return c;
+      });
     }
     const best = Math.max(...feature.bins.map((bin) => bin.points));
     return {
       name: feature.name,
       column,
+      aggregate,
+      sources,
       numeric: feature.type === 'numeric',
       binning: compileBinning({
         name: feature.name,
@@ -100,6 +144,9 @@ export function compileModel(model: Model, headers: string[]): CompiledModel {
       counts: new Float64Array(feature.bins.length),
     };
   });
+  const sourceColumns = [...new Set(features.flatMap((f) => [...f.sources]))].sort((a, b) => a - b);
+  const isSource = new Uint8Array(headers.length);
+  for (const c of sourceColumns) isSource[c] = 1;
   return {
     model,
     features,
@@ -108,7 +155,11 @@ export function compileModel(model: Model, headers: string[]): CompiledModel {
     intercept: model.intercept,
     bins: new Int32Array(features.length),
     featureOfColumn: Int32Array.from(headers, (_, c) => features.findIndex((f) => f.column === c)),
-    lastColumn: Math.max(...features.map((f) => f.column)),
+    lastColumn: Math.max(...features.map((f) => f.column), ...sourceColumns),
+    sourceColumns: Int32Array.from(sourceColumns),
+    isSource,
+    derived: Int32Array.from(features.flatMap((f, index) => (f.aggregate >= 0 ? [index] : []))),
+    values: new Float64Array(headers.length).fill(Number.NaN),
   };
 }
 
@@ -157,9 +208,31 @@ export function scoreRecord(
   const features = compiled.features;
   for (let f = 0; f < features.length; f++) {
     const feature = features[f] as CompiledFeature;
-    compiled.bins[f] = binOfText(feature, cells[offset + feature.column] ?? '');
+    if (feature.aggregate < 0) compiled.bins[f] = binOfText(feature, cells[offset + feature.column] ?? '');
+  }
+  if (compiled.derived.length > 0) {
+    const sources = compiled.sourceColumns;
+    const values = compiled.values;
+    for (let s = 0; s < sources.length; s++) {
+      const c = sources[s] as number;
+      values[c] = parseNumber(cells[offset + c] ?? '');
+    }
+    binDerived(compiled);
   }
   return scoreBins(compiled, out);
+}
+
+/** The bins of the derived features from the source numbers in `compiled.values`. */
+function binDerived(compiled: CompiledModel): void {
+  const derived = compiled.derived;
+  for (let d = 0; d < derived.length; d++) {
+    const f = derived[d] as number;
+    const feature = compiled.features[f] as CompiledFeature;
+    compiled.bins[f] = numericBinIndex(
+      feature.binning,
+      aggregateOf(feature.aggregate, compiled.values, feature.sources),
+    );
+  }
 }
 
 /**
@@ -178,14 +251,30 @@ function scorePlainLine(
   const features = compiled.features;
   const bins = compiled.bins;
   const byColumn = compiled.featureOfColumn;
+  const isSource = compiled.isSource;
+  const values = compiled.values;
+  const derive = compiled.derived.length > 0;
   bins.fill(-1);
+  // a short line: the source columns it does not reach are missing
+  if (derive)
+    for (let s = 0; s < compiled.sourceColumns.length; s++)
+      values[compiled.sourceColumns[s] as number] = Number.NaN;
   let id = '';
   let from = start;
   for (let c = 0; c <= lastColumn && from <= end; c++) {
     let comma = text.indexOf(',', from);
     if (comma < 0 || comma > end) comma = end;
     const f = c < byColumn.length ? (byColumn[c] as number) : -1;
-    if (f >= 0) {
+    if (derive && isSource[c] === 1) {
+      const value = numberInSpan(text, from, comma);
+      values[c] = value;
+      if (f >= 0) {
+        const feature = features[f] as CompiledFeature;
+        bins[f] = feature.numeric
+          ? numericBinIndex(feature.binning, value)
+          : binOfText(feature, trimmed(text, from, comma));
+      }
+    } else if (f >= 0) {
       const feature = features[f] as CompiledFeature;
       bins[f] = feature.numeric
         ? numericBinIndex(feature.binning, numberInSpan(text, from, comma))
@@ -194,6 +283,7 @@ function scorePlainLine(
     if (c === idColumn) id = trimmed(text, from, comma);
     from = comma + 1;
   }
+  if (derive) binDerived(compiled);
   // a short line: the features it does not reach are missing
   for (let f = 0; f < features.length; f++) {
     if (bins[f] === -1) bins[f] = (features[f] as CompiledFeature).binning.missingIndex;
@@ -310,7 +400,7 @@ export async function scoreFile(
   file: string,
   options: { out: string | null; id?: string; lang?: 'en' | 'zh-CN'; write?: (text: string) => void },
 ): Promise<ScoreSummary> {
-  const required = model.features.map((feature) => feature.name);
+  const required = modelColumns(model);
   if (options.id !== undefined) required.push(options.id);
   const records = await openRecords(file, required);
   const compiled = compileModel(model, records.headers);

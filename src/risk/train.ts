@@ -19,6 +19,15 @@ import {
   numericBinIndex,
 } from './binning.ts';
 import { columnIndex, isMissing, parseNumber, type Table } from './data.ts';
+import {
+  type Aggregate,
+  aggregateCode,
+  aggregateOf,
+  type ColumnGroup,
+  type DerivedFeature,
+  derivedFeature,
+  detectGroups,
+} from './derived.ts';
 import { fitLogistic, sigmoid } from './logistic.ts';
 import {
   bandEdges,
@@ -26,6 +35,7 @@ import {
   type CalibrationRow,
   type CurvePoint,
   calibration,
+  correlation,
   type Metrics,
   metrics,
   rank,
@@ -62,6 +72,8 @@ export interface TrainOptions {
   scaling: Scaling;
   /** k-fold cross-validation on the whole table when ≥ 2 */
   folds: number;
+  /** aggregates offered as candidate features for each group of repeated columns (derived.ts) */
+  derive: Aggregate[];
 }
 
 export const defaultTrainOptions: Omit<TrainOptions, 'target'> = {
@@ -74,6 +86,7 @@ export const defaultTrainOptions: Omit<TrainOptions, 'target'> = {
   l2: 1,
   scaling: defaultScaling,
   folds: 0,
+  derive: ['max', 'mean'],
 };
 
 export type DropCode = 'constant' | 'identifier_like' | 'low_iv' | 'correlated' | 'wrong_sign' | 'excluded';
@@ -87,6 +100,8 @@ export interface Candidate {
   iv: number;
   /** the bin table on the training rows (absent for features dropped before binning) */
   binning?: FeatureBinning;
+  /** a feature computed from a group of columns, and how */
+  derived?: DerivedFeature;
 }
 
 export interface ScoredBin extends Bin {
@@ -104,6 +119,8 @@ export interface ScorecardFeature {
   coefficient: number;
   specialValues: number[];
   bins: ScoredBin[];
+  /** a feature computed from a group of columns, and how (scoring computes it the same way) */
+  derived?: DerivedFeature;
 }
 
 export interface Curves {
@@ -145,6 +162,8 @@ export interface Model {
   };
   /** score bands (training deciles) and the training rows' counts in them, for PSI */
   bands: { edges: number[]; train: number[] };
+  /** the groups of repeated columns found, whose aggregates were candidates (absent: none) */
+  groups?: ColumnGroup[];
 }
 
 // ------------------------------------------------------------------ preparing the table
@@ -154,6 +173,7 @@ interface Column {
   type: 'numeric' | 'categorical';
   numbers: Float64Array;
   levels: Array<string | null>;
+  derived?: DerivedFeature;
 }
 
 export interface Prepared {
@@ -163,6 +183,8 @@ export interface Prepared {
   rowsWithoutTarget: number;
   columns: Column[];
   early: Candidate[];
+  /** groups of repeated columns whose aggregates are among `columns` */
+  groups: ColumnGroup[];
 }
 
 const eventWords = ['1', 'bad', 'yes', 'y', 'true', 'default', 'defaulted', 'paid', 'event', 'positive'];
@@ -302,7 +324,54 @@ export function prepare(
     rowsWithoutTarget: table.rows - keep.length,
     columns,
     early,
+    groups: [],
   };
+}
+
+/**
+ * Adds the `aggregates` of each group of repeated numeric columns (derived.ts) to the candidate
+ * columns, computed row by row with the scorer's own `aggregateOf`. Reads values, never the target.
+ */
+export function addDerived(prepared: Prepared, aggregates: Aggregate[], headers: string[]): Prepared {
+  if (aggregates.length === 0) return prepared;
+  const numeric = prepared.columns.filter((c) => c.type === 'numeric' && c.derived === undefined);
+  const groups = detectGroups(numeric);
+  if (groups.length === 0) return prepared;
+  const taken = new Set(headers.map((h) => h.toLowerCase()));
+  const columns = [...prepared.columns];
+  const rows = prepared.y.length;
+  for (const group of groups) {
+    const sources = group.columns.map((name) => numeric.find((c) => c.name === name) as Column);
+    const indexes = Int32Array.from(sources, (_, j) => j);
+    const values = new Float64Array(sources.length);
+    for (const aggregate of aggregates) {
+      const { name, derived } = derivedFeature(group, aggregate, taken);
+      taken.add(name.toLowerCase());
+      const code = aggregateCode(aggregate);
+      const numbers = new Float64Array(rows);
+      const distinct = new Set<number>();
+      for (let r = 0; r < rows; r++) {
+        for (let j = 0; j < sources.length; j++) values[j] = (sources[j] as Column).numbers[r] as number;
+        const v = aggregateOf(code, values, indexes);
+        numbers[r] = v;
+        if (distinct.size < 2) distinct.add(v);
+      }
+      if (distinct.size < 2) {
+        prepared.early.push({
+          name,
+          type: 'numeric',
+          status: 'dropped',
+          code: 'constant',
+          reason: `${derived.label.en} has one value only`,
+          iv: 0,
+          derived,
+        });
+        continue;
+      }
+      columns.push({ name, type: 'numeric', numbers, levels: [], derived });
+    }
+  }
+  return { ...prepared, columns, groups };
 }
 
 // ------------------------------------------------------------------ fitting on a set of rows
@@ -333,29 +402,6 @@ function woeColumn(column: Column, binning: FeatureBinning, rows: number[]): Flo
     out[i] = bin < 0 ? 0 : (woes[bin] as number);
   }
   return out;
-}
-
-function correlation(a: Float64Array, b: Float64Array): number {
-  const n = a.length;
-  let ma = 0;
-  let mb = 0;
-  for (let i = 0; i < n; i++) {
-    ma += a[i] as number;
-    mb += b[i] as number;
-  }
-  ma /= n;
-  mb /= n;
-  let sab = 0;
-  let saa = 0;
-  let sbb = 0;
-  for (let i = 0; i < n; i++) {
-    const da = (a[i] as number) - ma;
-    const db = (b[i] as number) - mb;
-    sab += da * db;
-    saa += da * da;
-    sbb += db * db;
-  }
-  return saa === 0 || sbb === 0 ? 0 : sab / Math.sqrt(saa * sbb);
 }
 
 const round4 = (v: number) => Math.round(v * 1e4) / 1e4;
@@ -396,6 +442,7 @@ export function fitOnRows(prepared: Prepared, rows: number[], options: TrainOpti
       status: 'selected',
       iv: binning.iv,
       binning,
+      ...(column.derived ? { derived: column.derived } : {}),
     };
     candidates.push(candidate);
     if (binning.iv < options.minIv) {
@@ -492,7 +539,7 @@ export function scoreOf(eta: number, factor: number, offset: number): number {
 function scorecardFeatures(fitted: Fitted, factor: number, offset: number): ScorecardFeature[] {
   const m = fitted.selected.length;
   const share = (offset - factor * fitted.intercept) / m;
-  return fitted.selected.map(({ binning, coefficient }) => ({
+  return fitted.selected.map(({ column, binning, coefficient }) => ({
     name: binning.name,
     type: binning.type,
     trend: binning.trend,
@@ -503,18 +550,21 @@ function scorecardFeatures(fitted: Fitted, factor: number, offset: number): Scor
       ...bin,
       points: share - factor * coefficient * bin.woe,
       code: `${binning.name}:${index + 1}`,
-      text: reasonText(binning.name, bin),
+      text: reasonText(column.derived?.label ?? { en: binning.name, 'zh-CN': binning.name }, bin),
     })),
+    ...(column.derived ? { derived: column.derived } : {}),
   }));
 }
 
-function reasonText(feature: string, bin: Bin): { en: string; 'zh-CN': string } {
-  if (bin.kind === 'missing') return { en: `${feature} is missing`, 'zh-CN': `${feature} 缺失` };
-  if (bin.kind === 'special') return { en: `${feature} has a special code`, 'zh-CN': `${feature} 为特殊值` };
+/** A bin's reason text; `feature` is the feature's name, or what a derived feature is. */
+function reasonText(feature: { en: string; 'zh-CN': string }, bin: Bin): { en: string; 'zh-CN': string } {
+  const { en, 'zh-CN': zh } = feature;
+  if (bin.kind === 'missing') return { en: `${en} is missing`, 'zh-CN': `${zh} 缺失` };
+  if (bin.kind === 'special') return { en: `${en} has a special code`, 'zh-CN': `${zh} 为特殊值` };
   if (bin.kind === 'categories') {
-    return { en: `${feature} is ${bin.label}`, 'zh-CN': `${feature} 为 ${bin.label}` };
+    return { en: `${en} is ${bin.label}`, 'zh-CN': `${zh} 为 ${bin.label}` };
   }
-  return { en: `${feature} in ${bin.label}`, 'zh-CN': `${feature} 在 ${bin.label} 区间` };
+  return { en: `${en} in ${bin.label}`, 'zh-CN': `${zh} 在 ${bin.label} 区间` };
 }
 
 // ------------------------------------------------------------------ the whole training
@@ -554,7 +604,11 @@ function curves(score: Float64Array, y: Uint8Array): Curves {
 }
 
 export function trainModel(table: Table, options: TrainOptions, file = ''): Model {
-  const prepared = prepare(table, options.target, options.positive, options.exclude);
+  const prepared = addDerived(
+    prepare(table, options.target, options.positive, options.exclude),
+    options.derive,
+    table.headers,
+  );
   const { train, validation } = stratifiedSplit(prepared.y, options.validationShare, options.seed);
   const fitted = fitOnRows(prepared, train, options);
   const { factor, offset } = scalingFactors(options.scaling);
@@ -623,5 +677,6 @@ export function trainModel(table: Table, options: TrainOptions, file = ''): Mode
       curves: curves(scoreValid, yValid),
     },
     bands: { edges, train: trainBands },
+    ...(prepared.groups.length > 0 ? { groups: prepared.groups } : {}),
   };
 }
