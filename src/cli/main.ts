@@ -7,6 +7,7 @@ import { registerIdentityCommands } from '../identity/cli.ts';
 import { registerLedgerCommands } from '../ledger/cli.ts';
 import { registerPaymentCommands } from '../payments/cli.ts';
 import { registerPlacementCommands } from '../placements/cli.ts';
+import { registerRetentionCommands } from '../retention/cli.ts';
 import { registerRiskCommands } from '../risk/cli.ts';
 import { exitCodeFor, isHuikuanError } from '../shared/errors.ts';
 import { toJson } from '../shared/json.ts';
@@ -43,6 +44,7 @@ export function buildProgram(io: CliIo, state: { exitCode: number }): Command {
   registerRiskCommands(program, context);
   registerStrategyCommands(program, context);
   registerWorklistCommands(program, context);
+  registerRetentionCommands(program, context);
   return program;
 }
 
