@@ -1097,6 +1097,30 @@ const matrix: Record<string, MatrixCase> = {
     ok: [200],
     call: () => ({ url: '/api/v1/training/expiring?within_days=30' }),
   },
+  // retention (src/retention/routes.ts)
+  'GET /api/v1/retention/queue': {
+    allowed: ['admin', 'compliance'],
+    ok: [200],
+    call: () => ({ url: '/api/v1/retention/queue' }),
+  },
+  'GET /api/v1/retention/legal-holds': {
+    allowed: ['admin', 'compliance'],
+    ok: [200],
+    call: () => ({ url: '/api/v1/retention/legal-holds?open=true' }),
+  },
+  'POST /api/v1/retention/legal-holds': {
+    allowed: ['admin', 'compliance'],
+    ok: [404],
+    call: () => ({
+      url: '/api/v1/retention/legal-holds',
+      body: { client_id: 1, account_id: 999999, reason: 'matrix' },
+    }),
+  },
+  'POST /api/v1/retention/legal-holds/:id/release': {
+    allowed: ['admin', 'compliance'],
+    ok: [404],
+    call: () => ({ url: '/api/v1/retention/legal-holds/999999/release', body: { reason: 'matrix' } }),
+  },
   // quality checks (src/qa/routes.ts)
   'POST /api/v1/qa/check': {
     allowed: ['admin', 'supervisor', 'agent', 'finance', 'compliance'],
@@ -1646,6 +1670,16 @@ const badPayloads: Record<string, () => Omit<Call, 'method'>> = {
     as: 'supervisor',
     url: '/api/v1/training/completions',
     body: { username: 'agent', course: 'x', completed_on: 'tomorrow' },
+  }),
+  'POST /api/v1/retention/legal-holds': () => ({
+    as: 'compliance',
+    url: '/api/v1/retention/legal-holds',
+    body: { client_id: 'one', reason: '' },
+  }),
+  'POST /api/v1/retention/legal-holds/:id/release': () => ({
+    as: 'compliance',
+    url: '/api/v1/retention/legal-holds/1/release',
+    body: {},
   }),
   'POST /api/v1/qa/check': () => ({ as: 'agent', url: '/api/v1/qa/check', body: { text: '' } }),
   'POST /api/v1/qa/cases/:id/decide': () => ({
