@@ -71,7 +71,7 @@ export const defaultGroupOptions: GroupOptions = {
   minColumns: 3,
   maxWidthRatio: 4,
   minCorrelation: 0.3,
-  sampleRows: 50_000,
+  sampleRows: 20_000,
   maxGroups: 32,
 };
 
@@ -88,6 +88,8 @@ interface Profile {
   order: number;
   /** sampled values, NaN for missing */
   sample: Float64Array;
+  /** their ranks when none is missing (else ranked pair by pair) */
+  ranked: Float64Array | null;
   low: number;
   high: number;
   width: number;
@@ -114,7 +116,8 @@ function profile(name: string, order: number, values: Float64Array, rows: Uint32
   const low = quantileOfSorted(sorted, 0.05);
   const high = quantileOfSorted(sorted, 0.95);
   const width = high > low ? high - low : (sorted[present - 1] as number) - (sorted[0] as number);
-  return { name, order, sample, low, high, width };
+  const ranked = present === sample.length ? ranks(sample, sorted) : null;
+  return { name, order, sample, ranked, low, high, width };
 }
 
 /** Same scale: the middle 90 % ranges overlap and their widths are within the factor. */
@@ -128,19 +131,26 @@ export function sameScale(
   return Math.max(a.width, b.width) <= maxWidthRatio * Math.min(a.width, b.width);
 }
 
-/** Ranks (ties averaged) of `values`. */
-function ranks(values: Float64Array): Float64Array {
-  const order = new Uint32Array(values.length);
-  for (let i = 0; i < order.length; i++) order[i] = i;
-  order.sort((x, y) => (values[x] as number) - (values[y] as number));
+/** Ranks (ties averaged) of `values`: each value's first and last place in the sorted values. */
+function ranks(values: Float64Array, sorted = Float64Array.from(values).sort()): Float64Array {
   const out = new Float64Array(values.length);
-  let i = 0;
-  while (i < order.length) {
-    let j = i;
-    while (j + 1 < order.length && values[order[j + 1] as number] === values[order[i] as number]) j++;
-    const r = (i + j) / 2;
-    for (let k = i; k <= j; k++) out[order[k] as number] = r;
-    i = j + 1;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i] as number;
+    let lo = 0;
+    let hi = sorted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((sorted[mid] as number) < v) lo = mid + 1;
+      else hi = mid;
+    }
+    const first = lo;
+    hi = sorted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((sorted[mid] as number) <= v) lo = mid + 1;
+      else hi = mid;
+    }
+    out[i] = (first + lo - 1) / 2;
   }
   return out;
 }
@@ -207,7 +217,9 @@ export function detectGroups(
       const joins =
         previous !== undefined &&
         run.every((q) => sameScale(q, p, options.maxWidthRatio)) &&
-        rankCorrelation(previous.sample, p.sample) >= options.minCorrelation;
+        (previous.ranked !== null && p.ranked !== null
+          ? correlation(previous.ranked, p.ranked)
+          : rankCorrelation(previous.sample, p.sample)) >= options.minCorrelation;
       if (!joins) {
         close();
         run = [];
