@@ -308,6 +308,16 @@ describe('a scorecard with derived features', () => {
       'The file has no column "S_3", from which the model computes S_max, S (max of S_1…S_5).',
     );
     await expect(scoreFile(model, file, { out: null })).rejects.toMatchObject({ code: 'bad_file' });
+    // a model whose derived feature this version does not compute
+    const tampered: Model = {
+      ...model,
+      features: model.features.map((f) =>
+        f.derived ? { ...f, derived: { ...f.derived, aggregate: 'median' as 'max' } } : f,
+      ),
+    };
+    expect(() => compileModel(tampered, headers)).toThrow(
+      'The model\'s derived feature "S_max" is not one this version computes (max, mean, positive, trend of two or more columns). Train the model again with this version.',
+    );
   });
 
   it('huikuan model train --derive picks the aggregates, and refuses one it does not know', async () => {

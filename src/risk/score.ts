@@ -111,6 +111,12 @@ export function compileModel(model: Model, headers: string[]): CompiledModel {
     } else {
       const derived = feature.derived;
       checkDerived(feature.name, derived);
+      if (feature.type !== 'numeric') {
+        throw new HuikuanError(
+          'bad_file',
+          `The model's derived feature "${feature.name}" is not numeric; derived features are numbers. Train the model again.`,
+        );
+      }
       aggregate = aggregateCode(derived.aggregate);
       sources = Int32Array.from(derived.columns, (name) => {
         const c = columnIndex(headers, name);
