@@ -11,6 +11,7 @@ import { LoginPage } from './pages/Login.tsx';
 import type { Role } from './types.ts';
 
 const Home = lazy(() => import('./pages/Home.tsx'));
+const ComplianceConsole = lazy(() => import('./pages/ComplianceConsole.tsx'));
 const Accounts = lazy(() => import('./pages/Accounts.tsx'));
 const AccountPage = lazy(() => import('./pages/AccountPage.tsx'));
 const Batches = lazy(() => import('./pages/Batches.tsx'));
@@ -65,6 +66,7 @@ function Shell() {
           <Route path="/users" element={<Guard path="/users" page={<Users />} />} />
           <Route path="/teams" element={<Guard path="/teams" page={<Teams />} />} />
           <Route path="/audit" element={<Guard path="/audit" page={<Audit />} />} />
+          <Route path="/compliance" element={<Guard path="/compliance" page={<ComplianceConsole />} />} />
           <Route path="*" element={<Navigate to="/" replace />} />
         </Routes>
       </Suspense>

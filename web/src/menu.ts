@@ -16,7 +16,8 @@ export interface MenuItem {
     | 'approvals'
     | 'users'
     | 'teams'
-    | 'audit';
+    | 'audit'
+    | 'compliance';
   roles: Role[];
 }
 
@@ -41,6 +42,7 @@ export const menuItems: MenuItem[] = [
   { path: '/users', area: 'system', key: 'users', roles: ['admin'] },
   { path: '/teams', area: 'system', key: 'teams', roles: ['admin'] },
   { path: '/audit', area: 'system', key: 'audit', roles: ['compliance', 'admin'] },
+  { path: '/compliance', area: 'system', key: 'compliance', roles: ['compliance', 'admin', 'supervisor'] },
 ];
 
 export const areas: Area[] = ['work', 'books', 'money', 'approvals', 'system'];

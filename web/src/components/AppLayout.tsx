@@ -8,6 +8,7 @@ import {
   LogoutOutlined,
   MoneyCollectOutlined,
   RollbackOutlined,
+  SafetyCertificateOutlined,
   SolutionOutlined,
   TeamOutlined,
   UserOutlined,
@@ -32,6 +33,7 @@ const icons: Record<MenuItem['key'], ReactNode> = {
   users: <UserOutlined />,
   teams: <TeamOutlined />,
   audit: <AuditOutlined />,
+  compliance: <SafetyCertificateOutlined />,
 };
 
 export function LanguageSwitch() {

@@ -1,0 +1,83 @@
+/**
+ * The compliance console in a real headless Chromium: compliance defines no course yet, records
+ * nothing, sees the QA cases a failing note opened and confirms one; the retention tab with its
+ * legal-hold form; both languages' tab names.
+ */
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { addNote } from '../../src/accounts/listing.ts';
+import { checkNote } from '../../src/qa/service.ts';
+import en from '../../web/src/locales/en.ts';
+import zhCN from '../../web/src/locales/zh-CN.ts';
+import { launchChromium, logIn, openSession, startWorld, type World } from './harness.ts';
+
+vi.setConfig({ testTimeout: 180_000 });
+
+let world: World;
+let browser: Browser;
+
+beforeAll(async () => {
+  browser = await launchChromium();
+  world = await startWorld();
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await world?.close();
+});
+
+describe('the compliance console', () => {
+  it('shows the QA case a failing note opened, and compliance confirms it', async () => {
+    const accountId = BigInt(world.seed.accounts.A001 as string);
+    const client = await world.t.db
+      .selectFrom('accounts')
+      .select('client_id')
+      .where('id', '=', accountId)
+      .executeTakeFirstOrThrow();
+    const body = '再不还钱就通知你单位，让你坐牢';
+    const note = await addNote(world.t.db, { accountId, clientId: client.client_id, body, author: 'agent1' });
+    await checkNote(world.t.db, {
+      id: note.id,
+      clientId: client.client_id,
+      accountId,
+      author: 'agent1',
+      body,
+    });
+
+    const session = await openSession(browser, 'zh-CN');
+    try {
+      const text = zhCN;
+      await logIn(session.page, world.baseUrl, text, 'comp1');
+      await session.page.goto(`${world.baseUrl}/compliance`);
+      await session.page.getByRole('heading', { name: text.console.title }).waitFor();
+      for (const tab of [text.console.qa.tab, text.console.training.tab, text.console.retention.tab]) {
+        await session.page.getByRole('tab', { name: tab }).waitFor();
+      }
+      const row = session.page.getByRole('row').filter({ hasText: body });
+      await row.waitFor();
+      expect(await row.textContent()).toContain(`${text.console.qa.category.false_consequence}: 坐牢`);
+      await row.getByRole('button', { name: text.console.qa.confirm }).click();
+      await session.page.getByText(text.console.qa.confirmed).first().waitFor();
+      await row.waitFor({ state: 'detached' });
+
+      await session.page.getByRole('tab', { name: text.console.retention.tab }).click();
+      await session.page.getByText(text.console.retention.nothingDue).waitFor();
+      await session.page.getByRole('button', { name: text.console.retention.place }).waitFor();
+    } finally {
+      await session.context.close();
+    }
+  });
+
+  it('names its tabs in English too', async () => {
+    const session = await openSession(browser, 'en');
+    try {
+      await logIn(session.page, world.baseUrl, en, 'comp1');
+      await session.page.goto(`${world.baseUrl}/compliance`);
+      await session.page.getByRole('heading', { name: en.console.title }).waitFor();
+      await session.page.getByRole('tab', { name: en.console.training.tab }).click();
+      await session.page.getByText(en.console.training.noCourses).waitFor();
+    } finally {
+      await session.context.close();
+    }
+  });
+});
