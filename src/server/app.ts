@@ -31,6 +31,7 @@ import { placementRoutes } from '../placements/routes.ts';
 import { reportRoutes } from '../reports/routes.ts';
 import { toJson } from '../shared/json.ts';
 import { qaRoutes } from '../qa/routes.ts';
+import { allocationRoutes } from '../allocation/routes.ts';
 import { retentionRoutes } from '../retention/routes.ts';
 import { templateRoutes } from '../templates/routes.ts';
 import { trainingRoutes } from '../training/routes.ts';
@@ -187,6 +188,7 @@ export async function buildServer(options: BuildOptions): Promise<Api> {
       await qaRoutes(v1 as unknown as Api, deps);
       await trainingRoutes(v1 as unknown as Api, deps);
       await retentionRoutes(v1 as unknown as Api, deps);
+      await allocationRoutes(v1 as unknown as Api, deps);
     },
     { prefix: '/api/v1' },
   );

@@ -1097,6 +1097,50 @@ const matrix: Record<string, MatrixCase> = {
     ok: [200],
     call: () => ({ url: '/api/v1/training/expiring?within_days=30' }),
   },
+  // allocation and queues (src/allocation/routes.ts)
+  'GET /api/v1/allocation/rules': {
+    allowed: ['admin', 'supervisor', 'agent', 'finance', 'compliance'],
+    ok: [200],
+    call: () => ({ url: '/api/v1/allocation/rules' }),
+  },
+  'POST /api/v1/allocation/rules': {
+    allowed: ['admin', 'supervisor'],
+    ok: [404],
+    call: () => ({ url: '/api/v1/allocation/rules', body: { team_id: 999999, method: 'balanced_count' } }),
+  },
+  'POST /api/v1/allocation/run': {
+    allowed: ['admin', 'supervisor'],
+    ok: [200],
+    call: () => ({ url: '/api/v1/allocation/run', body: {} }),
+  },
+  'POST /api/v1/allocation/reassign': {
+    allowed: ['admin', 'supervisor'],
+    ok: [404],
+    call: () => ({
+      url: '/api/v1/allocation/reassign',
+      body: { account_ids: [ids.A001], to_agent: 'nobody', reason: 'matrix' },
+    }),
+  },
+  'GET /api/v1/accounts/:id/assignments': {
+    allowed: ['admin', 'supervisor', 'agent', 'finance', 'compliance'],
+    ok: [200],
+    call: () => ({ url: `/api/v1/accounts/${ids.A001}/assignments` }),
+  },
+  'GET /api/v1/worklist/queue': {
+    allowed: ['admin', 'supervisor', 'agent'],
+    ok: [200],
+    call: () => ({ url: '/api/v1/worklist/queue' }),
+  },
+  'GET /api/v1/worklist/queue/next': {
+    allowed: ['admin', 'supervisor', 'agent'],
+    ok: [200],
+    call: () => ({ url: '/api/v1/worklist/queue/next' }),
+  },
+  'GET /api/v1/allocation/teams/:id/queues': {
+    allowed: ['admin', 'supervisor'],
+    ok: [200],
+    call: () => ({ url: '/api/v1/allocation/teams/999999/queues' }),
+  },
   // retention (src/retention/routes.ts)
   'GET /api/v1/retention/queue': {
     allowed: ['admin', 'compliance'],
@@ -1670,6 +1714,21 @@ const badPayloads: Record<string, () => Omit<Call, 'method'>> = {
     as: 'supervisor',
     url: '/api/v1/training/completions',
     body: { username: 'agent', course: 'x', completed_on: 'tomorrow' },
+  }),
+  'POST /api/v1/allocation/rules': () => ({
+    as: 'supervisor',
+    url: '/api/v1/allocation/rules',
+    body: { team_id: 1, method: 'random' },
+  }),
+  'POST /api/v1/allocation/run': () => ({
+    as: 'supervisor',
+    url: '/api/v1/allocation/run',
+    body: { team_id: 'abc' },
+  }),
+  'POST /api/v1/allocation/reassign': () => ({
+    as: 'supervisor',
+    url: '/api/v1/allocation/reassign',
+    body: { account_ids: [], to_agent: '', reason: '' },
   }),
   'POST /api/v1/retention/legal-holds': () => ({
     as: 'compliance',

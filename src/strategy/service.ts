@@ -19,11 +19,14 @@
  *      partition's live accounts for the date, and the risk watch rules; idempotent for the date.
  *   5. expired holds, once per run before it completes (closeExpiredHolds): holds whose end has passed
  *      are stamped lifted.
+ *   6. allocation, once per run before it completes (src/allocation allocateNew): live accounts without
+ *      an agent shared out by the teams' rules.
  * Extension point — `partitionSteps` below: segment, treatment step, allocation and queue priority go
  * there as steps of their own.
  */
 import { hostname } from 'node:os';
 import { sql } from 'kysely';
+import { allocateNew } from '../allocation/service.ts';
 import { closeEndedHolds } from '../compliance/holds.ts';
 import type { Db } from '../db/connection.ts';
 import { approveProposal, proposeRecall } from '../ledger/events.ts';
@@ -200,6 +203,8 @@ export async function runStrategy(db: Db, options: RunOptions): Promise<RunResul
     if (options.onProgress) options.onProgress(await progressOf(db, run));
   }
   await closeExpiredHolds(db, run.as_of);
+  // allocation: live accounts without an agent shared out by the teams' rules (src/allocation)
+  await allocateNew(db, recallProposer);
   // No partition is pending or held by another worker: the run is complete (the last worker to get
   // here sees every partition done; the guard makes the others' updates no-ops).
   await sql`

@@ -1,0 +1,371 @@
+/**
+ * Allocation (分案), reassignment (调案) and work queues in the database. Each team's rule shares its
+ * clients' new live accounts among its active agents (src/allocation/model.ts); a supervisor moves
+ * accounts with a reason, never silently away from an open promise or an active plan (留案); every
+ * move is in assignment_history; an agent's queue orders their accounts by what is due.
+ */
+import { sql } from 'kysely';
+import { recordAudit } from '../audit/service.ts';
+import type { Db } from '../db/connection.ts';
+import { liveStatuses } from '../ledger/post.ts';
+import { todayIn } from '../shared/dates.ts';
+import { HuikuanError } from '../shared/errors.ts';
+import { type AllocationMethod, allocate, allocationMethods, type QueueTier } from './model.ts';
+
+/** Runs `work` in the caller's transaction (a route's scoped one) or in a new one. */
+function inTransaction<T>(db: Db, work: (trx: Db) => Promise<T>): Promise<T> {
+  return db.isTransaction ? work(db) : db.transaction().execute(work);
+}
+
+export const allocationLimits = { accountsPerRun: 200_000, reassignAtOnce: 1_000, queueRows: 200 };
+const live = sql.raw(liveStatuses.map((status) => `'${status}'`).join(', '));
+
+export interface AllocationRule {
+  team_id: bigint;
+  team: string;
+  method: AllocationMethod;
+  cap_per_agent: number | null;
+  updated_by: string;
+  updated_at: Date;
+}
+
+export async function listRules(db: Db): Promise<AllocationRule[]> {
+  return (
+    await sql<AllocationRule>`
+      SELECT r.team_id, t.name AS team, r.method, r.cap_per_agent, r.updated_by, r.updated_at
+        FROM allocation_rules r JOIN teams t ON t.id = r.team_id ORDER BY t.name`.execute(db)
+  ).rows;
+}
+
+export async function setRule(
+  db: Db,
+  input: { teamId: bigint; method: string; capPerAgent: number | null },
+  actor: string,
+): Promise<AllocationRule> {
+  if (!(allocationMethods as readonly string[]).includes(input.method)) {
+    throw new HuikuanError(
+      'bad_input',
+      `"${input.method}" is not a method; use ${allocationMethods.join(', ')}.`,
+    );
+  }
+  if (input.capPerAgent !== null && (!Number.isInteger(input.capPerAgent) || input.capPerAgent < 1)) {
+    throw new HuikuanError('bad_input', 'A cap is a whole number of accounts, at least 1 (or none).');
+  }
+  return db.transaction().execute(async (trx) => {
+    const team = await sql<{ name: string }>`SELECT name FROM teams WHERE id = ${input.teamId}`.execute(trx);
+    if (team.rows.length === 0) throw new HuikuanError('not_found', `There is no team ${input.teamId}.`);
+    const before =
+      await sql`SELECT method, cap_per_agent FROM allocation_rules WHERE team_id = ${input.teamId}`.execute(
+        trx,
+      );
+    await sql`
+      INSERT INTO allocation_rules (team_id, method, cap_per_agent, updated_by)
+      VALUES (${input.teamId}, ${input.method}, ${input.capPerAgent}, ${actor})
+      ON CONFLICT (team_id) DO UPDATE SET method = EXCLUDED.method, cap_per_agent = EXCLUDED.cap_per_agent,
+             updated_by = EXCLUDED.updated_by, updated_at = now()`.execute(trx);
+    await recordAudit(trx, {
+      actor,
+      action: 'allocation.rule_set',
+      entityType: 'team',
+      entityId: input.teamId,
+      before: before.rows[0] ?? null,
+      after: { method: input.method, cap_per_agent: input.capPerAgent },
+    });
+    const [rule] = (await listRules(trx)).filter((r) => r.team_id === input.teamId);
+    return rule as AllocationRule;
+  });
+}
+
+/**
+ * Shares out live accounts that have no agent: each client's among the teams with a rule that serve
+ * it (in turn, by account id), then within each team by its rule. Per team one transaction under the
+ * team's lock, so two runs never give one account twice. Returns how many got an agent and how many
+ * wait (no team with a rule, or every agent at the cap).
+ */
+export async function allocateNew(
+  db: Db,
+  actor: string,
+  onlyTeam?: bigint,
+): Promise<{ assigned: number; waiting: number }> {
+  const teams = await sql<{
+    team_id: bigint;
+    client_id: bigint;
+    method: AllocationMethod;
+    cap_per_agent: number | null;
+  }>`
+    SELECT r.team_id, tc.client_id, r.method, r.cap_per_agent
+      FROM allocation_rules r JOIN team_clients tc ON tc.team_id = r.team_id
+     ORDER BY tc.client_id, r.team_id`.execute(db);
+  const teamsByClient = new Map<bigint, bigint[]>();
+  const ruleOf = new Map<bigint, { method: AllocationMethod; cap: number | null }>();
+  for (const row of teams.rows) {
+    teamsByClient.set(row.client_id, [...(teamsByClient.get(row.client_id) ?? []), row.team_id]);
+    ruleOf.set(row.team_id, { method: row.method, cap: row.cap_per_agent });
+  }
+  let assigned = 0;
+  let waiting = 0;
+  for (const [teamId, rule] of ruleOf) {
+    if (onlyTeam !== undefined && teamId !== onlyTeam) continue;
+    const done = await db.transaction().execute(async (trx) => {
+      await sql`SELECT pg_advisory_xact_lock(hashtext('allocation'), ${Number(teamId % 2147483647n)}::int)`.execute(
+        trx,
+      );
+      // this team's share: the accounts without an agent of the clients it serves, the k-th of n teams of
+      // a client taking every n-th account (an account already with this team but no agent stays here)
+      const clients = [...teamsByClient].filter(([, ids]) => ids.includes(teamId));
+      const shares = clients.map(
+        ([clientId, ids]) => sql`(a.client_id = ${clientId} AND (
+          s.team_id = ${teamId} OR (s.team_id IS NULL AND a.id % ${ids.length} = ${ids.indexOf(teamId)})))`,
+      );
+      if (shares.length === 0) return { assigned: 0, waiting: 0 };
+      const candidates = await sql<{
+        id: bigint;
+        client_id: bigint;
+        balance_minor: bigint;
+        assigned: boolean;
+      }>`
+        SELECT a.id, a.client_id, a.principal_minor + a.interest_minor + a.fees_minor + a.penalty_minor AS balance_minor,
+               s.account_id IS NOT NULL AS assigned
+          FROM accounts a LEFT JOIN account_assignments s ON s.client_id = a.client_id AND s.account_id = a.id
+         WHERE a.status IN (${live}) AND (s.account_id IS NULL OR s.agent IS NULL)
+           AND (${sql.join(shares, sql` OR `)})
+         ORDER BY a.id LIMIT ${allocationLimits.accountsPerRun}`.execute(trx);
+      if (candidates.rows.length === 0) return { assigned: 0, waiting: 0 };
+      const loads = await sql<{ agent: string; accounts: number; balance_minor: bigint }>`
+        SELECT u.username AS agent, count(a.id)::int AS accounts,
+               coalesce(sum(a.principal_minor + a.interest_minor + a.fees_minor + a.penalty_minor), 0)::bigint AS balance_minor
+          FROM users u
+          LEFT JOIN account_assignments s ON s.agent = u.username
+          LEFT JOIN accounts a ON a.id = s.account_id AND a.status IN (${live})
+         WHERE u.team_id = ${teamId} AND u.active AND 'agent' = ANY (u.roles)
+         GROUP BY u.username`.execute(trx);
+      const teamTotal = loads.rows.reduce((sum, load) => sum + load.accounts, 0);
+      const chosen = allocate(rule.method, loads.rows, candidates.rows, {
+        cap: rule.cap,
+        start: loads.rows.length === 0 ? 0 : teamTotal % loads.rows.length,
+      });
+      const rows = candidates.rows.map((row) => ({ ...row, agent: chosen.get(row.id) ?? null }));
+      const ids = rows.map((row) => String(row.id));
+      const clientIds = rows.map((row) => String(row.client_id));
+      const agents = rows.map((row) => row.agent);
+      await sql`
+        INSERT INTO account_assignments (client_id, account_id, team_id, agent, assigned_by)
+        SELECT c, a, ${teamId}, g, ${actor} FROM unnest(${clientIds}::bigint[], ${ids}::bigint[], ${agents}::text[]) AS u(c, a, g)
+        ON CONFLICT (client_id, account_id) DO UPDATE SET team_id = EXCLUDED.team_id, agent = EXCLUDED.agent,
+               assigned_at = now(), assigned_by = EXCLUDED.assigned_by`.execute(trx);
+      const moved = rows.filter((row) => row.agent !== null);
+      if (moved.length > 0) {
+        await sql`
+          INSERT INTO assignment_history (client_id, account_id, kind, from_team, from_agent, to_team, to_agent, by)
+          SELECT c, a, 'allocated', NULL, NULL, ${teamId}, g, ${actor}
+            FROM unnest(${moved.map((row) => String(row.client_id))}::bigint[], ${moved.map((row) => String(row.id))}::bigint[],
+                        ${moved.map((row) => row.agent)}::text[]) AS u(c, a, g)`.execute(trx);
+      }
+      await recordAudit(trx, {
+        actor,
+        action: 'allocation.allocated',
+        entityType: 'team',
+        entityId: teamId,
+        after: { method: rule.method, assigned: moved.length, waiting: rows.length - moved.length },
+      });
+      return { assigned: moved.length, waiting: rows.length - moved.length };
+    });
+    assigned += done.assigned;
+    waiting += done.waiting;
+  }
+  return { assigned, waiting };
+}
+
+/**
+ * Moves accounts to an agent (调案) with a reason. The agent's team must serve each account's client.
+ * An account with an open promise or an active plan stays with its agent (留案) unless `overrideKeep`.
+ */
+export async function reassign(
+  db: Db,
+  input: { accountIds: bigint[]; toAgent: string; reason: string; overrideKeep?: boolean },
+  actor: string,
+): Promise<{ moved: number }> {
+  if (input.reason.trim() === '')
+    throw new HuikuanError('bad_input', 'Say why the accounts move (调案原因).');
+  if (input.accountIds.length === 0 || input.accountIds.length > allocationLimits.reassignAtOnce) {
+    throw new HuikuanError('bad_input', `Move 1–${allocationLimits.reassignAtOnce} accounts at a time.`);
+  }
+  return inTransaction(db, async (trx) => {
+    const agent = await sql<{ team_id: bigint | null }>`
+      SELECT team_id FROM users WHERE username = ${input.toAgent} AND active AND 'agent' = ANY (roles)`.execute(
+      trx,
+    );
+    const teamId = agent.rows[0]?.team_id ?? null;
+    if (teamId === null)
+      throw new HuikuanError('not_found', `"${input.toAgent}" is not an active agent in a team.`);
+    const ids = input.accountIds.map(String);
+    const accounts = await sql<{
+      id: bigint;
+      client_id: bigint;
+      served: boolean;
+      kept: boolean;
+      from_team: bigint | null;
+      from_agent: string | null;
+    }>`
+      SELECT a.id, a.client_id,
+             EXISTS (SELECT 1 FROM team_clients tc WHERE tc.team_id = ${teamId} AND tc.client_id = a.client_id) AS served,
+             (EXISTS (SELECT 1 FROM promises p WHERE p.account_id = a.id AND p.status = 'open')
+              OR EXISTS (SELECT 1 FROM payment_plans pl WHERE pl.account_id = a.id AND pl.status = 'active')) AS kept,
+             s.team_id AS from_team, s.agent AS from_agent
+        FROM accounts a LEFT JOIN account_assignments s ON s.client_id = a.client_id AND s.account_id = a.id
+       WHERE a.id = ANY(${ids}::bigint[])
+       ORDER BY a.id
+         FOR UPDATE OF a`.execute(trx);
+    const found = new Set(accounts.rows.map((row) => String(row.id)));
+    const missing = ids.filter((id) => !found.has(id));
+    if (missing.length > 0)
+      throw new HuikuanError('not_found', `No account ${missing.slice(0, 10).join(', ')}.`);
+    const unserved = accounts.rows.filter((row) => !row.served);
+    if (unserved.length > 0) {
+      throw new HuikuanError(
+        'bad_input',
+        `${input.toAgent}'s team does not serve the client of account ${unserved
+          .map((row) => row.id)
+          .slice(0, 10)
+          .join(', ')}.`,
+      );
+    }
+    const kept = accounts.rows.filter(
+      (row) => row.kept && row.from_agent !== null && row.from_agent !== input.toAgent,
+    );
+    if (kept.length > 0 && !input.overrideKeep) {
+      throw new HuikuanError(
+        'invalid_state',
+        `Account ${kept
+          .map((row) => row.id)
+          .slice(0, 10)
+          .join(
+            ', ',
+          )} has an open promise or an active plan and stays with its agent (留案); confirm the move to override.`,
+        { kept: kept.map((row) => String(row.id)) },
+      );
+    }
+    const moving = accounts.rows.filter((row) => row.from_agent !== input.toAgent);
+    if (moving.length === 0) return { moved: 0 };
+    await sql`
+      INSERT INTO account_assignments (client_id, account_id, team_id, agent, assigned_by)
+      SELECT c, a, ${teamId}, ${input.toAgent}, ${actor}
+        FROM unnest(${moving.map((row) => String(row.client_id))}::bigint[], ${moving.map((row) => String(row.id))}::bigint[]) AS u(c, a)
+      ON CONFLICT (client_id, account_id) DO UPDATE SET team_id = EXCLUDED.team_id, agent = EXCLUDED.agent,
+             assigned_at = now(), assigned_by = EXCLUDED.assigned_by`.execute(trx);
+    for (const row of moving) {
+      await sql`
+        INSERT INTO assignment_history (client_id, account_id, kind, from_team, from_agent, to_team, to_agent, reason, by)
+        VALUES (${row.client_id}, ${row.id}, 'reassigned', ${row.from_team}, ${row.from_agent}, ${teamId}, ${input.toAgent},
+                ${input.reason.trim()}, ${actor})`.execute(trx);
+      await recordAudit(trx, {
+        actor,
+        action: 'allocation.reassigned',
+        entityType: 'account',
+        entityId: row.id,
+        clientId: row.client_id,
+        before: { team_id: row.from_team, agent: row.from_agent },
+        after: { team_id: teamId, agent: input.toAgent, reason: input.reason.trim() },
+      });
+    }
+    return { moved: moving.length };
+  });
+}
+
+export async function assignmentHistory(db: Db, accountId: bigint) {
+  return (
+    await sql<{
+      id: bigint;
+      kind: string;
+      from_team: bigint | null;
+      from_agent: string | null;
+      to_team: bigint;
+      to_agent: string | null;
+      reason: string | null;
+      by: string;
+      at: Date;
+    }>`
+      SELECT id, kind, from_team, from_agent, to_team, to_agent, reason, by, at
+        FROM assignment_history WHERE account_id = ${accountId} ORDER BY id DESC LIMIT 200`.execute(db)
+  ).rows;
+}
+
+export interface QueueItem {
+  account_id: bigint;
+  client_id: bigint;
+  ref: string;
+  debtor_name: string;
+  currency: string;
+  balance_minor: bigint;
+  tier: QueueTier;
+  /** The promise, call-back, broken item or instalment behind the tier, when there is one. */
+  due: string | null;
+}
+
+/**
+ * An agent's accounts in the order to work them: promises due (today or in their grace), call-backs
+ * due, promises or plans broken in the last week, plan instalments due, accounts never contacted,
+ * then the rest by balance; within a tier the largest balance first.
+ */
+export async function agentQueue(
+  db: Db,
+  agent: string,
+  limit = allocationLimits.queueRows,
+): Promise<QueueItem[]> {
+  const today = todayIn();
+  const rows = await sql<QueueItem & { rank: number }>`
+    SELECT a.id AS account_id, a.client_id, a.client_account_ref AS ref, d.name AS debtor_name, trim(a.currency) AS currency,
+           a.principal_minor + a.interest_minor + a.fees_minor + a.penalty_minor AS balance_minor,
+           q.tier, q.due, q.rank
+      FROM account_assignments s
+      JOIN accounts a ON a.id = s.account_id AND a.status IN (${live})
+      JOIN debtors d ON d.id = a.debtor_id
+      CROSS JOIN LATERAL (
+        SELECT * FROM (
+          SELECT 0 AS rank, 'promise_due' AS tier, p.due_on::text AS due FROM promises p
+           WHERE p.account_id = a.id AND p.status = 'open' AND p.due_on <= ${today}::date
+          UNION ALL
+          SELECT 1, 'callback_due', to_char(c.due_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI"Z"') FROM callbacks c
+           WHERE c.account_id = a.id AND c.status = 'due' AND c.due_at <= now() + interval '1 hour'
+          UNION ALL
+          SELECT 2, 'broken', p.broken_at::text FROM promises p
+           WHERE p.account_id = a.id AND p.status = 'broken' AND p.broken_at >= ${today}::date - 7
+          UNION ALL
+          SELECT 2, 'broken', pl.broken_at::text FROM payment_plans pl
+           WHERE pl.account_id = a.id AND pl.status = 'broken' AND pl.broken_at >= ${today}::date - 7
+          UNION ALL
+          SELECT 3, 'instalment_due', i.due_on::text FROM payment_plans pl JOIN plan_instalments i ON i.plan_id = pl.id
+           WHERE pl.account_id = a.id AND pl.status = 'active' AND i.status = 'open' AND i.due_on <= ${today}::date
+          UNION ALL
+          SELECT 4, 'new', NULL WHERE NOT EXISTS (SELECT 1 FROM contact_attempts ca WHERE ca.account_id = a.id)
+          UNION ALL
+          SELECT 5, 'balance', NULL) t
+         ORDER BY rank LIMIT 1) q
+     WHERE s.agent = ${agent}
+     ORDER BY q.rank, balance_minor DESC, a.id
+     LIMIT ${limit}`.execute(db);
+  return rows.rows.map(({ rank: _rank, ...item }) => item);
+}
+
+/** Each agent of a team: accounts held, their balance, and how many are due now (tiers before 'new'). */
+export async function teamQueues(db: Db, teamId: bigint) {
+  const rows = await sql<{ agent: string; accounts: number; balance_minor: bigint }>`
+    SELECT u.username AS agent, count(a.id)::int AS accounts,
+           coalesce(sum(a.principal_minor + a.interest_minor + a.fees_minor + a.penalty_minor), 0)::bigint AS balance_minor
+      FROM users u
+      LEFT JOIN account_assignments s ON s.agent = u.username
+      LEFT JOIN accounts a ON a.id = s.account_id AND a.status IN (${live})
+     WHERE u.team_id = ${teamId} AND 'agent' = ANY (u.roles)
+     GROUP BY u.username ORDER BY u.username`.execute(db);
+  const out = [];
+  for (const row of rows.rows) {
+    const queue = await agentQueue(db, row.agent);
+    out.push({
+      ...row,
+      due_now: queue.filter((item) =>
+        ['promise_due', 'callback_due', 'broken', 'instalment_due'].includes(item.tier),
+      ).length,
+    });
+  }
+  return out;
+}
