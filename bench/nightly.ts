@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- strategy [--size N] [--workers W]` (default 1,000,000 accounts, 1 worker): the
+ * `npm run bench -- nightly [--size N] [--workers W]` (default 1,000,000 accounts, 1 worker): the
  * nightly run (src/strategy) over N live accounts of two clients, seeded set-based (not timed), at
  * N/10 and then at N, each in a fresh database. Per size: the floor — a full-table `UPDATE` of one
  * column of accounts (performance.md) — then the first night (every account gets its first DPD and
@@ -43,7 +43,7 @@ export async function run(args: string[]): Promise<number> {
   const large = await measure(size, workers, seed);
   const seconds = Math.max(large.first, large.next);
   report({
-    bench: 'strategy',
+    bench: 'nightly',
     size,
     seconds: round(seconds),
     per_second: Math.round(size / seconds),
