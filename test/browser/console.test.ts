@@ -1,11 +1,12 @@
 /**
  * The compliance console in a real headless Chromium: compliance defines no course yet, records
  * nothing, sees the QA cases a failing note opened and confirms one; the retention tab with its
- * legal-hold form; both languages' tab names.
+ * legal-hold form; both languages' tab names; an agent's work queue and its N key.
  */
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { addNote } from '../../src/accounts/listing.ts';
+import { allocateNew, setRule } from '../../src/allocation/service.ts';
 import { checkNote } from '../../src/qa/service.ts';
 import en from '../../web/src/locales/en.ts';
 import zhCN from '../../web/src/locales/zh-CN.ts';
@@ -76,6 +77,28 @@ describe('the compliance console', () => {
       await session.page.getByRole('heading', { name: en.console.title }).waitFor();
       await session.page.getByRole('tab', { name: en.console.training.tab }).click();
       await session.page.getByText(en.console.training.noCourses).waitFor();
+    } finally {
+      await session.context.close();
+    }
+  });
+});
+
+describe('the work queue', () => {
+  it("lists an agent's allocated accounts and opens the next one with the N key", async () => {
+    const team = await world.t.db.selectFrom('teams').select('id').executeTakeFirstOrThrow();
+    await setRule(world.t.db, { teamId: team.id, method: 'balanced_count', capPerAgent: null }, 'super1');
+    await allocateNew(world.t.db, 'super1');
+    const session = await openSession(browser, 'zh-CN');
+    try {
+      const text = zhCN;
+      await logIn(session.page, world.baseUrl, text, 'agent1');
+      await session.page.goto(`${world.baseUrl}/queue`);
+      await session.page.getByRole('heading', { name: text.queue.title }).waitFor();
+      const rows = session.page.locator('.ant-table-tbody tr.ant-table-row');
+      await rows.first().waitFor();
+      expect(await rows.count()).toBeGreaterThan(0);
+      await session.page.keyboard.press('n');
+      await session.page.waitForURL(/\/accounts\/\d+$/);
     } finally {
       await session.context.close();
     }

@@ -7,6 +7,7 @@ export interface MenuItem {
   area: Area;
   key:
     | 'home'
+    | 'queue'
     | 'accounts'
     | 'batches'
     | 'clients'
@@ -27,6 +28,7 @@ const staff: Role[] = ['admin', 'supervisor', 'agent', 'finance', 'compliance'];
 /** The left menu by area; each item is shown to the roles that may use it (the server checks again). */
 export const menuItems: MenuItem[] = [
   { path: '/', area: 'work', key: 'home', roles: everyone },
+  { path: '/queue', area: 'work', key: 'queue', roles: ['agent', 'supervisor', 'admin'] },
   { path: '/accounts', area: 'books', key: 'accounts', roles: everyone },
   { path: '/batches', area: 'books', key: 'batches', roles: ['admin', 'supervisor', 'finance', 'client'] },
   { path: '/clients', area: 'books', key: 'clients', roles: staff },

@@ -7,6 +7,7 @@ import {
   FileSearchOutlined,
   LogoutOutlined,
   MoneyCollectOutlined,
+  OrderedListOutlined,
   RollbackOutlined,
   SafetyCertificateOutlined,
   SolutionOutlined,
@@ -23,6 +24,7 @@ import { areas, type MenuItem, menuItems } from '../menu.ts';
 
 const icons: Record<MenuItem['key'], ReactNode> = {
   home: <DashboardOutlined />,
+  queue: <OrderedListOutlined />,
   accounts: <FileSearchOutlined />,
   batches: <CloudUploadOutlined />,
   clients: <BankOutlined />,

@@ -19,6 +19,7 @@ const en: typeof zhCN = {
   },
   menu: {
     home: 'Home',
+    queue: 'Work queue',
     accounts: 'Account search',
     batches: 'Placement batches',
     clients: 'Clients and contracts',
@@ -522,6 +523,27 @@ const en: typeof zhCN = {
     cap: 'At most {{cap}} rows; ID numbers and phones stay masked',
     tooMany: 'The filters match more than {{cap}} accounts: narrow them to export',
     done: 'Exported',
+  },
+  queue: {
+    title: 'Work queue',
+    explain:
+      'In the order to work them: promises due, call-backs due, broken in the last week, instalments due, never contacted, then by balance. Press N for the next account.',
+    next: 'Next account (N)',
+    agent: "An agent's queue (user name)",
+    empty: 'No accounts in the queue',
+    why: 'Why',
+    ref: 'Reference',
+    debtor: 'Debtor',
+    balance: 'Balance',
+    due: 'Due',
+    tiers: {
+      promise_due: 'Promise due',
+      callback_due: 'Call back',
+      broken: 'Broken',
+      instalment_due: 'Instalment due',
+      new: 'Not contacted',
+      balance: 'By balance',
+    },
   },
   console: {
     title: 'Compliance console',

@@ -11,6 +11,7 @@ const zhCN = {
   areas: { work: '工作台', books: '账目管理', money: '回款与对账', approvals: '审批', system: '系统与合规' },
   menu: {
     home: '首页',
+    queue: '工作队列',
     accounts: '案件查询',
     batches: '委案批次',
     clients: '委托方与合同',
@@ -498,6 +499,27 @@ const zhCN = {
     cap: '最多导出 {{cap}} 条；身份证号和手机号保持脱敏',
     tooMany: '当前筛选超过 {{cap}} 条，请缩小筛选范围后再导出',
     done: '已导出',
+  },
+  queue: {
+    title: '工作队列',
+    explain:
+      '按应处理的先后排列：今日到期的承诺、到时的回电、近一周失约、到期的分期、未联系过的案件，其余按余额。按 N 打开下一个案件。',
+    next: '下一个案件 (N)',
+    agent: '查看催收员的队列（用户名）',
+    empty: '队列中没有案件',
+    why: '原因',
+    ref: '案件编号',
+    debtor: '债务人',
+    balance: '余额',
+    due: '到期',
+    tiers: {
+      promise_due: '承诺到期',
+      callback_due: '需回电',
+      broken: '失约',
+      instalment_due: '分期到期',
+      new: '未联系',
+      balance: '按余额',
+    },
   },
   console: {
     title: '合规控制台',
