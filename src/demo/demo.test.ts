@@ -7,6 +7,7 @@ import { roles } from '../identity/principal.ts';
 import { listTeams, login } from '../identity/service.ts';
 import { checkLedger } from '../ledger/queries.ts';
 import { todayIn } from '../shared/dates.ts';
+import { trainingStatus } from '../training/service.ts';
 import { demoOnServe } from './cli.ts';
 import { addDays, buildPlan, demoPassword } from './plan.ts';
 
@@ -137,6 +138,22 @@ describe('huikuan demo --accounts 300', () => {
       { status: 'rejected', n: 1 },
       { status: 'verified', n: 1 },
     ]);
+  });
+
+  it('gives every agent a queue, a current training record and a template to send', async () => {
+    const held = await sql<{ agent: string; n: number }>`
+      SELECT agent, count(*)::int AS n FROM account_assignments WHERE agent IS NOT NULL GROUP BY agent ORDER BY agent`.execute(
+      t.db,
+    );
+    expect(held.rows.map((row) => row.agent)).toEqual(['agent.li', 'agent.wang', 'agent.zhao']);
+    expect(held.rows.every((row) => row.n > 0)).toBe(true);
+    for (const username of ['agent.li', 'agent.wang', 'agent.zhao']) {
+      expect((await trainingStatus(t.db, username)).current, username).toBe(true);
+    }
+    const template = await sql<{
+      status: string;
+    }>`SELECT status FROM message_templates WHERE code = 'reminder'`.execute(t.db);
+    expect(template.rows).toEqual([{ status: 'approved' }]);
   });
 
   it('leaves books that pass the ledger check', async () => {

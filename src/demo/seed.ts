@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type pg from 'pg';
 import { findLiveAccount } from '../accounts/service.ts';
+import { allocateNew, setRule } from '../allocation/service.ts';
 import { recordAudit } from '../audit/service.ts';
 import { addClient, addContractVersion } from '../clients/service.ts';
 import type { Db } from '../db/connection.ts';
@@ -33,6 +34,8 @@ import { importPayments } from '../payments/service.ts';
 import { approveBatch, importPlacements } from '../placements/service.ts';
 import { todayIn } from '../shared/dates.ts';
 import { HuikuanError } from '../shared/errors.ts';
+import { decideTemplate, proposeTemplate } from '../templates/service.ts';
+import { addCourse, recordCompletion } from '../training/service.ts';
 import {
   addDays,
   buildPlan,
@@ -274,6 +277,7 @@ async function seed_(
     await placeBatches(connection, plan, dir, result, say);
     await sixMonths(db, plan, ids, dir, result, say);
     await workWaiting(db, plan, ids, result);
+    await workspace(db, today, say);
     say(
       `work waiting: 1 placement batch, ${result.proposals.pending} proposals in the approvals inbox, ${result.claims.pending} payment claims for finance`,
     );
@@ -298,6 +302,52 @@ async function seed_(
     after: { seed: options.seed, accounts: options.accounts, today, seconds: result.seconds },
   });
   return result;
+}
+
+/**
+ * What an agent's morning needs: allocation rules per team and the accounts shared out (so agents
+ * find their queues), the annual compliance training required and recorded for every agent (so
+ * contact actions are open), and an approved SMS reminder template.
+ */
+async function workspace(db: Db, today: string, say: (line: string) => void): Promise<void> {
+  const teams = await db.selectFrom('teams').select(['id', 'name']).orderBy('id').execute();
+  for (const [index, team] of teams.entries()) {
+    await setRule(
+      db,
+      { teamId: team.id, method: index === 0 ? 'balanced_balance' : 'balanced_count', capPerAgent: null },
+      'supervisor',
+    );
+  }
+  const shared = await allocateNew(db, 'supervisor');
+  await addCourse(
+    db,
+    { code: 'annual-compliance', title: '年度合规培训（催收行为规范）', validityMonths: 12, required: true },
+    'compliance',
+  );
+  const agents = demoUsers.filter((user) => user.role === 'agent');
+  for (const agent of agents) {
+    await recordCompletion(
+      db,
+      { username: agent.username, course: 'annual-compliance', completedOn: addDays(today, -60), score: 90 },
+      'compliance',
+    );
+  }
+  const template = await proposeTemplate(
+    db,
+    {
+      code: 'reminder',
+      channel: 'sms',
+      language: 'zh-CN',
+      subject: null,
+      body: '{{debtor_name}}您好，您在{{client_name}}的账户{{account_ref}}尚欠{{balance}}，请尽快还款或来电{{agency_phone}}协商。',
+      reason: '首次提醒短信',
+    },
+    'compliance',
+  );
+  await decideTemplate(db, template.id, 'approve', '措辞合规', 'admin');
+  say(
+    `workspace: ${shared.assigned} accounts shared among ${agents.length} agents, training recorded, an SMS template approved`,
+  );
 }
 
 function writeCsv(file: string, headers: readonly string[], rows: string[][]): void {
