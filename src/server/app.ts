@@ -29,6 +29,7 @@ import { ledgerRoutes } from '../ledger/routes.ts';
 import { paymentRoutes } from '../payments/routes.ts';
 import { placementRoutes } from '../placements/routes.ts';
 import { reportRoutes } from '../reports/routes.ts';
+import { riskRoutes } from '../risk/platform/routes.ts';
 import { toJson } from '../shared/json.ts';
 import { qaRoutes } from '../qa/routes.ts';
 import { allocationRoutes } from '../allocation/routes.ts';
@@ -189,6 +190,7 @@ export async function buildServer(options: BuildOptions): Promise<Api> {
       await trainingRoutes(v1 as unknown as Api, deps);
       await retentionRoutes(v1 as unknown as Api, deps);
       await allocationRoutes(v1 as unknown as Api, deps);
+      await riskRoutes(v1 as unknown as Api, deps);
     },
     { prefix: '/api/v1' },
   );

@@ -17,6 +17,7 @@ import { webhookSignature } from '../channels/sms-aliyun.ts';
 import { twilioSignature } from '../channels/sms-twilio.ts';
 import { testConfig } from '../channels/test-support.ts';
 import { createTeam, createToken, createUser } from '../identity/service.ts';
+import { testModel } from '../risk/platform/test-model.ts';
 import type { Role } from './access.ts';
 import { roles } from './access.ts';
 import { buildServer } from './app.ts';
@@ -1420,6 +1421,55 @@ const matrix: Record<string, MatrixCase> = {
     ok: [201],
     call: () => ({ url: '/api/v1/channels/webhook-secrets', body: { provider: 'aliyun' } }),
   },
+  // the risk model inside the platform (src/risk/platform/routes.ts)
+  'GET /api/v1/risk/models': {
+    allowed: ['admin', 'supervisor', 'compliance'],
+    ok: [200],
+    call: () => ({ url: '/api/v1/risk/models' }),
+  },
+  'POST /api/v1/risk/models': {
+    allowed: ['admin', 'supervisor'],
+    ok: [201],
+    call: () => ({
+      url: '/api/v1/risk/models',
+      body: { name: 'matrix', model: testModel(), outcome_days: 30, paid_share: 0.5 },
+    }),
+  },
+  'POST /api/v1/risk/models/:id/approve': {
+    allowed: ['admin', 'compliance'],
+    ok: [404],
+    call: () => ({ url: '/api/v1/risk/models/999999/approve' }),
+  },
+  'POST /api/v1/risk/models/:id/promote': {
+    allowed: ['admin', 'supervisor'],
+    ok: [404],
+    call: () => ({ url: '/api/v1/risk/models/999999/promote', body: { as: 'champion' } }),
+  },
+  'GET /api/v1/accounts/:id/scores': {
+    allowed: everyone,
+    ok: [200],
+    call: () => ({ url: `/api/v1/accounts/${ids.A001}/scores` }),
+  },
+  'GET /api/v1/risk/watch': {
+    allowed: ['admin', 'supervisor', 'compliance'],
+    ok: [200],
+    call: () => ({ url: '/api/v1/risk/watch' }),
+  },
+  'GET /api/v1/risk/watch-rules': {
+    allowed: ['admin', 'supervisor', 'compliance'],
+    ok: [200],
+    call: () => ({ url: '/api/v1/risk/watch-rules' }),
+  },
+  'POST /api/v1/risk/watch/:id/acknowledge': {
+    allowed: ['admin', 'supervisor'],
+    ok: [404],
+    call: () => ({ url: '/api/v1/risk/watch/999999/acknowledge' }),
+  },
+  'POST /api/v1/risk/watch/:id/action': {
+    allowed: ['admin', 'supervisor'],
+    ok: [404],
+    call: () => ({ url: '/api/v1/risk/watch/999999/action', body: { note: 'matrix' } }),
+  },
 };
 
 interface SignedCase {
@@ -1869,6 +1919,26 @@ const badPayloads: Record<string, () => Omit<Call, 'method'>> = {
   'POST /api/v1/channels/sms/:provider/inbound': () =>
     aliyunWebhook('/api/v1/channels/sms/aliyun/inbound', [{ phone_number: 13900000000, content: 5 }]),
   'POST /api/v1/channels/opt-out/:token': () => ({ url: '/api/v1/channels/opt-out/not-a-token' }),
+  'POST /api/v1/risk/models': () => ({
+    as: 'admin',
+    url: '/api/v1/risk/models',
+    body: { name: '../x', model: 3, outcome_days: 0, paid_share: 2 },
+  }),
+  'POST /api/v1/risk/models/:id/approve': () => ({ as: 'compliance', url: '/api/v1/risk/models/x/approve' }),
+  'POST /api/v1/risk/models/:id/promote': () => ({
+    as: 'admin',
+    url: '/api/v1/risk/models/1/promote',
+    body: { as: 'king' },
+  }),
+  'POST /api/v1/risk/watch/:id/acknowledge': () => ({
+    as: 'supervisor',
+    url: '/api/v1/risk/watch/x/acknowledge',
+  }),
+  'POST /api/v1/risk/watch/:id/action': () => ({
+    as: 'supervisor',
+    url: '/api/v1/risk/watch/1/action',
+    body: { note: '' },
+  }),
 };
 
 describe('bad payloads', () => {
