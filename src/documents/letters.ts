@@ -232,9 +232,12 @@ const muted = '#555555';
 function letterhead(pdf: PdfWriter, agency: Agency, lang: LetterLanguage): void {
   pdf.paragraph(agency.name, { size: 15, weight: 'bold', after: 2 });
   // Chinese addresses run on without commas: 北京市朝阳区建国路88号 SOHO现代城A座1201室
-  const contact = [agency.address.join(lang === 'zh-CN' ? ' ' : ', '), agency.phone, agency.email, agency.website].filter(
-    (s): s is string => s !== undefined && s.trim() !== '',
-  );
+  const contact = [
+    agency.address.join(lang === 'zh-CN' ? ' ' : ', '),
+    agency.phone,
+    agency.email,
+    agency.website,
+  ].filter((s): s is string => s !== undefined && s.trim() !== '');
   pdf.paragraph(contact.join(' · '), { size: 8.5, color: muted, after: agency.licence ? 1 : 4 });
   if (agency.licence) pdf.paragraph(agency.licence, { size: 8.5, color: muted, after: 4 });
   pdf.rule('#888888');
