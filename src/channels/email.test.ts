@@ -130,6 +130,23 @@ describe('e-mail over SMTP', () => {
     expect(message.status).toBe('sent');
   });
 
+  it('refuses a message that fails the quality check: nothing is claimed, gated or sent', async () => {
+    const before = smtp.received.length;
+    const rows = async () =>
+      Number(
+        (await sql<{ n: string }>`SELECT count(*)::text AS n FROM channel_messages`.execute(t.db)).rows[0]?.n,
+      );
+    const stored = await rows();
+    await expect(
+      sendMessage(t.db, email({ text: '再不还钱就通知你单位，让你坐牢。' }), channelsFrom(config())),
+    ).rejects.toMatchObject({
+      code: 'bad_input',
+      message: expect.stringMatching(/quality check: third party disclosure/),
+    });
+    expect(smtp.received.length).toBe(before);
+    expect(await rows()).toBe(stored);
+  });
+
   it('sends nothing when the gate denies: the attempt is recorded blocked with the reason', async () => {
     const before = smtp.received.length;
     const rcpts = smtp.rcptCalls();

@@ -6,6 +6,7 @@
  * pushed by a provider (`recordReceipts`, `recordReplies`) are recorded once however often they
  * come; an opt-out reply or link records the opt-out through the holds module.
  */
+
 import { randomBytes, randomUUID } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
 import { maskEmail, maskPhone, piiCipher } from '../accounts/pii.ts';
@@ -16,6 +17,7 @@ import type { Purpose } from '../compliance/model.ts';
 import type { Party } from '../compliance/profiles.ts';
 import { gateContact, recordContactOutcome } from '../compliance/service.ts';
 import type { Database } from '../db/schema.ts';
+import { assertCleanOutbound } from '../qa/service.ts';
 import { HuikuanError } from '../shared/errors.ts';
 import { toJson } from '../shared/json.ts';
 import {
@@ -493,6 +495,12 @@ export async function sendMessage(db: Db, input: SendInput, channels: Channels):
     );
   }
   const content = contentOf(input);
+  // what leaves must pass the quality check (threats, insults, impersonation, false consequences,
+  // third-party disclosure): refused before anything is claimed or sent
+  assertCleanOutbound(
+    [content.subject ?? '', content.text, ...Object.values(content.template?.params ?? {})].join('\n'),
+    'The message',
+  );
   const recipient = await recipientOf(db, input);
   const gated = await claimAndGate(db, input, key, recipient, adapter.provider, content, channels.config);
   if (gated.outcome !== 'allowed') return { message: gated.message, repeated: gated.outcome === 'repeated' };
