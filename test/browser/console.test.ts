@@ -1,8 +1,10 @@
 /**
  * The compliance console in a real headless Chromium: compliance defines no course yet, records
  * nothing, sees the QA cases a failing note opened and confirms one; the retention tab with its
- * legal-hold form; both languages' tab names; an agent's work queue and its N key.
+ * legal-hold form; both languages' tab names; an agent's work queue and its N key; the risk watch list.
  */
+
+import { sql } from 'kysely';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { addNote } from '../../src/accounts/listing.ts';
@@ -99,6 +101,38 @@ describe('the work queue', () => {
       expect(await rows.count()).toBeGreaterThan(0);
       await session.page.keyboard.press('n');
       await session.page.waitForURL(/\/accounts\/\d+$/);
+    } finally {
+      await session.context.close();
+    }
+  });
+});
+
+describe('the risk page', () => {
+  it('lists the watch list, and a supervisor acknowledges an entry and records what was done', async () => {
+    const accountId = BigInt(world.seed.accounts.A001 as string);
+    await sql`
+      INSERT INTO risk_watch (client_id, account_id, rule, detail, first_seen, last_seen)
+      SELECT client_id, id, 'dispute', '争议未解决', current_date, current_date FROM accounts WHERE id = ${accountId}`.execute(
+      world.t.db,
+    );
+    const session = await openSession(browser, 'zh-CN');
+    try {
+      const text = zhCN;
+      await logIn(session.page, world.baseUrl, text, 'super1');
+      await session.page.goto(`${world.baseUrl}/risk`);
+      await session.page.getByRole('heading', { name: text.risk.title }).waitFor();
+      const row = session.page.getByRole('row').filter({ hasText: '争议未解决' });
+      await row.waitFor();
+      await row.getByRole('button', { name: text.risk.watch.acknowledge }).click();
+      await session.page.getByText(text.risk.watch.acknowledged).first().waitFor();
+      await row.getByRole('textbox', { name: text.risk.watch.note }).fill('已联系客户核实争议');
+      await row.getByRole('button', { name: text.risk.watch.action }).click();
+      await row.waitFor({ state: 'detached' });
+      const stored = await sql<{ status: string; action_note: string }>`
+        SELECT status, action_note FROM risk_watch WHERE account_id = ${accountId}`.execute(world.t.db);
+      expect(stored.rows).toEqual([{ status: 'actioned', action_note: '已联系客户核实争议' }]);
+      await session.page.getByRole('tab', { name: text.risk.models.tab }).click();
+      await session.page.getByText(text.risk.models.empty).waitFor();
     } finally {
       await session.context.close();
     }

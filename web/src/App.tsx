@@ -13,6 +13,7 @@ import type { Role } from './types.ts';
 const Home = lazy(() => import('./pages/Home.tsx'));
 const ComplianceConsole = lazy(() => import('./pages/ComplianceConsole.tsx'));
 const Queue = lazy(() => import('./pages/Queue.tsx'));
+const Risk = lazy(() => import('./pages/Risk.tsx'));
 const Accounts = lazy(() => import('./pages/Accounts.tsx'));
 const AccountPage = lazy(() => import('./pages/AccountPage.tsx'));
 const Batches = lazy(() => import('./pages/Batches.tsx'));
@@ -69,6 +70,7 @@ function Shell() {
           <Route path="/audit" element={<Guard path="/audit" page={<Audit />} />} />
           <Route path="/compliance" element={<Guard path="/compliance" page={<ComplianceConsole />} />} />
           <Route path="/queue" element={<Guard path="/queue" page={<Queue />} />} />
+          <Route path="/risk" element={<Guard path="/risk" page={<Risk />} />} />
           <Route path="*" element={<Navigate to="/" replace />} />
         </Routes>
       </Suspense>

@@ -18,7 +18,8 @@ export interface MenuItem {
     | 'users'
     | 'teams'
     | 'audit'
-    | 'compliance';
+    | 'compliance'
+    | 'risk';
   roles: Role[];
 }
 
@@ -45,6 +46,7 @@ export const menuItems: MenuItem[] = [
   { path: '/teams', area: 'system', key: 'teams', roles: ['admin'] },
   { path: '/audit', area: 'system', key: 'audit', roles: ['compliance', 'admin'] },
   { path: '/compliance', area: 'system', key: 'compliance', roles: ['compliance', 'admin', 'supervisor'] },
+  { path: '/risk', area: 'work', key: 'risk', roles: ['supervisor', 'compliance', 'admin'] },
 ];
 
 export const areas: Area[] = ['work', 'books', 'money', 'approvals', 'system'];

@@ -1,4 +1,5 @@
 import {
+  AlertOutlined,
   AuditOutlined,
   BankOutlined,
   CheckSquareOutlined,
@@ -25,6 +26,7 @@ import { areas, type MenuItem, menuItems } from '../menu.ts';
 const icons: Record<MenuItem['key'], ReactNode> = {
   home: <DashboardOutlined />,
   queue: <OrderedListOutlined />,
+  risk: <AlertOutlined />,
   accounts: <FileSearchOutlined />,
   batches: <CloudUploadOutlined />,
   clients: <BankOutlined />,

@@ -30,6 +30,7 @@ const en: typeof zhCN = {
     users: 'Users and roles',
     teams: 'Teams',
     audit: 'Audit log',
+    risk: 'Risk',
     compliance: 'Compliance console',
   },
   roles: {
@@ -543,6 +544,44 @@ const en: typeof zhCN = {
       instalment_due: 'Instalment due',
       new: 'Not contacted',
       balance: 'By balance',
+    },
+  },
+  risk: {
+    title: 'Risk',
+    models: {
+      tab: 'Model registry',
+      explain:
+        'A model is registered by one user and approved by another before use; the champion scores every live account each night, a challenger beside it for comparison.',
+      empty: 'No models registered yet (huikuan model register)',
+      name: 'Model',
+      scope: 'Scope',
+      agencyWide: 'Agency-wide',
+      features: 'Features',
+      owner: 'Owner',
+      approvedBy: 'Approved by',
+      status: {
+        proposed: 'Proposed',
+        approved: 'Approved',
+        champion: 'Champion',
+        challenger: 'Challenger',
+        retired: 'Retired',
+      },
+    },
+    watch: {
+      tab: 'Risk watch',
+      explain:
+        'The nightly run puts accounts on the watch list by rule (lost contact, two broken promises, dispute, bankruptcy or deceased, a sudden score drop); a supervisor acknowledges and records what was done.',
+      empty: 'Nothing on the watch list',
+      account: 'Account',
+      rule: 'Rule',
+      detail: 'Detail',
+      firstSeen: 'First seen',
+      lastSeen: 'Last seen',
+      acknowledge: 'Acknowledge',
+      acknowledged: 'Acknowledged',
+      note: 'What was done',
+      action: 'Record action',
+      actioned: 'Action recorded',
     },
   },
   console: {

@@ -22,6 +22,7 @@ const zhCN = {
     users: '用户与角色',
     teams: '团队',
     audit: '审计日志',
+    risk: '风险评估',
     compliance: '合规控制台',
   },
   roles: {
@@ -519,6 +520,44 @@ const zhCN = {
       instalment_due: '分期到期',
       new: '未联系',
       balance: '按余额',
+    },
+  },
+  risk: {
+    title: '风险评估',
+    models: {
+      tab: '模型注册表',
+      explain:
+        '模型由一人登记、另一人批准后方可启用；冠军模型每晚为所有在催案件评分，挑战者模型并行评分以供比较。',
+      empty: '尚未登记模型（huikuan model register）',
+      name: '模型',
+      scope: '适用范围',
+      agencyWide: '全机构',
+      features: '特征数',
+      owner: '负责人',
+      approvedBy: '批准人',
+      status: {
+        proposed: '待批准',
+        approved: '已批准',
+        champion: '冠军',
+        challenger: '挑战者',
+        retired: '已停用',
+      },
+    },
+    watch: {
+      tab: '风险监控名单',
+      explain:
+        '夜间任务按规则（失联、两次失约、争议、破产或死亡、评分骤降）将案件列入监控名单；主管确认后记录处理措施。',
+      empty: '监控名单为空',
+      account: '案件',
+      rule: '规则',
+      detail: '详情',
+      firstSeen: '首次发现',
+      lastSeen: '最近发现',
+      acknowledge: '确认',
+      acknowledged: '已确认',
+      note: '处理措施',
+      action: '记录处理',
+      actioned: '已记录处理',
     },
   },
   console: {
