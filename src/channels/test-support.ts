@@ -10,7 +10,7 @@ import { SMTPServer } from 'smtp-server';
 import { maskEmail, maskPhone, piiCipher } from '../accounts/pii.ts';
 import { gateFixture } from '../compliance/holds-fixture.ts';
 import type { Database } from '../db/schema.ts';
-import type { Principal, Role } from '../server/access.ts';
+import type { Principal } from '../server/access.ts';
 import { buildServer } from '../server/app.ts';
 import type { Api } from '../server/context.ts';
 import { type ChannelConfig, unconfigured } from './config.ts';
@@ -175,27 +175,8 @@ export function testConfig(parts: Partial<ChannelConfig>): ChannelConfig {
   };
 }
 
-/** Callers named by a test header (`x-test-caller`) for buildServer's `authenticate`: the identity module's own tests cover sessions. */
-export function testCallers() {
-  const callers = new Map<string, Principal>();
-  function caller(username: string, roles: Role[], clientIds: bigint[] | 'all'): Principal {
-    const principal: Principal = {
-      userId: BigInt(callers.size + 1),
-      username,
-      displayName: username,
-      roles,
-      clientIds,
-      teamIds: [],
-      via: 'session',
-      scopes: null,
-      locale: 'zh-CN',
-      approvalLimitMinor: null,
-    };
-    callers.set(username, principal);
-    return principal;
-  }
-  return { caller, callers };
-}
+/** Callers for buildServer's `authenticate` (test/api.ts), named by the `x-test-caller` header. */
+export { testCallers } from '../../test/api.ts';
 
 /** The API on the test database with these channels, the caller named by the `x-test-caller` header. */
 export function testServer(

@@ -6,9 +6,8 @@
  */
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type TestApi, testApi, testCallers } from '../../test/api.ts';
 import { type TestDatabase, testDatabase } from '../../test/db.ts';
-import type { Principal, Role } from '../identity/principal.ts';
-import { buildServer } from '../server/app.ts';
 import type { Api } from '../server/context.ts';
 import { gateFixture } from './holds-fixture.ts';
 import { gateContact } from './service.ts';
@@ -17,57 +16,26 @@ let t: TestDatabase;
 let app: Api;
 let cn: Awaited<ReturnType<typeof gateFixture>>;
 let us: Awaited<ReturnType<typeof gateFixture>>;
-const principals = new Map<string, Principal>();
-
-function person(userId: bigint, username: string, roles: Role[], clientIds: bigint[] | 'all'): Principal {
-  return {
-    userId,
-    username,
-    displayName: username,
-    roles,
-    clientIds,
-    teamIds: [],
-    via: 'session',
-    scopes: null,
-    locale: 'zh-CN',
-    approvalLimitMinor: null,
-  };
-}
+const { caller, callers } = testCallers();
+let api: TestApi;
+const call: TestApi['call'] = (...args) => api.call(...args);
 
 beforeAll(async () => {
   t = await testDatabase();
   cn = await gateFixture(t.db, 'CN', 'CN');
   us = await gateFixture(t.db, 'US', 'US');
-  for (const p of [
-    person(100n, 'agent.wang', ['agent'], [cn.clientId]),
-    person(101n, 'compliance.li', ['compliance'], 'all'),
-    person(102n, 'client.cn', ['client'], [cn.clientId]),
-  ])
-    principals.set(p.username, p);
-  app = await buildServer({
-    db: t.db,
-    pool: t.pool,
-    webRoot: null,
-    requestsPerMinute: 100_000,
-    authenticate: (request) => principals.get(String(request.headers['x-test-user'])) ?? null,
-  });
+  // user ids 1, 2, 3 in this order (the audit rows name them)
+  caller('agent.wang', ['agent'], [cn.clientId]);
+  caller('compliance.li', ['compliance'], 'all');
+  caller('client.cn', ['client'], [cn.clientId]);
+  api = await testApi(t, callers);
+  app = api.app;
 });
 
 afterAll(async () => {
   await app?.close();
   await t?.drop();
 });
-
-async function call(as: string, method: 'GET' | 'POST', url: string, body?: unknown) {
-  const response = await app.inject({
-    method,
-    url: `/api/v1${url}`,
-    headers: { 'x-test-user': as, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    payload: body === undefined ? undefined : JSON.stringify(body),
-  });
-  // biome-ignore lint/suspicious/noExplicitAny: test reads of JSON bodies
-  return { status: response.statusCode, json: (): any => JSON.parse(response.body) };
-}
 
 describe('holds through the API', () => {
   it('an agent records a cease and an opt-out heard on the phone, not a bankruptcy; compliance lifts', async () => {
@@ -131,8 +99,8 @@ describe('holds through the API', () => {
       t.db,
     );
     expect(audit.rows).toEqual([
-      { action: 'compliance.hold_added', actor: 'agent.wang', actor_user_id: 100n, ip: '127.0.0.1' },
-      { action: 'compliance.hold_lifted', actor: 'compliance.li', actor_user_id: 101n, ip: '127.0.0.1' },
+      { action: 'compliance.hold_added', actor: 'agent.wang', actor_user_id: 1n, ip: '127.0.0.1' },
+      { action: 'compliance.hold_lifted', actor: 'compliance.li', actor_user_id: 2n, ip: '127.0.0.1' },
     ]);
 
     const list = await call('client.cn', 'GET', `/accounts/${cn.accountId}/holds`);

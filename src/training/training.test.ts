@@ -4,11 +4,10 @@
  * supervisor records the training, nobody recording their own, and the completions about to expire.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type TestApi, testApi, testCallers } from '../../test/api.ts';
 import { type TestDatabase, testDatabase } from '../../test/db.ts';
 import { gateFixture } from '../compliance/holds-fixture.ts';
-import type { Principal, Role } from '../identity/principal.ts';
 import { createUser } from '../identity/service.ts';
-import { buildServer } from '../server/app.ts';
 import type { Api } from '../server/context.ts';
 import { addDays, todayIn } from '../shared/dates.ts';
 import {
@@ -34,22 +33,9 @@ describe('addMonths', () => {
 let t: TestDatabase;
 let app: Api;
 let fixture: Awaited<ReturnType<typeof gateFixture>>;
-const principals = new Map<string, Principal>();
-
-function person(userId: bigint, username: string, roles: Role[], clientIds: bigint[] | 'all'): Principal {
-  return {
-    userId,
-    username,
-    displayName: username,
-    roles,
-    clientIds,
-    teamIds: [],
-    via: 'session',
-    scopes: null,
-    locale: 'zh-CN',
-    approvalLimitMinor: null,
-  };
-}
+const { caller, callers } = testCallers();
+let api: TestApi;
+const call: TestApi['call'] = (...args) => api.call(...args);
 
 beforeAll(async () => {
   t = await testDatabase();
@@ -66,32 +52,16 @@ beforeAll(async () => {
       { actor: 'setup' },
     );
   }
-  principals.set('agent.wang', person(100n, 'agent.wang', ['agent'], [fixture.clientId]));
-  principals.set('lead.li', person(101n, 'lead.li', ['supervisor'], 'all'));
-  app = await buildServer({
-    db: t.db,
-    pool: t.pool,
-    webRoot: null,
-    requestsPerMinute: 100_000,
-    authenticate: (request) => principals.get(String(request.headers['x-test-user'])) ?? null,
-  });
+  caller('agent.wang', ['agent'], [fixture.clientId]);
+  caller('lead.li', ['supervisor'], 'all');
+  api = await testApi(t, callers);
+  app = api.app;
 });
 
 afterAll(async () => {
   await app?.close();
   await t?.drop();
 });
-
-async function call(as: string, method: 'GET' | 'POST', url: string, body?: unknown) {
-  const response = await app.inject({
-    method,
-    url: `/api/v1${url}`,
-    headers: { 'x-test-user': as, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    payload: body === undefined ? undefined : JSON.stringify(body),
-  });
-  // biome-ignore lint/suspicious/noExplicitAny: test reads of JSON bodies
-  return { status: response.statusCode, json: (): any => JSON.parse(response.body) };
-}
 
 const attempt = { disposition: 'no_answer', channel: 'call' };
 

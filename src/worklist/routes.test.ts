@@ -6,10 +6,9 @@
  * The authorisation matrix and bad payloads are in src/server/routes.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type TestApi, testApi, testCallers } from '../../test/api.ts';
 import { type TestDatabase, testDatabase } from '../../test/db.ts';
-import { testCallers } from '../channels/test-support.ts';
 import { createClient, placeAccounts } from '../ledger/test-fixtures.ts';
-import { buildServer } from '../server/app.ts';
 import type { Api } from '../server/context.ts';
 import { addDays, todayIn } from '../shared/dates.ts';
 
@@ -18,6 +17,8 @@ let app: Api;
 let accountA: bigint;
 let accountA2: bigint;
 const { caller, callers } = testCallers();
+let api: TestApi;
+const call: TestApi['call'] = (...args) => api.call(...args);
 const today = todayIn('Asia/Shanghai');
 
 beforeAll(async () => {
@@ -33,30 +34,14 @@ beforeAll(async () => {
   caller('sup.one', ['supervisor'], [a.clientId]);
   caller('sup.two', ['supervisor'], [a.clientId]);
   caller('client.a', ['client'], [a.clientId]);
-  app = await buildServer({
-    db: t.db,
-    pool: t.pool,
-    webRoot: null,
-    requestsPerMinute: 100_000,
-    authenticate: (request) => callers.get(String(request.headers['x-test-user'])) ?? null,
-  });
+  api = await testApi(t, callers);
+  app = api.app;
 });
 
 afterAll(async () => {
   await app?.close();
   await t?.drop();
 });
-
-async function call(as: string, method: 'GET' | 'POST', url: string, body?: unknown) {
-  const response = await app.inject({
-    method,
-    url: `/api/v1${url}`,
-    headers: { 'x-test-user': as, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    payload: body === undefined ? undefined : JSON.stringify(body),
-  });
-  // biome-ignore lint/suspicious/noExplicitAny: test reads of JSON bodies
-  return { status: response.statusCode, json: (): any => JSON.parse(response.body) };
-}
 
 describe('agent actions through the API', () => {
   it("promises: within the limits an agent's; outside them a supervisor's; other clients' accounts are not found", async () => {

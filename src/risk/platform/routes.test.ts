@@ -1,9 +1,8 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type TestApi, testApi, testCallers } from '../../../test/api.ts';
 import { type TestDatabase, testDatabase } from '../../../test/db.ts';
-import { testCallers } from '../../channels/test-support.ts';
 import { createClient, placeAccounts } from '../../ledger/test-fixtures.ts';
-import { buildServer } from '../../server/app.ts';
 import type { Api } from '../../server/context.ts';
 import { scorePartition } from './scoring.ts';
 import { testModel } from './test-model.ts';
@@ -14,6 +13,8 @@ let clientA = 0n;
 let clientB = 0n;
 let accountA = 0n;
 const { caller, callers } = testCallers();
+let api: TestApi;
+const call: TestApi['call'] = (...args) => api.call(...args);
 
 beforeAll(async () => {
   t = await testDatabase();
@@ -31,30 +32,14 @@ beforeAll(async () => {
   caller('sup.b', ['supervisor'], [clientB]);
   caller('client.a', ['client'], [clientA]);
   caller('client.b', ['client'], [clientB]);
-  app = await buildServer({
-    db: t.db,
-    pool: t.pool,
-    webRoot: null,
-    requestsPerMinute: 100_000,
-    authenticate: (request) => callers.get(String(request.headers['x-test-user'])) ?? null,
-  });
+  api = await testApi(t, callers);
+  app = api.app;
 });
 
 afterAll(async () => {
   await app?.close();
   await t?.drop();
 });
-
-async function call(as: string, method: 'GET' | 'POST', url: string, body?: unknown) {
-  const response = await app.inject({
-    method,
-    url: `/api/v1${url}`,
-    headers: { 'x-test-user': as, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    payload: body === undefined ? undefined : JSON.stringify(body),
-  });
-  // biome-ignore lint/suspicious/noExplicitAny: test reads of JSON bodies
-  return { status: response.statusCode, json: (): any => JSON.parse(response.body) };
-}
 
 const night = (asOf: string) =>
   t.db.transaction().execute((trx) =>
