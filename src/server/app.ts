@@ -22,6 +22,7 @@ import type { ChannelConfig } from '../channels/config.ts';
 import { channelRoutes } from '../channels/routes.ts';
 import { clientRoutes } from '../clients/routes.ts';
 import { complianceRoutes } from '../compliance/routes.ts';
+import { verdictRoutes } from '../compliance/verdicts.ts';
 import type { Db } from '../db/connection.ts';
 import { savedFilterRoutes } from '../filters/routes.ts';
 import { identityPlugin } from '../identity/plugin.ts';
@@ -187,6 +188,7 @@ export async function buildServer(options: BuildOptions): Promise<Api> {
       await worklistRoutes(v1 as unknown as Api, deps);
       await templateRoutes(v1 as unknown as Api, deps);
       await qaRoutes(v1 as unknown as Api, deps);
+      await verdictRoutes(v1 as unknown as Api, deps);
       await trainingRoutes(v1 as unknown as Api, deps);
       await retentionRoutes(v1 as unknown as Api, deps);
       await allocationRoutes(v1 as unknown as Api, deps);

@@ -1167,6 +1167,14 @@ const matrix: Record<string, MatrixCase> = {
     ok: [404],
     call: () => ({ url: '/api/v1/retention/legal-holds/999999/release', body: { reason: 'matrix' } }),
   },
+  // the gate's verdict log (src/compliance/verdicts.ts)
+  'GET /api/v1/compliance/verdicts': {
+    allowed: ['admin', 'compliance', 'supervisor'],
+    ok: [200],
+    call: () => ({
+      url: '/api/v1/compliance/verdicts?verdict=deny&channel=sms&from=2026-01-01&to=2026-12-31',
+    }),
+  },
   // quality checks (src/qa/routes.ts)
   'POST /api/v1/qa/check': {
     allowed: ['admin', 'supervisor', 'agent', 'finance', 'compliance'],

@@ -9,6 +9,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { addNote } from '../../src/accounts/listing.ts';
 import { allocateNew, setRule } from '../../src/allocation/service.ts';
+import { gateContact } from '../../src/compliance/service.ts';
 import { checkNote } from '../../src/qa/service.ts';
 import en from '../../web/src/locales/en.ts';
 import zhCN from '../../web/src/locales/zh-CN.ts';
@@ -46,6 +47,14 @@ describe('the compliance console', () => {
       author: 'agent1',
       body,
     });
+    // 23:00 in Shanghai: the gate refuses an SMS for quiet hours
+    await gateContact(world.t.db, {
+      accountId,
+      channel: 'sms',
+      party: 'debtor',
+      at: new Date('2026-03-02T15:00:00Z'),
+      actor: 'agent1',
+    });
 
     const session = await openSession(browser, 'zh-CN');
     try {
@@ -53,9 +62,17 @@ describe('the compliance console', () => {
       await logIn(session.page, world.baseUrl, text, 'comp1');
       await session.page.goto(`${world.baseUrl}/compliance`);
       await session.page.getByRole('heading', { name: text.console.title }).waitFor();
-      for (const tab of [text.console.qa.tab, text.console.training.tab, text.console.retention.tab]) {
+      for (const tab of [
+        text.console.verdicts.tab,
+        text.console.qa.tab,
+        text.console.training.tab,
+        text.console.retention.tab,
+      ]) {
         await session.page.getByRole('tab', { name: tab }).waitFor();
       }
+      // the verdict log opens on refusals, their reasons in plain words
+      await session.page.getByText(text.console.verdicts.reason.quiet_hours).waitFor();
+      await session.page.getByRole('tab', { name: text.console.qa.tab }).click();
       const row = session.page.getByRole('row').filter({ hasText: body });
       await row.waitFor();
       expect(await row.textContent()).toContain(`${text.console.qa.category.false_consequence}: 坐牢`);

@@ -74,6 +74,7 @@ export default function ComplianceConsole() {
   const roles = user?.roles ?? [];
   const retentionAllowed = roles.includes('compliance') || roles.includes('admin');
   const items = [
+    { key: 'verdicts', label: t('console.verdicts.tab'), children: <Verdicts /> },
     { key: 'qa', label: t('console.qa.tab'), children: <QaCases /> },
     { key: 'training', label: t('console.training.tab'), children: <Training /> },
     ...(retentionAllowed
@@ -87,6 +88,116 @@ export default function ComplianceConsole() {
       </Typography.Title>
       <Tabs items={items} />
     </section>
+  );
+}
+
+interface Verdict {
+  id: number;
+  account_id: number;
+  actor: string;
+  channel: string;
+  verdict: 'allow' | 'deny' | 'allow_with_conditions';
+  reasons: string[];
+  decided_at: string;
+}
+
+const verdictColor: Record<Verdict['verdict'], string> = {
+  allow: 'green',
+  deny: 'red',
+  allow_with_conditions: 'gold',
+};
+
+/** The gate's verdicts, newest first, filtered by verdict and channel, the reasons in plain words. */
+function Verdicts() {
+  const { t } = useTranslation();
+  const [verdict, setVerdict] = useState<Verdict['verdict'] | 'all'>('deny');
+  const [channel, setChannel] = useState<string>('all');
+  const [page, setPage] = useState(1);
+  const { data, error, loading } = useApi<{ items: Verdict[]; total: number }>('/compliance/verdicts', {
+    ...(verdict === 'all' ? {} : { verdict }),
+    ...(channel === 'all' ? {} : { channel }),
+    page,
+    page_size: 50,
+  });
+  const reasonText = (code: string) =>
+    t(`console.verdicts.reason.${code as 'quiet_hours'}`, { defaultValue: code });
+  return (
+    <>
+      <Typography.Paragraph type="secondary">{t('console.verdicts.explain')}</Typography.Paragraph>
+      <Space style={{ marginBottom: 12 }}>
+        <Select
+          aria-label={t('console.verdicts.verdict')}
+          value={verdict}
+          onChange={(value) => {
+            setVerdict(value);
+            setPage(1);
+          }}
+          style={{ width: 160 }}
+          options={[
+            { value: 'all', label: t('console.verdicts.all') },
+            ...(['deny', 'allow_with_conditions', 'allow'] as const).map((value) => ({
+              value,
+              label: t(`console.verdicts.kinds.${value}`),
+            })),
+          ]}
+        />
+        <Select
+          aria-label={t('console.verdicts.channel')}
+          value={channel}
+          onChange={(value) => {
+            setChannel(value);
+            setPage(1);
+          }}
+          style={{ width: 140 }}
+          options={['all', 'call', 'sms', 'email', 'letter', 'visit'].map((value) => ({
+            value,
+            label: value === 'all' ? t('console.verdicts.all') : value,
+          }))}
+        />
+      </Space>
+      <ErrorAlert error={error} />
+      <Table<Verdict>
+        aria-label={t('console.verdicts.tab')}
+        size="small"
+        rowKey="id"
+        loading={loading}
+        dataSource={data?.items ?? []}
+        locale={{ emptyText: t('common.empty') }}
+        pagination={{
+          current: page,
+          pageSize: 50,
+          total: data?.total ?? 0,
+          onChange: setPage,
+          showSizeChanger: false,
+        }}
+        columns={[
+          {
+            title: t('console.verdicts.decidedAt'),
+            dataIndex: 'decided_at',
+            key: 'decided_at',
+            render: formatInstant,
+            width: 170,
+          },
+          {
+            title: t('console.verdicts.verdict'),
+            dataIndex: 'verdict',
+            key: 'verdict',
+            width: 130,
+            render: (value: Verdict['verdict']) => (
+              <Tag color={verdictColor[value]}>{t(`console.verdicts.kinds.${value}`)}</Tag>
+            ),
+          },
+          { title: t('console.verdicts.channel'), dataIndex: 'channel', key: 'channel', width: 90 },
+          { title: t('console.verdicts.account'), dataIndex: 'account_id', key: 'account_id', width: 90 },
+          { title: t('console.verdicts.actor'), dataIndex: 'actor', key: 'actor', width: 120 },
+          {
+            title: t('console.verdicts.reasons'),
+            key: 'reasons',
+            render: (_value, row) => row.reasons.map(reasonText).join('；'),
+          },
+        ]}
+      />
+    </>
   );
 }
 
