@@ -362,7 +362,14 @@ describe('in zh-CN', () => {
       await page.getByRole('button', { name: `${text.teams.edit} 催收一组` }).click();
       const drawer = page.getByRole('dialog', { name: text.teams.edit });
       await drawer.getByRole('textbox', { name: text.teams.name }).fill('催收一组（扩）');
-      await choose(page, drawer.getByRole('combobox', { name: text.teams.clients }), '平安普惠 (PAB)');
+      // the pick must show as a tag in the select before saving: an option clicked while the dropdown is
+      // still opening is sometimes not taken (seen on a loaded CI machine), so pick again until it shows
+      const picked = drawer.locator('.ant-select-selection-item[title="平安普惠 (PAB)"]');
+      for (let attempt = 0; attempt < 3 && !(await picked.isVisible()); attempt++) {
+        await choose(page, drawer.getByRole('combobox', { name: text.teams.clients }), '平安普惠 (PAB)');
+        await picked.waitFor({ timeout: 3_000 }).catch(() => {});
+      }
+      await picked.waitFor();
       // a multiple select stays open after a pick: close it by clicking beside it
       await drawer.locator('.ant-drawer-title').click();
       await drawer.getByRole('button', { name: text.common.save }).click();
