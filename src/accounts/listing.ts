@@ -248,7 +248,7 @@ export async function listAccounts(
   // than the page itself, and past the cap people narrow the search rather than page. With a
   // balance filter each branch also stops after reading its newest countScanBudget accounts; then the
   // total is what it found, a lower bound. It counts the filtered accounts alone (every account has its debtor
-  // and client), and it and the page are one statement: one round trip, and an empty page still
+  // and client), and it and the page are one statement (after the planner settings above), and an empty page still
   // brings its total.
   const counted = union(
     branches.map((b) =>

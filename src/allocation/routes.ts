@@ -13,7 +13,7 @@ import {
   requireRoles,
   staffRoles,
 } from '../server/access.ts';
-import { type Api, idParam, idText, reasonText, type ServerDeps } from '../server/context.ts';
+import { type Api, bodyId, idParam, idText, reasonText, type ServerDeps } from '../server/context.ts';
 import { documented } from '../server/responses.ts';
 import { HuikuanError } from '../shared/errors.ts';
 import { allocationMethods, queueTiers } from './model.ts';
@@ -30,14 +30,6 @@ import {
 
 const tags = ['allocation and queues'];
 const leads = ['admin', 'supervisor'] as const;
-const bodyId = z.union([
-  z
-    .number()
-    .int()
-    .positive()
-    .transform((value) => BigInt(value)),
-  idText,
-]);
 
 const ruleResponse = z.object({
   team_id: z.number().int(),

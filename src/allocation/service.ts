@@ -6,16 +6,11 @@
  */
 import { sql } from 'kysely';
 import { recordAudit } from '../audit/service.ts';
-import type { Db } from '../db/connection.ts';
+import { type Db, inTransaction } from '../db/connection.ts';
 import { liveStatuses } from '../ledger/post.ts';
 import { todayIn } from '../shared/dates.ts';
 import { HuikuanError } from '../shared/errors.ts';
 import { type AllocationMethod, allocate, allocationMethods, type QueueTier } from './model.ts';
-
-/** Runs `work` in the caller's transaction (a route's scoped one) or in a new one. */
-function inTransaction<T>(db: Db, work: (trx: Db) => Promise<T>): Promise<T> {
-  return db.isTransaction ? work(db) : db.transaction().execute(work);
-}
 
 export const allocationLimits = { accountsPerRun: 200_000, reassignAtOnce: 1_000, queueRows: 200 };
 const live = sql.raw(liveStatuses.map((status) => `'${status}'`).join(', '));

@@ -14,6 +14,14 @@ pg.types.setTypeParser(pg.types.builtins.DATE, (value: string) => value);
 
 export type Db = Kysely<Database>;
 
+/**
+ * Runs `work` in the caller's transaction when there is one (a route's client-scoped transaction,
+ * where opening another would fail), else in a new one.
+ */
+export function inTransaction<T>(db: Db, work: (trx: Db) => Promise<T>): Promise<T> {
+  return db.isTransaction ? work(db) : db.transaction().execute(work);
+}
+
 export interface Connection {
   db: Db;
   pool: pg.Pool;

@@ -4,14 +4,9 @@
  */
 import { sql } from 'kysely';
 import { recordAudit } from '../audit/service.ts';
-import type { Db } from '../db/connection.ts';
+import { type Db, inTransaction } from '../db/connection.ts';
 import { HuikuanError } from '../shared/errors.ts';
 import { checkText, type QaFinding, type QaResult, scoreSample } from './model.ts';
-
-/** Runs `work` in the caller's transaction (a route's scoped one) or in a new one. */
-function inTransaction<T>(db: Db, work: (trx: Db) => Promise<T>): Promise<T> {
-  return db.isTransaction ? work(db) : db.transaction().execute(work);
-}
 
 /** Samples drawn per agent and week at most; and the cases / samples a list returns at most. */
 export const qaLimits = { samplesPerAgent: 20, listRows: 500, excerptLength: 500 };

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { principalOf, requireRoles } from '../server/access.ts';
-import { type Api, idParam, idText, reasonText, type ServerDeps } from '../server/context.ts';
+import { type Api, bodyId, idParam, idText, reasonText, type ServerDeps } from '../server/context.ts';
 import { documented } from '../server/responses.ts';
 import { todayIn } from '../shared/dates.ts';
 import {
@@ -17,15 +17,6 @@ import {
 } from './service.ts';
 
 const tags = ['retention'];
-/** An id in a JSON body: a number or a string of digits. */
-const bodyId = z.union([
-  z
-    .number()
-    .int()
-    .positive()
-    .transform((value) => BigInt(value)),
-  idText,
-]);
 const roles = ['admin', 'compliance'] as const;
 
 const holdResponse = z.object({

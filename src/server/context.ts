@@ -80,6 +80,16 @@ export const idText = z
 
 export const idParam = z.object({ id: idText });
 
+/** A numeric id in a JSON body: a number or a string of digits, read as bigint. */
+export const bodyId = z.union([
+  z
+    .number()
+    .int()
+    .positive()
+    .transform((value) => BigInt(value)),
+  idText,
+]);
+
 export const clientCode = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/, 'a client code: letters, digits, _ or -, at most 32')
