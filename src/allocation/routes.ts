@@ -13,7 +13,7 @@ import {
   requireRoles,
   staffRoles,
 } from '../server/access.ts';
-import { type Api, bodyId, idParam, idText, reasonText, type ServerDeps } from '../server/context.ts';
+import { type Api, bodyId, idParam, reasonText, type ServerDeps } from '../server/context.ts';
 import { documented } from '../server/responses.ts';
 import { HuikuanError } from '../shared/errors.ts';
 import { allocationMethods, queueTiers } from './model.ts';

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { principalOf, requireRoles } from '../server/access.ts';
-import { type Api, bodyId, idParam, idText, reasonText, type ServerDeps } from '../server/context.ts';
+import { type Api, bodyId, idParam, reasonText, type ServerDeps } from '../server/context.ts';
 import { documented } from '../server/responses.ts';
 import { todayIn } from '../shared/dates.ts';
 import {
