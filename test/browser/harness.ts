@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
 import { onTestFailed } from 'vitest';
 import { addClient } from '../../src/clients/service.ts';
 import { createTeam, createUser } from '../../src/identity/service.ts';
@@ -207,4 +207,18 @@ export async function logIn(page: Page, baseUrl: string, text: Text, username: s
   await page.getByLabel(text.login.password).fill(password);
   await page.getByRole('button', { name: text.login.submit }).click();
   await page.getByRole('button', { name: text.header.logout }).waitFor();
+}
+
+/**
+ * Waits until an antd modal or drawer has finished its opening animation: a click on a button inside
+ * it while `ant-zoom-appear` / `-enter` classes are still on is sometimes lost (seen on a loaded CI
+ * machine: the dialog then never closes).
+ */
+export async function untilSettled(locator: Locator, timeout_ms = 10_000): Promise<void> {
+  const deadline = Date.now() + timeout_ms;
+  while (Date.now() < deadline) {
+    const classes = (await locator.getAttribute('class')) ?? '';
+    if (!/-(appear|enter)\b|-(appear|enter)-active/.test(classes)) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }

@@ -15,6 +15,7 @@ import {
   openSession,
   screenshotDir,
   startWorld,
+  untilSettled,
   type World,
 } from './harness.ts';
 
@@ -110,6 +111,7 @@ describe.each(languages)('in $language', ({ language, text, payee, before, after
       await row.getByRole('button', { name: text.claims.verify }).click();
       const confirm = page.getByRole('dialog', { name: text.claims.verifyTitle });
       await confirm.getByText('¥100.00').waitFor();
+      await untilSettled(confirm);
       await confirm.getByRole('button', { name: text.claims.verify }).click();
       // the state, not the toast: a toast can come and go while a loaded machine is busy elsewhere
       await confirm.waitFor({ state: 'hidden', timeout: 60_000 });
