@@ -46,14 +46,18 @@ describe('holds and consent on the account page', () => {
       await agent.page.getByText(text.holds.none).waitFor();
       await agent.page.getByRole('combobox', { name: text.holds.kind }).click();
       const offered = agent.page.locator('.ant-select-dropdown:visible .ant-select-item-option');
-      await offered.first().waitFor();
-      expect(await offered.evaluateAll((options) => options.map((o) => o.getAttribute('title')))).toEqual([
-        text.holds.kinds.dispute,
-        text.holds.kinds.cease,
-        text.holds.kinds.opt_out_call,
-        text.holds.kinds.opt_out_sms,
-        text.holds.kinds.opt_out_email,
-      ]);
+      // Poll: while the dropdown's opening animation runs its options can be briefly absent again.
+      await expect
+        .poll(() => offered.evaluateAll((options) => options.map((o) => o.getAttribute('title'))), {
+          timeout: 10_000,
+        })
+        .toEqual([
+          text.holds.kinds.dispute,
+          text.holds.kinds.cease,
+          text.holds.kinds.opt_out_call,
+          text.holds.kinds.opt_out_sms,
+          text.holds.kinds.opt_out_email,
+        ]);
       await agent.page.keyboard.press('Escape');
       await choose(agent.page, text.holds.kind, text.holds.kinds.cease);
       await choose(agent.page, text.holds.source, text.holds.sources.phone);
