@@ -1495,6 +1495,11 @@ const matrix: Record<string, MatrixCase> = {
       body: { name: 'matrix', model: testModel(), outcome_days: 30, paid_share: 0.5 },
     }),
   },
+  'GET /api/v1/risk/models/:id/report': {
+    allowed: ['admin', 'supervisor', 'compliance'],
+    ok: [404],
+    call: () => ({ url: '/api/v1/risk/models/999999/report' }),
+  },
   'POST /api/v1/risk/models/:id/approve': {
     allowed: ['admin', 'compliance'],
     ok: [404],

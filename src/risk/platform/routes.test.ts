@@ -76,6 +76,44 @@ describe('the risk model through the API', () => {
     expect(listed.json().items.map((m: { id: number }) => m.id)).toEqual([id]);
   });
 
+  it("gives a model's validation report with its monitoring months, to its client's staff only", async () => {
+    const proposed = await call('sup.a', 'POST', '/risk/models', {
+      name: 'report',
+      model: testModel({ validationAuc: 0.8 }),
+      client_id: String(clientA),
+      outcome_days: 30,
+      paid_share: 0.5,
+    });
+    expect(proposed.status).toBe(201);
+    const id = proposed.json().id;
+    await sql`INSERT INTO risk_monitoring (model_id, month, accounts, events, auc, ks, psi, validation_auc)
+              VALUES (${id}, '2025-05-01', 120, 30, 0.71, 0.3, 0.31, 0.8),
+                     (${id}, '2025-04-01', 100, 20, 0.79, 0.4, 0.02, 0.8)`.execute(t.db);
+    await sql`INSERT INTO risk_alerts (model_id, month, kind, value, threshold, message)
+              VALUES (${id}, '2025-05-01', 'psi', 0.31, 0.25, 'shifted')`.execute(t.db);
+    const report = await call('compliance.qian', 'GET', `/risk/models/${id}/report`);
+    expect(report.status).toBe(200);
+    const body = report.json();
+    expect(body.model).toMatchObject({ id, name: 'report', status: 'proposed' });
+    expect(body.event).toBe('not paid');
+    expect(body.validation.auc).toBe(0.8);
+    expect(body.scorecard.map((f: { name: string }) => f.name)).toEqual(['days_past_due', 'paid_90d_minor']);
+    expect(body.scorecard[0].bins[1]).toMatchObject({ code: 'days_past_due:2', woe: 1, points: -20 });
+    expect(body.monitoring.map((m: { month: string; psi: number }) => [m.month, m.psi])).toEqual([
+      ['2025-04', 0.02],
+      ['2025-05', 0.31],
+    ]);
+    expect(body.alerts).toEqual([
+      { month: '2025-05', kind: 'psi', value: 0.31, threshold: 0.25, message: 'shifted' },
+    ]);
+    expect(body.thresholds).toEqual({ psi: 0.25, auc_drop: 0.05 });
+    expect((await call('sup.b', 'GET', `/risk/models/${id}/report`)).status).toBe(404);
+    expect((await call('client.a', 'GET', `/risk/models/${id}/report`)).status).toBe(403);
+    expect((await call('admin.zhao', 'GET', '/risk/models/999999/report')).json().error.code).toBe(
+      'not_found',
+    );
+  });
+
   it("shows an account's scores with the reasons in plain words, to its own client only", async () => {
     await night('2025-04-30');
     const scores = await call('client.a', 'GET', `/accounts/${accountA}/scores`);

@@ -20,6 +20,7 @@ import { type Api, idParam, idText, pageQuery, type ServerDeps } from '../../ser
 import { documented } from '../../server/responses.ts';
 import type { Model } from '../train.ts';
 import { approveModel, listModels, type ModelView, promoteModel, proposeModel } from './registry.ts';
+import { modelReport } from './report-view.ts';
 import { decideWatch, listWatch, type WatchEntry, watchRuleStates, watchRules } from './watch.ts';
 
 const modelReaders = ['admin', 'supervisor', 'compliance'] as const;
@@ -116,6 +117,73 @@ const proposeBody = z.object({
   note: z.string().trim().max(2000).optional(),
 });
 
+const num = z.number().nullable();
+const metricsResponse = z.object({ rows: int, events: int, auc: num, gini: num, ks: num });
+const reportResponse = z.object({
+  model: modelResponse,
+  event: z.string().describe('the event the probability is of: paid or not paid'),
+  data: z.object({ rows: int, events: int, train_rows: int, validation_rows: int }),
+  train: metricsResponse,
+  validation: metricsResponse,
+  cross_validation: z.object({ folds: int, mean_auc: z.number(), sd_auc: z.number() }).nullable(),
+  psi: num.describe("PSI between the training and validation rows' score bands"),
+  scaling: z.object({ base_score: z.number(), base_odds: z.number(), pdo: z.number() }),
+  intercept: z.number(),
+  roc: z.array(z.object({ fpr: z.number(), tpr: z.number() })),
+  ks_curve: z.array(z.object({ score: z.number(), events: z.number(), non_events: z.number() })),
+  histogram: z.object({
+    width: z.number(),
+    bins: z.array(z.object({ from: z.number(), events: int, non_events: int })),
+  }),
+  calibration: z.array(
+    z.object({ band: z.string(), rows: int, events: int, predicted: z.number(), observed: z.number() }),
+  ),
+  scorecard: z.array(
+    z.object({
+      name: z.string(),
+      iv: z.number(),
+      coefficient: z.number(),
+      bins: z.array(
+        z.object({
+          label: z.string(),
+          count: int,
+          events: int,
+          event_rate: z.number(),
+          woe: z.number(),
+          iv: z.number(),
+          points: z.number(),
+          code: z.string(),
+          text: z.object({ en: z.string(), 'zh-CN': z.string() }),
+        }),
+      ),
+    }),
+  ),
+  dropped: z.array(
+    z.object({ name: z.string(), iv: num, code: z.string().nullable(), reason: z.string().nullable() }),
+  ),
+  monitoring: z.array(
+    z.object({
+      month: z.string(),
+      accounts: int,
+      events: int,
+      auc: num,
+      ks: num,
+      psi: num,
+      validation_auc: num,
+    }),
+  ),
+  alerts: z.array(
+    z.object({
+      month: z.string(),
+      kind: z.enum(['psi', 'auc_drop']),
+      value: z.number(),
+      threshold: z.number(),
+      message: z.string(),
+    }),
+  ),
+  thresholds: z.object({ psi: z.number(), auc_drop: z.number() }),
+});
+
 const promoteBody = z.object({ as: z.enum(['champion', 'challenger']) });
 const actionBody = z.object({ note: z.string().trim().min(1, 'say what was done').max(2000) });
 
@@ -202,6 +270,26 @@ export async function riskRoutes(app: Api, deps: ServerDeps): Promise<void> {
         recorderOf(request),
       );
       return reply.status(201).send(modelJson(view));
+    },
+  );
+
+  app.get(
+    '/risk/models/:id/report',
+    {
+      schema: {
+        response: documented({ 200: reportResponse }),
+        tags,
+        summary:
+          "A model's validation report (AUC, Gini, KS, ROC and KS curves, score distribution, calibration, scorecard, PSI) and its monthly monitoring with the drift thresholds",
+        params: idParam,
+      },
+      preValidation: requireRoles(...modelReaders),
+    },
+    async (request) => {
+      const report = await modelReport(db, request.params.id);
+      if (report.model.client_id !== null)
+        assertClientAccess(principalOf(request), report.model.client_id, 'model');
+      return report;
     },
   );
 

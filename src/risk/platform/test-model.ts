@@ -79,12 +79,8 @@ export function testModel(overrides: { validationAuc?: number; train?: number[] 
     features,
     candidates: [],
     validation: {
-      train: { auc: 0.8, gini: 0.6, ks: 0.5 } as Model['validation']['train'],
-      validation: {
-        auc: overrides.validationAuc ?? 0.8,
-        gini: 0.6,
-        ks: 0.5,
-      } as Model['validation']['validation'],
+      train: { rows: 70, events: 35, auc: 0.8, gini: 0.6, ks: 0.5 },
+      validation: { rows: 30, events: 15, auc: overrides.validationAuc ?? 0.8, gini: 0.6, ks: 0.5 },
       calibration: train.map((rows, k) => ({ band: String(k), rows, events: 0, predicted: 0, observed: 0 })),
       curves: { roc: [], ks: [], histogram: [], width: 5 },
     },
