@@ -49,6 +49,14 @@ const queueItem = z.object({
   balance_minor: z.number().int(),
   tier: z.enum(queueTiers),
   due: z.string().nullable(),
+  score: z.number().int().nullable().describe("the champion's latest nightly score; null: not scored"),
+  score_band: z.number().int().nullable(),
+  pay_probability: z.number().nullable().describe('probability of payment from that score'),
+  expected_minor: z
+    .number()
+    .int()
+    .nullable()
+    .describe('expected value: probability of payment × balance (orders accounts within a tier)'),
 });
 
 export async function allocationRoutes(app: Api, deps: ServerDeps): Promise<void> {
@@ -173,7 +181,7 @@ export async function allocationRoutes(app: Api, deps: ServerDeps): Promise<void
       schema: {
         response: documented({ 200: z.object({ agent: z.string(), items: z.array(queueItem) }) }),
         tags,
-        summary: `An agent's accounts in the order to work them (promises due, call-backs due, broken, instalments due, never contacted, then by balance); at most ${allocationLimits.queueRows}. Agents: their own`,
+        summary: `An agent's accounts in the order to work them (promises due, call-backs due, broken, instalments due, never contacted, then by balance; within each the largest expected value first); at most ${allocationLimits.queueRows}. Agents: their own`,
         querystring: z.object({ agent: z.string().min(1).max(100).optional() }),
       },
       preValidation: requireRoles('agent', ...leads),

@@ -295,12 +295,21 @@ export interface QueueItem {
   tier: QueueTier;
   /** The promise, call-back, broken item or instalment behind the tier, when there is one. */
   due: string | null;
+  /** The champion's latest nightly score and band (src/risk/platform), null when not scored. */
+  score: number | null;
+  score_band: number | null;
+  /** Its probability of payment (the model's probability, or one minus it when the model's event is not paying). */
+  pay_probability: number | null;
+  /** Expected value: probability of payment × balance, in minor units; null when not scored. */
+  expected_minor: bigint | null;
 }
 
 /**
  * An agent's accounts in the order to work them: promises due (today or in their grace), call-backs
  * due, promises or plans broken in the last week, plan instalments due, accounts never contacted,
- * then the rest by balance; within a tier the largest balance first.
+ * then the rest by balance; within a tier the largest expected value first (probability of payment ×
+ * balance, from the champion's nightly score, strategy.md "Allocation and queues"), accounts not yet
+ * scored after the scored ones, then the largest balance first.
  */
 export async function agentQueue(
   db: Db,
@@ -309,9 +318,11 @@ export async function agentQueue(
 ): Promise<QueueItem[]> {
   const today = todayIn();
   const rows = await sql<QueueItem & { rank: number }>`
+    -- each model's event read once (a scorecard is large): paying, or not paying
+    WITH pays AS MATERIALIZED (SELECT id, model->'data'->>'positive' = '1' AS of_payment FROM risk_models)
     SELECT a.id AS account_id, a.client_id, a.client_account_ref AS ref, d.name AS debtor_name, trim(a.currency) AS currency,
            a.principal_minor + a.interest_minor + a.fees_minor + a.penalty_minor AS balance_minor,
-           q.tier, q.due, q.rank
+           q.tier, q.due, q.rank, rs.score, rs.band AS score_band, ev.pay_probability, ev.expected_minor
       FROM account_assignments s
       JOIN accounts a ON a.id = s.account_id AND a.status IN (${live})
       JOIN debtors d ON d.id = a.debtor_id
@@ -336,8 +347,16 @@ export async function agentQueue(
           UNION ALL
           SELECT 5, 'balance', NULL) t
          ORDER BY rank LIMIT 1) q
+      LEFT JOIN risk_account_scores rs ON rs.account_id = a.id
+      LEFT JOIN pays ON pays.id = rs.model_id
+      CROSS JOIN LATERAL (
+        SELECT p.pay_probability,
+               round(p.pay_probability * (a.principal_minor + a.interest_minor + a.fees_minor + a.penalty_minor))::bigint
+                 AS expected_minor
+          FROM (SELECT CASE WHEN pays.of_payment THEN rs.probability ELSE 1 - rs.probability END
+                         AS pay_probability) p) ev
      WHERE s.agent = ${agent}
-     ORDER BY q.rank, balance_minor DESC, a.id
+     ORDER BY q.rank, ev.expected_minor DESC NULLS LAST, balance_minor DESC, a.id
      LIMIT ${limit}`.execute(db);
   return rows.rows.map(({ rank: _rank, ...item }) => item);
 }
