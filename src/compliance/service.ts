@@ -367,6 +367,31 @@ function lookbackDays(profile: Profile, party: Party): number | null {
  * all in one transaction under the debtor's lock. The caller acts only on the returned verdict.
  */
 export async function gateContact(db: Db, request: GateRequest): Promise<GateResult> {
+  return (await runGate(db, request, false)) as GateResult;
+}
+
+export interface GatePreview extends Verdict {
+  jurisdiction: Jurisdiction;
+}
+
+/**
+ * The verdict the gate would give now, read from the same holds, consent and contact history as
+ * `gateContact`, WITHOUT storing anything: no verdict row and no contact, so a preview never
+ * counts towards a cap (the 7-in-7 call cap, the daily cap) nor "contacts" a third party. Previews
+ * are deliberately not stored: they are asked for every time a page shows a contact point, and
+ * the verdict log is the record of contacts proposed for real. The debtor's lock is not taken (a
+ * preview decides nothing; the real send decides again under the lock).
+ */
+export async function previewContact(db: Db, request: GateRequest): Promise<GatePreview> {
+  const { verdictId: _verdictId, contactId: _contactId, ...preview } = await runGate(db, request, true);
+  return preview;
+}
+
+async function runGate(
+  db: Db,
+  request: GateRequest,
+  preview: boolean,
+): Promise<GatePreview & { verdictId: bigint | null; contactId: bigint | null }> {
   const at = request.at ?? new Date();
   return db.transaction().execute(async (trx) => {
     const account = await trx
@@ -413,7 +438,7 @@ export async function gateContact(db: Db, request: GateRequest): Promise<GateRes
         ? `${request.party}:${account.debtor_id}`
         : `${request.party}:cp:${contactPointId ?? 'none'}`);
 
-    await lockDebtor(trx, account.debtor_id);
+    if (!preview) await lockDebtor(trx, account.debtor_id);
     // read after the lock: a hold committed by a change that held it is seen
     const state = await storedContactState(trx, {
       debtorId: account.debtor_id,
@@ -461,6 +486,7 @@ export async function gateContact(db: Db, request: GateRequest): Promise<GateRes
       history,
     };
     const verdict = evaluate(attempt, profile);
+    if (preview) return { ...verdict, verdictId: null, contactId: null, jurisdiction };
     const stored = await tables(trx)
       .insertInto('compliance_verdicts')
       .values({
