@@ -21,6 +21,7 @@ import { auditRoutes } from '../audit/routes.ts';
 import type { ChannelConfig } from '../channels/config.ts';
 import { channelRoutes } from '../channels/routes.ts';
 import { clientRoutes } from '../clients/routes.ts';
+import { complianceProfileRoutes } from '../compliance/profile-routes.ts';
 import { complianceRoutes } from '../compliance/routes.ts';
 import { verdictRoutes } from '../compliance/verdicts.ts';
 import type { Db } from '../db/connection.ts';
@@ -189,6 +190,7 @@ export async function buildServer(options: BuildOptions): Promise<Api> {
       await templateRoutes(v1 as unknown as Api, deps);
       await qaRoutes(v1 as unknown as Api, deps);
       await verdictRoutes(v1 as unknown as Api, deps);
+      await complianceProfileRoutes(v1 as unknown as Api, deps);
       await trainingRoutes(v1 as unknown as Api, deps);
       await retentionRoutes(v1 as unknown as Api, deps);
       await allocationRoutes(v1 as unknown as Api, deps);

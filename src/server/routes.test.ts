@@ -1175,6 +1175,46 @@ const matrix: Record<string, MatrixCase> = {
       url: '/api/v1/compliance/verdicts?verdict=deny&channel=sms&from=2026-01-01&to=2026-12-31',
     }),
   },
+  // rule profiles and the holds list (src/compliance/profile-routes.ts)
+  'GET /api/v1/compliance/profiles': {
+    allowed: ['admin', 'compliance', 'supervisor'],
+    ok: [200],
+    call: () => ({ url: '/api/v1/compliance/profiles?recent=10' }),
+  },
+  'GET /api/v1/compliance/profiles/:jurisdiction/effective': {
+    allowed: ['admin', 'compliance', 'supervisor'],
+    ok: [200],
+    call: () => ({ url: '/api/v1/compliance/profiles/CN/effective?client=ZSB' }),
+  },
+  'POST /api/v1/compliance/profile-changes': {
+    allowed: ['admin', 'compliance'],
+    ok: [404],
+    call: () => ({
+      url: '/api/v1/compliance/profile-changes',
+      body: {
+        jurisdiction: 'CN',
+        scope: 'client',
+        client: 'NOSUCH',
+        changes: { robotCallsPerDay: 1 },
+        reason: 'matrix',
+      },
+    }),
+  },
+  'POST /api/v1/compliance/profile-changes/:id/approve': {
+    allowed: ['admin', 'compliance'],
+    ok: [404],
+    call: () => ({ url: '/api/v1/compliance/profile-changes/999999/approve', body: {} }),
+  },
+  'POST /api/v1/compliance/profile-changes/:id/reject': {
+    allowed: ['admin', 'compliance'],
+    ok: [404],
+    call: () => ({ url: '/api/v1/compliance/profile-changes/999999/reject', body: { reason: 'matrix' } }),
+  },
+  'GET /api/v1/compliance/holds': {
+    allowed: ['admin', 'compliance', 'supervisor'],
+    ok: [200],
+    call: () => ({ url: '/api/v1/compliance/holds?status=active&kind=dispute&page_size=10' }),
+  },
   // quality checks (src/qa/routes.ts)
   'POST /api/v1/qa/check': {
     allowed: ['admin', 'supervisor', 'agent', 'finance', 'compliance'],
@@ -1953,6 +1993,21 @@ const badPayloads: Record<string, () => Omit<Call, 'method'>> = {
     body: { visited_at: '', address: '', latitude: 200 },
   }),
   'POST /api/v1/holds/:id/lift': () => ({ as: 'compliance', url: '/api/v1/holds/1/lift', body: {} }),
+  'POST /api/v1/compliance/profile-changes': () => ({
+    as: 'compliance',
+    url: '/api/v1/compliance/profile-changes',
+    body: { jurisdiction: 'XX', scope: 'base', changes: {}, reason: '' },
+  }),
+  'POST /api/v1/compliance/profile-changes/:id/approve': () => ({
+    as: 'compliance',
+    url: '/api/v1/compliance/profile-changes/x/approve',
+    body: {},
+  }),
+  'POST /api/v1/compliance/profile-changes/:id/reject': () => ({
+    as: 'compliance',
+    url: '/api/v1/compliance/profile-changes/1/reject',
+    body: {},
+  }),
   'POST /api/v1/accounts/:id/consents': () => ({
     as: 'compliance',
     url: `/api/v1/accounts/${ids.A001}/consents`,
