@@ -29,6 +29,7 @@ import { savedFilterRoutes } from '../filters/routes.ts';
 import { identityPlugin } from '../identity/plugin.ts';
 import { teamRoutes } from '../identity/teamRoutes.ts';
 import { ledgerRoutes } from '../ledger/routes.ts';
+import { notificationRoutes } from '../notifications/routes.ts';
 import { paymentRoutes } from '../payments/routes.ts';
 import { placementRoutes } from '../placements/routes.ts';
 import { qaRoutes } from '../qa/routes.ts';
@@ -195,6 +196,7 @@ export async function buildServer(options: BuildOptions): Promise<Api> {
       await retentionRoutes(v1 as unknown as Api, deps);
       await allocationRoutes(v1 as unknown as Api, deps);
       await riskRoutes(v1 as unknown as Api, deps);
+      await notificationRoutes(v1 as unknown as Api, deps);
     },
     { prefix: '/api/v1' },
   );

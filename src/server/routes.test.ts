@@ -1575,6 +1575,32 @@ const matrix: Record<string, MatrixCase> = {
     ok: [404],
     call: () => ({ url: '/api/v1/risk/watch/999999/action', body: { note: 'matrix' } }),
   },
+  // a user's own notifications (src/notifications/routes.ts)
+  'GET /api/v1/notifications': {
+    allowed: ['admin', 'supervisor', 'agent', 'finance', 'compliance'],
+    ok: [200],
+    call: () => ({ url: '/api/v1/notifications' }),
+  },
+  'POST /api/v1/notifications/:id/read': {
+    allowed: ['admin', 'supervisor', 'agent', 'finance', 'compliance'],
+    ok: [404],
+    call: () => ({ url: '/api/v1/notifications/999999/read' }),
+  },
+  'POST /api/v1/notifications/read-all': {
+    allowed: ['admin', 'supervisor', 'agent', 'finance', 'compliance'],
+    ok: [200],
+    call: () => ({ url: '/api/v1/notifications/read-all', body: {} }),
+  },
+  'GET /api/v1/notifications/email': {
+    allowed: ['admin', 'supervisor', 'agent', 'finance', 'compliance'],
+    ok: [200],
+    call: () => ({ url: '/api/v1/notifications/email' }),
+  },
+  'POST /api/v1/notifications/email': {
+    allowed: ['admin', 'supervisor', 'agent', 'finance', 'compliance'],
+    ok: [200],
+    call: () => ({ url: '/api/v1/notifications/email', body: { email: null } }),
+  },
 };
 
 interface SignedCase {
@@ -2111,6 +2137,17 @@ const badPayloads: Record<string, () => Omit<Call, 'method'>> = {
     as: 'supervisor',
     url: '/api/v1/risk/watch/1/action',
     body: { note: '' },
+  }),
+  'POST /api/v1/notifications/:id/read': () => ({ as: 'supervisor', url: '/api/v1/notifications/x/read' }),
+  'POST /api/v1/notifications/read-all': () => ({
+    as: 'supervisor',
+    url: '/api/v1/notifications/read-all',
+    body: { up_to_id: 'latest' },
+  }),
+  'POST /api/v1/notifications/email': () => ({
+    as: 'supervisor',
+    url: '/api/v1/notifications/email',
+    body: { email: 'not-an-address' },
   }),
 };
 

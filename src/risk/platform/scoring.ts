@@ -3,14 +3,18 @@
  * accounts' features as of the run's date in one query, scored in Node with the champion (and any
  * challenger) through compileModel / scoreRecord, written back with one INSERT … SELECT FROM unnest
  * per table — every score to risk_score_history, the champion's to the narrow risk_account_scores —
- * then the risk watch rules. Idempotent for a date: a second pass rewrites the same rows.
+ * then the risk watch rules, a notice to the supervisors of each account newly on the watch list
+ * (src/notifications), and the upkeep of the score history (history.ts). Idempotent for a date: a
+ * second pass rewrites the same rows.
  */
 import { sql } from 'kysely';
 import type { Db } from '../../db/connection.ts';
+import { notifyWatchEntries } from '../../notifications/service.ts';
 import type { BusinessDate } from '../../shared/dates.ts';
 import { bandOf } from '../metrics.ts';
 import { compileModel, newRowScore, scoreRecord } from '../score.ts';
 import { availableSources, type FeatureRows, queryFeatures } from './features.ts';
+import { pruneScoreHistory } from './history.ts';
 import { scoringModels } from './registry.ts';
 import { evaluateWatch } from './watch.ts';
 
@@ -26,6 +30,10 @@ export interface PartitionScores {
   /** history rows written per model id */
   scored: Array<{ model_id: bigint; role: 'champion' | 'challenger'; rows: number }>;
   watch: { seen: number; opened: number };
+  /** notices made for the supervisors of accounts newly on the watch list */
+  notified: number;
+  /** score history rows deleted by the upkeep */
+  pruned: number;
 }
 
 const reasonSeparator = '\t';
@@ -68,8 +76,9 @@ export async function scorePartition(trx: Db, scope: PartitionScope): Promise<Pa
   const sources = await availableSources(trx);
   const models = await scoringModels(trx, scope.clientId);
   if (models.length === 0) {
-    // nothing to score: only the watch rules, which read no features
-    return { accounts: 0, scored: [], watch: await evaluateWatch(trx, scope, sources) };
+    // nothing to score: only the watch rules, which read no features, and the upkeep
+    const watch = await evaluateWatch(trx, scope, sources);
+    return { accounts: 0, scored: [], watch, ...(await afterWatch(trx, scope)) };
   }
   const features = await queryFeatures(
     trx,
@@ -110,7 +119,13 @@ export async function scorePartition(trx: Db, scope: PartitionScope): Promise<Pa
     scored.push({ model_id: id, role, rows: c.accounts.length });
   }
   const watch = await evaluateWatch(trx, scope, sources);
-  return { accounts: features.rows.length, scored, watch };
+  return { accounts: features.rows.length, scored, watch, ...(await afterWatch(trx, scope)) };
+}
+
+async function afterWatch(trx: Db, scope: PartitionScope): Promise<{ notified: number; pruned: number }> {
+  const notified = await notifyWatchEntries(trx, scope);
+  const pruned = await pruneScoreHistory(trx, scope);
+  return { notified, pruned };
 }
 
 /** The nightly run's step (registered in src/strategy/service.ts's partitionSteps). */
