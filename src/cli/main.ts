@@ -5,6 +5,7 @@ import { registerComplianceCommands } from '../compliance/cli.ts';
 import { registerDemoCommand } from '../demo/cli.ts';
 import { registerIdentityCommands } from '../identity/cli.ts';
 import { registerLedgerCommands } from '../ledger/cli.ts';
+import { registerNotificationCommands } from '../notifications/cli.ts';
 import { registerPaymentCommands } from '../payments/cli.ts';
 import { registerPlacementCommands } from '../placements/cli.ts';
 import { registerRetentionCommands } from '../retention/cli.ts';
@@ -45,6 +46,7 @@ export function buildProgram(io: CliIo, state: { exitCode: number }): Command {
   registerStrategyCommands(program, context);
   registerWorklistCommands(program, context);
   registerRetentionCommands(program, context);
+  registerNotificationCommands(program, context);
   return program;
 }
 

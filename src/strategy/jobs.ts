@@ -6,7 +6,9 @@
  * crash, a lost connection) is retried, and the retry resumes the run where it stopped.
  */
 import PgBoss from 'pg-boss';
+import { channelConfigFromEnv } from '../channels/config.ts';
 import type { Connection } from '../db/connection.ts';
+import { sendDigests } from '../notifications/service.ts';
 import { todayIn } from '../shared/dates.ts';
 import { toJson } from '../shared/json.ts';
 import { parseAsOf } from './model.ts';
@@ -60,6 +62,20 @@ export async function startStrategyJobs(
       const asOf = job.data?.as_of === undefined ? todayIn(timeZone) : parseAsOf(job.data.as_of);
       const result = await runStrategy(connection.db, { asOf, actor: `pg-boss job ${job.id}` });
       options.onResult?.(result);
+      // the risk watch's new entries e-mailed to their supervisors (src/notifications); a failure is
+      // logged and the notices wait for the next run, the run itself stands
+      try {
+        const config = channelConfigFromEnv();
+        const digest = await sendDigests(connection.db, config.smtp, {
+          publicUrl: config.publicUrl,
+          actor: `pg-boss job ${job.id}`,
+        });
+        for (const failure of digest.failed) {
+          options.onError?.(new Error(`notification digest to ${failure.user}: ${failure.error}`));
+        }
+      } catch (error) {
+        options.onError?.(error as Error);
+      }
       outputs.push(JSON.parse(toJson(result)));
     }
     return outputs.length === 1 ? outputs[0] : outputs;
