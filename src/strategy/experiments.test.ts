@@ -1,0 +1,276 @@
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type TestDatabase, testDatabase } from '../../test/db.ts';
+import { withClientScope } from '../identity/rls.ts';
+import { reverseEntry } from '../ledger/events.ts';
+import { postPayments } from '../ledger/payments.ts';
+import { createClient, payment, placeAccounts } from '../ledger/test-fixtures.ts';
+import { isHuikuanError } from '../shared/errors.ts';
+import { defaultContactCosts, listExperiments, parseContactCosts, testsOf } from './experiments.ts';
+
+let t: TestDatabase;
+let clientId: bigint;
+let otherClient: bigint;
+let versionId: bigint;
+const ids: bigint[] = [];
+
+const testDocument = {
+  name: 'Early',
+  segments: [
+    {
+      code: 'early',
+      name: 'Early',
+      conditions: { all: [] },
+      test_id: 'T1',
+      arms: [
+        { code: 'A', role: 'champion', share_bp: 5000, steps: [] },
+        { code: 'B', role: 'challenger', share_bp: 5000, steps: [] },
+      ],
+    },
+    {
+      code: 'late',
+      name: 'Late',
+      conditions: { all: [] },
+      test_id: null,
+      arms: [{ code: 'only', role: 'champion', share_bp: 10000, steps: [] }],
+    },
+  ],
+};
+
+async function decide(account: bigint, client: bigint, day: string, segment: string, arm: string) {
+  await sql`INSERT INTO strategy_decisions (client_id, account_id, run_date, strategy_version_id, segment, arm, action, alternatives, probability)
+            VALUES (${client}, ${account}, ${day}::date, ${versionId}, ${segment}, ${arm}, 'wait', '{}', 0.5)`.execute(
+    t.db,
+  );
+}
+
+async function attempt(account: bigint, channel: string, at: string) {
+  await sql`INSERT INTO contact_attempts (client_id, account_id, debtor_id, disposition, channel, agent, at)
+            SELECT client_id, id, debtor_id, 'no_answer', ${channel}, 'agent.wang', ${at}::timestamptz
+              FROM accounts WHERE id = ${account}`.execute(t.db);
+}
+
+async function message(account: bigint, channel: string, status: string, at: string) {
+  const point = await sql<{ id: bigint }>`
+    INSERT INTO contact_points (client_id, debtor_id, kind, position, value_masked)
+    SELECT client_id, debtor_id, 'phone', 1 + (SELECT count(*) FROM contact_points), '138****0000'
+      FROM accounts WHERE id = ${account} RETURNING id`.execute(t.db);
+  await sql`INSERT INTO channel_messages (contact_point_id, client_id, account_id, debtor_id, channel, provider, idempotency_key, purpose,
+                                          party, actor, recipient_masked, body_text, status, sent_at)
+            SELECT ${point.rows[0]?.id}, client_id, id, debtor_id, ${channel}, 'aliyun', ${`k-${account}-${at}-${status}`}, 'reminder',
+                   'debtor', 'nightly', '138****0000', '提醒', ${status}, ${at}::timestamptz
+              FROM accounts WHERE id = ${account}`.execute(t.db);
+}
+
+async function promise(
+  account: bigint,
+  promisedOn: string,
+  status: 'open' | 'kept' | 'broken',
+  decidedOn?: string,
+) {
+  await sql`INSERT INTO promises (client_id, account_id, amount_minor, currency, balance_minor, promised_on, due_on,
+                                  grace_days, status, kept_on, broken_at, taken_by)
+            SELECT client_id, id, 1000, 'CNY', 10000, ${promisedOn}::date, ${promisedOn}::date + 2, 1, ${status},
+                   ${status === 'kept' ? (decidedOn ?? null) : null}::date,
+                   ${status === 'broken' ? (decidedOn ?? null) : null}::date, 'agent.wang'
+              FROM accounts WHERE id = ${account}`.execute(t.db);
+}
+
+beforeAll(async () => {
+  t = await testDatabase();
+  clientId = (await createClient(t.db, 'EXPA')).clientId;
+  otherClient = (await createClient(t.db, 'EXPB')).clientId;
+  ids.push(
+    ...(await placeAccounts(
+      t.db,
+      clientId,
+      Array.from({ length: 6 }, (_, i) => ({ ref: `E${i + 1}`, principal: 10_000n })),
+      { effectiveDate: '2026-02-01' },
+    )),
+  );
+  const [other] = await placeAccounts(t.db, otherClient, [{ ref: 'O1', principal: 50_000n }], {
+    effectiveDate: '2026-02-01',
+  });
+  const version = await sql<{ id: bigint }>`
+    INSERT INTO strategy_versions (version, name, document, status, reason, proposed_by, decided_by, decided_at, effective_from)
+    VALUES (1, 'Early', ${JSON.stringify(testDocument)}::jsonb, 'approved', 'test', 'maker', 'checker', now(), '2026-03-01')
+    RETURNING id`.execute(t.db);
+  versionId = version.rows[0]?.id as bigint;
+  const [a1, a2, a3, a4, a5, a6] = ids as [bigint, bigint, bigint, bigint, bigint, bigint];
+  // arm A: accounts 1, 2 (from 1 March) and 3 (from 5 March); arm B: 4 (1 March), 5 (2 March), 6 (20 March)
+  for (const day of ['2026-03-01', '2026-03-02', '2026-03-03']) await decide(a1, clientId, day, 'early', 'A');
+  await decide(a2, clientId, '2026-03-01', 'early', 'A');
+  await decide(a3, clientId, '2026-03-05', 'early', 'A');
+  await decide(a4, clientId, '2026-03-01', 'early', 'B');
+  await decide(a5, clientId, '2026-03-02', 'early', 'B');
+  await decide(a6, clientId, '2026-03-20', 'early', 'B');
+  // another segment's decision and another client's account
+  await decide(a1, clientId, '2026-02-20', 'late', 'only');
+  await decide(other as bigint, otherClient, '2026-03-01', 'early', 'B');
+  const paid = await postPayments(
+    t.db,
+    [
+      payment(clientId, a1, 500n, { paidOn: '2026-03-01' }), // on the entry day: not in the window
+      payment(clientId, a1, 3000n, { paidOn: '2026-03-03' }),
+      payment(clientId, a1, 1000n, { paidOn: '2026-03-09' }), // day 8: only in the 30-day window
+      payment(clientId, a4, 5000n, { paidOn: '2026-03-08' }), // day 7: the window's last day
+      payment(clientId, a5, 2000n, { paidOn: '2026-03-04', externalId: 'REV-ME' }),
+      payment(otherClient, other as bigint, 40_000n, { paidOn: '2026-03-02' }),
+    ],
+    'test',
+  );
+  expect(paid.every((p) => p.status === 'posted')).toBe(true);
+  await reverseEntry(t.db, {
+    clientId,
+    externalId: 'REV-ME',
+    reason: 'bounced',
+    actor: 'test',
+    effectiveDate: '2026-03-05',
+  });
+  await promise(a2, '2026-03-02', 'kept', '2026-03-06');
+  await promise(a4, '2026-03-02', 'broken', '2026-03-07');
+  await promise(a5, '2026-03-03', 'open');
+  await promise(a1, '2026-03-03', 'kept', '2026-03-25'); // kept after the as-of date: not yet decided then
+  // China time: 2 March 10:00 is in account 1's window (2 … 8 March)
+  await attempt(a1, 'call', '2026-03-02T02:00:00Z');
+  await attempt(a1, 'sms', '2026-03-02T03:00:00Z'); // an agent's SMS attempt is not counted (messages are)
+  await message(a1, 'sms', 'delivered', '2026-03-02T04:00:00Z');
+  await message(a1, 'email', 'blocked', '2026-03-02T04:00:00Z'); // never sent
+  await attempt(a4, 'visit', '2026-03-03T01:00:00Z');
+  await attempt(a4, 'call', '2026-03-08T16:30:00Z'); // 9 March 00:30 in Shanghai: outside the 7 days
+  await attempt(a4, 'call', '2026-03-01T15:59:00Z'); // 1 March 23:59 in Shanghai: the entry day, outside
+});
+
+afterAll(async () => {
+  await t?.drop();
+});
+
+describe('experiment results', () => {
+  it('measure each arm over 7 days after entry, accounts counting once their window has closed', async () => {
+    const [result, ...rest] = await listExperiments(t.db, { window: 7, asOf: '2026-03-20' });
+    expect(rest).toHaveLength(0); // the 'late' segment has one arm: no test
+    expect(result).toMatchObject({
+      strategy_version_id: versionId,
+      version: 1,
+      segment: 'early',
+      test_id: 'T1',
+      window_days: 7,
+      as_of: '2026-03-20',
+      primary_metric: 'recovery_rate',
+      entered: 7, // six of EXPA and one of EXPB (no client scope here)
+    });
+    const [a, b] = result?.arms ?? [];
+    expect(a).toEqual({
+      code: 'A',
+      role: 'champion',
+      share_bp: 5000,
+      accounts: 3,
+      placed_minor: 30_000n,
+      collected_minor: 3000n,
+      recovery_rate: 0.1,
+      collected_per_account_minor: 1000,
+      promises_due: 1,
+      promises_kept: 1,
+      promise_kept_rate: 1,
+      contacts: 2,
+      contacts_per_account: 2 / 3,
+      cost_minor: BigInt(defaultContactCosts.call + defaultContactCosts.sms),
+      cost_per_yuan: 205 / 3000,
+    });
+    // B: 4 (5000 collected), 5 (paid and reversed) and EXPB's account (40 000 of 50 000); 6 entered on the 20th
+    expect(b).toEqual({
+      code: 'B',
+      role: 'challenger',
+      share_bp: 5000,
+      accounts: 3,
+      placed_minor: 70_000n,
+      collected_minor: 45_000n,
+      recovery_rate: 45_000 / 70_000,
+      collected_per_account_minor: 15_000,
+      promises_due: 1,
+      promises_kept: 0,
+      promise_kept_rate: 0,
+      contacts: 1,
+      contacts_per_account: 1 / 3,
+      cost_minor: 5000n,
+      cost_per_yuan: 5000 / 45_000,
+    });
+    const [comparison] = result?.comparisons ?? [];
+    expect(comparison?.challenger).toBe('B');
+    expect(comparison?.verdict).toBe('not_enough_accounts');
+    // one look a day from 8 March (first windows closed) to 20 March
+    expect(comparison?.series.map((p) => p.date)).toEqual(
+      Array.from({ length: 13 }, (_, i) => `2026-03-${String(8 + i).padStart(2, '0')}`),
+    );
+    const byDate = Object.fromEntries((comparison?.series ?? []).map((p) => [p.date, p]));
+    expect(byDate['2026-03-08']).toMatchObject({
+      champion_accounts: 2,
+      challenger_accounts: 2,
+      champion: 0.15,
+    });
+    expect(byDate['2026-03-09']).toMatchObject({ champion_accounts: 2, challenger_accounts: 3 });
+    expect(byDate['2026-03-12']).toMatchObject({ champion_accounts: 3, champion: 0.1, p_value: null });
+    expect(byDate['2026-03-20']?.difference).toBeCloseTo(45_000 / 70_000 - 0.1, 12);
+  });
+
+  it('count from the 30-day window only accounts whose 30 days have passed', async () => {
+    const [early] = await listExperiments(t.db, { window: 30, asOf: '2026-03-20' });
+    expect(early?.arms.map((a) => a.accounts)).toEqual([0, 0]);
+    expect(early?.comparisons[0]?.series).toEqual([]);
+    expect(early?.comparisons[0]?.verdict).toBe('not_enough_accounts');
+    const [later] = await listExperiments(t.db, { window: 30, asOf: '2026-04-04' });
+    // accounts 1, 2 (A) and 4, EXPB's (B) entered on 1 March: 31 March closed their windows; 5 on 1 April
+    expect(later?.arms.map((a) => a.accounts)).toEqual([3, 3]);
+    expect(later?.arms[0]?.collected_minor).toBe(4000n); // 3000 + the 1000 of day 8
+    expect(later?.arms[0]?.promises_kept).toBe(2); // account 1's promise was kept on 25 March
+  });
+
+  it('judge with a lower minimum of accounts once both arms have it', async () => {
+    const [result] = await listExperiments(t.db, { window: 7, asOf: '2026-03-20', minAccounts: 3 });
+    const recovery = result?.comparisons[0]?.metrics.find((m) => m.metric === 'recovery_rate');
+    expect(recovery?.verdict).toBe('no_difference');
+    expect(recovery?.p_value).toBeGreaterThan(0.05);
+    expect(recovery?.p_value).toBeLessThanOrEqual(1);
+    expect(result?.comparisons[0]?.verdict).toBe('no_difference');
+  });
+
+  it("see only the caller's clients under row-level security", async () => {
+    const scoped = await withClientScope(t.db, { clientIds: [clientId] }, (trx) =>
+      listExperiments(trx, { window: 7, asOf: '2026-03-20' }),
+    );
+    expect(scoped[0]?.entered).toBe(6);
+    expect(scoped[0]?.arms[1]?.collected_minor).toBe(5000n);
+  });
+
+  it('refuse an unknown strategy version and a bad cost table', async () => {
+    const missing = await listExperiments(t.db, { strategyVersionId: 999n }).catch((e: unknown) => e);
+    expect(isHuikuanError(missing) && missing.code).toBe('not_found');
+    expect(await listExperiments(t.db, { strategyVersionId: versionId, asOf: '2026-03-20' })).toHaveLength(1);
+    expect(parseContactCosts('{"call": 250}')).toEqual({ ...defaultContactCosts, call: 250 });
+    expect(parseContactCosts(undefined)).toEqual(defaultContactCosts);
+    for (const [text, message] of [
+      ['{"fax": 1}', 'fax is not a channel'],
+      ['{"sms": -1}', 'whole fen from 0'],
+      ['{"sms": 1.5}', 'whole fen from 0'],
+      ['[1]', 'must be an object'],
+      ['nope', 'is not JSON'],
+    ] as const) {
+      expect(() => parseContactCosts(text)).toThrow(message);
+    }
+  });
+
+  it('read the tests of a document: segments with a test id and at least two arms', () => {
+    expect(testsOf(testDocument)).toEqual([
+      {
+        segment: 'early',
+        testId: 'T1',
+        arms: [
+          { code: 'A', role: 'champion', share_bp: 5000 },
+          { code: 'B', role: 'challenger', share_bp: 5000 },
+        ],
+      },
+    ]);
+    expect(testsOf(null)).toEqual([]);
+    expect(testsOf({ segments: 'x' })).toEqual([]);
+  });
+});

@@ -1,0 +1,429 @@
+/**
+ * Champion / challenger results (issue 5 point 3; spec strategy.md, kpi.md): every test of an
+ * approved strategy version — a segment with a test id and more than one arm — measured from the
+ * decision log (strategy_decisions) joined to outcomes, and compared arm by arm with the always-valid
+ * sequential test of experiment.ts.
+ *
+ * An account enters a test on its first decision in the version's segment, in the arm of that
+ * decision (arms are a seeded hash, so they do not change). Its outcome is measured over a window
+ * of 7, 30 or 90 days after entry (days e+1 … e+W, China time), and the account counts from the day
+ * its window has closed (e + W ≤ the look's date): each account is one complete observation, as the
+ * sequential test assumes. Outcomes:
+ *  - collected: payments and direct payments in the window, net of their reversals (the ledger's
+ *    debt postings), against the placed balance (principal + interest + fees + penalty at placement);
+ *  - promises: promises taken in the window and decided (kept or broken) by the as-of date;
+ *  - contacts: calls, visits and other attempts agents logged (contact_attempts) and the SMS, e-mails
+ *    and letters sent (channel_messages: sent, delivered, undelivered; a letter printed) in the window — calls are
+ *    counted once, from the attempts;
+ *  - cost: each contact at its channel's unit cost (`defaultContactCosts`, in fen, configurable by
+ *    HUIKUAN_CONTACT_COSTS, e.g. {"call": 250, "sms": 4}).
+ * Looks are daily from the first day an account's window closed to the as-of date; the verdict is
+ * the recovery rate's unless told otherwise.
+ */
+import { sql } from 'kysely';
+import type { Db } from '../db/connection.ts';
+import { addDays, todayIn } from '../shared/dates.ts';
+import { HuikuanError } from '../shared/errors.ts';
+import {
+  type ArmMoments,
+  armMetrics,
+  compareArms,
+  defaultSequentialOptions,
+  emptyMoments,
+  type MetricComparison,
+  type MetricName,
+  type Verdict,
+} from './experiment.ts';
+
+export const contactChannels = ['call', 'sms', 'email', 'letter', 'visit', 'other'] as const;
+export type ContactChannel = (typeof contactChannels)[number];
+export type ContactCosts = Record<ContactChannel, number>;
+
+/**
+ * Unit cost of a contact by channel, in fen, agent time included: a call attempt 2 元, an SMS
+ * 5 分, an e-mail 1 分, a letter printed and posted 3 元, a field visit 50 元, anything else 0.
+ */
+export const defaultContactCosts: ContactCosts = {
+  call: 200,
+  sms: 5,
+  email: 1,
+  letter: 300,
+  visit: 5000,
+  other: 0,
+};
+
+export const experimentWindows = [7, 30, 90] as const;
+export type ExperimentWindow = (typeof experimentWindows)[number];
+
+export const experimentLimits = {
+  /** tests reported at once */
+  tests: 50,
+  /** daily looks kept in a series (the latest ones) */
+  seriesDays: 400,
+  maxCost: 10_000_000,
+} as const;
+
+/** The cost table from a JSON object of channel → whole fen (missing channels keep their default). */
+export function parseContactCosts(text: string | undefined): ContactCosts {
+  if (text === undefined || text.trim() === '') return { ...defaultContactCosts };
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new HuikuanError(
+      'bad_input',
+      'HUIKUAN_CONTACT_COSTS is not JSON: give e.g. {"call": 250, "sms": 4}.',
+    );
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new HuikuanError('bad_input', 'HUIKUAN_CONTACT_COSTS must be an object of channel → fen.');
+  }
+  const costs = { ...defaultContactCosts };
+  for (const [channel, value] of Object.entries(raw)) {
+    if (!(contactChannels as readonly string[]).includes(channel)) {
+      throw new HuikuanError(
+        'bad_input',
+        `HUIKUAN_CONTACT_COSTS: ${channel} is not a channel (${contactChannels.join(', ')}).`,
+      );
+    }
+    if (!Number.isInteger(value) || (value as number) < 0 || (value as number) > experimentLimits.maxCost) {
+      throw new HuikuanError(
+        'bad_input',
+        `HUIKUAN_CONTACT_COSTS: the cost of ${channel} must be whole fen from 0 to ${experimentLimits.maxCost}.`,
+      );
+    }
+    costs[channel as ContactChannel] = value as number;
+  }
+  return costs;
+}
+
+export interface ArmResult {
+  code: string;
+  role: string;
+  share_bp: number;
+  accounts: number;
+  placed_minor: bigint;
+  collected_minor: bigint;
+  recovery_rate: number | null;
+  collected_per_account_minor: number | null;
+  promises_due: number;
+  promises_kept: number;
+  promise_kept_rate: number | null;
+  contacts: number;
+  contacts_per_account: number | null;
+  cost_minor: bigint;
+  /** fen spent per fen collected */
+  cost_per_yuan: number | null;
+}
+
+export interface SeriesPoint {
+  date: string;
+  champion_accounts: number;
+  challenger_accounts: number;
+  champion: number | null;
+  challenger: number | null;
+  difference: number | null;
+  interval: [number, number] | null;
+  sequence: [number, number] | null;
+  p_value: number | null;
+  verdict: Verdict;
+}
+
+export interface ChallengerComparison {
+  challenger: string;
+  verdict: Verdict;
+  metrics: MetricComparison[];
+  /** daily cumulative looks of the primary metric, oldest first */
+  series: SeriesPoint[];
+}
+
+export interface ExperimentResult {
+  strategy_version_id: bigint;
+  version: number;
+  strategy: string;
+  segment: string;
+  test_id: string;
+  window_days: ExperimentWindow;
+  as_of: string;
+  primary_metric: MetricName;
+  min_accounts: number;
+  /** accounts that entered the test, whether or not their window has closed */
+  entered: number;
+  arms: ArmResult[];
+  comparisons: ChallengerComparison[];
+}
+
+export interface ExperimentQuery {
+  strategyVersionId?: bigint;
+  window?: ExperimentWindow;
+  asOf?: string;
+  costs?: ContactCosts;
+  minAccounts?: number;
+  primary?: MetricName;
+}
+
+interface TestArm {
+  code: string;
+  role: string;
+  share_bp: number;
+}
+
+interface TestDefinition {
+  versionId: bigint;
+  version: number;
+  name: string;
+  segment: string;
+  testId: string;
+  arms: TestArm[];
+}
+
+/** The tests of a document: segments with a test id and at least two arms, read defensively. */
+export function testsOf(document: unknown): Array<{ segment: string; testId: string; arms: TestArm[] }> {
+  const segments = (document as { segments?: unknown })?.segments;
+  if (!Array.isArray(segments)) return [];
+  const tests: Array<{ segment: string; testId: string; arms: TestArm[] }> = [];
+  for (const segment of segments) {
+    const s = segment as { code?: unknown; test_id?: unknown; arms?: unknown };
+    if (typeof s.code !== 'string' || typeof s.test_id !== 'string' || !Array.isArray(s.arms)) continue;
+    const arms = s.arms
+      .map((arm) => arm as { code?: unknown; role?: unknown; share_bp?: unknown })
+      .filter((arm) => typeof arm.code === 'string' && typeof arm.role === 'string')
+      .map((arm) => ({
+        code: arm.code as string,
+        role: arm.role as string,
+        share_bp: Number(arm.share_bp ?? 0),
+      }));
+    if (arms.length >= 2) tests.push({ segment: s.code, testId: s.test_id, arms });
+  }
+  return tests;
+}
+
+async function testDefinitions(db: Db, strategyVersionId: bigint | undefined): Promise<TestDefinition[]> {
+  const versions = await sql<{ id: bigint; version: number; name: string; document: unknown }>`
+    SELECT id, version, name, document FROM strategy_versions
+     WHERE status = 'approved' ${strategyVersionId === undefined ? sql`` : sql`AND id = ${strategyVersionId}`}
+     ORDER BY version DESC`.execute(db);
+  if (strategyVersionId !== undefined && versions.rows.length === 0) {
+    throw new HuikuanError('not_found', `No approved strategy version ${strategyVersionId}.`);
+  }
+  const tests: TestDefinition[] = [];
+  for (const v of versions.rows) {
+    for (const test of testsOf(v.document)) {
+      tests.push({ versionId: v.id, version: v.version, name: v.name, ...test });
+      if (tests.length >= experimentLimits.tests) return tests;
+    }
+  }
+  return tests;
+}
+
+interface MomentRow {
+  arm: string;
+  matured_on: string;
+  accounts: string;
+  placed: string;
+  collected: string;
+  collected_sq: number;
+  placed_sq: number;
+  collected_placed: number;
+  due: string;
+  kept: string;
+  contacts: string;
+  contacts_sq: number;
+  cost: string;
+  cost_sq: number;
+  cost_collected: number;
+}
+
+/** Per arm and day its accounts' windows closed: the sums the statistics need. */
+async function momentRows(
+  db: Db,
+  test: TestDefinition,
+  window: ExperimentWindow,
+  asOf: string,
+  costs: ContactCosts,
+): Promise<{ rows: MomentRow[]; entered: number }> {
+  const channels = contactChannels as readonly string[];
+  const fen = contactChannels.map((c) => String(costs[c]));
+  const entered = await sql<{ n: string }>`
+    SELECT count(DISTINCT (client_id, account_id))::text AS n FROM strategy_decisions
+     WHERE strategy_version_id = ${test.versionId} AND segment = ${test.segment} AND run_date <= ${asOf}::date`.execute(
+    db,
+  );
+  const rows = await sql<MomentRow>`
+    WITH entry AS (
+      SELECT d.client_id, d.account_id, min(d.run_date) AS e, (array_agg(d.arm ORDER BY d.run_date))[1] AS arm
+        FROM strategy_decisions d
+       WHERE d.strategy_version_id = ${test.versionId} AND d.segment = ${test.segment}
+         AND d.run_date <= ${asOf}::date
+       GROUP BY d.client_id, d.account_id
+      HAVING min(d.run_date) + ${window}::int <= ${asOf}::date),
+    cost(channel, fen) AS (SELECT * FROM unnest(${channels}::text[], ${fen}::int8[])),
+    o AS (
+      SELECT en.arm, en.e + ${window}::int AS matured_on,
+             (a.placed_principal_minor + a.placed_interest_minor + a.placed_fees_minor + a.placed_penalty_minor)::numeric AS x,
+             coalesce((
+               SELECT -sum(p.amount_minor)
+                 FROM journal_entries je
+                 LEFT JOIN journal_entries orig ON orig.id = je.reverses_entry_id
+                 JOIN postings p ON p.entry_id = je.id AND p.account_id = en.account_id
+                WHERE je.account_id = en.account_id
+                  AND coalesce(orig.kind, je.kind) IN ('payment', 'direct_payment')
+                  AND je.effective_date > en.e AND je.effective_date <= en.e + ${window}::int), 0)::numeric AS y,
+             pr.due, pr.kept, k.contacts, k.cost
+        FROM entry en
+        JOIN accounts a ON a.id = en.account_id
+        CROSS JOIN LATERAL (
+          SELECT count(*) FILTER (WHERE p.status = 'kept' AND p.kept_on <= ${asOf}::date
+                                     OR p.status = 'broken' AND p.broken_at <= ${asOf}::date) AS due,
+                 count(*) FILTER (WHERE p.status = 'kept' AND p.kept_on <= ${asOf}::date) AS kept
+            FROM promises p
+           WHERE p.account_id = en.account_id
+             AND p.promised_on > en.e AND p.promised_on <= en.e + ${window}::int) pr
+        CROSS JOIN LATERAL (
+          SELECT count(*) AS contacts, coalesce(sum(cost.fen), 0)::numeric AS cost
+            FROM (SELECT c.channel FROM contact_attempts c
+                   WHERE c.account_id = en.account_id AND c.channel IN ('call', 'visit', 'other')
+                     AND c.at >= (en.e + 1)::timestamp AT TIME ZONE 'Asia/Shanghai'
+                     AND c.at < (en.e + ${window}::int + 1)::timestamp AT TIME ZONE 'Asia/Shanghai'
+                  UNION ALL
+                  SELECT m.channel FROM channel_messages m
+                   WHERE m.account_id = en.account_id AND m.channel IN ('sms', 'email', 'letter')
+                     AND m.status IN ('sent', 'delivered', 'undelivered', 'printed')
+                     AND coalesce(m.sent_at, m.created_at) >= (en.e + 1)::timestamp AT TIME ZONE 'Asia/Shanghai'
+                     AND coalesce(m.sent_at, m.created_at) < (en.e + ${window}::int + 1)::timestamp AT TIME ZONE 'Asia/Shanghai'
+                 ) kk
+            JOIN cost ON cost.channel = kk.channel) k)
+    SELECT arm, matured_on::text AS matured_on, count(*)::text AS accounts,
+           sum(x)::text AS placed, sum(y)::text AS collected,
+           sum(y * y)::float8 AS collected_sq, sum(x * x)::float8 AS placed_sq, sum(x * y)::float8 AS collected_placed,
+           sum(due)::text AS due, sum(kept)::text AS kept,
+           sum(contacts)::text AS contacts, sum(contacts * contacts)::float8 AS contacts_sq,
+           sum(cost)::text AS cost, sum(cost * cost)::float8 AS cost_sq, sum(cost * y)::float8 AS cost_collected
+      FROM o GROUP BY arm, matured_on ORDER BY matured_on, arm`.execute(db);
+  return { rows: rows.rows, entered: Number(entered.rows[0]?.n ?? 0) };
+}
+
+function addMoments(m: ArmMoments, r: MomentRow): ArmMoments {
+  return {
+    accounts: m.accounts + Number(r.accounts),
+    placed: m.placed + BigInt(r.placed),
+    collected: m.collected + BigInt(r.collected),
+    collectedSq: m.collectedSq + Number(r.collected_sq),
+    placedSq: m.placedSq + Number(r.placed_sq),
+    collectedPlaced: m.collectedPlaced + Number(r.collected_placed),
+    promisesDue: m.promisesDue + Number(r.due),
+    promisesKept: m.promisesKept + Number(r.kept),
+    contacts: m.contacts + Number(r.contacts),
+    contactsSq: m.contactsSq + Number(r.contacts_sq),
+    cost: m.cost + BigInt(r.cost),
+    costSq: m.costSq + Number(r.cost_sq),
+    costCollected: m.costCollected + Number(r.cost_collected),
+  };
+}
+
+function ratio(num: number, den: number): number | null {
+  return den === 0 ? null : num / den;
+}
+
+function armResult(arm: TestArm, m: ArmMoments): ArmResult {
+  return {
+    code: arm.code,
+    role: arm.role,
+    share_bp: arm.share_bp,
+    accounts: m.accounts,
+    placed_minor: m.placed,
+    collected_minor: m.collected,
+    recovery_rate: ratio(Number(m.collected), Number(m.placed)),
+    collected_per_account_minor: ratio(Number(m.collected), m.accounts),
+    promises_due: m.promisesDue,
+    promises_kept: m.promisesKept,
+    promise_kept_rate: ratio(m.promisesKept, m.promisesDue),
+    contacts: m.contacts,
+    contacts_per_account: ratio(m.contacts, m.accounts),
+    cost_minor: m.cost,
+    cost_per_yuan: ratio(Number(m.cost), Number(m.collected)),
+  };
+}
+
+/** Results of every test in the caller's scope (run it under readScoped), newest version first. */
+export async function listExperiments(db: Db, query: ExperimentQuery = {}): Promise<ExperimentResult[]> {
+  const window = query.window ?? 30;
+  const asOf = query.asOf ?? todayIn();
+  const costs = query.costs ?? parseContactCosts(process.env.HUIKUAN_CONTACT_COSTS);
+  const options = {
+    ...defaultSequentialOptions,
+    minAccounts: query.minAccounts ?? defaultSequentialOptions.minAccounts,
+  };
+  const primary = query.primary ?? 'recovery_rate';
+  const results: ExperimentResult[] = [];
+  for (const test of await testDefinitions(db, query.strategyVersionId)) {
+    const { rows, entered } = await momentRows(db, test, window, asOf, costs);
+    // cumulative moments per arm, one look per day from the first closed window to the as-of date
+    const days: string[] = [];
+    const first = rows[0]?.matured_on;
+    if (first !== undefined) for (let d = first; d <= asOf; d = addDays(d, 1)) days.push(d);
+    const byDay = new Map<string, MomentRow[]>();
+    for (const row of rows) byDay.set(row.matured_on, [...(byDay.get(row.matured_on) ?? []), row]);
+    const running = new Map<string, ArmMoments>(test.arms.map((arm) => [arm.code, emptyMoments]));
+    const looks: Array<Map<string, ArmMoments>> = [];
+    for (const day of days) {
+      for (const row of byDay.get(day) ?? []) {
+        running.set(row.arm, addMoments(running.get(row.arm) ?? emptyMoments, row));
+      }
+      looks.push(new Map(running));
+    }
+    const champion = test.arms.find((arm) => arm.role === 'champion') ?? test.arms[0];
+    const comparisons: ChallengerComparison[] = [];
+    for (const arm of test.arms) {
+      if (!champion || arm.code === champion.code) continue;
+      const compared = compareArms(
+        looks.map((look) => ({
+          champion: look.get(champion.code) ?? emptyMoments,
+          challenger: look.get(arm.code) ?? emptyMoments,
+        })),
+        options,
+        primary,
+      );
+      const series = compared.series.map((point, i): SeriesPoint => {
+        const look = looks[i] as Map<string, ArmMoments>;
+        const p = point[primary];
+        const a = look.get(champion.code) ?? emptyMoments;
+        const b = look.get(arm.code) ?? emptyMoments;
+        return {
+          date: days[i] as string,
+          champion_accounts: a.accounts,
+          challenger_accounts: b.accounts,
+          champion: armMetrics(a)[primary].value,
+          challenger: armMetrics(b)[primary].value,
+          difference: p.difference,
+          interval: p.interval,
+          sequence: p.sequence,
+          p_value: p.pValue,
+          verdict: p.verdict,
+        };
+      });
+      comparisons.push({
+        challenger: arm.code,
+        verdict: compared.verdict,
+        metrics: compared.metrics,
+        series: series.slice(-experimentLimits.seriesDays),
+      });
+    }
+    const final = looks.at(-1);
+    results.push({
+      strategy_version_id: test.versionId,
+      version: test.version,
+      strategy: test.name,
+      segment: test.segment,
+      test_id: test.testId,
+      window_days: window,
+      as_of: asOf,
+      primary_metric: primary,
+      min_accounts: options.minAccounts,
+      entered,
+      arms: test.arms.map((arm) => armResult(arm, final?.get(arm.code) ?? emptyMoments)),
+      comparisons,
+    });
+  }
+  return results;
+}
