@@ -221,6 +221,19 @@ describe('e-mail over SMTP', () => {
     expect(refused.message).toMatchObject({ status: 'failed', send_attempts: 1 });
     expect(refused.message.error).toMatch(/refused the message \(550\)/);
     expect(smtp.rcptCalls()).toBe(before + 1);
+    // a permanent refusal of the recipient marks the address invalid (bounces.ts, bounces.test.ts):
+    // the address is good again for the tests below
+    const point = await t.db
+      .selectFrom('contact_points')
+      .select('status')
+      .where('id', '=', f.emailId)
+      .executeTakeFirstOrThrow();
+    expect(point.status).toBe('invalid');
+    await t.db
+      .updateTable('contact_points')
+      .set({ status: 'unverified' })
+      .where('id', '=', f.emailId)
+      .execute();
 
     smtp.refuse({ code: 451, message: 'Try again later' });
     const deferred = await sendMessage(t.db, email(), channelsFrom(config(2)));

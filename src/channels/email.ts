@@ -1,27 +1,56 @@
 /**
  * E-mail over SMTP with nodemailer: a text and an HTML part, the opt-out link in both and in the
  * List-Unsubscribe header with List-Unsubscribe-Post (RFC 8058 one-click), Huikuan's message id in
- * X-Huikuan-Message. One connection per message, with connection, greeting and socket time-outs.
- * SMTP tells only whether the server accepted the message: that is recorded as sent; bounces are
- * not read (no inbound mail).
+ * X-Huikuan-Message, and a Message-ID of our own (`<ID.RANDOM@sender-domain>`) known before the
+ * send, so that a refusal and a later bounce can both be matched to the message. One connection per
+ * message, with connection, greeting and socket time-outs. SMTP tells only whether the server
+ * accepted the message: that is recorded as sent. A refusal of the recipient or the message (4xx /
+ * 5xx to RCPT TO or DATA) is an `SmtpRejection` (bounces.ts): 4xx is tried again by the service,
+ * 5xx is a permanent bounce; bounces that come back later arrive by webhook (bounces.ts).
  */
+import { randomBytes } from 'node:crypto';
 import { createTransport } from 'nodemailer';
 import { type ChannelAdapter, type OutboundMessage, SendError, type SendResult } from './adapter.ts';
+import { bounceOfReply, SmtpRejection } from './bounces.ts';
 import type { SmtpSettings } from './config.ts';
 
 interface SmtpFailure {
   code?: string;
   responseCode?: number;
+  /** The server's reply line, e.g. "550 5.1.1 No such user". */
+  response?: string;
   command?: string;
   message: string;
+}
+
+/** The commands whose refusal is about the recipient or the message (not our own MAIL FROM). */
+const recipientCommands = new Set(['RCPT TO', 'DATA', 'DT', 'MESSAGE']);
+
+/** Our Message-ID: the message's id, 12 random bytes, the sender's domain. */
+export function newMessageIdHeader(messageId: bigint, from: string): string {
+  const domain = /@([A-Za-z0-9.-]+)>?\s*$/.exec(from)?.[1] ?? 'huikuan.invalid';
+  return `<${messageId}.${randomBytes(12).toString('hex')}@${domain}>`;
 }
 
 /**
  * Safe to try again when the server certainly did not take the message: the connection failed
  * before the conversation, or the server answered 4xx ("try later").
  */
-function classify(error: SmtpFailure): SendError {
+function classify(error: SmtpFailure, messageIdHeader: string): SendError {
   const reply = error.responseCode;
+  const bounce =
+    error.command !== undefined && recipientCommands.has(error.command)
+      ? bounceOfReply(reply, error.response ?? error.message)
+      : null;
+  if (bounce) {
+    const what = bounce.kind === 'temporary' ? 'deferred' : 'refused';
+    return new SmtpRejection(
+      `The SMTP server ${what} the message (${reply}${bounce.status ? ` ${bounce.status}` : ''}): ${error.message}`,
+      bounce,
+      messageIdHeader,
+      error,
+    );
+  }
   if (reply !== undefined && reply >= 400 && reply < 500) {
     return new SendError(`The SMTP server deferred the message (${reply}): ${error.message}`, {
       retryable: true,
@@ -72,8 +101,10 @@ export function smtpAdapter(settings: SmtpSettings): ChannelAdapter {
         'X-Auto-Response-Suppress': 'OOF, AutoReply',
       };
       if (message.optOutUrl) headers['List-Unsubscribe-Post'] = 'List-Unsubscribe=One-Click';
+      const messageIdHeader = newMessageIdHeader(message.messageId, settings.from);
       try {
         const info = await transport.sendMail({
+          messageId: messageIdHeader,
           from: settings.from,
           to: message.to,
           subject: message.subject ?? '',
@@ -89,7 +120,7 @@ export function smtpAdapter(settings: SmtpSettings): ChannelAdapter {
         return { providerMessageId: info.messageId, detail: info.response };
       } catch (error) {
         if (error instanceof SendError) throw error;
-        throw classify(error as SmtpFailure);
+        throw classify(error as SmtpFailure, messageIdHeader);
       } finally {
         transport.close();
       }

@@ -2,8 +2,8 @@
  * HTTP routes of the channels (/api/v1): send an e-mail or SMS to a contact point of an account
  * (agents and supervisors; through the rule gate), an account's messages, what is configured, and
  * webhook secrets (admin). Without a session, their own credential instead: the providers' webhooks
- * (POST /channels/sms/:provider/receipts and /inbound, signed — a bad signature is 401 and records
- * nothing) and the opt-out link of a message (GET or POST /channels/opt-out/:token, signed token).
+ * (POST /channels/sms/:provider/receipts and /inbound, and e-mail bounces at POST
+ * /channels/email/bounces, signed — a bad signature is 401 and records nothing) and the opt-out link of a message (GET or POST /channels/opt-out/:token, signed token).
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -17,6 +17,7 @@ import { RequestFieldError } from '../server/errors.ts';
 import { documented } from '../server/responses.ts';
 import { HuikuanError } from '../shared/errors.ts';
 import type { WebhookKind, WebhookRequest } from './adapter.ts';
+import { parseDsn, recordDsn, verifySignedWebhook } from './bounces.ts';
 import { callRoutes } from './call-routes.ts';
 import { type ChannelConfig, channelConfigFromEnv } from './config.ts';
 import { letterRoutes } from './letter-routes.ts';
@@ -195,8 +196,8 @@ export async function channelRoutes(app: Api, deps: ServerDeps, config?: Channel
       schema: {
         tags: ['channels'],
         summary:
-          "A new secret signing a provider's webhooks (X-Huikuan-Signature), shown once; the older stays valid 24 hours",
-        body: z.object({ provider: z.enum(['aliyun']) }),
+          "A new secret signing a provider's webhooks (X-Huikuan-Signature): aliyun for its SMS pushes, smtp for e-mail bounces; shown once, the older stays valid 24 hours",
+        body: z.object({ provider: z.enum(['aliyun', 'smtp']) }),
       },
       preValidation: requireRoles('admin'),
     },
@@ -299,6 +300,41 @@ export async function channelRoutes(app: Api, deps: ServerDeps, config?: Channel
         },
       },
       (request, reply) => webhook(request.params.provider, request, reply, 'inbound'),
+    );
+
+    open.post(
+      '/channels/email/bounces',
+      {
+        ...limits,
+        schema: {
+          tags: ['channels'],
+          summary:
+            'A bounce of an e-mail we sent: the raw RFC 3464 delivery status notification (multipart/report), signed with X-Huikuan-Timestamp and X-Huikuan-Signature under a secret of provider smtp; matched by the returned Message-ID, recorded once; a permanent bounce about the address marks the contact point invalid',
+        },
+      },
+      async (request, reply) => {
+        const webhookRequest: WebhookRequest = {
+          url: request.url,
+          headers: request.headers,
+          rawBody: typeof request.body === 'string' ? request.body : '',
+        };
+        if (!verifySignedWebhook(webhookRequest, await webhookSecrets(db, 'smtp'), new Date())) {
+          throw new HuikuanError(
+            'unauthenticated',
+            "The bounce webhook's signature is missing or wrong (X-Huikuan-Timestamp, X-Huikuan-Signature under an smtp webhook secret); nothing was recorded.",
+          );
+        }
+        let dsn: ReturnType<typeof parseDsn>;
+        try {
+          dsn = parseDsn(webhookRequest.rawBody);
+        } catch (error) {
+          const first = ((error as HuikuanError).details as { fields?: { field: string; message: string }[] })
+            ?.fields?.[0];
+          if (error instanceof HuikuanError && first) throw new RequestFieldError(first.field, first.message);
+          throw error;
+        }
+        return reply.status(200).send(await recordDsn(db, dsn));
+      },
     );
 
     async function optOut(token: string, reply: FastifyReply, page: boolean) {

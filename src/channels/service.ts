@@ -29,6 +29,7 @@ import {
   type SendResult,
 } from './adapter.ts';
 import { amiAdapter } from './ami.ts';
+import { recordSmtpRejection, SmtpRejection } from './bounces.ts';
 import type { ChannelConfig } from './config.ts';
 import { smtpAdapter } from './email.ts';
 import { optOutUrl } from './links.ts';
@@ -571,6 +572,8 @@ export async function sendMessage(db: Db, input: SendInput, channels: Channels):
       })
       .where('id', '=', id)
       .execute();
+    // refused by the server (bounces.ts): on the timeline; a permanent bounce marks the address invalid
+    if (sent.error instanceof SmtpRejection) await recordSmtpRejection(db, id, sent.error, now);
   }
   const message = await messageView(db, id);
   await audit(db, input, recipient.clientId, action, message);
@@ -910,7 +913,7 @@ export async function optOutByLink(
  */
 export async function createWebhookSecret(
   db: Db,
-  provider: SmsProviderName,
+  provider: SmsProviderName | 'smtp',
   actor: string,
   now: Date = new Date(),
 ): Promise<{ id: bigint; secret: string; created_at: Date }> {
@@ -941,7 +944,7 @@ export async function createWebhookSecret(
 /** The provider's secrets in force at `now` (clear). */
 export async function webhookSecrets(
   db: Db,
-  provider: SmsProviderName,
+  provider: SmsProviderName | 'smtp',
   now: Date = new Date(),
 ): Promise<string[]> {
   const rows = await tables(db)

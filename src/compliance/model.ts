@@ -59,8 +59,10 @@ export const reasonCodes = [
   'daily_calls_cap',
   'calls_in_window_cap',
   'recent_conversation',
+  'sms_consent_required',
   'cease_notices_only',
   ...thirdPartyConditionCodes,
+  'email_consent_unconfirmed',
 ] as const;
 export type ReasonCode = (typeof reasonCodes)[number];
 
@@ -99,7 +101,36 @@ export interface Attempt {
   holds: readonly Hold[];
   /** Earlier contacts about the same debt with the same person (any order). */
   history: readonly HistoryEntry[];
+  /**
+   * The debtor's channel consent and texts, read by the database-backed gate only (the attempt file of
+   * `huikuan compliance check` carries none, so its verdicts stay as compliance.md fixes them).
+   * Undefined or null: not known, the consent rules are not applied.
+   */
+  channelConsent?: ChannelConsentState | null;
 }
+
+/**
+ * What the consent rules read: a current consent of the debtor to the channel (on this point or
+ * every point), and the last text the debtor sent from the number (its instant, UTC ms).
+ */
+export interface ChannelConsentState {
+  consent: boolean;
+  lastInboundTextMs: number | null;
+}
+
+/**
+ * The consent rules per jurisdiction (compliance.md's US row "e-mail / text safe harbour", Regulation F
+ * 1006.6(d)(4)–(5)). US text: without the debtor's consent to SMS, only within `textDays` calendar
+ * days (the person's zone) of a text the debtor sent from that number — the text's day is day 0, the
+ * 60th day after it is the last — else denied, `sms_consent_required`. US e-mail: without consent to
+ * e-mail, allowed with the condition `email_consent_unconfirmed` (the creditor's notice with its 35-day
+ * opt-out window must have gone first; Huikuan does not hold the creditor's notices). CN's "no private
+ * phones or social apps without consent" is about channels Huikuan never uses — every channel it has
+ * is agency-controlled — so CN and UK have no consent rule here.
+ */
+export const consentRules: Readonly<Record<string, { textDays: number; emailCondition: boolean }>> = {
+  US: { textDays: 60, emailCondition: true },
+};
 
 export interface Verdict {
   verdict: VerdictKind;
@@ -243,10 +274,18 @@ function timelessMask(attempt: Attempt, rules: ProfileRules): number {
   return mask;
 }
 
-/** Deny bits of the time rules (contact hours, daily and windowed caps) read in zone `z`. */
-function timeMask(attempt: Attempt, rules: ProfileRules, z: Zone): number {
+/** Deny bits of the time rules (contact hours, daily and windowed caps, texts' window) read in zone `z`. */
+function timeMask(attempt: Attempt, rules: ProfileRules, z: Zone, textDays: number | null): number {
   let mask = 0;
   const at = attempt.atMs;
+  const consent = attempt.channelConsent;
+  if (textDays !== null && consent && !consent.consent && attempt.channel === 'sms') {
+    const last = consent.lastInboundTextMs;
+    const today = Math.floor((at + z.offsetAt(at)) / dayMs);
+    if (last === null || last > at || today - Math.floor((last + z.offsetAt(last)) / dayMs) > textDays) {
+      mask |= bit.sms_consent_required;
+    }
+  }
   if (
     !(attempt.consentQuietHours && rules.contactHoursConsentLifts) &&
     rules.contactHoursChannels.includes(attempt.channel)
@@ -303,7 +342,12 @@ export function evaluate(attempt: Attempt, profile: Profile): Verdict {
   const rules = profile.rules;
   const zones = zonesFor(attempt, rules);
   let mask = timelessMask(attempt, rules);
-  for (let i = 0; i < zones.length; i++) mask |= timeMask(attempt, rules, zones[i] as Zone);
+  const consentRule = attempt.channelConsent ? consentRules[profile.code] : undefined;
+  if (consentRule?.emailCondition && attempt.channel === 'email' && !attempt.channelConsent?.consent) {
+    mask |= bit.email_consent_unconfirmed;
+  }
+  const textDays = consentRule ? consentRule.textDays : null;
+  for (let i = 0; i < zones.length; i++) mask |= timeMask(attempt, rules, zones[i] as Zone, textDays);
   const denied = mask & ~conditionMask;
   const kind: VerdictKind = denied !== 0 ? 'deny' : mask !== 0 ? 'allow_with_conditions' : 'allow';
   return {

@@ -14,10 +14,12 @@ import type { Database } from '../db/schema.ts';
 import { todayIn } from '../shared/dates.ts';
 import { HuikuanError } from '../shared/errors.ts';
 import { toJson } from '../shared/json.ts';
+import { channelConsentState } from './consent-state.ts';
 import { lockDebtor, storedContactState } from './holds.ts';
 import { countryZones, withoutConsentedCalls } from './holds-model.ts';
 import {
   type Attempt,
+  consentRules,
   evaluate,
   type HistoryEntry,
   type Hold,
@@ -449,6 +451,18 @@ async function runGate(
       at,
     });
     for (const hold of state.holds) holds.add(hold);
+    // the consent rules (model.ts consentRules): the debtor's channel consent and texts, for the debtor
+    const channelConsent =
+      request.party === 'debtor' &&
+      consentRules[jurisdiction] !== undefined &&
+      (request.channel === 'sms' || request.channel === 'email')
+        ? await channelConsentState(trx, {
+            debtorId: account.debtor_id,
+            contactPointId,
+            channel: request.channel,
+            at,
+          })
+        : null;
     const days = lookbackDays(profile, request.party);
     let historyQuery = tables(trx)
       .selectFrom('compliance_contacts')
@@ -484,6 +498,7 @@ async function runGate(
       consentQuietHours: state.consentQuietHours,
       holds: [...holds],
       history,
+      channelConsent,
     };
     const verdict = evaluate(attempt, profile);
     if (preview) return { ...verdict, verdictId: null, contactId: null, jurisdiction };
@@ -515,6 +530,9 @@ async function runGate(
           history: history.length,
           prior_consent_excluded: logged.length - history.length,
           validation_period_ends_on: state.validationPeriodEndsOn,
+          channel_consent: channelConsent
+            ? { consent: channelConsent.consent, last_text_at: channelConsent.lastInboundTextMs }
+            : null,
         }),
       })
       .returning('id')

@@ -51,6 +51,7 @@ const channelSettings = testConfig({
   },
 });
 let channelSecret = '';
+let bounceSecret = '';
 
 /** A Twilio status callback or Aliyun push for `url`, signed as the provider (or forged). */
 function twilioWebhook(
@@ -74,6 +75,45 @@ function aliyunWebhook(url: string, items: unknown, secret = channelSecret): Omi
     url,
     raw: {
       contentType: 'application/json',
+      body,
+      headers: {
+        'x-huikuan-timestamp': timestamp,
+        'x-huikuan-signature': webhookSignature(secret, timestamp, body),
+      },
+    },
+  };
+}
+
+/** A delivery status notification (RFC 3464) about no message of ours. */
+const matrixBounce = [
+  'Content-Type: multipart/report; report-type=delivery-status; boundary="b"',
+  '',
+  '--b',
+  'Content-Type: message/delivery-status',
+  '',
+  'Reporting-MTA: dns; mx.example.com',
+  '',
+  'Final-Recipient: rfc822; nobody@example.com',
+  'Action: failed',
+  'Status: 5.1.1',
+  '',
+  '--b',
+  'Content-Type: text/rfc822-headers',
+  '',
+  'Message-ID: <0.matrix@agency.test>',
+  '',
+  '--b--',
+  '',
+].join('\r\n');
+
+/** A delivery status notification (RFC 3464) for the e-mail bounce webhook, signed (or forged). */
+function bounceWebhook(secret = bounceSecret, report?: string): Omit<Call, 'method'> {
+  const body = report ?? matrixBounce;
+  const timestamp = String(Math.floor(Date.now() / 1000));
+  return {
+    url: '/api/v1/channels/email/bounces',
+    raw: {
+      contentType: 'message/rfc822',
       body,
       headers: {
         'x-huikuan-timestamp': timestamp,
@@ -263,6 +303,7 @@ beforeAll(async () => {
     channels: channelSettings,
   });
   channelSecret = (await createWebhookSecret(t.db, 'aliyun', 'test-setup')).secret;
+  bounceSecret = (await createWebhookSecret(t.db, 'smtp', 'test-setup')).secret;
   await createUser(t.db, { username: 'admin', displayName: 'admin', roles: ['admin'], password }, setup);
   await login('admin');
 });
@@ -1642,6 +1683,12 @@ const signedRoutes: Record<string, SignedCase> = {
       ]),
     ok: [200],
   },
+  // an e-mail bounce (RFC 3464 report) about no message of ours: recorded as unmatched
+  'POST /api/v1/channels/email/bounces': {
+    unsigned: () => bounceWebhook('forged'),
+    signed: () => bounceWebhook(),
+    ok: [200],
+  },
   'GET /api/v1/channels/opt-out/:token': {
     unsigned: () => ({ url: `/api/v1/channels/opt-out/999999.${optOutToken(999_998n).split('.')[1]}` }),
     // genuine, for a message that does not exist
@@ -2114,6 +2161,8 @@ const badPayloads: Record<string, () => Omit<Call, 'method'>> = {
   'POST /api/v1/channels/sms/:provider/inbound': () =>
     aliyunWebhook('/api/v1/channels/sms/aliyun/inbound', [{ phone_number: 13900000000, content: 5 }]),
   'POST /api/v1/channels/opt-out/:token': () => ({ url: '/api/v1/channels/opt-out/not-a-token' }),
+  'POST /api/v1/channels/email/bounces': () =>
+    bounceWebhook(bounceSecret, 'Content-Type: text/plain\r\n\r\nnot a delivery status notification'),
   'POST /api/v1/debtor-page/:token/:form': () => ({
     url: '/api/v1/debtor-page/1.4102444800.AAAAAAAAAAAAAAAAAAAAAAAA/transfer-money',
     raw: { contentType: 'application/x-www-form-urlencoded', body: 'nonce=x' },

@@ -626,6 +626,10 @@ const en: typeof zhCN = {
         location_only: 'Location information only',
         locate_or_message_only: 'Only to locate the debtor or pass a message',
         stop_if_asked: 'Stop at once if asked',
+        sms_consent_required:
+          'No consent to texts and no text from the debtor in the last 60 days (US safe harbour)',
+        email_consent_unconfirmed:
+          'No consent to e-mail on record: the creditor’s notice with its 35-day opt-out must have gone first',
       },
     },
     qa: {

@@ -601,6 +601,8 @@ const zhCN = {
         location_only: '仅可询问联系方式或下落',
         locate_or_message_only: '仅可寻人或转达口信',
         stop_if_asked: '对方要求时立即停止',
+        sms_consent_required: '无短信同意，且债务人60天内未从该号码发来短信（美国安全港规则）',
+        email_consent_unconfirmed: '无邮件同意记录：须先由债权人发出含35天退订期的通知',
       },
     },
     qa: {
