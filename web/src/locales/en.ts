@@ -754,31 +754,6 @@ const en: typeof zhCN = {
     consentKinds: { channel: 'Channel', quiet_hours: 'Quiet hours', prior_call: 'Prior consent to calls' },
     channels: { call: 'Call', sms: 'SMS', email: 'E-mail', letter: 'Letter', visit: 'Visit' },
   },
-  resultFields: {
-    rows: 'Rows',
-    accepted: 'Accepted',
-    rejected: 'Rejected',
-    duplicates: 'Duplicates',
-    posted: 'Posted',
-    reversed: 'Reversed',
-    total_minor: 'Total',
-    amount_minor: 'Amount',
-    currency: 'Currency',
-    entry_id: 'Entry',
-    import_id: 'Import id',
-    client: 'Client',
-    file_name: 'File',
-    external_id: 'Transaction id',
-    status: 'Outcome',
-    reversed_entry_id: 'Reversed entry',
-    account_status: 'Account status',
-    posted_total_minor: 'Total posted',
-    file: 'File',
-    sha256: 'File fingerprint',
-  },
-};
-
-export default en;
   gate: {
     verdict: {
       allow: 'May be contacted',
@@ -867,3 +842,28 @@ export default en;
       printed: 'Printed',
     },
   },
+  resultFields: {
+    rows: 'Rows',
+    accepted: 'Accepted',
+    rejected: 'Rejected',
+    duplicates: 'Duplicates',
+    posted: 'Posted',
+    reversed: 'Reversed',
+    total_minor: 'Total',
+    amount_minor: 'Amount',
+    currency: 'Currency',
+    entry_id: 'Entry',
+    import_id: 'Import id',
+    client: 'Client',
+    file_name: 'File',
+    external_id: 'Transaction id',
+    status: 'Outcome',
+    reversed_entry_id: 'Reversed entry',
+    account_status: 'Account status',
+    posted_total_minor: 'Total posted',
+    file: 'File',
+    sha256: 'File fingerprint',
+  },
+};
+
+export default en;

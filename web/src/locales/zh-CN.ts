@@ -726,8 +726,6 @@ const zhCN = {
     consentKinds: { channel: '渠道', quiet_hours: '夜间联系', prior_call: '事先同意来电' },
     channels: { call: '电话', sms: '短信', email: '邮件', letter: '信函', visit: '外访' },
   },
-  resultFields: {
-    rows: '总行数',
   gate: {
     verdict: { allow: '可以联系', deny: '不可联系', allow_with_conditions: '可以联系（有条件）' },
     refused: '不可联系：',
@@ -808,6 +806,8 @@ const zhCN = {
       printed: '已打印',
     },
   },
+  resultFields: {
+    rows: '总行数',
     accepted: '通过',
     rejected: '未通过',
     duplicates: '重复',
