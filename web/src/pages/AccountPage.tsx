@@ -41,6 +41,7 @@ import {
   pick,
   type TimelineEvent,
 } from '../types.ts';
+import { ScoreTab } from './account/ScoreTab.tsx';
 
 function RevealButton({
   accountId,
@@ -524,6 +525,11 @@ export default function AccountPage() {
               key: 'holds',
               label: t('holds.tab'),
               children: <HoldsPanel accountId={id} />,
+            },
+            {
+              key: 'score',
+              label: t('risk.score.tab'),
+              children: <ScoreTab accountId={id} />,
             },
             {
               key: 'notes',
