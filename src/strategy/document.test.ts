@@ -3,8 +3,8 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TestDatabase, testDatabase } from '../../test/db.ts';
 import {
-  armPoint,
-  armPointSql,
+  armBucket,
+  armBucketSql,
   assignArm,
   type Condition,
   conditionSql,
@@ -366,8 +366,8 @@ describe('conditions compiled to SQL', () => {
     for (const id of ids) {
       const row = await sql<{
         p: number;
-      }>`SELECT ${armPointSql(sql`${id.toString()}::int8`, 'test-a')} AS p`.execute(t.db);
-      expect(row.rows[0]?.p).toBe(armPoint(id, 'test-a'));
+      }>`SELECT ${armBucketSql(sql`${id.toString()}::int8`, 'test-a')} AS p`.execute(t.db);
+      expect(row.rows[0]?.p).toBe(armBucket(id, 'test-a'));
     }
   });
 

@@ -8,7 +8,7 @@
  * fields of `strategyFields` (account, debtor, behaviour, score). Each segment has arms — one champion,
  * optional challengers and an optional holdout — with shares in basis points summing to 10000 and a
  * test id when there is more than one; an account's arm is a seeded hash of its id and the test id
- * (`assignArm`). Each arm but the holdout has a treatment path: steps a day offset after the account
+ * (`assignArm`, src/strategy/experiment.ts). Each arm but the holdout has a treatment path: steps a day offset after the account
  * entered the segment or after an event (a promise or plan broken, a payment), each a message
  * (sms / email / letter with an approved template) or an agent task (call, field visit, legal review,
  * escalation to a team). The holdout gets no steps (the strategy's effect is measured against it).
@@ -20,7 +20,6 @@
  * Missing values (no score yet, no date of birth, never contacted): every operator but `is_empty` is
  * false on them, in the evaluator and in SQL alike (each leaf is `coalesce(…, false)`).
  */
-import { createHash } from 'node:crypto';
 import { type RawBuilder, sql } from 'kysely';
 import { buckets } from '../accounts/listing.ts';
 import { dispositions } from '../worklist/model.ts';
@@ -555,7 +554,7 @@ function checkStep(raw: unknown, path: string, error: Report): Step | null {
         error(`${path}.team`, 'An escalation names the team it goes to: "team": its name.');
         teamOk = false;
       } else team = raw.team.trim();
-    } else if (raw.team !== undefined) {
+    } else if (raw.team !== undefined && raw.team !== null) {
       error(`${path}.team`, 'Only an escalate task names a team: remove "team".');
       teamOk = false;
     }
@@ -712,6 +711,11 @@ function checkValue(
   return scalar;
 }
 
+/** A document as JSON (amounts as strings of digits, which the validator reads back as amounts). */
+export function documentJson(document: StrategyDocument): string {
+  return JSON.stringify(document, (_key, value) => (typeof value === 'bigint' ? value.toString() : value));
+}
+
 export function isCatchAll(condition: Condition): boolean {
   return 'all' in condition && condition.all.length === 0;
 }
@@ -794,37 +798,12 @@ export function segmentOf(document: StrategyDocument, values: FieldValues): numb
 
 // ---------------------------------------------------------------- arms
 
-/** 0 … 9999: the account's place in a test, from the first 32 bits of md5("testId:accountId"). */
-export function armPoint(accountId: bigint, testId: string): number {
-  const hex = createHash('md5').update(`${testId}:${accountId}`).digest('hex').slice(0, 8);
-  return Number.parseInt(hex, 16) % 10_000;
-}
-
 /**
- * The arm of an account in a test: arms in their order cover consecutive ranges of 0 … 9999 by
- * their shares; the account's point (`armPoint`) falls in one. Deterministic, and stable as long as
- * the test id and the shares stay. The SQL of `armPointSql` computes the same point.
+ * Arms are assigned by src/strategy/experiment.ts (the champion / challenger module): a seeded hash
+ * (SHA-256) of the test id and the account id gives a bucket of 0 … 9999; the arms in their order
+ * cover consecutive ranges by their shares. `armSql` computes the same arm in the nightly SQL.
  */
-export function assignArm(
-  accountId: bigint,
-  testId: string,
-  arms: { code: string; share_bp: number }[],
-): string {
-  const point = armPoint(accountId, testId);
-  let upTo = 0;
-  for (const arm of arms) {
-    upTo += arm.share_bp;
-    if (point < upTo) return arm.code;
-  }
-  const last = arms[arms.length - 1];
-  if (!last) throw new Error('assignArm needs at least one arm');
-  return last.code;
-}
-
-/** `armPoint` in SQL over an account id expression (ours) and a test id (bound). */
-export function armPointSql(accountId: RawBuilder<unknown>, testId: string): RawBuilder<number> {
-  return sql<number>`((('x' || substr(md5(${testId}::text || ':' || ${accountId}::text), 1, 8))::bit(32)::int8) % 10000)::int`;
-}
+export { armBucket, armBucketSql, armSql, assignArm } from './experiment.ts';
 
 // ---------------------------------------------------------------- compilation to SQL
 

@@ -21,6 +21,9 @@
  *      are stamped lifted.
  *   6. allocation, once per run before it completes (src/allocation allocateNew): live accounts without
  *      an agent shared out by the teams' rules.
+ *   7. segments and treatments (src/strategy/strategies.ts), per partition after the scores: each live
+ *      account's segment and arm under the approved strategy in force, the treatment steps due (messages
+ *      for the dispatcher, agent tasks for the queues) and one decision-log row per account.
  * Extension point — `partitionSteps` below: segment, treatment step, allocation and queue priority go
  * there as steps of their own.
  */
@@ -36,6 +39,7 @@ import { addDays, type BusinessDate } from '../shared/dates.ts';
 import { HuikuanError, isHuikuanError } from '../shared/errors.ts';
 import { type AgentActionCounts, promisesAndPlansStep } from '../worklist/nightly.ts';
 import { bucketCaseSql } from './model.ts';
+import { treatmentStep } from './strategies.ts';
 
 export const defaultPartitionSize = 50_000;
 /** The largest bigint: a client's last partition reaches it, so later placements are covered. */
@@ -153,6 +157,8 @@ const partitionSteps: readonly PartitionStep[] = [
   { name: 'days past due and bucket', run: advanceAccounts },
   // after days past due: the champion's (and challengers') scores and the risk watch (src/risk/platform)
   { name: 'risk scores and watch', run: riskScoresStep },
+  // after the scores: segment and arm, treatment steps due, the decision log (src/strategy/strategies.ts)
+  { name: 'segments and treatments', run: treatmentStep },
 ];
 
 export async function runStrategy(db: Db, options: RunOptions): Promise<RunResult> {

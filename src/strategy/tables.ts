@@ -1,5 +1,5 @@
 /**
- * Kysely types of the tables migrations/0015_strategy_run.sql and 0022_account_states.sql add;
+ * Kysely types of the tables migrations/0015_strategy_run.sql, 0022_account_states.sql and 0032_strategies.sql add;
  * src/db/schema.ts merges them into Database.
  */
 import type { ColumnType, Generated } from 'kysely';
@@ -57,9 +57,93 @@ export interface AccountBucketHistoryTable {
   run_id: bigint;
 }
 
+/** Strategy versions (migrations/0032): a document proposed, approved or rejected by another user. */
+export interface StrategyVersionsTable {
+  id: Generated<bigint>;
+  version: number;
+  name: string;
+  document: unknown;
+  status: Generated<'proposed' | 'approved' | 'rejected'>;
+  reason: string;
+  proposed_by: string;
+  proposed_at: Timestamp;
+  decided_by: string | null;
+  decided_at: Timestamp | null;
+  decision_reason: string | null;
+  effective_from: DateString | null;
+}
+
+/** An account's place in the strategy in force (0032). */
+export interface AccountTreatmentsTable {
+  client_id: bigint;
+  account_id: bigint;
+  strategy_version_id: bigint;
+  segment: string;
+  arm: string;
+  entered_on: DateString;
+  next_step: string | null;
+  next_due: DateString | null;
+}
+
+/** The decision log: each account each night (0032). */
+export interface StrategyDecisionsTable {
+  client_id: bigint;
+  account_id: bigint;
+  run_date: DateString;
+  strategy_version_id: bigint;
+  segment: string;
+  arm: string;
+  action: string;
+  alternatives: string[];
+  probability: number;
+}
+
+export type StrategyActionStatus =
+  | 'pending'
+  | 'sending'
+  | 'sent'
+  | 'refused'
+  | 'failed'
+  | 'open'
+  | 'done'
+  | 'cancelled';
+
+/** The messages and tasks the treatment paths created (0032). */
+export interface StrategyActionsTable {
+  id: Generated<bigint>;
+  client_id: bigint;
+  account_id: bigint;
+  run_date: DateString;
+  strategy_version_id: bigint;
+  segment: string;
+  arm: string;
+  step: string;
+  anchor: string;
+  anchor_date: DateString;
+  kind: 'message' | 'task';
+  channel: string | null;
+  template: string | null;
+  task: string | null;
+  team: string | null;
+  priority: number;
+  due_on: DateString;
+  status: StrategyActionStatus;
+  reasons: Generated<string[]>;
+  error: string | null;
+  message_id: bigint | null;
+  attempts: Generated<number>;
+  claimed_at: Timestamp | null;
+  finished_at: Timestamp | null;
+  created_at: Generated<Date>;
+}
+
 export interface StrategyTables {
   strategy_runs: StrategyRunsTable;
   strategy_run_partitions: StrategyRunPartitionsTable;
   account_bucket_history: AccountBucketHistoryTable;
   account_states: AccountStatesTable;
+  strategy_versions: StrategyVersionsTable;
+  account_treatments: AccountTreatmentsTable;
+  strategy_decisions: StrategyDecisionsTable;
+  strategy_actions: StrategyActionsTable;
 }

@@ -1,0 +1,776 @@
+/**
+ * Strategy versions and the strategy engine's nightly step (issue 5 points 2–3; strategy.md;
+ * docs/decisions/0011-strategy-decision-log.md).
+ *
+ * - Versions: a document (src/strategy/document.ts) proposed by an admin or supervisor, approved or
+ *   rejected by another; an approved version governs the nightly runs from the day after the latest
+ *   run (effective_from), so what a run decided is never rewritten.
+ * - The nightly step `treatmentStep` (registered in service.ts, after the risk scores): for the
+ *   partition's live accounts, set-based, in the partition's transaction: segment and arm (the
+ *   document's conditions compiled to SQL with bound parameters; arms by the seeded hash of
+ *   document.ts), the treatment state (entered_on kept while segment and arm stay), the actions whose
+ *   day has come since the previous run (messages to dispatch, agent tasks), one decision row per
+ *   account with the probability of its arm, and the next step. Every write is keyed so the same date
+ *   again writes nothing new.
+ * - The dry run: the same SQL for a proposed document in a read-only transaction.
+ */
+import { type RawBuilder, sql } from 'kysely';
+import { recordAudit } from '../audit/service.ts';
+import type { Db } from '../db/connection.ts';
+import { liveStatuses } from '../ledger/post.ts';
+import { addDays, type BusinessDate, todayIn } from '../shared/dates.ts';
+import { HuikuanError } from '../shared/errors.ts';
+import {
+  armSql,
+  conditionSql,
+  documentJson,
+  fieldsOf,
+  type Problem,
+  rightPartyDispositions,
+  type StrategyDocument,
+  type StrategyField,
+  strategyLimits,
+  templatesUsed,
+  validateDocument,
+} from './document.ts';
+import { bucketCaseSql } from './model.ts';
+
+const liveList = sql.raw(liveStatuses.map((status) => `'${status}'`).join(', '));
+
+export const strategyServiceLimits = {
+  listed: 200,
+  decisionsShown: 90,
+  actionsShown: 200,
+  /** The dry run reads every live account; it stops after this long. */
+  dryRunTimeoutMs: 120_000,
+} as const;
+
+/** A document with problems: every one, each with its path (the API answers 400 with them). */
+export class StrategyDocumentError extends HuikuanError {
+  readonly problems: Problem[];
+  constructor(problems: Problem[]) {
+    const errors = problems.filter((problem) => problem.severity === 'error');
+    super(
+      'bad_input',
+      `The strategy has ${errors.length} problem${errors.length === 1 ? '' : 's'}: ${errors
+        .slice(0, 5)
+        .map((problem) => `${problem.path || '(document)'}: ${problem.message}`)
+        .join(' ')}${errors.length > 5 ? ` … and ${errors.length - 5} more.` : ''}`,
+      { problems },
+    );
+    this.problems = problems;
+  }
+}
+
+export interface StrategyVersion {
+  id: bigint;
+  version: number;
+  name: string;
+  status: 'proposed' | 'approved' | 'rejected';
+  reason: string;
+  proposed_by: string;
+  proposed_at: Date;
+  decided_by: string | null;
+  decided_at: Date | null;
+  decision_reason: string | null;
+  /** Approved: the first run date it governs (null: from the first nightly run). */
+  effective_from: string | null;
+  /** The version the next nightly run would use. */
+  in_force: boolean;
+  segments: number;
+}
+
+export interface StrategyVersionDetail extends StrategyVersion {
+  document: StrategyDocument;
+  warnings: Problem[];
+}
+
+type VersionRow = Omit<StrategyVersion, 'in_force' | 'segments' | 'effective_from'> & {
+  effective_from: string | null;
+  document: unknown;
+};
+
+const versionColumns = sql`id, version, name, status, reason, proposed_by, proposed_at, decided_by, decided_at,
+  decision_reason, effective_from::text AS effective_from, document`;
+
+function viewOf(row: VersionRow, inForceId: bigint | null): StrategyVersion {
+  const { document, effective_from, ...rest } = row;
+  const segments = (document as { segments?: unknown[] })?.segments?.length ?? 0;
+  return {
+    ...rest,
+    effective_from: effective_from === '-infinity' ? null : effective_from,
+    in_force: inForceId === row.id,
+    segments,
+  };
+}
+
+/** Validation and the template codes checked against src/templates (no version at all = error). */
+export async function checkDocument(
+  db: Db,
+  input: unknown,
+): Promise<{ document: StrategyDocument; warnings: Problem[] }> {
+  if (JSON.stringify(input ?? null).length > strategyLimits.documentBytes) {
+    throw new HuikuanError(
+      'limit_exceeded',
+      `The strategy document is larger than ${strategyLimits.documentBytes / 1024} KiB; simplify it.`,
+    );
+  }
+  const result = validateDocument(input);
+  const problems = [...result.problems];
+  if (result.ok) {
+    const used = templatesUsed(result.document);
+    if (used.length > 0) {
+      const known = await sql<{ code: string; channel: string; approved: boolean }>`
+        SELECT code, channel, bool_or(status = 'approved') AS approved FROM message_templates
+         WHERE code = ANY(${used.map((item) => item.code)}::text[]) GROUP BY code, channel`.execute(db);
+      const byKey = new Map(known.rows.map((row) => [`${row.code}\u0000${row.channel}`, row.approved]));
+      for (const item of used) {
+        const approved = byKey.get(`${item.code}\u0000${item.channel}`);
+        if (approved === undefined) {
+          problems.push({
+            path: item.path,
+            severity: 'error',
+            message: `There is no ${item.channel} template "${item.code}": propose it in Templates (or fix the code).`,
+          });
+        } else if (!approved) {
+          problems.push({
+            path: item.path,
+            severity: 'warning',
+            message: `The ${item.channel} template "${item.code}" has no approved version yet: its messages are refused until one is approved.`,
+          });
+        }
+      }
+    }
+  }
+  if (!result.ok || problems.some((problem) => problem.severity === 'error')) {
+    throw new StrategyDocumentError(problems);
+  }
+  return { document: result.document, warnings: problems };
+}
+
+/** A new version, waiting for another admin's or supervisor's decision. */
+export async function proposeStrategy(
+  db: Db,
+  input: { document: unknown; reason: string },
+  actor: string,
+): Promise<StrategyVersionDetail> {
+  const reason = input.reason.trim();
+  if (reason.length === 0 || reason.length > 2000) {
+    throw new HuikuanError('bad_input', 'Say why the strategy changes (at most 2000 characters).');
+  }
+  const { document, warnings } = await checkDocument(db, input.document);
+  const id = await db.transaction().execute(async (trx) => {
+    // one proposer at a time: the version number is the next one
+    await sql`SELECT pg_advisory_xact_lock(hashtext('strategy_versions'))`.execute(trx);
+    const inserted = await sql<{ id: bigint; version: number }>`
+      INSERT INTO strategy_versions (version, name, document, reason, proposed_by)
+      SELECT coalesce(max(version), 0) + 1, ${document.name}, ${documentJson(document)}::jsonb, ${reason}, ${actor}
+        FROM strategy_versions
+      RETURNING id, version`.execute(trx);
+    const row = inserted.rows[0];
+    if (!row) throw new HuikuanError('internal', 'The strategy version could not be stored.');
+    await recordAudit(trx, {
+      actor,
+      action: 'strategy.proposed',
+      entityType: 'strategy_version',
+      entityId: row.id,
+      after: { version: row.version, name: document.name, segments: document.segments.length, reason },
+    });
+    return row.id;
+  });
+  return { ...(await strategyVersion(db, id)), warnings };
+}
+
+/** The approved version that governs a run of `runDate` (the latest approved with effective_from ≤ it). */
+export async function versionInForce(
+  db: Db,
+  runDate: BusinessDate,
+): Promise<{ id: bigint; version: number; document: StrategyDocument } | null> {
+  const found = await sql<{ id: bigint; version: number; document: unknown }>`
+    SELECT id, version, document FROM strategy_versions
+     WHERE status = 'approved' AND effective_from <= ${runDate}::date
+     ORDER BY effective_from DESC, decided_at DESC, version DESC LIMIT 1`.execute(db);
+  const row = found.rows[0];
+  if (!row) return null;
+  return { id: row.id, version: row.version, document: storedDocument(row.id, row.document) };
+}
+
+const parsedDocuments = new Map<bigint, StrategyDocument>();
+
+/** A stored (validated when proposed) document, typed; parsed once per version and process. */
+function storedDocument(id: bigint, raw: unknown): StrategyDocument {
+  const cached = parsedDocuments.get(id);
+  if (cached) return cached;
+  const result = validateDocument(raw);
+  if (!result.ok) {
+    throw new HuikuanError('invariant_violated', `Stored strategy version ${id} is not a valid document.`);
+  }
+  if (parsedDocuments.size > 100) parsedDocuments.clear();
+  parsedDocuments.set(id, result.document);
+  return result.document;
+}
+
+async function nextRunDate(db: Db): Promise<BusinessDate> {
+  const latest = await sql<{
+    as_of: string | null;
+  }>`SELECT max(as_of)::text AS as_of FROM strategy_runs`.execute(db);
+  const asOf = latest.rows[0]?.as_of;
+  return asOf ? addDays(asOf, 1) : todayIn();
+}
+
+export async function listStrategies(db: Db): Promise<StrategyVersion[]> {
+  const rows = await sql<VersionRow>`
+    SELECT ${versionColumns} FROM strategy_versions ORDER BY version DESC LIMIT ${strategyServiceLimits.listed}`.execute(
+    db,
+  );
+  const inForce = await versionInForce(db, await nextRunDate(db));
+  return rows.rows.map((row) => viewOf(row, inForce?.id ?? null));
+}
+
+export async function strategyVersion(db: Db, id: bigint): Promise<StrategyVersionDetail> {
+  const rows =
+    await sql<VersionRow>`SELECT ${versionColumns} FROM strategy_versions WHERE id = ${id}`.execute(db);
+  const row = rows.rows[0];
+  if (!row) throw new HuikuanError('not_found', `There is no strategy version ${id}.`);
+  const inForce = await versionInForce(db, await nextRunDate(db));
+  const validation = validateDocument(row.document);
+  return {
+    ...viewOf(row, inForce?.id ?? null),
+    document: row.document as StrategyDocument,
+    warnings: validation.problems,
+  };
+}
+
+/**
+ * Approves (in force from the day after the latest nightly run; from the first run when there has
+ * been none) or rejects a proposed version. The proposer may not decide their own.
+ */
+export async function decideStrategy(
+  db: Db,
+  id: bigint,
+  decision: 'approve' | 'reject',
+  reason: string,
+  actor: string,
+): Promise<StrategyVersionDetail> {
+  await db.transaction().execute(async (trx) => {
+    const found = await sql<{ status: string; proposed_by: string; version: number }>`
+      SELECT status, proposed_by, version FROM strategy_versions WHERE id = ${id} FOR UPDATE`.execute(trx);
+    const row = found.rows[0];
+    if (!row) throw new HuikuanError('not_found', `There is no strategy version ${id}.`);
+    if (row.status !== 'proposed') {
+      throw new HuikuanError('invalid_state', `Strategy version ${row.version} was already ${row.status}.`);
+    }
+    if (row.proposed_by === actor) {
+      throw new HuikuanError(
+        'forbidden',
+        `${actor} proposed strategy version ${row.version}; another admin or supervisor must decide it.`,
+      );
+    }
+    if (decision === 'reject' && reason.trim().length === 0) {
+      throw new HuikuanError('bad_input', 'Say why the strategy is rejected.');
+    }
+    // serialised with a run being planned: a run of date D and an approval either side of it
+    await sql`LOCK TABLE strategy_runs IN SHARE MODE`.execute(trx);
+    const updated = await sql<{ effective_from: string | null }>`
+      UPDATE strategy_versions
+         SET status = ${decision === 'approve' ? 'approved' : 'rejected'}, decided_by = ${actor}, decided_at = now(),
+             decision_reason = ${reason.trim() || null},
+             effective_from = CASE WHEN ${decision === 'approve'}
+                                   THEN coalesce((SELECT max(as_of) + 1 FROM strategy_runs), '-infinity'::date) END
+       WHERE id = ${id}
+      RETURNING effective_from::text AS effective_from`.execute(trx);
+    await recordAudit(trx, {
+      actor,
+      action: decision === 'approve' ? 'strategy.approved' : 'strategy.rejected',
+      entityType: 'strategy_version',
+      entityId: id,
+      before: { status: 'proposed' },
+      after: {
+        status: decision === 'approve' ? 'approved' : 'rejected',
+        version: row.version,
+        effective_from: updated.rows[0]?.effective_from ?? null,
+        reason: reason.trim() || null,
+      },
+    });
+  });
+  return strategyVersion(db, id);
+}
+
+// ---------------------------------------------------------------- fields in SQL
+
+/**
+ * Each field as SQL over `a` (accounts) and, when the document reads them, `d` (debtors), `c`
+ * (clients) and `rs` (risk_account_scores) as of the run date; the text is ours, values are bound.
+ */
+function fieldSql(field: StrategyField, asOf: BusinessDate): RawBuilder<unknown> {
+  const day = sql`${asOf}::date`;
+  const dpd = sql`(${day} - a.delinquency_date)`;
+  const paid = (days: number) => sql`coalesce((
+      SELECT -sum(po.amount_minor) FROM journal_entries je
+        JOIN postings po ON po.entry_id = je.id AND po.account_id = a.id
+       WHERE je.account_id = a.id AND je.kind IN ('payment', 'direct_payment')
+         AND je.effective_date > ${day} - ${days}::int AND je.effective_date <= ${day}), 0)::int8`;
+  switch (field) {
+    case 'client':
+      return sql`c.code`;
+    case 'product':
+      return sql`a.product_type`;
+    case 'balance_minor':
+      return sql`(a.principal_minor + a.interest_minor + a.fees_minor + a.penalty_minor)`;
+    case 'principal_minor':
+      return sql`a.principal_minor`;
+    case 'interest_minor':
+      return sql`a.interest_minor`;
+    case 'fees_minor':
+      return sql`a.fees_minor`;
+    case 'penalty_minor':
+      return sql`a.penalty_minor`;
+    case 'dpd':
+      return dpd;
+    case 'bucket':
+      return sql`(${sql.raw(bucketCaseSql('x_dpd'))})`.$castTo<string>();
+    case 'days_since_placement':
+      return sql`(${day} - (a.created_at AT TIME ZONE 'Asia/Shanghai')::date)`;
+    case 'status':
+      return sql`a.status`;
+    case 'region':
+      return sql`d.region`;
+    case 'language':
+      return sql`(CASE WHEN d.country IS NULL OR upper(d.country) IN ('CN', 'CHN', 'CHINA', '中国') THEN 'zh-CN' ELSE 'en' END)`;
+    case 'age':
+      return sql`extract(year FROM age(${day}, d.date_of_birth))::int`;
+    case 'lost_contact':
+      return sql`EXISTS (SELECT FROM compliance_lost_contact l WHERE l.debtor_id = a.debtor_id AND l.cleared_at IS NULL)`;
+    case 'payments_30d_minor':
+      return paid(30);
+    case 'payments_90d_minor':
+      return paid(90);
+    case 'promises_kept':
+      return sql`(SELECT count(*) FROM promises p WHERE p.account_id = a.id AND p.status = 'kept')::int`;
+    case 'promises_broken':
+      return sql`(SELECT count(*) FROM promises p WHERE p.account_id = a.id AND p.status = 'broken')::int`;
+    case 'last_contact_outcome':
+      return sql`(SELECT ca.disposition FROM contact_attempts ca WHERE ca.account_id = a.id ORDER BY ca.at DESC, ca.id DESC LIMIT 1)`;
+    case 'days_since_rpc':
+      return sql`(${day} - (SELECT max((ca.at AT TIME ZONE 'Asia/Shanghai')::date) FROM contact_attempts ca
+                             WHERE ca.account_id = a.id AND ca.disposition = ANY(${[...rightPartyDispositions]}::text[])))`;
+    case 'plan_status':
+      return sql`coalesce((SELECT pl.status FROM payment_plans pl WHERE pl.account_id = a.id ORDER BY pl.id DESC LIMIT 1), 'none')`;
+    case 'hardship':
+      return sql`EXISTS (SELECT FROM hardship_marks h WHERE h.account_id = a.id)`;
+    case 'score':
+      return sql`rs.score`;
+    case 'band':
+      return sql`rs.band::int`;
+  }
+}
+
+const debtorFields = new Set<StrategyField>(['region', 'language', 'age']);
+
+/**
+ * SELECT account_id, client_id, segment, arm for the live accounts `where` selects (over `a`), as of
+ * a date: the first segment whose conditions hold, and the arm by the seeded hash of the segment's test.
+ */
+export function assignmentSql(document: StrategyDocument, asOf: BusinessDate, where: RawBuilder<boolean>) {
+  const used = new Set<StrategyField>();
+  for (const segment of document.segments) fieldsOf(segment.conditions, used);
+  const field = (name: StrategyField) => fieldSql(name, asOf);
+  const segmentCase = sql.join(
+    document.segments.map(
+      (segment) => sql`WHEN ${conditionSql(segment.conditions, field)} THEN ${segment.code}::text`,
+    ),
+    sql` `,
+  );
+  const armCase = sql.join(
+    document.segments.map((segment) => {
+      if (segment.arms.length === 1 || segment.test_id === null) {
+        return sql`WHEN ${segment.code}::text THEN ${segment.arms[0]?.code ?? ''}::text`;
+      }
+      return sql`WHEN ${segment.code}::text THEN ${armSql(sql`y.account_id`, segment.test_id, segment.arms)}`;
+    }),
+    sql` `,
+  );
+  const joins = sql.join(
+    [
+      ...(used.has('client') ? [sql`JOIN clients c ON c.id = a.client_id`] : []),
+      ...([...used].some((name) => debtorFields.has(name))
+        ? [sql`JOIN debtors d ON d.id = a.debtor_id`]
+        : []),
+      ...(used.has('score') || used.has('band')
+        ? [sql`LEFT JOIN risk_account_scores rs ON rs.account_id = a.id`]
+        : []),
+    ],
+    sql` `,
+  );
+  // the bucket's CASE reads x_dpd: days past due computed once per row
+  return sql<{ account_id: bigint; client_id: bigint; segment: string; arm: string }>`
+    SELECT y.account_id, y.client_id, y.segment, CASE y.segment ${armCase} END AS arm
+      FROM (SELECT a.id AS account_id, a.client_id, CASE ${segmentCase} END AS segment
+              FROM accounts a CROSS JOIN LATERAL (SELECT ${sql`${asOf}::date`} - a.delinquency_date AS x_dpd) xd
+              ${joins}
+             WHERE a.status IN (${liveList}) AND ${where}) y
+     WHERE y.segment IS NOT NULL`;
+}
+
+/** Steps and arm metadata of a document as JSON for jsonb_to_recordset (values bound, never spliced). */
+function stepsJson(document: StrategyDocument): string {
+  return JSON.stringify(
+    document.segments.flatMap((segment) =>
+      segment.arms.flatMap((arm) =>
+        arm.steps.map((step) => ({
+          segment: segment.code,
+          arm: arm.code,
+          step: step.code,
+          anchor: step.from,
+          day: step.day,
+          kind: step.kind,
+          channel: step.kind === 'message' ? step.channel : null,
+          template: step.kind === 'message' ? step.template : null,
+          task: step.kind === 'task' ? step.task : null,
+          team: step.kind === 'task' ? step.team : null,
+          priority: step.priority,
+        })),
+      ),
+    ),
+  );
+}
+
+function armsJson(document: StrategyDocument): string {
+  return JSON.stringify(
+    document.segments.flatMap((segment) =>
+      segment.arms.map((arm) => ({
+        segment: segment.code,
+        arm: arm.code,
+        probability: segment.arms.length === 1 ? 1 : arm.share_bp / 10_000,
+        alternatives: segment.arms.filter((other) => other.code !== arm.code).map((other) => other.code),
+      })),
+    ),
+  );
+}
+
+const stepColumns = sql`segment text, arm text, step text, anchor text, day int, kind text, channel text,
+  template text, task text, team text, priority int`;
+
+/** The date an action's step counts from: the entry, or the latest such event since the entry. */
+const anchorDateSql = (asOf: RawBuilder<unknown>) => sql`CASE st.anchor
+  WHEN 'entry' THEN x.entered_on
+  WHEN 'promise_broken' THEN (SELECT max(p.broken_at) FROM promises p
+                               WHERE p.account_id = x.account_id AND p.status = 'broken'
+                                 AND p.broken_at BETWEEN x.entered_on AND ${asOf})
+  WHEN 'plan_broken' THEN (SELECT max(pl.broken_at) FROM payment_plans pl
+                            WHERE pl.account_id = x.account_id AND pl.status = 'broken'
+                              AND pl.broken_at BETWEEN x.entered_on AND ${asOf})
+  WHEN 'payment' THEN (SELECT max(je.effective_date) FROM journal_entries je
+                        WHERE je.account_id = x.account_id AND je.kind IN ('payment', 'direct_payment')
+                          AND je.effective_date BETWEEN x.entered_on AND ${asOf})
+  END`;
+
+// ---------------------------------------------------------------- the nightly step
+
+export interface TreatmentContext {
+  trx: Db;
+  run: { id: bigint; as_of: string };
+  partition: { client_id: bigint; first_id: bigint; last_id: bigint };
+}
+
+/**
+ * The nightly run's step 'segments and treatments' for one partition (inside its transaction).
+ * Nothing when no version is approved. Returns no counts of the run's own (the decision log holds them).
+ */
+export async function treatmentStep({
+  trx,
+  run,
+  partition,
+}: TreatmentContext): Promise<Record<string, never>> {
+  const asOf = run.as_of;
+  const version = await versionInForce(trx, asOf);
+  if (!version) return {};
+  const { document } = version;
+  const day = sql`${asOf}::date`;
+  const previous = await sql<{ as_of: string | null }>`
+    SELECT max(as_of)::text AS as_of FROM strategy_runs WHERE as_of < ${asOf}::date`.execute(trx);
+  const since = previous.rows[0]?.as_of ?? null;
+  const inPartition = sql<boolean>`a.client_id = ${partition.client_id} AND a.id BETWEEN ${partition.first_id} AND ${partition.last_id}`;
+
+  await sql`DROP TABLE IF EXISTS pg_temp.strategy_assigned, pg_temp.strategy_steps`.execute(trx);
+  await sql`
+    CREATE TEMP TABLE strategy_assigned ON COMMIT DROP AS
+    SELECT y.account_id, y.client_id, y.segment, y.arm,
+           t.account_id IS NOT NULL AS had_state,
+           (t.segment IS DISTINCT FROM y.segment OR t.arm IS DISTINCT FROM y.arm) AS entered,
+           CASE WHEN t.segment = y.segment AND t.arm = y.arm THEN t.entered_on ELSE ${day} END AS entered_on,
+           t.strategy_version_id AS old_version
+      FROM (${assignmentSql(document, asOf, inPartition)}) y
+      LEFT JOIN account_treatments t ON t.client_id = y.client_id AND t.account_id = y.account_id`.execute(
+    trx,
+  );
+  await sql`
+    CREATE TEMP TABLE strategy_steps ON COMMIT DROP AS
+    SELECT * FROM jsonb_to_recordset(${stepsJson(document)}::jsonb) AS st(${stepColumns})`.execute(trx);
+
+  // the state: moved (new segment or arm: entered today), a new version, or new to the strategy
+  await sql`
+    UPDATE account_treatments t
+       SET strategy_version_id = ${version.id}, segment = x.segment, arm = x.arm, entered_on = x.entered_on
+      FROM strategy_assigned x
+     WHERE t.client_id = x.client_id AND t.account_id = x.account_id
+       AND (x.entered OR t.strategy_version_id <> ${version.id})`.execute(trx);
+  await sql`
+    INSERT INTO account_treatments (client_id, account_id, strategy_version_id, segment, arm, entered_on)
+    SELECT client_id, account_id, ${version.id}, segment, arm, entered_on FROM strategy_assigned WHERE NOT had_state`.execute(
+    trx,
+  );
+  // accounts in no segment (or no longer live) leave the strategy
+  await sql`
+    DELETE FROM account_treatments t
+     WHERE t.client_id = ${partition.client_id} AND t.account_id BETWEEN ${partition.first_id} AND ${partition.last_id}
+       AND NOT EXISTS (SELECT FROM strategy_assigned x WHERE x.account_id = t.account_id)`.execute(trx);
+
+  // the steps whose day came since the previous run (today's included)
+  await sql`
+    INSERT INTO strategy_actions
+           (client_id, account_id, run_date, strategy_version_id, segment, arm, step, anchor, anchor_date, kind,
+            channel, template, task, team, priority, due_on, status)
+    SELECT x.client_id, x.account_id, ${day}, ${version.id}, x.segment, x.arm, st.step, st.anchor, an.anchor_date,
+           st.kind, st.channel, st.template, st.task, st.team, st.priority, an.anchor_date + st.day,
+           CASE st.kind WHEN 'message' THEN 'pending' ELSE 'open' END
+      FROM strategy_assigned x
+      JOIN strategy_steps st ON st.segment = x.segment AND st.arm = x.arm
+      CROSS JOIN LATERAL (SELECT ${anchorDateSql(day)} AS anchor_date) an
+     WHERE an.anchor_date + st.day <= ${day}
+       AND (${since}::date IS NULL OR an.anchor_date + st.day > ${since}::date)
+    ON CONFLICT (client_id, account_id, segment, arm, step, anchor_date) DO NOTHING`.execute(trx);
+
+  // the decision log: one row per account, with the arm's probability and the other arms
+  await sql`
+    INSERT INTO strategy_decisions
+           (client_id, account_id, run_date, strategy_version_id, segment, arm, action, alternatives, probability)
+    SELECT x.client_id, x.account_id, ${day}, ${version.id}, x.segment, x.arm, coalesce(acts.action, 'wait'),
+           m.alternatives, m.probability
+      FROM strategy_assigned x
+      JOIN jsonb_to_recordset(${armsJson(document)}::jsonb)
+           AS m(segment text, arm text, probability real, alternatives text[])
+        ON m.segment = x.segment AND m.arm = x.arm
+      LEFT JOIN (SELECT account_id, string_agg(step, ',' ORDER BY priority DESC, step) AS action
+                   FROM strategy_actions
+                  WHERE run_date = ${day} AND client_id = ${partition.client_id}
+                    AND account_id BETWEEN ${partition.first_id} AND ${partition.last_id}
+                  GROUP BY account_id) acts ON acts.account_id = x.account_id
+    ON CONFLICT (client_id, account_id, run_date) DO NOTHING`.execute(trx);
+
+  // the next step from entry, where it moved (entered, new version, or its day has come)
+  await sql`
+    UPDATE account_treatments t
+       SET next_step = n.step, next_due = n.due
+      FROM strategy_assigned x
+      LEFT JOIN LATERAL (
+        SELECT st.step, x.entered_on + st.day AS due FROM strategy_steps st
+         WHERE st.segment = x.segment AND st.arm = x.arm AND st.anchor = 'entry' AND x.entered_on + st.day > ${day}
+         ORDER BY st.day LIMIT 1) n ON true
+     WHERE t.client_id = x.client_id AND t.account_id = x.account_id
+       AND (x.entered OR x.old_version IS DISTINCT FROM ${version.id} OR t.next_due <= ${day})
+       AND (t.next_step IS DISTINCT FROM n.step OR t.next_due IS DISTINCT FROM n.due)`.execute(trx);
+  return {};
+}
+
+// ---------------------------------------------------------------- an account's treatment
+
+export async function accountTreatment(db: Db, accountId: bigint) {
+  const state = await sql<{
+    strategy_version_id: bigint;
+    version: number;
+    segment: string;
+    arm: string;
+    entered_on: string;
+    next_step: string | null;
+    next_due: string | null;
+    document: unknown;
+  }>`
+    SELECT t.strategy_version_id, v.version, t.segment, t.arm, t.entered_on::text AS entered_on, t.next_step,
+           t.next_due::text AS next_due, v.document
+      FROM account_treatments t JOIN strategy_versions v ON v.id = t.strategy_version_id
+     WHERE t.account_id = ${accountId}`.execute(db);
+  const decisions = await sql<{
+    run_date: string;
+    version: number;
+    segment: string;
+    arm: string;
+    action: string;
+    alternatives: string[];
+    probability: number;
+  }>`
+    SELECT d.run_date::text AS run_date, v.version, d.segment, d.arm, d.action, d.alternatives, d.probability
+      FROM strategy_decisions d JOIN strategy_versions v ON v.id = d.strategy_version_id
+     WHERE d.account_id = ${accountId}
+     ORDER BY d.run_date DESC LIMIT ${strategyServiceLimits.decisionsShown}`.execute(db);
+  const actions = await sql<ActionView>`
+    SELECT ${actionColumns} FROM strategy_actions
+     WHERE account_id = ${accountId} ORDER BY due_on DESC, id DESC LIMIT ${strategyServiceLimits.actionsShown}`.execute(
+    db,
+  );
+  const current = state.rows[0];
+  let path: Array<Record<string, unknown>> = [];
+  if (current) {
+    const document = storedDocument(current.strategy_version_id, current.document);
+    const arm = document.segments
+      .find((segment) => segment.code === current.segment)
+      ?.arms.find((item) => item.code === current.arm);
+    path = (arm?.steps ?? []).map((step) => ({
+      ...step,
+      due_on: step.from === 'entry' ? addDays(current.entered_on, step.day) : null,
+      taken: actions.rows.some(
+        (action) =>
+          action.step === step.code &&
+          action.segment === current.segment &&
+          action.arm === current.arm &&
+          (step.from !== 'entry' || action.anchor_date === current.entered_on),
+      ),
+    }));
+  }
+  return {
+    account_id: accountId,
+    treatment: current
+      ? {
+          strategy_version_id: current.strategy_version_id,
+          version: current.version,
+          segment: current.segment,
+          arm: current.arm,
+          entered_on: current.entered_on,
+          next_step: current.next_step,
+          next_due: current.next_due,
+        }
+      : null,
+    path,
+    actions: actions.rows,
+    decisions: decisions.rows,
+  };
+}
+
+export interface ActionView {
+  id: bigint;
+  run_date: string;
+  segment: string;
+  arm: string;
+  step: string;
+  anchor: string;
+  anchor_date: string;
+  kind: 'message' | 'task';
+  channel: string | null;
+  template: string | null;
+  task: string | null;
+  team: string | null;
+  priority: number;
+  due_on: string;
+  status: string;
+  reasons: string[];
+  error: string | null;
+  message_id: bigint | null;
+}
+
+const actionColumns = sql`id, run_date::text AS run_date, segment, arm, step, anchor, anchor_date::text AS anchor_date,
+  kind, channel, template, task, team, priority, due_on::text AS due_on, status, reasons, error, message_id`;
+
+// ---------------------------------------------------------------- the dry run
+
+export interface DryRunResult {
+  as_of: BusinessDate;
+  accounts: number;
+  unsegmented: number;
+  segments: Array<{ segment: string; arm: string; accounts: number }>;
+  tomorrow: Array<{
+    segment: string;
+    arm: string;
+    step: string;
+    kind: string;
+    channel: string | null;
+    template: string | null;
+    task: string | null;
+    accounts: number;
+  }>;
+  warnings: Problem[];
+}
+
+/**
+ * What a document would do on the run of `asOf` (default: the next run's date): accounts per segment
+ * and arm, and the steps that would fall due that day (per step, channel, template or task). Reads
+ * only, in a read-only transaction; entry dates are the current treatment's where segment and arm stay.
+ */
+export async function dryRun(db: Db, input: unknown, asOf?: BusinessDate): Promise<DryRunResult> {
+  const { document, warnings } = await checkDocument(db, input);
+  const date = asOf ?? (await nextRunDate(db));
+  const day = sql`${date}::date`;
+  return db.transaction().execute(async (trx) => {
+    await sql`SET TRANSACTION READ ONLY`.execute(trx);
+    await sql`SELECT set_config('statement_timeout', ${String(strategyServiceLimits.dryRunTimeoutMs)}, true)`.execute(
+      trx,
+    );
+    await sql`SET LOCAL jit = off`.execute(trx);
+    const live = await sql<{ n: number }>`
+      SELECT count(*)::int AS n FROM accounts WHERE status IN (${liveList})`.execute(trx);
+    const rows = await sql<{
+      segment: string;
+      arm: string;
+      step: string | null;
+      kind: string | null;
+      channel: string | null;
+      template: string | null;
+      task: string | null;
+      accounts: number;
+    }>`
+      WITH x AS MATERIALIZED (
+        SELECT y.account_id, y.segment, y.arm,
+               CASE WHEN t.segment = y.segment AND t.arm = y.arm THEN t.entered_on ELSE ${day} END AS entered_on
+          FROM (${assignmentSql(document, date, sql<boolean>`true`)}) y
+          LEFT JOIN account_treatments t ON t.client_id = y.client_id AND t.account_id = y.account_id),
+      st AS (SELECT * FROM jsonb_to_recordset(${stepsJson(document)}::jsonb) AS st(${stepColumns})),
+      due AS (
+        SELECT x.segment, x.arm, st.step, st.kind, st.channel, st.template, st.task, count(*)::int AS accounts
+          FROM x JOIN st ON st.segment = x.segment AND st.arm = x.arm
+          CROSS JOIN LATERAL (SELECT ${anchorDateSql(day)} AS anchor_date) an
+         WHERE an.anchor_date + st.day = ${day}
+         GROUP BY 1, 2, 3, 4, 5, 6, 7)
+      SELECT segment, arm, NULL AS step, NULL AS kind, NULL AS channel, NULL AS template, NULL AS task,
+             count(*)::int AS accounts
+        FROM x GROUP BY segment, arm
+      UNION ALL
+      SELECT * FROM due`.execute(trx);
+    const order = new Map<string, number>();
+    document.segments.forEach((segment, s) => {
+      segment.arms.forEach((arm, a) => {
+        order.set(`${segment.code}\u0000${arm.code}`, s * 100 + a);
+        arm.steps.forEach((step, i) => {
+          order.set(`${segment.code}\u0000${arm.code}\u0000${step.code}`, s * 100 * 100 + a * 100 + i);
+        });
+      });
+    });
+    const segments = document.segments.flatMap((segment) =>
+      segment.arms.map((arm) => ({
+        segment: segment.code,
+        arm: arm.code,
+        accounts:
+          rows.rows.find((row) => row.step === null && row.segment === segment.code && row.arm === arm.code)
+            ?.accounts ?? 0,
+      })),
+    );
+    const tomorrow = rows.rows
+      .filter((row) => row.step !== null)
+      .map((row) => ({
+        segment: row.segment,
+        arm: row.arm,
+        step: row.step as string,
+        kind: row.kind as string,
+        channel: row.channel,
+        template: row.template,
+        task: row.task,
+        accounts: row.accounts,
+      }))
+      .sort(
+        (a, b) =>
+          (order.get(`${a.segment}\u0000${a.arm}\u0000${a.step}`) ?? 0) -
+          (order.get(`${b.segment}\u0000${b.arm}\u0000${b.step}`) ?? 0),
+      );
+    const segmented = segments.reduce((sum, row) => sum + row.accounts, 0);
+    const accounts = live.rows[0]?.n ?? 0;
+    return { as_of: date, accounts, unsegmented: accounts - segmented, segments, tomorrow, warnings };
+  });
+}
