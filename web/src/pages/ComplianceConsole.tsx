@@ -20,6 +20,8 @@ import { useAuth } from '../auth.tsx';
 import { ErrorAlert } from '../components/ErrorAlert.tsx';
 import { formatDate, formatInstant } from '../format.ts';
 import { useApi } from '../hooks.ts';
+import HoldsTab from './compliance/HoldsTab.tsx';
+import ProfilesTab from './compliance/ProfilesTab.tsx';
 
 interface QaCase {
   id: number;
@@ -75,6 +77,8 @@ export default function ComplianceConsole() {
   const retentionAllowed = roles.includes('compliance') || roles.includes('admin');
   const items = [
     { key: 'verdicts', label: t('console.verdicts.tab'), children: <Verdicts /> },
+    { key: 'profiles', label: t('console.profiles.tab'), children: <ProfilesTab /> },
+    { key: 'holds', label: t('console.holdList.tab'), children: <HoldsTab /> },
     { key: 'qa', label: t('console.qa.tab'), children: <QaCases /> },
     { key: 'training', label: t('console.training.tab'), children: <Training /> },
     ...(retentionAllowed

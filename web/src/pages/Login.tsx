@@ -1,12 +1,13 @@
 import { LockOutlined, UserOutlined } from '@ant-design/icons';
 import { Alert, Button, Card, Form, Input, Space, Typography } from 'antd';
+import type { TFunction } from 'i18next';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ApiError, api, errorText } from '../api.ts';
 import { useAuth } from '../auth.tsx';
 import { LanguageSwitch } from '../components/AppLayout.tsx';
 
-function loginError(error: unknown, t: ReturnType<typeof useTranslation>['t']): string {
+function loginError(error: unknown, t: TFunction): string {
   if (error instanceof ApiError) {
     if (error.code === 'unauthenticated') return t('login.badCredentials');
     if (error.code === 'forbidden' || error.status === 423 || /lock/i.test(error.serverMessage)) {
