@@ -37,6 +37,7 @@ import { reportRoutes } from '../reports/routes.ts';
 import { retentionRoutes } from '../retention/routes.ts';
 import { riskRoutes } from '../risk/platform/routes.ts';
 import { toJson } from '../shared/json.ts';
+import { experimentRoutes } from '../strategy/experiment-routes.ts';
 import { templateRoutes } from '../templates/routes.ts';
 import { trainingRoutes } from '../training/routes.ts';
 import { worklistRoutes } from '../worklist/routes.ts';
@@ -196,6 +197,7 @@ export async function buildServer(options: BuildOptions): Promise<Api> {
       await retentionRoutes(v1 as unknown as Api, deps);
       await allocationRoutes(v1 as unknown as Api, deps);
       await riskRoutes(v1 as unknown as Api, deps);
+      await experimentRoutes(v1 as unknown as Api, deps);
       await notificationRoutes(v1 as unknown as Api, deps);
     },
     { prefix: '/api/v1' },

@@ -1184,6 +1184,20 @@ const matrix: Record<string, MatrixCase> = {
     ok: [200],
     call: () => ({ url: '/api/v1/allocation/teams/999999/queues' }),
   },
+  // champion / challenger results (src/strategy/experiment-routes.ts)
+  'GET /api/v1/experiments': {
+    allowed: ['admin', 'supervisor', 'compliance'],
+    ok: [200],
+    call: () => ({ url: '/api/v1/experiments' }),
+  },
+  'POST /api/v1/experiments/promote': {
+    allowed: ['admin', 'supervisor'],
+    ok: [404],
+    call: () => ({
+      url: '/api/v1/experiments/promote',
+      body: { strategy_version_id: 999999, segment: 'm1', challenger: 'firm', reason: 'matrix' },
+    }),
+  },
   // retention (src/retention/routes.ts)
   'GET /api/v1/retention/queue': {
     allowed: ['admin', 'compliance'],
@@ -1980,6 +1994,11 @@ const badPayloads: Record<string, () => Omit<Call, 'method'>> = {
     as: 'supervisor',
     url: '/api/v1/allocation/reassign',
     body: { account_ids: [], to_agent: '', reason: '' },
+  }),
+  'POST /api/v1/experiments/promote': () => ({
+    as: 'supervisor',
+    url: '/api/v1/experiments/promote',
+    body: { strategy_version_id: 'one', segment: '', challenger: 'firm', reason: '' },
   }),
   'POST /api/v1/retention/legal-holds': () => ({
     as: 'compliance',

@@ -34,6 +34,7 @@ import {
   type MetricName,
   type Verdict,
 } from './experiment.ts';
+import { proposeStrategy } from './strategies.ts';
 
 export const contactChannels = ['call', 'sms', 'email', 'letter', 'visit', 'other'] as const;
 export type ContactChannel = (typeof contactChannels)[number];
@@ -426,4 +427,81 @@ export async function listExperiments(db: Db, query: ExperimentQuery = {}): Prom
     });
   }
   return results;
+}
+
+// ---------------------------------------------------------------- promotion
+
+export interface PromotionInput {
+  strategyVersionId: bigint;
+  segment: string;
+  challenger: string;
+  reason: string;
+}
+
+/**
+ * The document with a challenger promoted in a segment: the champion takes the challenger's steps
+ * and its share, and the challenger arm goes. Other arms keep their codes, shares and order, and the
+ * test id stays, so when the challenger directly follows the champion (the usual layout) no other
+ * arm's account moves; the champion's accounts stay champions and the challenger's join them.
+ */
+export function promotedDocument(document: unknown, segmentCode: string, challenger: string): unknown {
+  const copy = structuredClone(document) as {
+    segments?: Array<{ code?: unknown; test_id?: unknown; arms?: Array<Record<string, unknown>> }>;
+  };
+  const segment = copy.segments?.find((s) => s.code === segmentCode);
+  if (!segment || !Array.isArray(segment.arms)) {
+    throw new HuikuanError('not_found', `The strategy has no segment ${segmentCode}.`);
+  }
+  const arm = segment.arms.find((a) => a.code === challenger);
+  if (arm?.role !== 'challenger') {
+    throw new HuikuanError(
+      'not_found',
+      `Segment ${segmentCode} has no challenger arm ${challenger}; its challengers are: ${
+        segment.arms
+          .filter((a) => a.role === 'challenger')
+          .map((a) => a.code)
+          .join(', ') || 'none'
+      }.`,
+    );
+  }
+  const champion = segment.arms.find((a) => a.role === 'champion');
+  if (!champion) throw new HuikuanError('invalid_state', `Segment ${segmentCode} has no champion arm.`);
+  champion.steps = structuredClone(arm.steps ?? []);
+  champion.share_bp = Number(champion.share_bp) + Number(arm.share_bp);
+  segment.arms = segment.arms.filter((a) => a !== arm);
+  return copy;
+}
+
+/**
+ * Proposes a new strategy version with the challenger promoted (through the strategies' own
+ * propose: validated, numbered, audited as strategy.proposed); another admin or supervisor approves
+ * it like any version. The reason stored names the test and its verdict (30-day window) at the time;
+ * the route audits the request as strategy.challenger_promotion.
+ */
+export async function proposePromotion(
+  db: Db,
+  input: PromotionInput,
+  actor: string,
+): Promise<{ proposed_version_id: bigint; proposed_version: number; verdict: Verdict }> {
+  const found = await sql<{ version: number; name: string; document: unknown; status: string }>`
+    SELECT version, name, document, status FROM strategy_versions WHERE id = ${input.strategyVersionId}`.execute(
+    db,
+  );
+  const row = found.rows[0];
+  if (!row) throw new HuikuanError('not_found', `There is no strategy version ${input.strategyVersionId}.`);
+  if (row.status !== 'approved') {
+    throw new HuikuanError(
+      'invalid_state',
+      `Strategy version ${row.version} is ${row.status}: only an approved version's challenger can be promoted.`,
+    );
+  }
+  const document = promotedDocument(row.document, input.segment, input.challenger);
+  const test = testsOf(row.document).find((t) => t.segment === input.segment);
+  const results = await listExperiments(db, { strategyVersionId: input.strategyVersionId });
+  const result = results.find((r) => r.segment === input.segment);
+  const verdict =
+    result?.comparisons.find((c) => c.challenger === input.challenger)?.verdict ?? 'not_enough_accounts';
+  const reason = `Promote challenger ${input.challenger} of test ${test?.testId ?? '?'} in segment ${input.segment} (version ${row.version}; verdict ${verdict}): ${input.reason.trim()}`;
+  const proposed = await proposeStrategy(db, { document, reason: reason.slice(0, 2000) }, actor);
+  return { proposed_version_id: proposed.id, proposed_version: proposed.version, verdict };
 }
