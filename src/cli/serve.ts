@@ -1,5 +1,7 @@
 import { openDatabase, redactUrl } from '../db/connection.ts';
 import { demoOnServe } from '../demo/cli.ts';
+import { type RetentionJobs, startRetentionJobs } from '../retention/jobs.ts';
+import { retentionCronText, retentionScheduleFromEnv } from '../retention/schedule.ts';
 import { buildServer } from '../server/app.ts';
 import { HuikuanError } from '../shared/errors.ts';
 import { defaultCron, defaultTimeZone, type StrategyJobs, startStrategyJobs } from '../strategy/jobs.ts';
@@ -19,13 +21,15 @@ export const registerServeCommand: RegisterCommands = (program, context) => {
     .option('--no-demo', 'never seed the demo agency')
     .option(
       '--no-jobs',
-      `do not run scheduled jobs here (the nightly strategy run, cron "${defaultCron}" in ${defaultTimeZone}, through pg-boss); run \`huikuan strategy worker\` elsewhere instead`,
+      `do not run scheduled jobs here (the nightly strategy run, cron "${defaultCron}" in ${defaultTimeZone}, and the weekly retention run, ${retentionCronText}, through pg-boss); run \`huikuan strategy worker\` elsewhere instead`,
     )
     .action(async (options: { port?: string; host: string; demo?: boolean; jobs: boolean }) => {
       const port = Number(options.port ?? process.env.PORT ?? 3000);
       if (!Number.isInteger(port) || port < 0 || port > 65535) {
         throw new HuikuanError('bad_usage', `--port must be a TCP port number, not "${options.port}".`);
       }
+      // a malformed schedule is refused before anything starts
+      const retentionSchedule = options.jobs ? retentionScheduleFromEnv() : null;
       const connection = await openDatabase();
       const demo = await demoOnServe(connection, options.demo, context.io.stderr).catch(async (error) => {
         await connection.close();
@@ -57,6 +61,19 @@ export const registerServeCommand: RegisterCommands = (program, context) => {
           throw error;
         });
       }
+      // the weekly retention run (src/retention/jobs.ts): idempotent, so every server may work it
+      let retention: RetentionJobs | null = null;
+      if (retentionSchedule) {
+        retention = await startRetentionJobs(connection, {
+          ...retentionSchedule,
+          onError: (error) => context.io.stderr(`retention job: ${error.message}\n`),
+        }).catch(async (error) => {
+          await jobs?.stop();
+          await app.close();
+          await connection.close();
+          throw error;
+        });
+      }
       const address = await app.listen({ port, host: options.host });
       context.io.stdout(
         `Huikuan is running at ${address}\n` +
@@ -64,6 +81,9 @@ export const registerServeCommand: RegisterCommands = (program, context) => {
           `  health:   ${address}/health\n` +
           `  database: ${connection.embedded ? `embedded PostgreSQL in ${process.env.HUIKUAN_HOME ?? '.huikuan/'}` : redactUrl(connection.url)}\n` +
           `  jobs:     ${jobs ? `nightly strategy run, cron "${defaultCron}" ${defaultTimeZone} (pg-boss)` : 'off (--no-jobs)'}\n` +
+          (retention
+            ? `  retention: ${retention.schedule.cron ? `cron "${retention.schedule.cron}" ${retention.schedule.timeZone}` : 'not scheduled (HUIKUAN_RETENTION_CRON=off)'}\n`
+            : '') +
           '  CLI:      npx huikuan --help\n' +
           demo +
           'Press Ctrl+C to stop.\n',
@@ -73,6 +93,7 @@ export const registerServeCommand: RegisterCommands = (program, context) => {
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
       });
+      await retention?.stop();
       await jobs?.stop();
       await app.close();
       await connection.close();

@@ -22,6 +22,7 @@ interface ContractOptions {
   netting?: string;
   discountLimit?: string;
   accrual?: string;
+  ends?: string;
   effective?: string;
 }
 
@@ -41,6 +42,10 @@ function withContractOptions(command: Command, includeCurrency: boolean): Comman
       'largest settlement discount without approval, basis points of the balance (default 0)',
     )
     .option('--accrual <on|off>', 'whether interest and fees may accrue on placed accounts (default on)')
+    .option(
+      '--ends <date|none>',
+      "the contract's last day (default open-ended, or as the latest version); after it the client's recalled or closed accounts' personal data is anonymised 30 days on (huikuan retention --help); none: open-ended again",
+    )
     .option('--effective <date>', 'the date these terms take effect (default today)');
 }
 
@@ -54,6 +59,9 @@ function termsFrom(options: ContractOptions): Partial<ContractTerms> {
   if (options.discountLimit !== undefined)
     terms.discountLimitBp = parseBasisPoints(options.discountLimit, '--discount-limit');
   if (options.accrual !== undefined) terms.accrualAllowed = parseOnOff(options.accrual, '--accrual');
+  if (options.ends !== undefined)
+    terms.endsOn =
+      options.ends.trim().toLowerCase() === 'none' ? null : parseBusinessDateOrThrow(options.ends, '--ends');
   return terms;
 }
 
@@ -68,6 +76,7 @@ export function contractJson(contract: Contract) {
     netting: contract.netting,
     discount_limit_bp: contract.discountLimitBp,
     accrual_allowed: contract.accrualAllowed,
+    ends_on: contract.endsOn,
   };
 }
 
@@ -78,6 +87,7 @@ function describeContract(contract: Contract): string {
     `  commission ${formatCommissionSchedule(contract.commission)} (days past due:basis points)`,
     `  waterfall ${contract.waterfall.join(' → ')}`,
     `  netting ${contract.netting ? 'on' : 'off'}, discount limit ${contract.discountLimitBp} bp, accrual ${contract.accrualAllowed ? 'on' : 'off'}`,
+    `  ends ${contract.endsOn ?? 'open-ended'}`,
   ].join('\n');
 }
 

@@ -127,6 +127,7 @@ describe('huikuan client', () => {
         netting: true,
         discount_limit_bp: 0,
         accrual_allowed: true,
+        ends_on: null,
       },
     });
   });

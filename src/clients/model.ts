@@ -18,6 +18,11 @@ export interface ContractTerms {
   netting: boolean;
   discountLimitBp: number;
   accrualAllowed: boolean;
+  /**
+   * The contract's last day (null: open-ended). After it, the client's recalled or closed accounts'
+   * personal data is due for anonymisation once the grace period has passed (src/retention).
+   */
+  endsOn: string | null;
 }
 
 export interface Contract extends ContractTerms {
@@ -39,7 +44,18 @@ export const defaultTerms: ContractTerms = {
   netting: true,
   discountLimitBp: 0,
   accrualAllowed: true,
+  endsOn: null,
 };
+
+/** The contract must not end before the version takes effect. */
+export function checkEndsOn(endsOn: string | null, effectiveFrom: string): void {
+  if (endsOn !== null && endsOn < effectiveFrom) {
+    throw new HuikuanError(
+      'bad_usage',
+      `--ends ${endsOn} is before the version's effective date ${effectiveFrom}; a contract ends on or after it takes effect.`,
+    );
+  }
+}
 
 const maxRateBp = 10_000;
 

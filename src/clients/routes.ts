@@ -42,6 +42,10 @@ const terms = {
   netting: z.boolean().optional(),
   discount_limit_bp: z.number().int().min(0).max(10_000).optional(),
   accrual_allowed: z.boolean().optional(),
+  ends_on: businessDate
+    .nullable()
+    .optional()
+    .describe("the contract's last day (null: open-ended; default: as the latest version)"),
   effective_from: businessDate.optional(),
 };
 
@@ -52,6 +56,7 @@ function termsOf(body: {
   netting?: boolean;
   discount_limit_bp?: number;
   accrual_allowed?: boolean;
+  ends_on?: string | null;
   currency?: string;
 }): Partial<ContractTerms> {
   const out: Partial<ContractTerms> = {};
@@ -67,6 +72,7 @@ function termsOf(body: {
   if (body.netting !== undefined) out.netting = body.netting;
   if (body.discount_limit_bp !== undefined) out.discountLimitBp = body.discount_limit_bp;
   if (body.accrual_allowed !== undefined) out.accrualAllowed = body.accrual_allowed;
+  if (body.ends_on !== undefined) out.endsOn = body.ends_on;
   return out;
 }
 
@@ -82,6 +88,7 @@ export function contractJson(contract: Contract) {
     netting: contract.netting,
     discount_limit_bp: contract.discountLimitBp,
     accrual_allowed: contract.accrualAllowed,
+    ends_on: contract.endsOn,
   };
 }
 

@@ -5,6 +5,7 @@ import { HuikuanError } from '../shared/errors.ts';
 import {
   type Contract,
   type ContractTerms,
+  checkEndsOn,
   defaultTerms,
   validateClientCode,
   validateCommission,
@@ -77,6 +78,7 @@ async function loadContracts(db: Db, clientId: bigint): Promise<Contract[]> {
     netting: row.netting,
     discountLimitBp: row.discount_limit_bp,
     accrualAllowed: row.accrual_allowed,
+    endsOn: row.ends_on,
     commission: bands
       .filter((b) => b.contract_id === row.id)
       .map((b) => ({ fromDpd: b.from_dpd, toDpd: b.to_dpd, rateBp: b.rate_bp })),
@@ -121,6 +123,7 @@ export async function addClient(
     throw new HuikuanError('bad_usage', '--name must be 1–200 characters.');
   const terms: ContractTerms = { ...defaultTerms, ...input.terms };
   validateCommission(terms.commission);
+  checkEndsOn(terms.endsOn, input.effectiveFrom ?? todayIn());
   return db.transaction().execute(async (trx) => {
     const existing = await trx.selectFrom('clients').select('id').where('code', '=', code).executeTakeFirst();
     if (existing) {
@@ -193,8 +196,11 @@ export async function addContractVersion(
       netting: changes.netting ?? latest.netting,
       discountLimitBp: changes.discountLimitBp ?? latest.discountLimitBp,
       accrualAllowed: changes.accrualAllowed ?? latest.accrualAllowed,
+      // an end carries over like the other terms; null given explicitly makes it open-ended again
+      endsOn: changes.endsOn !== undefined ? changes.endsOn : latest.endsOn,
     };
     validateCommission(terms.commission);
+    checkEndsOn(terms.endsOn, from);
     return insertContract(trx, client.id, latest.version + 1, from, terms, actor);
   });
 }
@@ -219,6 +225,7 @@ async function insertContract(
       netting: terms.netting,
       discount_limit_bp: terms.discountLimitBp,
       accrual_allowed: terms.accrualAllowed,
+      ends_on: terms.endsOn,
       created_by: actor,
     })
     .returning('id')

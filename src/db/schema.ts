@@ -72,6 +72,8 @@ export interface ContractsTable {
   accrual_allowed: Generated<boolean>;
   created_by: string;
   created_at: Timestamp;
+  /** The contract's last day; null = open-ended (0031_contract_end.sql). */
+  ends_on: Generated<DateString | null>;
 }
 
 export interface ContractCommissionRatesTable {

@@ -7,9 +7,11 @@ import type { RegisterCommands } from '../cli/context.ts';
 import { resolveActor } from '../identity/actor.ts';
 import { parseBusinessDateOrThrow, todayIn } from '../shared/dates.ts';
 import { HuikuanError } from '../shared/errors.ts';
+import { retentionCronText } from './schedule.ts';
 import {
   listLegalHolds,
   placeLegalHold,
+  postContractDays,
   releaseLegalHold,
   retentionQueue,
   retentionYears,
@@ -26,7 +28,9 @@ export const registerRetentionCommands: RegisterCommands = (program, context) =>
   const retention = program.command('retention').description(
     `personal data past its retention period (after the last activity: ${Object.entries(retentionYears)
       .map(([code, years]) => `${code} ${years} years`)
-      .join(', ')}) anonymised, the books kept; legal holds stop it`,
+      .join(
+        ', ',
+      )}), or ${postContractDays} days after the client contract's last day (client contract --ends), anonymised, the books kept; legal holds stop it; \`serve\` runs it weekly (${retentionCronText})`,
   );
 
   retention
@@ -44,7 +48,7 @@ export const registerRetentionCommands: RegisterCommands = (program, context) =>
             : items
                 .map(
                   (item) =>
-                    `debtor ${item.debtor_id}  client ${item.client_id}  ${item.jurisdiction} ${item.retention_years}y  last activity ${item.last_activity_at.toISOString().slice(0, 10)}  ${item.accounts} account(s)`,
+                    `debtor ${item.debtor_id}  client ${item.client_id}  ${item.jurisdiction} ${item.retention_years}y  last activity ${item.last_activity_at.toISOString().slice(0, 10)}  ${item.accounts} account(s)  ${item.reason === 'contract_ended' ? `contract ended ${item.contract_ended_on}` : 'period elapsed'}`,
                 )
                 .join('\n'),
         );

@@ -50,6 +50,12 @@ export async function retentionRoutes(app: Api, deps: ServerDeps): Promise<void>
                 retention_years: z.number().int(),
                 last_activity_at: z.string(),
                 accounts: z.number().int(),
+                reason: z
+                  .enum(['period_elapsed', 'contract_ended'])
+                  .describe(
+                    'the records period after the last activity passed, or the client contract ended',
+                  ),
+                contract_ended_on: z.string().nullable(),
               }),
             ),
           }),

@@ -7,6 +7,13 @@
  * least 5), US 3 (12 CFR 1006.100), UK 6 (the limitation period for a simple contract debt, the FCA's
  * usual record-keeping horizon). Activity: ledger entries, account events, notes, contact attempts
  * and channel messages of any of the debtor's accounts.
+ *
+ * A client contract can end (contracts.ends_on, `huikuan client contract CODE --ends DATE`): once
+ * `postContractDays` (30) days have passed after its last day, the client's debtors whose accounts
+ * are all recalled or closed are due as well, whatever their last activity (PIPL Art. 47: deletion
+ * when the purpose or the entrustment ends; the grace period leaves time for the last remittance and
+ * the handover to the client). The queue says why each debtor is due: `period_elapsed` or
+ * `contract_ended`. Legal holds stop both.
  */
 import { sql } from 'kysely';
 import { recordAudit } from '../audit/service.ts';
@@ -15,6 +22,10 @@ import { todayIn } from '../shared/dates.ts';
 import { HuikuanError } from '../shared/errors.ts';
 
 export const retentionYears: Record<string, number> = { CN: 5, US: 3, UK: 6 };
+/** Days after a client contract's last day before its closed accounts' personal data is due. */
+export const postContractDays = 30;
+
+export type RetentionReason = 'period_elapsed' | 'contract_ended';
 /** Debtors anonymised per transaction; and per run at most. */
 export const retentionLimits = { batch: 500, perRun: 100_000, queueRows: 500 };
 
@@ -28,11 +39,16 @@ export interface RetentionCandidate {
   retention_years: number;
   last_activity_at: Date;
   accounts: number;
+  /** Why the debtor is due: the records period after the last activity passed, or the contract ended. */
+  reason: RetentionReason;
+  /** The client contract's last day, when it has one in force on the date. */
+  contract_ended_on: string | null;
 }
 
 /**
  * The debtors due for anonymisation on a date: every account closed (not active, paid or settled),
- * the last activity older than the period, no open legal hold, not anonymised before.
+ * the last activity older than the period — or the client's contract ended more than
+ * `postContractDays` days before the date — no open legal hold, not anonymised before.
  */
 export async function retentionQueue(
   db: Db,
@@ -41,7 +57,7 @@ export async function retentionQueue(
 ): Promise<RetentionCandidate[]> {
   const rows = await sql<RetentionCandidate>`
     WITH jurisdiction AS (
-      SELECT DISTINCT ON (client_id) client_id, jurisdiction
+      SELECT DISTINCT ON (client_id) client_id, jurisdiction, ends_on
         FROM contracts WHERE effective_from <= ${asOf}::date
        ORDER BY client_id, effective_from DESC, version DESC),
     debtor_accounts AS (
@@ -51,7 +67,7 @@ export async function retentionQueue(
        WHERE NOT EXISTS (SELECT 1 FROM retention_anonymised r WHERE r.debtor_id = d.id)
        GROUP BY d.id, d.client_id),
     activity AS (
-      SELECT da.debtor_id, da.client_id, da.accounts, j.jurisdiction,
+      SELECT da.debtor_id, da.client_id, da.accounts, j.jurisdiction, j.ends_on,
              (SELECT max(at) FROM (
                 SELECT max(je.created_at) AS at FROM journal_entries je JOIN accounts a ON a.id = je.account_id WHERE a.debtor_id = da.debtor_id
                 UNION ALL SELECT max(e.at) FROM account_events e JOIN accounts a ON a.id = e.account_id WHERE a.debtor_id = da.debtor_id
@@ -62,12 +78,16 @@ export async function retentionQueue(
         FROM debtor_accounts da JOIN jurisdiction j ON j.client_id = da.client_id
        WHERE da.all_closed)
     SELECT v.debtor_id, v.client_id, v.jurisdiction, v.accounts::int AS accounts, v.last_activity_at,
-           y.years AS retention_years
+           y.years AS retention_years,
+           CASE WHEN v.last_activity_at < (${asOf}::date - make_interval(years => y.years)) THEN 'period_elapsed'
+                ELSE 'contract_ended' END AS reason,
+           to_char(v.ends_on, 'YYYY-MM-DD') AS contract_ended_on
       FROM activity v
       CROSS JOIN LATERAL (
         SELECT CASE v.jurisdiction WHEN 'US' THEN ${retentionYears.US}::int WHEN 'UK' THEN ${retentionYears.UK}::int
                     ELSE ${retentionYears.CN}::int END AS years) y
-     WHERE v.last_activity_at < (${asOf}::date - make_interval(years => y.years))
+     WHERE (v.last_activity_at < (${asOf}::date - make_interval(years => y.years))
+            OR v.ends_on < ${asOf}::date - ${postContractDays}::int)
        AND NOT EXISTS (
              SELECT 1 FROM retention_legal_holds h
               WHERE h.released_at IS NULL AND h.client_id = v.client_id
@@ -109,11 +129,13 @@ export async function runRetention(
       await anonymiseDebtors(trx, todo);
       const chosen = batch.filter((row) => todo.includes(String(row.debtor_id)));
       await sql`
-        INSERT INTO retention_anonymised (debtor_id, client_id, jurisdiction, retention_years, last_activity_at, as_of, anonymised_by)
+        INSERT INTO retention_anonymised (debtor_id, client_id, jurisdiction, retention_years, last_activity_at,
+                                          reason, contract_ended_on, as_of, anonymised_by)
         SELECT * FROM unnest(${chosen.map((row) => String(row.debtor_id))}::bigint[], ${chosen.map((row) => String(row.client_id))}::bigint[],
                              ${chosen.map((row) => row.jurisdiction)}::text[], ${chosen.map((row) => row.retention_years)}::int[],
-                             ${chosen.map((row) => row.last_activity_at.toISOString())}::timestamptz[])
-               AS t(debtor_id, client_id, jurisdiction, retention_years, last_activity_at),
+                             ${chosen.map((row) => row.last_activity_at.toISOString())}::timestamptz[],
+                             ${chosen.map((row) => row.reason)}::text[], ${chosen.map((row) => row.contract_ended_on)}::date[])
+               AS t(debtor_id, client_id, jurisdiction, retention_years, last_activity_at, reason, contract_ended_on),
                LATERAL (SELECT ${asOf}::date, ${options.actor}::text) extra`.execute(trx);
       const byClient = new Map<bigint, bigint[]>();
       for (const row of chosen)
@@ -125,7 +147,13 @@ export async function runRetention(
           entityType: 'debtor',
           entityId: null,
           clientId,
-          after: { as_of: asOf, debtor_ids: debtors.map(String) },
+          after: {
+            as_of: asOf,
+            debtor_ids: debtors.map(String),
+            reasons: [
+              ...new Set(chosen.filter((row) => row.client_id === clientId).map((row) => row.reason)),
+            ],
+          },
         });
       }
       return chosen.length;

@@ -32,6 +32,7 @@ export const contractResponse = z.object({
   netting: z.boolean(),
   discount_limit_bp: int,
   accrual_allowed: z.boolean(),
+  ends_on: date.nullable().describe("the contract's last day; null: open-ended"),
 });
 
 export const clientResponse = z.object({
