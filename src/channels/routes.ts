@@ -36,6 +36,7 @@ import {
   sendMessage,
   webhookSecrets,
 } from './service.ts';
+import { channelStateRoutes } from './state-routes.ts';
 
 const int = z.number().int();
 
@@ -211,6 +212,7 @@ export async function channelRoutes(app: Api, deps: ServerDeps, config?: Channel
   await letterRoutes(app, deps, channels);
   await callRoutes(app, deps, channels);
   await pageRoutes(app, deps, channels);
+  await channelStateRoutes(app, deps, channels);
 
   // ------------------------------------------------------------ no session: a signature instead
 

@@ -15,7 +15,12 @@ import type { Db } from '../db/connection.ts';
 import { todayIn } from '../shared/dates.ts';
 import { HuikuanError } from '../shared/errors.ts';
 import type { TemplateLanguage } from '../templates/model.ts';
-import { renderForAccount, type TemplateVersion, templateInForce } from '../templates/service.ts';
+import {
+  type AccountRendering,
+  renderForAccount,
+  type TemplateVersion,
+  templateInForce,
+} from '../templates/service.ts';
 import type { MessageChannel } from './model.ts';
 import { type Channels, type SendOutcome, sendMessage } from './service.ts';
 
@@ -138,19 +143,36 @@ async function versionInForce(
   }
 }
 
+export interface TemplatePreviewInput {
+  accountId: bigint;
+  templateCode: string;
+  channel: MessageChannel;
+  contactPointId?: bigint | null;
+  language?: TemplateLanguage;
+  actor: string;
+  actorUserId?: bigint | null;
+}
+
+export interface TemplatePreview {
+  template: TemplateVersion;
+  language: TemplateLanguage;
+  /** The point it would go to (the one given, else the debtor's best of the channel). */
+  contactPointId: bigint;
+  party: Party;
+  jurisdiction: AccountRendering['jurisdiction'];
+  rendered: AccountRendering['rendered'];
+}
+
 /**
- * Renders the template version in force for the account and sends it through the gate. A message
- * the gate denies comes back with status `blocked` and its reasons (nothing left). Throws
- * `bad_input` for a malformed code, `not_found` (reason no_approved_template) when the code has no
- * approved version for the channel and language, `invalid_state` (reason no_valid_contact_point)
- * when no point was given and the debtor has none usable, and what `sendMessage` throws
- * (channel not configured, quality check, a point that is not the debtor's).
+ * What `sendTemplateMessage` would send now, rendered for the account (the e-mail's opt-out link
+ * and an SMS's opt-out line as sent are added by the channel): the preview an agent sees before
+ * sending. Throws as `sendTemplateMessage` does before it sends.
  */
-export async function sendTemplateMessage(
+export async function previewTemplateMessage(
   db: Db,
-  input: TemplateSendInput,
+  input: TemplatePreviewInput,
   channels: Channels,
-): Promise<TemplateSendOutcome> {
+): Promise<TemplatePreview> {
   const code = input.templateCode.trim().toLowerCase();
   if (!codePattern.test(code)) {
     throw new HuikuanError(
@@ -168,7 +190,7 @@ export async function sendTemplateMessage(
   const language = input.language ?? (await defaultLanguage(db, input.accountId));
   const template = await versionInForce(db, code, input.channel, language);
   const agency = channels.config.agency;
-  const { rendered } = await renderForAccount(db, {
+  const { jurisdiction, rendered } = await renderForAccount(db, {
     template,
     accountId: input.accountId,
     firstContact: await isFirstContact(db, input.accountId),
@@ -177,13 +199,41 @@ export async function sendTemplateMessage(
     optOutUrl: null,
     ...(agency ? { agency: { name: agency.name, phone: agency.phone } } : {}),
   });
+  return {
+    template,
+    language,
+    contactPointId: point.id,
+    party: point.party === 'agreed_contact' ? 'agreed_contact' : 'debtor',
+    jurisdiction,
+    rendered,
+  };
+}
+
+/**
+ * Renders the template version in force for the account and sends it through the gate. A message
+ * the gate denies comes back with status `blocked` and its reasons (nothing left). Throws
+ * `bad_input` for a malformed code, `not_found` (reason no_approved_template) when the code has no
+ * approved version for the channel and language, `invalid_state` (reason no_valid_contact_point)
+ * when no point was given and the debtor has none usable, and what `sendMessage` throws
+ * (channel not configured, quality check, a point that is not the debtor's).
+ */
+export async function sendTemplateMessage(
+  db: Db,
+  input: TemplateSendInput,
+  channels: Channels,
+): Promise<TemplateSendOutcome> {
+  const { template, language, contactPointId, party, rendered } = await previewTemplateMessage(
+    db,
+    input,
+    channels,
+  );
   const outcome = await sendMessage(
     db,
     {
       accountId: input.accountId,
-      contactPointId: point.id,
+      contactPointId,
       channel: input.channel,
-      party: input.party ?? (point.party === 'agreed_contact' ? 'agreed_contact' : 'debtor'),
+      party: input.party ?? party,
       purpose: input.purpose ?? 'collect',
       subject: rendered.subject,
       text: rendered.text,

@@ -395,7 +395,10 @@ async function runGate(
   preview: boolean,
 ): Promise<GatePreview & { verdictId: bigint | null; contactId: bigint | null }> {
   const at = request.at ?? new Date();
-  return db.transaction().execute(async (trx) => {
+  // a preview writes nothing: it may run inside the caller's (client-scoped) read transaction
+  const inTransaction = <T>(work: (trx: Db) => Promise<T>) =>
+    preview && db.isTransaction ? work(db) : db.transaction().execute(work);
+  return inTransaction(async (trx) => {
     const account = await trx
       .selectFrom('accounts')
       .innerJoin('debtors', 'debtors.id', 'accounts.debtor_id')

@@ -1515,6 +1515,35 @@ const matrix: Record<string, MatrixCase> = {
     ok: [200],
     call: () => ({ url: `/api/v1/accounts/${ids.A001}/messages` }),
   },
+  'GET /api/v1/accounts/:id/channels': {
+    allowed: everyone,
+    ok: [200],
+    call: () => ({ url: `/api/v1/accounts/${ids.A001}/channels` }),
+  },
+  'POST /api/v1/accounts/:id/contact-check': {
+    allowed: ['agent', 'supervisor', 'compliance', 'admin'],
+    ok: [200],
+    call: () => ({
+      url: `/api/v1/accounts/${ids.A001}/contact-check`,
+      body: { channel: 'sms', contact_point_id: String(ids.phoneA001) },
+    }),
+  },
+  // no approved template here: 404 no_approved_template, nothing recorded
+  'GET /api/v1/accounts/:id/messages/from-template/preview': {
+    allowed: ['agent', 'supervisor', 'compliance', 'admin'],
+    ok: [404],
+    call: () => ({
+      url: `/api/v1/accounts/${ids.A001}/messages/from-template/preview?channel=sms&template_code=none`,
+    }),
+  },
+  'POST /api/v1/accounts/:id/messages/from-template': {
+    allowed: ['agent', 'supervisor'],
+    ok: [404],
+    call: () => ({
+      url: `/api/v1/accounts/${ids.A001}/messages/from-template`,
+      body: { channel: 'sms', template_code: 'none' },
+    }),
+  },
   // letters: the agency is not configured here (409 channel_not_configured, nothing recorded)
   'POST /api/v1/accounts/:id/letters': {
     allowed: ['agent', 'supervisor'],
@@ -2139,6 +2168,16 @@ const badPayloads: Record<string, () => Omit<Call, 'method'>> = {
     as: 'agent',
     url: `/api/v1/accounts/${ids.A001}/messages`,
     body: { channel: 'fax', contact_point_id: 'x', text: '' },
+  }),
+  'POST /api/v1/accounts/:id/contact-check': () => ({
+    as: 'agent',
+    url: `/api/v1/accounts/${ids.A001}/contact-check`,
+    body: { channel: 'pigeon', contact_point_id: '-1', party: 'neighbour' },
+  }),
+  'POST /api/v1/accounts/:id/messages/from-template': () => ({
+    as: 'agent',
+    url: `/api/v1/accounts/${ids.A001}/messages/from-template`,
+    body: { channel: 'letter', template_code: '../etc', language: 'fr' },
   }),
   'POST /api/v1/accounts/:id/letters': () => ({
     as: 'agent',
