@@ -22,6 +22,7 @@ import { useLocation, useNavigate } from 'react-router';
 import { useAuth } from '../auth.tsx';
 import { type Language, rememberLanguage } from '../i18n.ts';
 import { areas, type MenuItem, menuItems } from '../menu.ts';
+import { NotificationBell } from './NotificationBell.tsx';
 
 const icons: Record<MenuItem['key'], ReactNode> = {
   home: <DashboardOutlined />,
@@ -125,6 +126,7 @@ export function AppLayout({ children }: { children: ReactNode }) {
                 </Tag>
               ))}
             </Space>
+            <NotificationBell />
             <LanguageSwitch />
             <Button icon={<LogoutOutlined />} onClick={() => void logout().then(() => navigate('/'))}>
               {t('header.logout')}

@@ -16,6 +16,9 @@ interface QueueItem {
   balance_minor: number | string;
   tier: 'promise_due' | 'callback_due' | 'broken' | 'instalment_due' | 'new' | 'balance';
   due: string | null;
+  /** the champion's latest score band and expected value (probability of payment × balance) */
+  score_band: number | null;
+  expected_minor: number | string | null;
 }
 
 const tierColor: Record<QueueItem['tier'], string> = {
@@ -119,6 +122,28 @@ export default function Queue() {
             key: 'balance',
             align: 'right',
             render: (_value, row) => <Money value={row.balance_minor} currency={row.currency} />,
+          },
+          {
+            title: t('risk.queue.band'),
+            key: 'score_band',
+            align: 'right',
+            render: (_value, row) =>
+              row.score_band === null ? (
+                <Typography.Text type="secondary">{t('risk.queue.unscored')}</Typography.Text>
+              ) : (
+                row.score_band
+              ),
+          },
+          {
+            title: t('risk.queue.expected'),
+            key: 'expected',
+            align: 'right',
+            render: (_value, row) =>
+              row.expected_minor === null ? (
+                '—'
+              ) : (
+                <Money value={row.expected_minor} currency={row.currency} />
+              ),
           },
           { title: t('queue.due'), dataIndex: 'due', key: 'due', render: (due: string | null) => due ?? '—' },
         ]}

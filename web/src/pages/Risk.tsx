@@ -6,6 +6,7 @@ import { api, errorText, itemsOf } from '../api.ts';
 import { ErrorAlert } from '../components/ErrorAlert.tsx';
 import { formatDate } from '../format.ts';
 import { useApi } from '../hooks.ts';
+import { ModelReport } from './risk/ModelReport.tsx';
 
 interface Model {
   id: number;
@@ -41,7 +42,7 @@ const statusColor: Record<string, string> = {
   retired: 'default',
 };
 
-/** Risk (风险): the model registry with its validation figures, and the risk watch list to act on. */
+/** Risk (风险): the model registry with, for the model picked, its validation report and monitoring; the risk watch list to act on. */
 export default function Risk() {
   const { t } = useTranslation();
   return (
@@ -62,6 +63,7 @@ export default function Risk() {
 function Models() {
   const { t } = useTranslation();
   const { data, error, loading } = useApi<unknown>('/risk/models');
+  const [selected, setSelected] = useState<number | null>(null);
   const figure = (value: number | null) => (value === null ? '—' : value.toFixed(3));
   return (
     <>
@@ -75,6 +77,12 @@ function Models() {
         dataSource={itemsOf<Model>(data)}
         locale={{ emptyText: t('risk.models.empty') }}
         pagination={{ pageSize: 50, hideOnSinglePage: true }}
+        rowSelection={{
+          type: 'radio',
+          selectedRowKeys: selected === null ? [] : [selected],
+          onChange: (keys) => setSelected(keys[0] === undefined ? null : Number(keys[0])),
+        }}
+        onRow={(m) => ({ onClick: () => setSelected(m.id), style: { cursor: 'pointer' } })}
         columns={[
           { title: t('risk.models.name'), key: 'name', render: (_v, m) => `${m.name} v${m.version}` },
           {
@@ -105,6 +113,11 @@ function Models() {
           },
         ]}
       />
+      {selected === null ? (
+        <Typography.Paragraph type="secondary">{t('risk.report.pick')}</Typography.Paragraph>
+      ) : (
+        <ModelReport key={selected} modelId={selected} />
+      )}
     </>
   );
 }

@@ -116,13 +116,14 @@ export function ScoreTab({ accountId }: { accountId: string }) {
                   </Descriptions.Item>
                 </Descriptions>
                 <Typography.Text strong>{t('risk.score.reasons')}</Typography.Text>
-                <List
-                  size="small"
-                  aria-label={`${t('risk.score.reasons')} (${t(`risk.score.${row.role}`)})`}
-                  dataSource={row.reasons}
-                  locale={{ emptyText: t('risk.score.noReasons') }}
-                  renderItem={(reason) => <List.Item key={reason.code}>{reason.text[language]}</List.Item>}
-                />
+                <section aria-label={`${t('risk.score.reasons')} (${t(`risk.score.${row.role}`)})`}>
+                  <List
+                    size="small"
+                    dataSource={row.reasons}
+                    locale={{ emptyText: t('risk.score.noReasons') }}
+                    renderItem={(reason) => <List.Item key={reason.code}>{reason.text[language]}</List.Item>}
+                  />
+                </section>
               </Card>
             </Col>
           ) : null,
