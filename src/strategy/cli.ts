@@ -75,6 +75,32 @@ export const registerStrategyCommands: RegisterCommands = (program, context) => 
         await jobs.stop();
       });
     });
+  strategy
+    .command('experiments')
+    .description(
+      'champion / challenger results: each test of the approved strategy versions, arm by arm, and each challenger against the champion with the always-valid 95% interval, p-value and verdict',
+    )
+    .option('--strategy <id>', 'one strategy version (default: every approved version)')
+    .option('--window <days>', 'days after entry over which outcomes are measured: 7, 30 or 90', '30')
+    .option('--as-of <date>', 'the last look (default: today in Asia/Shanghai)')
+    .option('--min-accounts <n>', 'accounts each arm needs before a verdict', '100')
+    .option('--json', 'print the results, with the daily series, as one JSON document')
+    .action(
+      async (options: {
+        strategy?: string;
+        window: string;
+        asOf?: string;
+        minAccounts: string;
+        json?: boolean;
+      }) => {
+        const { describeExperiments, experimentQueryOf, listExperiments } = await import('./experiments.ts');
+        const query = experimentQueryOf(options);
+        await context.withDatabase(async ({ db }) => {
+          const results = await listExperiments(db, query);
+          context.report(options, { items: results }, () => describeExperiments(results));
+        });
+      },
+    );
 };
 
 function parsePartitionSize(text: string): number {

@@ -2,7 +2,7 @@
  * HTTP routes for champion / challenger results (issue 5 point 3): each test's arms, the comparison
  * of every challenger with the champion (always-valid p-value and confidence sequence, verdict) with
  * its daily series for charts, and the proposal to promote a challenger, which another admin or
- * supervisor approves like any strategy version (POST /strategies/:id/decision).
+ * supervisor approves like any strategy version (POST /strategies/:id/approve).
  */
 import { z } from 'zod';
 import { principalOf, readScoped, requireRoles } from '../server/access.ts';
@@ -149,7 +149,7 @@ export async function experimentRoutes(app: Api, deps: ServerDeps): Promise<void
         }),
         tags,
         summary:
-          "Propose a new strategy version in which the challenger's path becomes the champion's; another admin or supervisor approves it (POST /strategies/:id/decision)",
+          "Propose a new strategy version in which the challenger's path becomes the champion's; another admin or supervisor approves it (POST /strategies/:id/approve)",
       },
       preValidation: requireRoles(...leads),
     },

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliFor } from '../../test/cli.ts';
 import { type TestDatabase, testDatabase } from '../../test/db.ts';
 import { withClientScope } from '../identity/rls.ts';
 import { reverseEntry } from '../ledger/events.ts';
@@ -272,5 +273,47 @@ describe('experiment results', () => {
     ]);
     expect(testsOf(null)).toEqual([]);
     expect(testsOf({ segments: 'x' })).toEqual([]);
+  });
+});
+
+describe('huikuan strategy experiments', () => {
+  it('prints each arm and the verdict, or the whole results as JSON', async () => {
+    const cli = cliFor(t);
+    const human = await cli(['strategy', 'experiments', '--as-of', '2026-03-20', '--window', '7']);
+    expect(human.code, human.stderr).toBe(0);
+    expect(human.stdout).toContain(
+      'Strategy v1 "Early", segment early, test T1 — 7-day window, as of 2026-03-20; 7 accounts entered',
+    );
+    expect(human.stdout).toMatch(/\n {2}A +champion +50% +3 +10\.00% +10\.00 +100\.0% +0\.67 +0\.0683\n/);
+    expect(human.stdout).toMatch(/\n {2}B +challenger +50% +3 +64\.29% +150\.00 +0\.0% +0\.33 +0\.1111\n/);
+    expect(human.stdout).toContain(
+      'B vs champion on recovery_rate: not enough accounts yet; difference 54.29%, always-valid 95% interval –, p – (each arm needs 100 accounts whose window has closed)',
+    );
+    const json = await cli([
+      'strategy',
+      'experiments',
+      '--strategy',
+      String(versionId),
+      '--as-of',
+      '2026-03-20',
+      '--window',
+      '7',
+      '--json',
+    ]);
+    expect(json.code).toBe(0);
+    const [item] = json.json().items;
+    expect(item.arms[1].collected_minor).toBe(45_000);
+    expect(item.comparisons[0].series).toHaveLength(13);
+  });
+
+  it.each([
+    [['--window', '14'], '--window 14: use 7, 30 or 90 days.'],
+    [['--strategy', 'x'], '--strategy x is not a strategy version id.'],
+    [['--min-accounts', '1'], '--min-accounts 1: a whole number from 2 to 1000000.'],
+    [['--as-of', '2026-02-30'], '--as-of'],
+  ])('refuses %j as bad usage (exit 2)', async (args, message) => {
+    const result = await cliFor(t)(['strategy', 'experiments', ...args, '--json']);
+    expect(result.code).toBe(2);
+    expect(result.json().error.message).toContain(message);
   });
 });

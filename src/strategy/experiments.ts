@@ -34,6 +34,7 @@ import {
   type MetricName,
   type Verdict,
 } from './experiment.ts';
+import { parseAsOf } from './model.ts';
 import { proposeStrategy } from './strategies.ts';
 
 export const contactChannels = ['call', 'sms', 'email', 'letter', 'visit', 'other'] as const;
@@ -504,4 +505,78 @@ export async function proposePromotion(
   const reason = `Promote challenger ${input.challenger} of test ${test?.testId ?? '?'} in segment ${input.segment} (version ${row.version}; verdict ${verdict}): ${input.reason.trim()}`;
   const proposed = await proposeStrategy(db, { document, reason: reason.slice(0, 2000) }, actor);
   return { proposed_version_id: proposed.id, proposed_version: proposed.version, verdict };
+}
+
+// ---------------------------------------------------------------- the command line
+
+const verdictWords: Record<Verdict, string> = {
+  not_enough_accounts: 'not enough accounts yet',
+  challenger_better: 'challenger better',
+  no_difference: 'no difference',
+  challenger_worse: 'challenger worse',
+};
+
+/** `huikuan strategy experiments` options as a query; bad_usage naming the option that is wrong. */
+export function experimentQueryOf(options: {
+  strategy?: string;
+  window: string;
+  asOf?: string;
+  minAccounts: string;
+}): ExperimentQuery {
+  const query: ExperimentQuery = {};
+  if (options.strategy !== undefined) {
+    if (!/^[1-9][0-9]{0,17}$/.test(options.strategy)) {
+      throw new HuikuanError('bad_usage', `--strategy ${options.strategy} is not a strategy version id.`);
+    }
+    query.strategyVersionId = BigInt(options.strategy);
+  }
+  const window = Number(options.window);
+  if (!(experimentWindows as readonly number[]).includes(window)) {
+    throw new HuikuanError('bad_usage', `--window ${options.window}: use 7, 30 or 90 days.`);
+  }
+  query.window = window as ExperimentWindow;
+  if (options.asOf !== undefined) query.asOf = parseAsOf(options.asOf);
+  const minAccounts = Number(options.minAccounts);
+  if (!Number.isInteger(minAccounts) || minAccounts < 2 || minAccounts > 1_000_000) {
+    throw new HuikuanError(
+      'bad_usage',
+      `--min-accounts ${options.minAccounts}: a whole number from 2 to 1000000.`,
+    );
+  }
+  query.minAccounts = minAccounts;
+  return query;
+}
+
+function percent(value: number | null, digits = 2): string {
+  return value === null ? '–' : `${(value * 100).toFixed(digits)}%`;
+}
+
+function yuan(minor: bigint | number | null): string {
+  if (minor === null) return '–';
+  return (Number(minor) / 100).toFixed(2);
+}
+
+/** The results as text: per test, the arms in a table, then each challenger's verdict and interval. */
+export function describeExperiments(results: readonly ExperimentResult[]): string {
+  if (results.length === 0) return 'No champion / challenger tests in the approved strategy versions.';
+  const blocks = results.map((r) => {
+    const lines = [
+      `Strategy v${r.version} "${r.strategy}", segment ${r.segment}, test ${r.test_id} — ${r.window_days}-day window, as of ${r.as_of}; ${r.entered} accounts entered`,
+      '  arm          role        share  accounts  recovery  collected/acct  promise kept  contacts/acct  cost/yuan',
+    ];
+    for (const a of r.arms) {
+      lines.push(
+        `  ${a.code.padEnd(12)} ${a.role.padEnd(10)} ${percent(a.share_bp / 10_000, 0).padStart(6)} ${String(a.accounts).padStart(9)} ${percent(a.recovery_rate).padStart(9)} ${yuan(a.collected_per_account_minor).padStart(15)} ${percent(a.promise_kept_rate, 1).padStart(13)} ${(a.contacts_per_account === null ? '–' : a.contacts_per_account.toFixed(2)).padStart(14)} ${(a.cost_per_yuan === null ? '–' : a.cost_per_yuan.toFixed(4)).padStart(10)}`,
+      );
+    }
+    for (const c of r.comparisons) {
+      const m = c.metrics.find((x) => x.metric === r.primary_metric);
+      const seq = m?.sequence ? `[${percent(m.sequence[0])}, ${percent(m.sequence[1])}]` : '–';
+      lines.push(
+        `  ${c.challenger} vs champion on ${r.primary_metric}: ${verdictWords[c.verdict]}; difference ${percent(m?.difference ?? null)}, always-valid 95% interval ${seq}, p ${m?.p_value === null || m?.p_value === undefined ? '–' : m.p_value.toPrecision(3)}${c.verdict === 'not_enough_accounts' ? ` (each arm needs ${r.min_accounts} accounts whose window has closed)` : ''}`,
+      );
+    }
+    return lines.join('\n');
+  });
+  return blocks.join('\n\n');
 }
