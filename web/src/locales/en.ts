@@ -784,6 +784,8 @@ const en: typeof zhCN = {
       hours: '{{earliest}} to {{latest}}',
       days: '{{count}} days',
       clockFormat: 'Write HH:MM or HH:MM:SS, e.g. 21:00',
+      listSeparator: ', ',
+      partySeparator: '; ',
       treatments: { pursue: 'May be pursued', locate: 'Locate or pass a message only', forbidden: 'Never' },
       conditions: {
         no_debt_details: 'No details of the debt',

@@ -756,6 +756,8 @@ const zhCN = {
       hours: '{{earliest}} 至 {{latest}}',
       days: '{{count}} 天',
       clockFormat: '请按 HH:MM 或 HH:MM:SS 填写，如 21:00',
+      listSeparator: '、',
+      partySeparator: '；',
       treatments: { pursue: '可催收', locate: '仅限查找或转达', forbidden: '禁止联系' },
       conditions: {
         no_debt_details: '不得透露债务详情',

@@ -124,7 +124,7 @@ function useValueText() {
             : null;
       return value
         .map((item) => (prefix ? tDynamic(`${prefix}.${item}`, String(item)) : String(item)))
-        .join('、');
+        .join(t('console.profiles.listSeparator'));
     }
     if (typeof value === 'object') {
       const v = value as Record<string, unknown>;
@@ -154,6 +154,7 @@ function DiffList({ diff }: { diff: Diff[] }) {
 
 /** One profile's rules, in plain words. */
 function RulesList({ rules }: { rules: Rules }) {
+  const { t } = useTranslation();
   const valueText = useValueText();
   const items = ruleOrder
     .filter((rule) => rule in rules)
@@ -166,7 +167,7 @@ function RulesList({ rules }: { rules: Rules }) {
             ([party, treatment]) =>
               `${ruleLabel(`parties.${party}`)}: ${valueText(`parties.${party}`, treatment)}`,
           )
-          .join('；');
+          .join(t('console.profiles.partySeparator'));
       }
       return { key: rule, label: ruleLabel(rule), children: text };
     });
