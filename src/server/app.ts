@@ -38,6 +38,7 @@ import { retentionRoutes } from '../retention/routes.ts';
 import { riskRoutes } from '../risk/platform/routes.ts';
 import { toJson } from '../shared/json.ts';
 import { experimentRoutes } from '../strategy/experiment-routes.ts';
+import { strategyRoutes } from '../strategy/routes.ts';
 import { templateRoutes } from '../templates/routes.ts';
 import { trainingRoutes } from '../training/routes.ts';
 import { worklistRoutes } from '../worklist/routes.ts';
@@ -197,6 +198,7 @@ export async function buildServer(options: BuildOptions): Promise<Api> {
       await retentionRoutes(v1 as unknown as Api, deps);
       await allocationRoutes(v1 as unknown as Api, deps);
       await riskRoutes(v1 as unknown as Api, deps);
+      await strategyRoutes(v1 as unknown as Api, deps);
       await experimentRoutes(v1 as unknown as Api, deps);
       await notificationRoutes(v1 as unknown as Api, deps);
     },

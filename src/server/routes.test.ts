@@ -1685,6 +1685,62 @@ const matrix: Record<string, MatrixCase> = {
     ok: [200],
     call: () => ({ url: '/api/v1/notifications/email', body: { email: null } }),
   },
+  // strategies as data (src/strategy/routes.ts)
+  'GET /api/v1/strategies': {
+    allowed: ['admin', 'supervisor', 'compliance'],
+    ok: [200],
+    call: () => ({ url: '/api/v1/strategies' }),
+  },
+  'GET /api/v1/strategies/:id': {
+    allowed: ['admin', 'supervisor', 'compliance'],
+    ok: [404],
+    call: () => ({ url: '/api/v1/strategies/999999' }),
+  },
+  'POST /api/v1/strategies': {
+    allowed: ['admin', 'supervisor'],
+    ok: [201],
+    call: () => ({ url: '/api/v1/strategies', body: { document: matrixStrategy, reason: 'matrix' } }),
+  },
+  'POST /api/v1/strategies/dry-run': {
+    allowed: ['admin', 'supervisor'],
+    ok: [200],
+    call: () => ({ url: '/api/v1/strategies/dry-run', body: { document: matrixStrategy } }),
+  },
+  'POST /api/v1/strategies/:id/approve': {
+    allowed: ['admin', 'supervisor'],
+    ok: [404],
+    call: () => ({ url: '/api/v1/strategies/999999/approve', body: {} }),
+  },
+  'POST /api/v1/strategies/:id/reject': {
+    allowed: ['admin', 'supervisor'],
+    ok: [404],
+    call: () => ({ url: '/api/v1/strategies/999999/reject', body: { reason: 'matrix' } }),
+  },
+  'GET /api/v1/accounts/:id/treatment': {
+    allowed: ['admin', 'supervisor', 'agent', 'finance', 'compliance'],
+    ok: [200],
+    call: () => ({ url: `/api/v1/accounts/${ids.A001}/treatment` }),
+  },
+};
+
+/** A strategy with one catch-all segment and a call task (no template: nothing to look up). */
+const matrixStrategy = {
+  name: 'matrix',
+  segments: [
+    {
+      code: 'all',
+      name: 'Everyone',
+      conditions: { all: [] },
+      arms: [
+        {
+          code: 'champion',
+          role: 'champion',
+          share_bp: 10000,
+          steps: [{ code: 'call', day: 0, kind: 'task', task: 'call' }],
+        },
+      ],
+    },
+  ],
 };
 
 interface SignedCase {
@@ -2255,6 +2311,26 @@ const badPayloads: Record<string, () => Omit<Call, 'method'>> = {
     as: 'supervisor',
     url: '/api/v1/notifications/email',
     body: { email: 'not-an-address' },
+  }),
+  'POST /api/v1/strategies': () => ({
+    as: 'supervisor',
+    url: '/api/v1/strategies',
+    body: { document: { name: 'x', segments: [{ code: 'A B', arms: [] }] }, reason: 'bad' },
+  }),
+  'POST /api/v1/strategies/dry-run': () => ({
+    as: 'supervisor',
+    url: '/api/v1/strategies/dry-run',
+    body: { document: ['not', 'a', 'document'], as_of: '2026-02-30' },
+  }),
+  'POST /api/v1/strategies/:id/approve': () => ({
+    as: 'supervisor',
+    url: '/api/v1/strategies/x/approve',
+    body: {},
+  }),
+  'POST /api/v1/strategies/:id/reject': () => ({
+    as: 'supervisor',
+    url: '/api/v1/strategies/1/reject',
+    body: { reason: 'x'.repeat(2001) },
   }),
 };
 

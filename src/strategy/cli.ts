@@ -4,9 +4,13 @@ import { todayIn } from '../shared/dates.ts';
 import { HuikuanError } from '../shared/errors.ts';
 import { parseAsOf } from './model.ts';
 import { defaultPartitionSize, type RunProgress, type RunResult, runStrategy } from './service.ts';
+import { registerStrategyVersionCommands } from './strategies-cli.ts';
 
 export const registerStrategyCommands: RegisterCommands = (program, context) => {
-  const strategy = program.command('strategy').description('collection strategy: the nightly run');
+  const strategy = program
+    .command('strategy')
+    .description('collection strategy: the nightly run, strategy versions, dry run and message dispatch');
+  registerStrategyVersionCommands(strategy, context);
   strategy
     .command('run')
     .description(

@@ -1,0 +1,190 @@
+/**
+ * HTTP routes of strategies as data (issue 5 point 2): the versions, a proposal (every problem of the
+ * document as a 400 naming its path), approval or rejection by another admin or supervisor, the dry
+ * run of a proposed document, and an account's treatment (segment, arm, path, actions, decisions).
+ */
+import { z } from 'zod';
+import { accountClientId } from '../accounts/listing.ts';
+import { assertClientAccess, principalOf, readScoped, requireRoles, staffRoles } from '../server/access.ts';
+import { type Api, businessDate, idParam, reasonText, type ServerDeps } from '../server/context.ts';
+import { RequestFieldError } from '../server/errors.ts';
+import { documented } from '../server/responses.ts';
+import type { Problem } from './document.ts';
+import {
+  accountTreatment,
+  decideStrategy,
+  dryRun,
+  listStrategies,
+  proposeStrategy,
+  StrategyDocumentError,
+  strategyVersion,
+} from './strategies.ts';
+
+const tags = ['strategies'];
+/** Who proposes and approves strategies (product.md: supervisors own strategies; never their own). */
+const leads = ['admin', 'supervisor'] as const;
+const readers = ['admin', 'supervisor', 'compliance'] as const;
+
+const int = z.number().int();
+const problem = z.object({
+  path: z.string().describe('JSON path in the document, e.g. segments[2].conditions.all[0].field'),
+  severity: z.enum(['error', 'warning']),
+  message: z.string(),
+});
+const versionResponse = z.object({
+  id: int,
+  version: int,
+  name: z.string(),
+  status: z.enum(['proposed', 'approved', 'rejected']),
+  reason: z.string(),
+  proposed_by: z.string(),
+  proposed_at: z.string(),
+  decided_by: z.string().nullable(),
+  decided_at: z.string().nullable(),
+  decision_reason: z.string().nullable(),
+  effective_from: z
+    .string()
+    .nullable()
+    .describe('approved: the first run date it governs; null: from the first run'),
+  in_force: z.boolean().describe('the version the next nightly run uses'),
+  segments: int,
+});
+const detailResponse = versionResponse.extend({
+  document: z.unknown(),
+  warnings: z.array(problem),
+});
+const documentBody = z
+  .record(z.string(), z.unknown())
+  .describe(
+    'the strategy document: {name, segments: [{code, name, conditions, test_id, arms: [...]}]} (README "Strategies")',
+  );
+
+/** The document's problems as a 400 naming each field, like a request-schema failure. */
+class DocumentProblems extends RequestFieldError {
+  override readonly details: { fields: { field: string; message: string }[]; problems: Problem[] };
+  constructor(error: StrategyDocumentError) {
+    super('body.document', error.message);
+    this.details = {
+      fields: error.problems
+        .filter((item) => item.severity === 'error')
+        .map((item) => ({
+          field: `body.document${item.path ? `.${item.path}` : ''}`,
+          message: item.message,
+        })),
+      problems: error.problems,
+    };
+  }
+}
+
+async function withProblems<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof StrategyDocumentError) throw new DocumentProblems(error);
+    throw error;
+  }
+}
+
+export async function strategyRoutes(app: Api, deps: ServerDeps): Promise<void> {
+  const { db } = deps;
+
+  app.get(
+    '/strategies',
+    {
+      schema: {
+        response: documented({ 200: z.object({ items: z.array(versionResponse) }) }),
+        tags,
+        summary: 'Strategy versions, newest first, with the one in force for the next nightly run',
+      },
+      preValidation: requireRoles(...readers),
+    },
+    async () => ({ items: await listStrategies(db) }),
+  );
+
+  app.get(
+    '/strategies/:id',
+    {
+      schema: {
+        response: documented({ 200: detailResponse }),
+        tags,
+        summary: 'A strategy version with its document',
+        params: idParam,
+      },
+      preValidation: requireRoles(...readers),
+    },
+    async (request) => strategyVersion(db, request.params.id),
+  );
+
+  app.post(
+    '/strategies',
+    {
+      schema: {
+        response: documented({ 201: detailResponse }),
+        tags,
+        summary:
+          'Propose a strategy version; a document with problems is refused with every problem and its path (400). Another admin or supervisor approves it',
+        body: z.object({ document: documentBody, reason: reasonText }),
+      },
+      preValidation: requireRoles(...leads),
+    },
+    async (request, reply) => {
+      const version = await withProblems(() =>
+        proposeStrategy(db, request.body, principalOf(request).username),
+      );
+      return reply.status(201).send(version);
+    },
+  );
+
+  app.post(
+    '/strategies/dry-run',
+    {
+      schema: {
+        tags,
+        summary:
+          "What a proposed document would do on a night (default the next run's): accounts per segment and arm, and the steps due that day per channel, template or task. Writes nothing",
+        body: z.object({ document: documentBody, as_of: businessDate.optional() }),
+      },
+      preValidation: requireRoles(...leads),
+    },
+    async (request) => withProblems(() => dryRun(db, request.body.document, request.body.as_of)),
+  );
+
+  for (const decision of ['approve', 'reject'] as const) {
+    app.post(
+      `/strategies/:id/${decision}`,
+      {
+        schema: {
+          response: documented({ 200: detailResponse }),
+          tags,
+          summary:
+            decision === 'approve'
+              ? 'Approve a proposed version (not your own): in force from the day after the latest nightly run'
+              : 'Reject a proposed version (not your own), saying why',
+          params: idParam,
+          body: z.object({ reason: z.string().trim().max(2000).default('') }),
+        },
+        preValidation: requireRoles(...leads),
+      },
+      async (request) =>
+        decideStrategy(db, request.params.id, decision, request.body.reason, principalOf(request).username),
+    );
+  }
+
+  app.get(
+    '/accounts/:id/treatment',
+    {
+      schema: {
+        tags,
+        summary:
+          "The account's place in the strategy: segment, arm, entry date, its path with the steps taken and the next, the actions created (a refused message with the gate's reasons) and the nightly decisions",
+        params: idParam,
+      },
+      preValidation: requireRoles(...staffRoles),
+    },
+    async (request) =>
+      readScoped(db, request, async (scoped) => {
+        assertClientAccess(principalOf(request), await accountClientId(scoped, request.params.id), 'account');
+        return accountTreatment(scoped, request.params.id);
+      }),
+  );
+}
