@@ -3,7 +3,7 @@
  * team's rule, and the order of an agent's queue. No SQL, no HTTP.
  */
 
-export const allocationMethods = ['round_robin', 'balanced_count', 'balanced_balance'] as const;
+export const allocationMethods = ['round_robin', 'balanced_count', 'balanced_balance', 'score_band'] as const;
 export type AllocationMethod = (typeof allocationMethods)[number];
 
 export interface AgentLoad {
@@ -15,12 +15,16 @@ export interface AgentLoad {
 export interface NewAccount {
   id: bigint;
   balance_minor: bigint;
+  /** the champion's latest score band (src/risk/platform); null or absent: not scored */
+  band?: number | null;
 }
 
 /**
  * Shares new accounts among a team's agents. round_robin: in turn, in account order, starting after
  * the agent who got the last one (`start`); balanced_count: each to the agent holding the fewest
- * accounts; balanced_balance: largest balances first, each to the agent holding the least balance.
+ * accounts; balanced_balance: largest balances first, each to the agent holding the least balance;
+ * score_band: by the risk model's band, highest first (unscored last), within a band the largest
+ * balance first, dealt in turn as round_robin deals — so each agent gets an even share of every band.
  * Ties go to the agent first by name. An agent at `cap` gets no more; accounts left over stay
  * unassigned (null). Deterministic: the same loads and accounts give the same answer.
  */
@@ -46,7 +50,14 @@ export function allocate(
                 ? -1
                 : 1,
         )
-      : [...accounts].sort((a, b) => (a.id < b.id ? -1 : 1));
+      : method === 'score_band'
+        ? [...accounts].sort(
+            (a, b) =>
+              (b.band ?? -1) - (a.band ?? -1) ||
+              (b.balance_minor > a.balance_minor ? 1 : b.balance_minor < a.balance_minor ? -1 : 0) ||
+              (a.id < b.id ? -1 : 1),
+          )
+        : [...accounts].sort((a, b) => (a.id < b.id ? -1 : 1));
   let turn = options.start ?? 0;
   for (const account of order) {
     const open = loads.filter((load) => load.accounts < cap);
@@ -55,7 +66,7 @@ export function allocate(
       continue;
     }
     let chosen: (typeof loads)[number];
-    if (method === 'round_robin') {
+    if (method === 'round_robin' || method === 'score_band') {
       // the next agent in name order from the turn, skipping those at the cap
       let index = turn % loads.length;
       while ((loads[index] as (typeof loads)[number]).accounts >= cap) index = (index + 1) % loads.length;
@@ -79,6 +90,8 @@ export const queueTiers = [
   'callback_due',
   'broken',
   'instalment_due',
+  // a strategy's agent task whose day has come (src/strategy/strategies.ts)
+  'treatment_due',
   'new',
   'balance',
 ] as const;

@@ -82,7 +82,7 @@ export async function allocationRoutes(app: Api, deps: ServerDeps): Promise<void
         response: documented({ 200: ruleResponse }),
         tags,
         summary:
-          "Set a team's rule: round_robin, balanced_count or balanced_balance, with an optional cap of accounts per agent",
+          "Set a team's rule: round_robin, balanced_count, balanced_balance or score_band (by the risk model's band, each agent an even share of every band), with an optional cap of accounts per agent",
         body: z.object({
           team_id: bodyId,
           method: z.enum(allocationMethods),

@@ -117,11 +117,13 @@ export async function allocateNew(
         id: bigint;
         client_id: bigint;
         balance_minor: bigint;
+        band: number | null;
         assigned: boolean;
       }>`
         SELECT a.id, a.client_id, a.principal_minor + a.interest_minor + a.fees_minor + a.penalty_minor AS balance_minor,
-               s.account_id IS NOT NULL AS assigned
+               rs.band, s.account_id IS NOT NULL AS assigned
           FROM accounts a LEFT JOIN account_assignments s ON s.client_id = a.client_id AND s.account_id = a.id
+          LEFT JOIN risk_account_scores rs ON rs.account_id = a.id
          WHERE a.status IN (${live}) AND (s.account_id IS NULL OR s.agent IS NULL)
            AND (${sql.join(shares, sql` OR `)})
          ORDER BY a.id LIMIT ${allocationLimits.accountsPerRun}`.execute(trx);
@@ -343,6 +345,10 @@ export async function agentQueue(
           SELECT 3, 'instalment_due', i.due_on::text FROM payment_plans pl JOIN plan_instalments i ON i.plan_id = pl.id
            WHERE pl.account_id = a.id AND pl.status = 'active' AND i.status = 'open' AND i.due_on <= ${today}::date
           UNION ALL
+          -- a treatment step due: the strategy's open agent task (call, visit, legal review, escalation)
+          SELECT 3, 'treatment_due', x.due_on::text FROM strategy_actions x
+           WHERE x.account_id = a.id AND x.kind = 'task' AND x.status = 'open' AND x.due_on <= ${today}::date
+          UNION ALL
           SELECT 4, 'new', NULL WHERE NOT EXISTS (SELECT 1 FROM contact_attempts ca WHERE ca.account_id = a.id)
           UNION ALL
           SELECT 5, 'balance', NULL) t
@@ -377,7 +383,7 @@ export async function teamQueues(db: Db, teamId: bigint) {
     out.push({
       ...row,
       due_now: queue.filter((item) =>
-        ['promise_due', 'callback_due', 'broken', 'instalment_due'].includes(item.tier),
+        ['promise_due', 'callback_due', 'broken', 'instalment_due', 'treatment_due'].includes(item.tier),
       ).length,
     });
   }

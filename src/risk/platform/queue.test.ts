@@ -2,13 +2,14 @@
  * The champion's nightly scores feed the agent's queue (strategy.md "Allocation and queues"): within
  * what is due, accounts go by expected value — probability of payment × balance — with the
  * probability turned round when the model's event is not paying; unscored accounts come after the
- * scored ones of their tier.
+ * scored ones of their tier. And a team's allocation rule by score band deals each band out evenly.
  */
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TestDatabase, testDatabase } from '../../../test/db.ts';
-import { agentQueue } from '../../allocation/service.ts';
-import { createTeam } from '../../identity/service.ts';
+import { allocate } from '../../allocation/model.ts';
+import { agentQueue, allocateNew, setRule } from '../../allocation/service.ts';
+import { createTeam, createUser } from '../../identity/service.ts';
 import { createClient, placeAccounts } from '../../ledger/test-fixtures.ts';
 import { todayIn } from '../../shared/dates.ts';
 import { testModel } from './test-model.ts';
@@ -100,5 +101,76 @@ describe("the agent's queue by expected value", () => {
       score: null,
       pay_probability: null,
     });
+  });
+});
+
+describe('allocation by score band', () => {
+  it('deals every band out in turn, highest band first, unscored last', () => {
+    const accounts = [
+      { id: 1n, balance_minor: 100n, band: 2 },
+      { id: 2n, balance_minor: 900n, band: 3 },
+      { id: 3n, balance_minor: 500n, band: null },
+      { id: 4n, balance_minor: 300n, band: 3 },
+      { id: 5n, balance_minor: 700n, band: 2 },
+      { id: 6n, balance_minor: 200n },
+    ];
+    const agents = [
+      { agent: 'li', accounts: 0, balance_minor: 0n },
+      { agent: 'wang', accounts: 0, balance_minor: 0n },
+    ];
+    // order: band 3 (900, 300), band 2 (700, 100), unscored (500, 200); dealt li, wang, li, wang …
+    expect(
+      Object.fromEntries([...allocate('score_band', agents, accounts)].map(([id, a]) => [String(id), a])),
+    ).toEqual({
+      2: 'li',
+      4: 'wang',
+      5: 'li',
+      1: 'wang',
+      3: 'li',
+      6: 'wang',
+    });
+  });
+
+  it('reads the bands of the champion’s nightly scores when a team’s rule is score_band', async () => {
+    const client = (await createClient(t.db, 'EVB')).clientId;
+    const placed = await placeAccounts(
+      t.db,
+      client,
+      [1, 2, 3, 4].map((k) => ({ ref: `B${k}`, principal: BigInt(k * 1000), delinquencyDate: '2026-01-01' })),
+    );
+    const team = await createTeam(t.db, { name: '分段组', clientCodes: ['EVB'] }, { actor: 'setup' });
+    for (const username of ['band.a', 'band.b']) {
+      await createUser(
+        t.db,
+        {
+          username,
+          displayName: username,
+          roles: ['agent'],
+          team: BigInt(team.id),
+          password: 'Password-12345',
+        },
+        { actor: 'setup' },
+      );
+    }
+    const champion = (await sql<{ id: bigint }>`SELECT id FROM risk_models WHERE name = 'ev'`.execute(t.db))
+      .rows[0]?.id as bigint;
+    // bands 3, 3, 0, 0 by account: a balance rule would give band.a the two largest (B4, B2)
+    const bands = [3, 3, 0, 0];
+    for (const [k, id] of placed.entries()) {
+      await sql`
+        INSERT INTO risk_account_scores (account_id, client_id, model_id, as_of, score, band, probability, reasons)
+        VALUES (${id}, ${client}, ${champion}, ${todayIn()}, 500, ${bands[k]}, 0.5, '{}')`.execute(t.db);
+    }
+    await setRule(t.db, { teamId: BigInt(team.id), method: 'score_band', capPerAgent: null }, 'lead');
+    expect(await allocateNew(t.db, 'lead')).toEqual({ assigned: 4, waiting: 0 });
+    const held = await sql<{ ref: string; agent: string }>`
+      SELECT a.client_account_ref AS ref, s.agent FROM account_assignments s JOIN accounts a ON a.id = s.account_id
+       WHERE s.client_id = ${client} ORDER BY a.client_account_ref`.execute(t.db);
+    const byAgent = (agent: string) => held.rows.filter((row) => row.agent === agent).map((row) => row.ref);
+    // each agent one account of band 3 (B1, B2) and one of band 0 (B3, B4)
+    expect([byAgent('band.a'), byAgent('band.b')]).toEqual([
+      ['B2', 'B4'],
+      ['B1', 'B3'],
+    ]);
   });
 });
