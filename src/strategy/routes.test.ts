@@ -121,6 +121,22 @@ describe('strategies through the API', () => {
       ],
     });
     expect((await call('agent.a', 'GET', `/accounts/${accountB}/treatment`)).status).toBe(404);
+  });
+
+  it("the open task is a treatment step due in the agent's queue, above accounts merely not contacted", async () => {
+    const team = await sql<{ id: bigint }>`
+      INSERT INTO teams (name, created_by) VALUES ('Strategy team', 'test') RETURNING id`.execute(t.db);
+    await sql`
+      INSERT INTO account_assignments (client_id, account_id, team_id, agent, assigned_by)
+      VALUES (${clientA}, ${accountA}, ${team.rows[0]?.id}, 'agent.a', 'test')`.execute(t.db);
+    const queue = await call('agent.a', 'GET', '/worklist/queue');
+    expect(queue.json().items).toEqual([
+      expect.objectContaining({ ref: 'A1', tier: 'treatment_due', due: start }),
+    ]);
+    await sql`UPDATE strategy_actions SET status = 'done' WHERE account_id = ${accountA}`.execute(t.db);
+    expect((await call('agent.a', 'GET', '/worklist/queue')).json().items).toEqual([
+      expect.objectContaining({ ref: 'A1', tier: 'new' }),
+    ]);
     expect((await call('sup.a', 'GET', `/accounts/${accountB}/treatment`)).status).toBe(404);
   });
 });

@@ -542,6 +542,7 @@ const en: typeof zhCN = {
       callback_due: 'Call back',
       broken: 'Broken',
       instalment_due: 'Instalment due',
+      treatment_due: 'Strategy step due',
       new: 'Not contacted',
       balance: 'By balance',
     },

@@ -518,6 +518,7 @@ const zhCN = {
       callback_due: '需回电',
       broken: '失约',
       instalment_due: '分期到期',
+      treatment_due: '策略步骤到期',
       new: '未联系',
       balance: '按余额',
     },

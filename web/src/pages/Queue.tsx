@@ -14,7 +14,7 @@ interface QueueItem {
   debtor_name: string;
   currency: string;
   balance_minor: number | string;
-  tier: 'promise_due' | 'callback_due' | 'broken' | 'instalment_due' | 'new' | 'balance';
+  tier: 'promise_due' | 'callback_due' | 'broken' | 'instalment_due' | 'treatment_due' | 'new' | 'balance';
   due: string | null;
   /** the champion's latest score band and expected value (probability of payment × balance) */
   score_band: number | null;
@@ -26,6 +26,7 @@ const tierColor: Record<QueueItem['tier'], string> = {
   callback_due: 'orange',
   broken: 'volcano',
   instalment_due: 'gold',
+  treatment_due: 'purple',
   new: 'blue',
   balance: 'default',
 };
