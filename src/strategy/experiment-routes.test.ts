@@ -115,6 +115,7 @@ describe('GET /experiments', () => {
     ]);
     const [comparison] = item.comparisons;
     expect(comparison.challenger).toBe('b');
+    expect(comparison.role).toBe('challenger');
     expect(comparison.verdict).toBe('challenger_better');
     const recovery = comparison.metrics.find((m: { metric: string }) => m.metric === 'recovery_rate');
     expect(recovery.champion).toBeCloseTo(51_000 / 1_020_000, 12);

@@ -68,7 +68,10 @@ const experimentResponse = z.object({
   arms: z.array(armResponse),
   comparisons: z.array(
     z.object({
-      challenger: z.string(),
+      challenger: z.string().describe('the arm compared with the champion'),
+      role: z
+        .string()
+        .describe('challenger, or holdout: the holdout against the champion measures the strategy itself'),
       verdict: z.enum(verdicts),
       metrics: z.array(metricResponse),
       series: z.array(

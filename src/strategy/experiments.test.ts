@@ -7,7 +7,13 @@ import { reverseEntry } from '../ledger/events.ts';
 import { postPayments } from '../ledger/payments.ts';
 import { createClient, payment, placeAccounts } from '../ledger/test-fixtures.ts';
 import { isHuikuanError } from '../shared/errors.ts';
-import { defaultContactCosts, listExperiments, parseContactCosts, testsOf } from './experiments.ts';
+import {
+  defaultContactCosts,
+  listExperiments,
+  parseContactCosts,
+  promotedDocument,
+  testsOf,
+} from './experiments.ts';
 
 let t: TestDatabase;
 let clientId: bigint;
@@ -315,5 +321,42 @@ describe('huikuan strategy experiments', () => {
     const result = await cliFor(t)(['strategy', 'experiments', ...args, '--json']);
     expect(result.code).toBe(2);
     expect(result.json().error.message).toContain(message);
+  });
+});
+
+describe('a holdout', () => {
+  it('is compared with the champion like a challenger, with its role, and cannot be promoted', async () => {
+    const document = structuredClone(testDocument) as unknown as {
+      segments: Array<{
+        test_id: string | null;
+        arms: Array<{ code: string; role: string; share_bp: number; steps: [] }>;
+      }>;
+    };
+    const early = document.segments[0] as (typeof document.segments)[number];
+    early.test_id = 'T2';
+    early.arms = [
+      { code: 'A', role: 'champion', share_bp: 4000, steps: [] },
+      { code: 'B', role: 'challenger', share_bp: 4000, steps: [] },
+      { code: 'H', role: 'holdout', share_bp: 2000, steps: [] },
+    ];
+    const inserted = await sql<{ id: bigint }>`
+      INSERT INTO strategy_versions (version, name, document, status, reason, proposed_by, decided_by, decided_at, effective_from)
+      VALUES (50, 'With holdout', ${JSON.stringify(document)}::jsonb, 'approved', 'test', 'maker', 'checker', now(), '2026-03-01')
+      RETURNING id`.execute(t.db);
+    const id = inserted.rows[0]?.id as bigint;
+    const [result] = await listExperiments(t.db, { strategyVersionId: id, window: 7, asOf: '2026-03-20' });
+    expect(result?.test_id).toBe('T2');
+    expect(result?.comparisons.map((c) => [c.challenger, c.role, c.verdict])).toEqual([
+      ['B', 'challenger', 'not_enough_accounts'],
+      ['H', 'holdout', 'not_enough_accounts'],
+    ]);
+    expect(() => promotedDocument(document, 'early', 'H')).toThrow('its challengers are: B');
+    const promoted = promotedDocument(document, 'early', 'B') as typeof document;
+    // the champion takes B's share; the holdout keeps its place at the end of the range
+    expect(promoted.segments[0]?.arms.map((a) => [a.code, a.share_bp])).toEqual([
+      ['A', 8000],
+      ['H', 2000],
+    ]);
+    expect(document.segments[0]?.arms).toHaveLength(3); // the input is not changed
   });
 });

@@ -132,7 +132,9 @@ export interface SeriesPoint {
 }
 
 export interface ChallengerComparison {
+  /** the arm compared with the champion: a challenger, or the holdout (the strategy's own effect) */
   challenger: string;
+  role: string;
   verdict: Verdict;
   metrics: MetricComparison[];
   /** daily cumulative looks of the primary metric, oldest first */
@@ -406,6 +408,7 @@ export async function listExperiments(db: Db, query: ExperimentQuery = {}): Prom
       });
       comparisons.push({
         challenger: arm.code,
+        role: arm.role,
         verdict: compared.verdict,
         metrics: compared.metrics,
         series: series.slice(-experimentLimits.seriesDays),
