@@ -499,14 +499,27 @@ export async function closePrintBatch(
   db: Db,
   clientId: bigint,
   by: { actor: string; actorUserId?: bigint | null; ip?: string | null },
-  options: { creationDate?: Date } = {},
+  options: {
+    creationDate?: Date;
+    /** Only letters of this kind, or whose message was made from this template (the CLI's filters). */
+    kind?: LetterKind;
+    templateCode?: string;
+  } = {},
 ): Promise<PrintBatchView> {
   return db.transaction().execute(async (trx) => {
-    const queued = await tables(trx)
+    let selection = tables(trx)
       .selectFrom('channel_letters')
       .select(['message_id', 'kind', 'input'])
       .where('client_id', '=', clientId)
-      .where('batch_id', 'is', null)
+      .where('batch_id', 'is', null);
+    if (options.kind !== undefined) selection = selection.where('kind', '=', options.kind);
+    const templateCode = options.templateCode;
+    if (templateCode !== undefined) {
+      selection = selection.where('message_id', 'in', (eb) =>
+        eb.selectFrom('channel_messages').select('id').where('template_code', '=', templateCode),
+      );
+    }
+    const queued = await selection
       .orderBy('message_id')
       .limit(letterStoreLimits.batchLetters)
       .forUpdate()

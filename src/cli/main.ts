@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { registerAuditCommands } from '../audit/cli.ts';
+import { registerLetterCommands } from '../channels/letters-cli.ts';
 import { registerClientCommands } from '../clients/cli.ts';
 import { registerComplianceCommands } from '../compliance/cli.ts';
 import { registerDemoCommand } from '../demo/cli.ts';
@@ -46,6 +47,7 @@ export function buildProgram(io: CliIo, state: { exitCode: number }): Command {
   registerStrategyCommands(program, context);
   registerWorklistCommands(program, context);
   registerRetentionCommands(program, context);
+  registerLetterCommands(program, context);
   registerNotificationCommands(program, context);
   return program;
 }
