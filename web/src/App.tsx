@@ -14,6 +14,7 @@ const Home = lazy(() => import('./pages/Home.tsx'));
 const ComplianceConsole = lazy(() => import('./pages/ComplianceConsole.tsx'));
 const Queue = lazy(() => import('./pages/Queue.tsx'));
 const Risk = lazy(() => import('./pages/Risk.tsx'));
+const Strategies = lazy(() => import('./pages/Strategies.tsx'));
 const Accounts = lazy(() => import('./pages/Accounts.tsx'));
 const AccountPage = lazy(() => import('./pages/AccountPage.tsx'));
 const Batches = lazy(() => import('./pages/Batches.tsx'));
@@ -71,6 +72,7 @@ function Shell() {
           <Route path="/compliance" element={<Guard path="/compliance" page={<ComplianceConsole />} />} />
           <Route path="/queue" element={<Guard path="/queue" page={<Queue />} />} />
           <Route path="/risk" element={<Guard path="/risk" page={<Risk />} />} />
+          <Route path="/strategies" element={<Guard path="/strategies" page={<Strategies />} />} />
           <Route path="*" element={<Navigate to="/" replace />} />
         </Routes>
       </Suspense>

@@ -19,7 +19,8 @@ export interface MenuItem {
     | 'teams'
     | 'audit'
     | 'compliance'
-    | 'risk';
+    | 'risk'
+    | 'strategies';
   roles: Role[];
 }
 
@@ -47,6 +48,7 @@ export const menuItems: MenuItem[] = [
   { path: '/audit', area: 'system', key: 'audit', roles: ['compliance', 'admin'] },
   { path: '/compliance', area: 'system', key: 'compliance', roles: ['compliance', 'admin', 'supervisor'] },
   { path: '/risk', area: 'work', key: 'risk', roles: ['supervisor', 'compliance', 'admin'] },
+  { path: '/strategies', area: 'work', key: 'strategies', roles: ['supervisor', 'admin'] },
 ];
 
 export const areas: Area[] = ['work', 'books', 'money', 'approvals', 'system'];

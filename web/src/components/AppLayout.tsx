@@ -2,6 +2,7 @@ import {
   AlertOutlined,
   AuditOutlined,
   BankOutlined,
+  BranchesOutlined,
   CheckSquareOutlined,
   CloudUploadOutlined,
   DashboardOutlined,
@@ -39,6 +40,7 @@ const icons: Record<MenuItem['key'], ReactNode> = {
   teams: <TeamOutlined />,
   audit: <AuditOutlined />,
   compliance: <SafetyCertificateOutlined />,
+  strategies: <BranchesOutlined />,
 };
 
 export function LanguageSwitch() {

@@ -42,6 +42,7 @@ import {
   type TimelineEvent,
 } from '../types.ts';
 import { ScoreTab } from './account/ScoreTab.tsx';
+import { TreatmentTab } from './account/TreatmentTab.tsx';
 
 function RevealButton({
   accountId,
@@ -530,6 +531,11 @@ export default function AccountPage() {
               key: 'score',
               label: t('risk.score.tab'),
               children: <ScoreTab accountId={id} />,
+            },
+            {
+              key: 'treatment',
+              label: t('strategies.treatment.tab'),
+              children: <TreatmentTab accountId={id} />,
             },
             {
               key: 'notes',
