@@ -348,6 +348,7 @@ export async function agentQueue(
           -- a treatment step due: the strategy's open agent task (call, visit, legal review, escalation)
           SELECT 3, 'treatment_due', x.due_on::text FROM strategy_actions x
            WHERE x.account_id = a.id AND x.kind = 'task' AND x.status = 'open' AND x.due_on <= ${today}::date
+             AND NOT EXISTS (SELECT FROM contact_attempts ca WHERE ca.account_id = a.id AND ca.at >= x.created_at)
           UNION ALL
           SELECT 4, 'new', NULL WHERE NOT EXISTS (SELECT 1 FROM contact_attempts ca WHERE ca.account_id = a.id)
           UNION ALL

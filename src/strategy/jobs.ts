@@ -3,14 +3,17 @@
  * Started only by the processes that schedule or work it (`huikuan strategy worker`); the rest of
  * Huikuan never loads pg-boss. A job's data may name the business date (`{"as_of": "2026-03-01"}`);
  * a scheduled job carries none and runs for today in the schedule's time zone. A job that fails (a
- * crash, a lost connection) is retried, and the retry resumes the run where it stopped.
+ * crash, a lost connection) is retried, and the retry resumes the run where it stopped. After the run
+ * the strategy's due messages are dispatched (src/strategy/dispatch.ts, channels from the environment).
  */
 import PgBoss from 'pg-boss';
 import { channelConfigFromEnv } from '../channels/config.ts';
+import { channelsFrom } from '../channels/service.ts';
 import type { Connection } from '../db/connection.ts';
 import { sendDigests } from '../notifications/service.ts';
 import { todayIn } from '../shared/dates.ts';
 import { toJson } from '../shared/json.ts';
+import { type DispatchResult, dispatchStrategyMessages } from './dispatch.ts';
 import { parseAsOf } from './model.ts';
 import { type RunResult, runStrategy } from './service.ts';
 
@@ -30,6 +33,9 @@ export interface StrategyJobsOptions {
   /** Each run's result, for logs (and tests). */
   onResult?: (result: RunResult) => void;
   onError?: (error: Error) => void;
+  /** After each run, dispatch the strategy's due messages (default true). */
+  dispatch?: boolean;
+  onDispatch?: (result: DispatchResult) => void;
   /** pg-boss settings (tests shorten its cron intervals). */
   boss?: Partial<PgBoss.ConstructorOptions>;
 }
@@ -62,6 +68,13 @@ export async function startStrategyJobs(
       const asOf = job.data?.as_of === undefined ? todayIn(timeZone) : parseAsOf(job.data.as_of);
       const result = await runStrategy(connection.db, { asOf, actor: `pg-boss job ${job.id}` });
       options.onResult?.(result);
+      // then the strategy's messages due, through the templates and the gate (src/strategy/dispatch.ts)
+      if (options.dispatch !== false) {
+        const sent = await dispatchStrategyMessages(connection.db, channelsFrom(channelConfigFromEnv()), {
+          asOf,
+        });
+        options.onDispatch?.(sent);
+      }
       // the risk watch's new entries e-mailed to their supervisors (src/notifications); a failure is
       // logged and the notices wait for the next run, the run itself stands
       try {

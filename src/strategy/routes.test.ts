@@ -133,10 +133,19 @@ describe('strategies through the API', () => {
     expect(queue.json().items).toEqual([
       expect.objectContaining({ ref: 'A1', tier: 'treatment_due', due: start }),
     ]);
-    await sql`UPDATE strategy_actions SET status = 'done' WHERE account_id = ${accountA}`.execute(t.db);
+    // the agent works the account: the task leaves the queue now, and is closed by the next night
+    await sql`
+      INSERT INTO contact_attempts (client_id, account_id, debtor_id, disposition, channel, agent)
+      SELECT client_id, id, debtor_id, 'no_answer', 'call', 'agent.a' FROM accounts WHERE id = ${accountA}`.execute(
+      t.db,
+    );
     expect((await call('agent.a', 'GET', '/worklist/queue')).json().items).toEqual([
-      expect.objectContaining({ ref: 'A1', tier: 'new' }),
+      expect.objectContaining({ ref: 'A1', tier: 'balance' }),
     ]);
+    await runStrategy(t.db, { asOf: addDays(start, 1), actor: 'tester' });
+    const task = await sql<{ status: string }>`
+      SELECT status FROM strategy_actions WHERE account_id = ${accountA} AND step = 'legal'`.execute(t.db);
+    expect(task.rows).toEqual([{ status: 'done' }]);
     expect((await call('sup.a', 'GET', `/accounts/${accountB}/treatment`)).status).toBe(404);
   });
 });

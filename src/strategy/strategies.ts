@@ -508,6 +508,15 @@ export async function treatmentStep({
     CREATE TEMP TABLE strategy_steps ON COMMIT DROP AS
     SELECT * FROM jsonb_to_recordset(${stepsJson(document)}::jsonb) AS st(${stepColumns})`.execute(trx);
 
+  // agent tasks of the partition's accounts that were worked (a contact attempt logged) since they were created
+  await sql`
+    UPDATE strategy_actions x SET status = 'done', finished_at = now()
+     WHERE x.client_id = ${partition.client_id} AND x.account_id BETWEEN ${partition.first_id} AND ${partition.last_id}
+       AND x.kind = 'task' AND x.status = 'open'
+       AND EXISTS (SELECT FROM contact_attempts ca WHERE ca.account_id = x.account_id AND ca.at >= x.created_at)`.execute(
+    trx,
+  );
+
   // the state: moved (new segment or arm: entered today), a new version, or new to the strategy
   await sql`
     UPDATE account_treatments t
