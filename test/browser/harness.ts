@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
 import { onTestFailed } from 'vitest';
+import type { ChannelConfig } from '../../src/channels/config.ts';
 import { addClient } from '../../src/clients/service.ts';
 import { createTeam, createUser } from '../../src/identity/service.ts';
 import { approveBatch, importPlacements } from '../../src/placements/service.ts';
@@ -69,7 +70,11 @@ function placementFile(dir: string, name: string, rows: string[]): string {
   return file;
 }
 
-export async function startWorld(): Promise<World> {
+/**
+ * `channels`: the server's channel settings (e.g. an SMS provider on loopback); default the
+ * environment's, as `huikuan serve` reads them.
+ */
+export async function startWorld(options: { channels?: ChannelConfig } = {}): Promise<World> {
   if (!existsSync(path.join(webRoot, 'index.html'))) {
     throw new Error(
       `No web build in ${webRoot}: run npm install (its prepare script builds it) or npm run build:web.`,
@@ -150,6 +155,7 @@ export async function startWorld(): Promise<World> {
     webRoot,
     requestsPerMinute: 100_000,
     loginsPerMinute: 1_000,
+    ...(options.channels ? { channels: options.channels } : {}),
   });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const port = (app.server.address() as AddressInfo).port;

@@ -41,6 +41,7 @@ import {
   pick,
   type TimelineEvent,
 } from '../types.ts';
+import { ChannelsTab } from './account/ChannelsTab.tsx';
 import { ScoreTab } from './account/ScoreTab.tsx';
 import { TreatmentTab } from './account/TreatmentTab.tsx';
 
@@ -526,6 +527,11 @@ export default function AccountPage() {
               key: 'holds',
               label: t('holds.tab'),
               children: <HoldsPanel accountId={id} />,
+            },
+            {
+              key: 'channels',
+              label: t('channelsTab.tab'),
+              children: <ChannelsTab accountId={id} />,
             },
             {
               key: 'score',

@@ -1,0 +1,147 @@
+/**
+ * The account page's "Channels" tab in a real headless Chromium (zh-CN): an agent sees the opted-out
+ * e-mail address refused with the reason in plain words, and sends an SMS from an approved template
+ * to the debtor's phone — previewed for this account with its disclosures — which reaches the SMS
+ * provider (a Twilio-shaped server on loopback) and shows as sent.
+ */
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { startProvider, testConfig } from '../../src/channels/test-support.ts';
+import { addHold, recordConsent } from '../../src/compliance/holds.ts';
+import { reasonCodes } from '../../src/compliance/model.ts';
+import { decideTemplate, proposeTemplate } from '../../src/templates/service.ts';
+import en from '../../web/src/locales/en.ts';
+import zhCN from '../../web/src/locales/zh-CN.ts';
+import { launchChromium, logIn, openSession, startWorld, untilSettled, type World } from './harness.ts';
+
+vi.setConfig({ testTimeout: 180_000 });
+
+let world: World;
+let browser: Browser;
+let provider: Awaited<ReturnType<typeof startProvider>>;
+const text = zhCN;
+
+beforeAll(async () => {
+  let sids = 0;
+  provider = await startProvider(() => ({
+    status: 201,
+    body: { sid: `SM${(++sids).toString(16).padStart(32, '0')}`, status: 'queued' },
+  }));
+  browser = await launchChromium();
+  world = await startWorld({
+    channels: testConfig({
+      agency: { name: '回款催收服务有限公司', address: ['上海'], phone: '400-800-1234', email: null },
+      smsProvider: 'twilio',
+      twilio: {
+        apiBase: provider.url,
+        accountSid: `AC${'d4'.repeat(16)}`,
+        authToken: 'browser-test',
+        from: '+15005550006',
+        messagingServiceSid: null,
+      },
+    }),
+  });
+  const db = world.t.db;
+  const account = await db
+    .selectFrom('accounts')
+    .select(['id', 'debtor_id'])
+    .where('id', '=', BigInt(world.seed.accounts.A001 ?? '0'))
+    .executeTakeFirstOrThrow();
+  const email = await db
+    .selectFrom('contact_points')
+    .select('id')
+    .where('debtor_id', '=', account.debtor_id)
+    .where('kind', '=', 'email')
+    .executeTakeFirstOrThrow();
+  const since = new Date('2026-01-05T02:00:00Z');
+  // reachable at any hour of the test run: the debtor's consent lifts the quiet hours
+  await recordConsent(
+    db,
+    { debtorId: account.debtor_id, kind: 'quiet_hours', source: 'phone', givenAt: since },
+    'setup',
+  );
+  await addHold(
+    db,
+    {
+      debtorId: account.debtor_id,
+      kind: 'opt_out_email',
+      source: 'email',
+      contactPointId: email.id,
+      startsAt: since,
+    },
+    'setup',
+  );
+  const proposed = await proposeTemplate(
+    db,
+    {
+      code: 'reminder',
+      channel: 'sms',
+      language: 'zh-CN',
+      subject: null,
+      body: '{{debtor_name}}您好，您在{{client_name}}的欠款{{balance}}尚未结清，请尽快处理。',
+      reason: 'first version',
+    },
+    'super1',
+  );
+  await decideTemplate(db, proposed.id, 'approve', 'ok', 'comp1');
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await world?.close();
+  await provider?.close();
+});
+
+async function choose(page: Page, label: string, option: string): Promise<void> {
+  await page.getByRole('combobox', { name: label }).click();
+  await page.locator(`.ant-select-dropdown:visible .ant-select-item-option[title="${option}"]`).click();
+}
+
+describe('the Channels tab', () => {
+  it('an agent reads why the e-mail is refused and sends an SMS from a template', async () => {
+    const { context, page } = await openSession(browser, 'zh-CN');
+    try {
+      await logIn(page, world.baseUrl, text, 'agent1');
+      await page.goto(`${world.baseUrl}/accounts/${world.seed.accounts.A001}`);
+      await page.getByRole('heading', { name: text.account.title.replace('{{ref}}', 'A001') }).waitFor();
+      await page.getByRole('tab', { name: text.channelsTab.tab }).click();
+      const rows = page.getByRole('row');
+      const emailRow = rows.filter({ hasText: '@example.com' });
+      await emailRow.getByText(`${text.gate.refused}${text.gate.reason.hold_opt_out_email}`).waitFor();
+      await emailRow.getByText(text.gate.verdict.deny).first().waitFor();
+      // no send action on a refused point
+      await expect(emailRow.getByRole('button').count()).resolves.toBe(0);
+
+      const phoneRow = rows.filter({ hasText: '138****5678' });
+      await phoneRow.getByText(text.gate.verdict.allow).first().waitFor();
+      await phoneRow.getByRole('button', { name: text.channelsTab.sendSms }).click();
+      const dialog = page.getByRole('dialog');
+      await dialog.waitFor();
+      await untilSettled(page.locator('.ant-modal').first());
+      await choose(page, text.channelsTab.template, 'reminder');
+      await dialog
+        .getByText('张三您好，您在招商银行信用卡中心的欠款¥10,570.00尚未结清，请尽快处理。')
+        .waitFor();
+      await dialog.getByText('回复TD退订').waitFor();
+      const before = provider.requests.length;
+      await dialog.getByRole('button', { name: text.channelsTab.send }).click();
+      await dialog.getByText(text.channelsTab.sent, { exact: false }).waitFor();
+      expect(provider.requests).toHaveLength(before + 1);
+      const body = new URLSearchParams(provider.requests.at(-1)?.body ?? '').get('Body') ?? '';
+      expect(body).toContain('张三您好');
+      expect(body).toContain('本信息由回款催收服务有限公司受招商银行信用卡中心委托发送。');
+      expect(new URLSearchParams(provider.requests.at(-1)?.body ?? '').get('To')).toBe('+8613812345678');
+      await dialog.locator('.ant-modal-footer').getByRole('button', { name: text.channelsTab.close }).click();
+      // the table reloads: the phone's latest SMS is sent
+      await phoneRow.getByText(text.channelsTab.status.sent).waitFor();
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('has every reason code of the gate and every tab string in both languages', () => {
+    expect(reasonCodes.filter((code) => !(code in zhCN.gate.reason))).toEqual([]);
+    expect(Object.keys(en.gate.reason).sort()).toEqual(Object.keys(zhCN.gate.reason).sort());
+    expect(Object.keys(en.channelsTab).sort()).toEqual(Object.keys(zhCN.channelsTab).sort());
+  });
+});
