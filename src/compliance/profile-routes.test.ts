@@ -165,14 +165,15 @@ describe('rule profiles', () => {
     const atNine = await gateContact(t.db, cn.call({ at: new Date('2026-03-03T21:00:00+08:00') }));
     expect(atNine.verdict).toBe('allow');
 
-    const audit = await sql<{ actor: string; action: string }>`
-      SELECT actor, action FROM audit_events
+    const audit = await sql<{ actor: string; action: string; actor_user_id: bigint; ip: string }>`
+      SELECT actor, action, actor_user_id, ip FROM audit_events
        WHERE entity_type = 'compliance_profile_change' AND entity_id = ${String(change.id)} ORDER BY id`.execute(
       t.db,
     );
+    // user ids in the order the callers were made; app.inject's remote address
     expect(audit.rows).toEqual([
-      { actor: 'compliance.li', action: 'compliance.profile_proposed' },
-      { actor: 'admin.zhao', action: 'compliance.profile_approved' },
+      { actor: 'compliance.li', action: 'compliance.profile_proposed', actor_user_id: 1n, ip: '127.0.0.1' },
+      { actor: 'admin.zhao', action: 'compliance.profile_approved', actor_user_id: 3n, ip: '127.0.0.1' },
     ]);
   });
 

@@ -5,7 +5,8 @@
  * a change and deciding it (maker-checker: the proposer never decides their own), and every hold
  * across accounts with filters. product.md: compliance and admins own the rule profiles (propose
  * and decide, any scope); supervisors read them and the holds; client users never see either.
- * The services (service.ts) validate the changes and write the audit events in their transaction.
+ * The services (service.ts) validate the changes and write the audit events, with the user's id
+ * and IP, in their transaction.
  */
 import type { FastifyRequest } from 'fastify';
 import { sql } from 'kysely';
@@ -572,7 +573,7 @@ export async function complianceProfileRoutes(app: Api, deps: ServerDeps): Promi
           changes: body.changes as OverrideDocument,
           reason: body.reason,
         },
-        principal.username,
+        { actor: principal.username, actorUserId: principal.userId, ip: request.ip ?? null },
       );
       const row = await loadChange(request, changeId);
       return reply.status(201).send(await new Differ(db).describe(row));
@@ -616,7 +617,13 @@ export async function complianceProfileRoutes(app: Api, deps: ServerDeps): Promi
           );
         }
         const reason = request.body.reason?.trim() || null;
-        const result = await decideProfileChange(db, row.id, decision, principal.username, reason);
+        const result = await decideProfileChange(
+          db,
+          row.id,
+          decision,
+          { actor: principal.username, actorUserId: principal.userId, ip: request.ip ?? null },
+          reason,
+        );
         const decided = await new Differ(db).describe(await loadChange(request, row.id));
         return { ...decided, profile: result.profile ? profileJson(result.profile) : null };
       },

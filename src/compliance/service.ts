@@ -182,12 +182,22 @@ function isDocument(value: unknown): value is OverrideDocument {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** Who proposes or decides a profile change: a user name, or with the user's id and IP (the routes) for the audit. */
+export type ProfileActor = string | { actor: string; actorUserId?: bigint | null; ip?: string | null };
+
+function profileActor(by: ProfileActor): { actor: string; actorUserId: bigint | null; ip: string | null } {
+  return typeof by === 'string'
+    ? { actor: by, actorUserId: null, ip: null }
+    : { actor: by.actor, actorUserId: by.actorUserId ?? null, ip: by.ip ?? null };
+}
+
 /** Proposes a new base version or an override; a second user decides it. Returns the proposal's id. */
 export async function proposeProfileChange(
   db: Db,
   input: ProfileChangeInput,
-  actor: string,
+  by: ProfileActor,
 ): Promise<bigint> {
+  const { actor, actorUserId, ip } = profileActor(by);
   if (!isDocument(input.changes) || Object.keys(input.changes).length === 0) {
     throw new HuikuanError(
       'bad_input',
@@ -214,6 +224,8 @@ export async function proposeProfileChange(
       .executeTakeFirstOrThrow();
     await recordAudit(trx, {
       actor,
+      actorUserId,
+      ip,
       action: 'compliance.profile_proposed',
       entityType: 'compliance_profile_change',
       entityId: row.id,
@@ -239,9 +251,10 @@ export async function decideProfileChange(
   db: Db,
   id: bigint,
   decision: 'approve' | 'reject',
-  actor: string,
+  by: ProfileActor,
   reason: string | null = null,
 ): Promise<ProfileDecision> {
+  const { actor, actorUserId, ip } = profileActor(by);
   return db.transaction().execute(async (trx) => {
     const row = await tables(trx)
       .selectFrom('compliance_profile_changes')
@@ -312,6 +325,8 @@ export async function decideProfileChange(
       .execute();
     await recordAudit(trx, {
       actor,
+      actorUserId,
+      ip,
       action: decision === 'approve' ? 'compliance.profile_approved' : 'compliance.profile_rejected',
       entityType: 'compliance_profile_change',
       entityId: id,
