@@ -154,6 +154,16 @@ describe('risk watch notifications', () => {
     expect(refused).toMatchObject({ sent: 0, notices: 0, failed: [{ user: 'sup.b' }] });
     smtp.refuse(null);
     expect(await sendDigests(t.db, settings())).toEqual({ sent: 1, notices: 1, failed: [], skipped: null });
+    // read-all up to the newest seen leaves a later notice unread
+    const planted = (await api.call('sup.b', 'GET', '/notifications')).json();
+    expect(planted.unread).toBe(1);
+    const newest = planted.items[0].id;
+    const before = { up_to_id: String(newest - 1) };
+    expect((await api.call('sup.b', 'POST', '/notifications/read-all', before)).json()).toEqual({
+      marked: 0,
+    });
+    const upTo = { up_to_id: String(newest) };
+    expect((await api.call('sup.b', 'POST', '/notifications/read-all', upTo)).json()).toEqual({ marked: 1 });
   });
 
   it('sets your digest address, refusing what is not one, audited', async () => {

@@ -102,13 +102,16 @@ export async function notificationRoutes(app: Api, deps: ServerDeps): Promise<vo
         response: documented({ 200: z.object({ marked: z.number().int() }) }),
         tags,
         summary: 'Mark all your notifications read (up to `up_to_id`, the newest you saw, when given)',
-        body: z.object({ up_to_id: idText.optional().describe('leave later notices unread') }).default({}),
+        body: z
+          .object({ up_to_id: idText.optional().describe('leave later notices unread') })
+          .nullish()
+          .describe('optional'),
       },
       preValidation: staff,
     },
     async (request) => ({
       marked: await readScoped(db, request, (trx) =>
-        markAllRead(trx, principalOf(request).userId, request.body.up_to_id),
+        markAllRead(trx, principalOf(request).userId, request.body?.up_to_id ?? undefined),
       ),
     }),
   );
