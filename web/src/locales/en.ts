@@ -529,7 +529,7 @@ const en: typeof zhCN = {
   queue: {
     title: 'Work queue',
     explain:
-      'In the order to work them: promises due, call-backs due, broken in the last week, instalments due, never contacted, then by balance. Press N for the next account.',
+      'In the order to work them: promises due, call-backs due, broken in the last week, instalments due, never contacted, then the rest; within each, the largest expected value (probability of payment × balance, from the risk model) first, accounts not yet scored after. Press N for the next account.',
     next: 'Next account (N)',
     agent: "An agent's queue (user name)",
     empty: 'No accounts in the queue',
