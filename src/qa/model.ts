@@ -286,53 +286,100 @@ export function checkText(text: string, language: 'zh-CN' | 'en' = detectLanguag
   return { language, passed: findings.length === 0, findings };
 }
 
-/** The scorecard of a weekly QA sample: each criterion scored 0–its weight by the reviewer. */
+/**
+ * Where a weekly QA sample comes from: an agent's note, an e-mail or SMS the agent sent (its text as
+ * sent), or a call the agent placed (its disposition, duration, recording reference and note).
+ */
+export const qaSources = ['note', 'message', 'call'] as const;
+export type QaSource = (typeof qaSources)[number];
+
+const spoken: readonly QaSource[] = ['note', 'call'];
+const every: readonly QaSource[] = qaSources;
+
+/**
+ * The scorecard of a weekly QA sample: each criterion scored 0–its weight by the reviewer, on the
+ * sources it applies to — a written message has no person to verify and no disposition to record,
+ * but must carry its opt-out line and required disclosures. A sample's total is out of 100: the sum
+ * over the criteria of its source, scaled by 100 / their weights (notes and calls: 100 already).
+ */
 export const scorecard = [
   {
     key: 'identified',
     weight: 15,
+    sources: every,
     label: { 'zh-CN': '表明机构身份与委托方', en: 'Identified the agency and the creditor' },
   },
   {
     key: 'right_party',
     weight: 15,
+    sources: spoken,
     label: { 'zh-CN': '核实对方身份后再谈欠款', en: 'Verified the person before discussing the debt' },
   },
   {
     key: 'accurate',
     weight: 20,
+    sources: every,
     label: { 'zh-CN': '金额与后果陈述准确', en: 'Amounts and consequences stated accurately' },
   },
   {
     key: 'conduct',
     weight: 25,
+    sources: every,
     label: {
       'zh-CN': '无威胁、侮辱、冒充或向第三方透露',
       en: 'No threats, insults, impersonation or third-party disclosure',
     },
   },
-  { key: 'courtesy', weight: 10, label: { 'zh-CN': '文明礼貌', en: 'Courteous' } },
+  { key: 'courtesy', weight: 10, sources: every, label: { 'zh-CN': '文明礼貌', en: 'Courteous' } },
   {
     key: 'recorded',
     weight: 15,
-    label: { 'zh-CN': '记录完整（处置代码、备注）', en: 'Complete record (disposition, notes)' },
+    sources: spoken,
+    label: {
+      'zh-CN': '记录完整（处置代码、录音、备注）',
+      en: 'Complete record (disposition, recording, notes)',
+    },
+  },
+  {
+    key: 'disclosures',
+    weight: 15,
+    sources: ['message'] as readonly QaSource[],
+    label: {
+      'zh-CN': '含退订方式与必要告知',
+      en: 'Carries the opt-out and the required disclosures',
+    },
   },
 ] as const;
 export type ScorecardKey = (typeof scorecard)[number]['key'];
 
-/** The sample's total out of 100; refuses a score outside a criterion's range or a missing one. */
-export function scoreSample(scores: Record<string, number>): { total: number; problems: string[] } {
+/** The criteria a sample of `source` is scored on. */
+export function criteriaFor(source: QaSource) {
+  return scorecard.filter((criterion) => criterion.sources.includes(source));
+}
+
+/**
+ * The sample's total out of 100; refuses a score outside a criterion's range, a missing one, and one
+ * for a criterion that does not apply to the source.
+ */
+export function scoreSample(
+  scores: Record<string, number>,
+  source: QaSource = 'note',
+): { total: number; problems: string[] } {
   const problems: string[] = [];
-  let total = 0;
-  for (const criterion of scorecard) {
+  let sum = 0;
+  let weights = 0;
+  for (const criterion of criteriaFor(source)) {
+    weights += criterion.weight;
     const value = scores[criterion.key];
     if (value === undefined) problems.push(`${criterion.key} is not scored`);
     else if (!Number.isInteger(value) || value < 0 || value > criterion.weight) {
       problems.push(`${criterion.key} is scored 0–${criterion.weight}, not ${value}`);
-    } else total += value;
+    } else sum += value;
   }
   for (const key of Object.keys(scores)) {
-    if (!scorecard.some((criterion) => criterion.key === key)) problems.push(`${key} is not a criterion`);
+    const criterion = scorecard.find((c) => c.key === key);
+    if (!criterion) problems.push(`${key} is not a criterion`);
+    else if (!criterion.sources.includes(source)) problems.push(`${key} does not apply to a ${source}`);
   }
-  return { total, problems };
+  return { total: weights === 100 ? sum : Math.round((sum * 100) / weights), problems };
 }

@@ -11,7 +11,7 @@ import { addClient } from '../clients/service.ts';
 import { createUser } from '../identity/service.ts';
 import { todayIn } from '../shared/dates.ts';
 import { proposeTemplate } from '../templates/service.ts';
-import { checkText, scorecard, scoreSample } from './model.ts';
+import { checkText, criteriaFor, scorecard, scoreSample } from './model.ts';
 import {
   agentQaRecord,
   checkNote,
@@ -58,7 +58,9 @@ describe('the prohibited-language checker', () => {
   });
 
   it('scores a sample only on the whole scorecard, within each weight', () => {
-    const full = Object.fromEntries(scorecard.map((criterion) => [criterion.key, criterion.weight]));
+    const full = Object.fromEntries(
+      criteriaFor('note').map((criterion) => [criterion.key, criterion.weight]),
+    );
     expect(scoreSample(full)).toEqual({ total: 100, problems: [] });
     expect(scoreSample({ ...full, conduct: 26 }).problems).toEqual(['conduct is scored 0–25, not 26']);
     const { courtesy: _courtesy, ...missing } = full;
@@ -66,6 +68,41 @@ describe('the prohibited-language checker', () => {
       'courtesy is not scored',
       'tone is not a criterion',
     ]);
+  });
+
+  it.each([
+    ['note', ['identified', 'right_party', 'accurate', 'conduct', 'courtesy', 'recorded']],
+    ['call', ['identified', 'right_party', 'accurate', 'conduct', 'courtesy', 'recorded']],
+    ['message', ['identified', 'accurate', 'conduct', 'courtesy', 'disclosures']],
+  ] as const)('scores a %s on %j, its total out of 100', (source, keys) => {
+    expect(criteriaFor(source).map((criterion) => criterion.key)).toEqual(keys);
+    const full = Object.fromEntries(
+      criteriaFor(source).map((criterion) => [criterion.key, criterion.weight]),
+    );
+    expect(scoreSample(full, source)).toEqual({ total: 100, problems: [] });
+    expect(scoreSample(Object.fromEntries(keys.map((key) => [key, 0])), source)).toEqual({
+      total: 0,
+      problems: [],
+    });
+  });
+
+  it('scales a message to 100 and refuses criteria that do not apply to it', () => {
+    // 15 + 20 + 20 + 10 + 15 = 80 of 85 → 94
+    expect(
+      scoreSample({ identified: 15, accurate: 20, conduct: 20, courtesy: 10, disclosures: 15 }, 'message'),
+    ).toEqual({ total: 94, problems: [] });
+    expect(
+      scoreSample(
+        { identified: 15, accurate: 20, conduct: 25, courtesy: 10, disclosures: 15, right_party: 15 },
+        'message',
+      ).problems,
+    ).toEqual(['right_party does not apply to a message']);
+    expect(
+      scoreSample(
+        { ...Object.fromEntries(criteriaFor('call').map((c) => [c.key, 1])), disclosures: 1 },
+        'call',
+      ).problems,
+    ).toEqual(['disclosures does not apply to a call']);
   });
 
   it('reads ISO weeks', () => {
@@ -182,7 +219,9 @@ describe('QA cases and samples', () => {
     expect((await drawWeeklySamples(t.db, { week, perAgent: 3, actor: 'zhao' })).drawn).toBe(0);
     const samples = await listQaSamples(t.db, { week, agent: 'li' });
     expect(samples).toHaveLength(3);
-    const scores = Object.fromEntries(scorecard.map((criterion) => [criterion.key, criterion.weight - 1]));
+    const scores = Object.fromEntries(
+      criteriaFor('note').map((criterion) => [criterion.key, criterion.weight - 1]),
+    );
     const sample = samples[0];
     if (!sample) throw new Error('no sample');
     await expect(
@@ -196,11 +235,11 @@ describe('QA cases and samples', () => {
     expect(
       await scoreQaSample(t.db, { id: sample.id, scores, comment: 'fine', actor: 'zhao' }),
     ).toMatchObject({
-      total: 100 - scorecard.length,
+      total: 100 - criteriaFor('note').length,
       reviewer: 'zhao',
     });
     const record = await agentQaRecord(t.db, 'li');
-    expect(record.samples).toEqual({ drawn: 3, scored: 1, average_total: 100 - scorecard.length });
+    expect(record.samples).toEqual({ drawn: 3, scored: 1, average_total: 100 - criteriaFor('note').length });
     expect((await agentQaRecord(t.db, 'wang')).cases).toMatchObject({
       confirmed: 1,
       findings_by_category: { third_party_disclosure: 1, false_consequence: 1 },

@@ -8,7 +8,7 @@ import { hasRole, principalOf, readScoped, requireRoles, staffRoles } from '../s
 import { type Api, idParam, type ServerDeps } from '../server/context.ts';
 import { documented } from '../server/responses.ts';
 import { HuikuanError } from '../shared/errors.ts';
-import { checkText, qaCategories, scorecard } from './model.ts';
+import { checkText, qaCategories, qaSources, scorecard } from './model.ts';
 import {
   agentQaRecord,
   decideQaCase,
@@ -48,9 +48,13 @@ const sampleResponse = z.object({
   agent: z.string(),
   client_id: z.number().int(),
   account_id: z.number().int(),
-  source: z.string(),
+  source: z.enum(qaSources).describe('note, message (an e-mail or SMS sent) or call'),
   source_id: z.number().int(),
-  text: z.string(),
+  text: z.string().describe('the note; the message as sent; the call: disposition, length, recording'),
+  channel: z.string(),
+  disposition: z.string().nullable(),
+  duration_seconds: z.number().int().nullable(),
+  recording_ref: z.string().nullable(),
   scores: z.record(z.string(), z.number()).nullable(),
   total: z.number().int().nullable(),
   reviewer: z.string().nullable(),
@@ -150,6 +154,7 @@ export async function qaRoutes(app: Api, deps: ServerDeps): Promise<void> {
               z.object({
                 key: z.string(),
                 weight: z.number().int(),
+                sources: z.array(z.enum(qaSources)).describe('the samples this criterion is scored on'),
                 label: z.record(z.string(), z.string()),
               }),
             ),
@@ -163,7 +168,11 @@ export async function qaRoutes(app: Api, deps: ServerDeps): Promise<void> {
     },
     async (request) => ({
       items: await readScoped(db, request, (scoped) => listQaSamples(scoped, request.query)),
-      scorecard: scorecard.map((criterion) => ({ ...criterion, label: { ...criterion.label } })),
+      scorecard: scorecard.map((criterion) => ({
+        ...criterion,
+        sources: [...criterion.sources],
+        label: { ...criterion.label },
+      })),
     }),
   );
 

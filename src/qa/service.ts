@@ -6,7 +6,7 @@ import { sql } from 'kysely';
 import { recordAudit } from '../audit/service.ts';
 import { type Db, inTransaction } from '../db/connection.ts';
 import { HuikuanError } from '../shared/errors.ts';
-import { checkText, type QaFinding, type QaResult, scoreSample } from './model.ts';
+import { checkText, type QaFinding, type QaResult, type QaSource, scoreSample } from './model.ts';
 
 /** Samples drawn per agent and week at most; and the cases / samples a list returns at most. */
 export const qaLimits = { samplesPerAgent: 20, listRows: 500, excerptLength: 500 };
@@ -155,8 +155,10 @@ export function isoWeekRange(week: string): { from: string; to: string } {
 }
 
 /**
- * Draws up to `perAgent` of each agent's notes of the week (China time) for review, in an order
- * fixed by the week and the note (md5), so drawing again adds nothing and picks the same ones.
+ * Draws up to `perAgent` of each agent's contacts of the week (China time) for review: their notes,
+ * the e-mails and SMS they sent (handed to the provider: sending, sent, delivered or undelivered) and
+ * the calls they placed that were answered — in an order fixed by the week, the source and its id
+ * (md5), so drawing again adds nothing and picks the same ones.
  */
 export async function drawWeeklySamples(
   db: Db,
@@ -168,15 +170,30 @@ export async function drawWeeklySamples(
   const { from, to } = isoWeekRange(input.week);
   return db.transaction().execute(async (trx) => {
     const inserted = await sql<{ n: number }>`
-      WITH candidates AS (
-        SELECT n.id, n.client_id, n.account_id, n.author,
-               row_number() OVER (PARTITION BY n.author ORDER BY md5(${input.week} || ':' || n.id::text)) AS pick
-          FROM account_notes n JOIN users u ON u.username = n.author AND 'agent' = ANY (u.roles)
-         WHERE n.created_at >= (${from}::date)::timestamp AT TIME ZONE 'Asia/Shanghai'
-           AND n.created_at < (${to}::date)::timestamp AT TIME ZONE 'Asia/Shanghai'),
+      WITH week AS (
+        SELECT (${from}::date)::timestamp AT TIME ZONE 'Asia/Shanghai' AS starts,
+               (${to}::date)::timestamp AT TIME ZONE 'Asia/Shanghai' AS ends),
+      contacts AS (
+        SELECT 'note' AS source, n.id, n.client_id, n.account_id, n.author
+          FROM account_notes n, week w WHERE n.created_at >= w.starts AND n.created_at < w.ends
+        UNION ALL
+        SELECT 'message', m.id, m.client_id, m.account_id, m.actor
+          FROM channel_messages m, week w
+         WHERE m.channel IN ('email', 'sms') AND m.status IN ('sending', 'sent', 'delivered', 'undelivered')
+           AND m.created_at >= w.starts AND m.created_at < w.ends
+        UNION ALL
+        SELECT 'call', m.id, m.client_id, m.account_id, m.actor
+          FROM channel_messages m JOIN channel_calls c ON c.message_id = m.id, week w
+         WHERE m.channel = 'call' AND c.answered_at IS NOT NULL
+           AND m.created_at >= w.starts AND m.created_at < w.ends),
+      candidates AS (
+        SELECT k.source, k.id, k.client_id, k.account_id, k.author,
+               row_number() OVER (PARTITION BY k.author
+                                  ORDER BY md5(${input.week} || ':' || k.source || ':' || k.id::text)) AS pick
+          FROM contacts k JOIN users u ON u.username = k.author AND 'agent' = ANY (u.roles)),
       added AS (
         INSERT INTO qa_samples (week, agent, client_id, account_id, source, source_id, drawn_by)
-        SELECT ${input.week}, author, client_id, account_id, 'note', id, ${input.actor}
+        SELECT ${input.week}, author, client_id, account_id, source, id, ${input.actor}
           FROM candidates c
          WHERE pick <= ${input.perAgent}
            AND (SELECT count(*) FROM qa_samples s WHERE s.week = ${input.week} AND s.agent = c.author) < ${input.perAgent}
@@ -201,9 +218,16 @@ export interface QaSampleView {
   agent: string;
   client_id: bigint;
   account_id: bigint;
-  source: string;
+  source: QaSource;
   source_id: bigint;
+  /** What the reviewer reads: the note; the message as sent (subject and text); the call's record. */
   text: string;
+  /** note, email, sms or call. */
+  channel: string;
+  /** A call's disposition, length and recording reference (null for the others). */
+  disposition: string | null;
+  duration_seconds: number | null;
+  recording_ref: string | null;
   scores: Record<string, number> | null;
   total: number | null;
   reviewer: string | null;
@@ -211,36 +235,57 @@ export interface QaSampleView {
   comment: string | null;
 }
 
+/** A sample with what the reviewer reads, whatever its source. */
+const sampleSelect = sql`
+    SELECT s.id, s.week, s.agent, s.client_id, s.account_id, s.source, s.source_id,
+           CASE s.source
+             WHEN 'note' THEN n.body
+             WHEN 'message' THEN upper(m.channel) || ' → ' || m.recipient_masked
+                                 || coalesce(E'\n' || m.subject, '') || E'\n\n' || m.body_text
+             ELSE 'CALL → ' || m.recipient_masked || ': ' || coalesce(c.disposition, 'no disposition')
+                  || coalesce(', ' || c.duration_seconds || ' s', '')
+                  || ', recording ' || coalesce(c.recording_ref, 'none')
+                  || coalesce(E'\n\n' || c.note, '')
+           END AS text,
+           CASE s.source WHEN 'note' THEN 'note' ELSE m.channel END AS channel,
+           c.disposition, c.duration_seconds, c.recording_ref,
+           s.scores, s.total, s.reviewer, s.reviewed_at, s.comment
+      FROM qa_samples s
+      LEFT JOIN account_notes n ON s.source = 'note' AND n.id = s.source_id
+      LEFT JOIN channel_messages m ON s.source IN ('message', 'call') AND m.id = s.source_id
+      LEFT JOIN channel_calls c ON s.source = 'call' AND c.message_id = s.source_id`;
+
 export async function listQaSamples(
   db: Db,
   filter: { week?: string; agent?: string },
 ): Promise<QaSampleView[]> {
   const rows = await sql<QaSampleView>`
-    SELECT s.id, s.week, s.agent, s.client_id, s.account_id, s.source, s.source_id, n.body AS text,
-           s.scores, s.total, s.reviewer, s.reviewed_at, s.comment
-      FROM qa_samples s JOIN account_notes n ON n.id = s.source_id
+    ${sampleSelect}
      WHERE (${filter.week ?? null}::text IS NULL OR s.week = ${filter.week ?? null})
        AND (${filter.agent ?? null}::text IS NULL OR s.agent = ${filter.agent ?? null})
      ORDER BY s.week DESC, s.agent, s.id LIMIT ${qaLimits.listRows}`.execute(db);
   return rows.rows;
 }
 
-/** A reviewer (never the agent) scores a sample on the scorecard; a sample is scored once. */
+/**
+ * A reviewer (never the agent) scores a sample on the scorecard's criteria for its source
+ * (model.ts criteriaFor); a sample is scored once.
+ */
 export async function scoreQaSample(
   db: Db,
   input: { id: bigint; scores: Record<string, number>; comment: string; actor: string },
 ): Promise<QaSampleView> {
-  const { total, problems } = scoreSample(input.scores);
-  if (problems.length > 0)
-    throw new HuikuanError('bad_input', `The scorecard is not complete: ${problems.join('; ')}.`);
   return inTransaction(db, async (trx) => {
-    const found = await sql<{ agent: string; client_id: bigint; total: number | null }>`
-      SELECT agent, client_id, total FROM qa_samples WHERE id = ${input.id} FOR UPDATE`.execute(trx);
+    const found = await sql<{ agent: string; client_id: bigint; total: number | null; source: QaSource }>`
+      SELECT agent, client_id, total, source FROM qa_samples WHERE id = ${input.id} FOR UPDATE`.execute(trx);
     const row = found.rows[0];
     if (!row) throw new HuikuanError('not_found', `QA sample ${input.id} does not exist.`);
     if (row.total !== null)
       throw new HuikuanError('invalid_state', `QA sample ${input.id} is already scored.`);
     if (row.agent === input.actor) throw new HuikuanError('forbidden', 'Nobody scores their own work.');
+    const { total, problems } = scoreSample(input.scores, row.source);
+    if (problems.length > 0)
+      throw new HuikuanError('bad_input', `The scorecard is not complete: ${problems.join('; ')}.`);
     await sql`
       UPDATE qa_samples SET scores = ${JSON.stringify(input.scores)}::jsonb, total = ${total}, reviewer = ${input.actor},
              reviewed_at = now(), comment = ${input.comment.trim() || null}
@@ -259,10 +304,7 @@ export async function scoreQaSample(
 }
 
 async function listQaSamplesById(db: Db, id: bigint): Promise<QaSampleView[]> {
-  const rows = await sql<QaSampleView>`
-    SELECT s.id, s.week, s.agent, s.client_id, s.account_id, s.source, s.source_id, n.body AS text,
-           s.scores, s.total, s.reviewer, s.reviewed_at, s.comment
-      FROM qa_samples s JOIN account_notes n ON n.id = s.source_id WHERE s.id = ${id}`.execute(db);
+  const rows = await sql<QaSampleView>`${sampleSelect} WHERE s.id = ${id}`.execute(db);
   return rows.rows;
 }
 
