@@ -17,6 +17,8 @@ import {
   fieldSpec,
   formItemFor,
   formItemPaths,
+  intervalText,
+  metricText,
   minorToAmountText,
   moved,
   newLeaf,
@@ -221,5 +223,26 @@ describe('the fields and editing helpers', () => {
     expect(moved(list, 0, 1)).toEqual(['b', 'a', 'c']);
     expect(moved(list, 0, -1)).toEqual(['a', 'b', 'c']);
     expect(list).toEqual(['a', 'b', 'c']);
+  });
+});
+
+describe('champion / challenger figures as shown', () => {
+  it('writes rates in per cent, money in yuan, contacts and cost per yuan with their places, signed differences', () => {
+    expect(metricText('recovery_rate', 0.123456)).toBe('12.35%');
+    expect(metricText('recovery_rate', 0.021, true)).toBe('+2.10%');
+    expect(metricText('promise_kept_rate', -0.05, true)).toBe('-5.00%');
+    expect(metricText('collected_per_account', 123456.4)).toBe('¥1,234.56');
+    expect(metricText('collected_per_account', 250, true)).toBe('+¥2.50');
+    expect(metricText('collected_per_account', -250, true)).toBe('-¥2.50');
+    expect(metricText('contacts_per_account', 3.456)).toBe('3.46');
+    expect(metricText('cost_per_yuan', 0.01234)).toBe('0.0123');
+    expect(metricText('recovery_rate', null)).toBe('—');
+    expect(metricText('recovery_rate', Number.NaN)).toBe('—');
+  });
+
+  it('writes an interval with both ends signed, and none as a dash', () => {
+    expect(intervalText('recovery_rate', [-0.01, 0.035])).toBe('[-1.00%, +3.50%]');
+    expect(intervalText('collected_per_account', [100, 2000])).toBe('[+¥1.00, +¥20.00]');
+    expect(intervalText('cost_per_yuan', null)).toBe('—');
   });
 });

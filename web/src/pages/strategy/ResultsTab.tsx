@@ -17,20 +17,11 @@ import { ErrorAlert } from '../../components/ErrorAlert.tsx';
 import { confirmWithReason } from '../../components/ReasonDialog.tsx';
 import { formatDate } from '../../format.ts';
 import { useApi } from '../../hooks.ts';
-import { formatMinor } from '../../money.ts';
+import { type Interval, intervalText, type Metric, metrics, metricText, rates } from './model.ts';
 
 use([CandlestickChart, ScatterChart, MarkLineComponent]);
 
-export const metrics = [
-  'recovery_rate',
-  'collected_per_account',
-  'promise_kept_rate',
-  'contacts_per_account',
-  'cost_per_yuan',
-] as const;
-export type Metric = (typeof metrics)[number];
 type Verdict = 'not_enough_accounts' | 'challenger_better' | 'no_difference' | 'challenger_worse';
-type Interval = [number, number] | null;
 
 interface ArmResult {
   code: string;
@@ -82,23 +73,6 @@ interface Experiment {
   entered: number;
   arms: ArmResult[];
   comparisons: Comparison[];
-}
-
-const rates = new Set<Metric>(['recovery_rate', 'promise_kept_rate']);
-
-/** A metric's value (or difference, signed) as shown: rates in %, money in yuan, ratios to 4 places. */
-export function metricText(metric: Metric, value: number | null | undefined, signed = false): string {
-  if (value === null || value === undefined || !Number.isFinite(value)) return '—';
-  const sign = signed && value > 0 ? '+' : '';
-  if (rates.has(metric)) return `${sign}${(value * 100).toFixed(2)}%`;
-  if (metric === 'collected_per_account') return `${sign}${formatMinor(Math.round(value), 'CNY')}`;
-  if (metric === 'contacts_per_account') return `${sign}${value.toFixed(2)}`;
-  return `${sign}${value.toFixed(4)}`;
-}
-
-function intervalText(metric: Metric, interval: Interval): string {
-  if (!interval) return '—';
-  return `[${metricText(metric, interval[0], true)}, ${metricText(metric, interval[1], true)}]`;
 }
 
 /** The value a chart draws: rates in percent, money in yuan. */

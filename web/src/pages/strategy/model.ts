@@ -387,3 +387,32 @@ export function moved<T>(list: readonly T[], from: number, to: number): T[] {
   if (item !== undefined) out.splice(to, 0, item);
   return out;
 }
+
+// ------------------------------------------------------------------ champion / challenger figures
+
+export const metrics = [
+  'recovery_rate',
+  'collected_per_account',
+  'promise_kept_rate',
+  'contacts_per_account',
+  'cost_per_yuan',
+] as const;
+export type Metric = (typeof metrics)[number];
+export type Interval = [number, number] | null;
+
+export const rates = new Set<Metric>(['recovery_rate', 'promise_kept_rate']);
+
+/** A metric's value (or difference, signed) as shown: rates in %, money in yuan, ratios to 4 places. */
+export function metricText(metric: Metric, value: number | null | undefined, signed = false): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return '—';
+  const sign = signed && value > 0 ? '+' : '';
+  if (rates.has(metric)) return `${sign}${(value * 100).toFixed(2)}%`;
+  if (metric === 'collected_per_account') return `${sign}${formatMinor(Math.round(value), 'CNY')}`;
+  if (metric === 'contacts_per_account') return `${sign}${value.toFixed(2)}`;
+  return `${sign}${value.toFixed(4)}`;
+}
+
+export function intervalText(metric: Metric, interval: Interval): string {
+  if (!interval) return '—';
+  return `[${metricText(metric, interval[0], true)}, ${metricText(metric, interval[1], true)}]`;
+}

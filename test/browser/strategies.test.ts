@@ -1,0 +1,242 @@
+/**
+ * The strategy editor in a real headless Chromium (issue 5 point 7): a supervisor (super1) opens
+ * Strategies, sees the version in force with its segments in plain words and its treatment paths,
+ * edits a copy (the late segment's days past due 90 → 400, the e-mail step's day 3 → 4), gets the
+ * server's problem next to the arms when their shares add up to 95%, fixes it, dry-runs it (the
+ * counts are the server's for the edited document) and proposes it; the proposer cannot approve it;
+ * an admin (admin1) approves it and it is in force.
+ */
+import path from 'node:path';
+import { sql } from 'kysely';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { todayIn } from '../../src/shared/dates.ts';
+import { runStrategy } from '../../src/strategy/service.ts';
+import { decideStrategy, dryRun, proposeStrategy } from '../../src/strategy/strategies.ts';
+import { approvedTemplates, testDocument } from '../../src/strategy/strategy-fixtures.ts';
+import zhCN from '../../web/src/locales/zh-CN.ts';
+import {
+  launchChromium,
+  logIn,
+  openSession,
+  screenshotDir,
+  startWorld,
+  untilSettled,
+  type World,
+} from './harness.ts';
+
+vi.setConfig({ testTimeout: 240_000 });
+
+let world: World;
+let browser: Browser;
+const text = zhCN;
+const s = text.strategies;
+
+beforeAll(async () => {
+  browser = await launchChromium();
+  world = await startWorld();
+  await approvedTemplates(world.t.db);
+  const first = await proposeStrategy(world.t.db, { document: testDocument, reason: '首个策略' }, 'setup');
+  await decideStrategy(world.t.db, first.id, 'approve', '', 'admin1');
+}, 240_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await world?.close();
+});
+
+async function openStrategies(page: Page): Promise<void> {
+  await page.getByRole('menuitem', { name: text.menu.strategies }).click();
+  await page.getByRole('heading', { name: s.title }).waitFor();
+}
+
+describe('the strategy editor', () => {
+  it('a supervisor edits a copy, sees a bad share at its field, dry-runs and proposes; an admin approves', async () => {
+    const edited = structuredClone(testDocument);
+    // the same edits as the supervisor makes below, for the server's own dry run
+    (edited.segments[2]?.conditions.all[0] as { value: unknown }).value = 400;
+    (edited.segments[0]?.arms[0]?.steps[1] as { day: number }).day = 4;
+    const expected = await dryRun(world.t.db, edited);
+    const before = await dryRun(world.t.db, testDocument);
+    const lateCount = (result: typeof expected) =>
+      result.segments.find((row) => row.segment === 'late' && row.arm === 'champion')?.accounts;
+    // the edit matters: fewer accounts are past 400 days than past 90
+    expect(lateCount(expected)).toBeLessThan(lateCount(before) ?? 0);
+
+    const maker = await openSession(browser, 'zh-CN');
+    try {
+      const page = maker.page;
+      await logIn(page, world.baseUrl, text, 'super1');
+      await openStrategies(page);
+      await expect.poll(() => page.getByTestId('version-title').textContent()).toBe('版本 1：Test strategy');
+      expect(await page.getByTestId('conditions-late').textContent()).toBe('逾期天数 > 90');
+      expect(await page.getByTestId('conditions-m2_m3').textContent()).toBe('账龄属于 M2、M3');
+      const champion = page.getByTestId('arm-m1-champion');
+      expect(await champion.textContent()).toContain('占比 80.00%');
+      expect(await champion.textContent()).toContain('第 3 天 · 电子邮件 · 模板 notice');
+      await page.screenshot({
+        path: path.join(screenshotDir, 'strategies-version-zh-CN.png'),
+        fullPage: true,
+      });
+      expect(await page.getByTestId('arm-m2_m3-champion').textContent()).toContain(
+        '承诺违约后第 1 天 · 任务：电话',
+      );
+
+      await page.getByRole('button', { name: s.view.editCopy }).click();
+      await page.getByText(s.editor.basedOn.replace('{{version}}', '1')).waitFor();
+      await page.getByTestId('edit-segment-2').getByLabel(s.editor.value).fill('400');
+      await page.getByTestId('edit-arm-0-0-step-1').getByLabel(s.editor.day).fill('4');
+      const share = page.getByTestId('edit-arm-0-1').getByLabel(s.editor.share);
+      await share.fill('15');
+      await expect.poll(() => page.getByTestId('shares-total-0').textContent()).toBe('合计 95.00%');
+
+      // the server refuses the shares; its problem shows at the arms and in the summary
+      await page.getByRole('button', { name: s.editor.dryRun }).click();
+      const problem = page.getByTestId('problem-segments[0].arms');
+      await problem.waitFor();
+      expect(await problem.textContent()).toContain('9500');
+      expect(await page.getByTestId('problems-summary').textContent()).toContain('segments[0].arms');
+      expect(await page.getByTestId('dry-run').count()).toBe(0);
+      await page.screenshot({
+        path: path.join(screenshotDir, 'strategies-editor-problem-zh-CN.png'),
+        fullPage: true,
+      });
+
+      await share.fill('20');
+      await page.getByRole('button', { name: s.editor.dryRun }).click();
+      const result = page.getByTestId('dry-run');
+      await result.waitFor();
+      await problem.waitFor({ state: 'detached' });
+      expect(await page.getByTestId('dry-run-accounts').textContent()).toBe(
+        s.dryRun.accounts
+          .replace('{{count}}', String(expected.accounts))
+          .replace('{{unsegmented}}', String(expected.unsegmented)),
+      );
+      const lateRow = result
+        .getByRole('table', { name: s.dryRun.perArm })
+        .getByRole('row')
+        .filter({ hasText: 'M4 and later' });
+      expect((await lateRow.getByRole('cell').allTextContents()).slice(-1)).toEqual([
+        String(lateCount(expected)),
+      ]);
+
+      await page.screenshot({
+        path: path.join(screenshotDir, 'strategies-dry-run-zh-CN.png'),
+        fullPage: true,
+      });
+      await page.getByLabel(s.editor.reason).fill('晚期阈值调整为 400 天');
+      await page.getByRole('button', { name: s.editor.propose }).click();
+      await page
+        .getByText(s.editor.proposed.replace('{{version}}', '2').split('，')[0] as string)
+        .first()
+        .waitFor();
+      // back on the versions: version 2 waits, and its proposer cannot decide it
+      await expect.poll(() => page.getByTestId('version-title').textContent()).toBe('版本 2：Test strategy');
+      expect(await page.getByTestId('conditions-late').textContent()).toBe('逾期天数 > 400');
+      expect(await page.getByTestId('arm-m1-champion').textContent()).toContain(
+        '第 4 天 · 电子邮件 · 模板 notice',
+      );
+      expect(await page.getByRole('button', { name: s.view.approve }).isDisabled()).toBe(true);
+      expect(await page.getByRole('button', { name: s.view.reject }).isDisabled()).toBe(true);
+    } finally {
+      await maker.context.close();
+    }
+
+    const checker = await openSession(browser, 'zh-CN');
+    try {
+      const page = checker.page;
+      await logIn(page, world.baseUrl, text, 'admin1');
+      await openStrategies(page);
+      await page.getByRole('button', { name: `${s.list.view} v2` }).click();
+      await expect.poll(() => page.getByTestId('version-title').textContent()).toBe('版本 2：Test strategy');
+      await page.getByRole('button', { name: s.view.approve }).click();
+      const dialog = page.locator('.ant-modal').filter({ hasText: 'v2' });
+      await dialog.waitFor();
+      await untilSettled(dialog);
+      await dialog.getByRole('button', { name: s.view.approve }).click();
+      const row = page
+        .getByRole('table', { name: s.list.title })
+        .getByRole('row')
+        .filter({ hasText: 'super1' });
+      await expect.poll(() => row.textContent(), { timeout: 15_000 }).toContain(s.list.inForce);
+      expect(await row.textContent()).toContain(s.statuses.approved);
+    } finally {
+      await checker.context.close();
+    }
+
+    const stored = await sql<{
+      version: number;
+      status: string;
+      proposed_by: string;
+      decided_by: string;
+      document: unknown;
+    }>`
+      SELECT version, status, proposed_by, decided_by, document FROM strategy_versions ORDER BY version`.execute(
+      world.t.db,
+    );
+    expect(stored.rows.map(({ document: _d, ...row }) => row)).toEqual([
+      { version: 1, status: 'approved', proposed_by: 'setup', decided_by: 'admin1' },
+      { version: 2, status: 'approved', proposed_by: 'super1', decided_by: 'admin1' },
+    ]);
+    const document = stored.rows[1]?.document as typeof testDocument;
+    expect(document.segments[2]?.conditions).toEqual({ all: [{ field: 'dpd', op: '>', value: 400 }] });
+    expect(document.segments[0]?.arms.map((arm) => arm.share_bp)).toEqual([8000, 2000]);
+    expect(document.segments[0]?.arms[0]?.steps[1]).toMatchObject({ code: 'email_d3', day: 4 });
+  });
+
+  it('after a nightly run the account shows its treatment; the results show the test and promote proposes a version', async () => {
+    await runStrategy(world.t.db, { asOf: todayIn(), actor: 'setup' });
+    const session = await openSession(browser, 'zh-CN');
+    try {
+      const page = session.page;
+      await logIn(page, world.baseUrl, text, 'super1');
+      // A002 is more than 400 days past due: the late segment of version 2, its legal review due at entry
+      await page.goto(`${world.baseUrl}/accounts/${world.seed.accounts.A002}`);
+      await page.getByRole('tab', { name: s.treatment.tab }).click();
+      await expect.poll(() => page.getByTestId('treatment-segment').textContent()).toBe('late');
+      const timeline = page.locator('.ant-timeline').filter({ hasText: '法务审查' });
+      expect(await timeline.textContent()).toContain('第 0 天 · 任务：法务审查');
+      expect(await timeline.textContent()).toContain(s.step.taken);
+      await page.screenshot({
+        path: path.join(screenshotDir, 'account-treatment-zh-CN.png'),
+        fullPage: true,
+      });
+
+      await openStrategies(page);
+      await page.getByRole('tab', { name: s.tabs.results }).click();
+      const card = page.locator('.ant-card').filter({ hasText: '版本 2 · m1 · 实验 m1-2026' });
+      await card.waitFor();
+      const verdict = card.getByTestId('verdict');
+      expect(await verdict.textContent()).toContain(`${s.verdicts.not_enough_accounts}：回收率差异`);
+      const arms = card.getByRole('table', { name: s.view.arms });
+      expect(await arms.getByRole('row').filter({ hasText: 'firm' }).textContent()).toContain(
+        s.roles.challenger,
+      );
+      await page.screenshot({
+        path: path.join(screenshotDir, 'strategies-results-zh-CN.png'),
+        fullPage: true,
+      });
+      await verdict.getByRole('button', { name: s.results.promote }).click();
+      const dialog = page.locator('.ant-modal').filter({ hasText: s.results.promoteHint });
+      await dialog.waitFor();
+      await untilSettled(dialog);
+      await dialog.getByLabel(text.common.reason).fill('试点短信更有效');
+      await dialog.getByRole('button', { name: s.results.promote }).click();
+      await page.getByText(s.results.promoted.replace('{{version}}', '3')).first().waitFor();
+    } finally {
+      await session.context.close();
+    }
+    const promoted = await sql<{ status: string; proposed_by: string; reason: string; document: unknown }>`
+      SELECT status, proposed_by, reason, document FROM strategy_versions WHERE version = 3`.execute(
+      world.t.db,
+    );
+    const row = promoted.rows[0];
+    expect(row).toMatchObject({ status: 'proposed', proposed_by: 'super1' });
+    expect(row?.reason).toContain('试点短信更有效');
+    const m1 = (row?.document as typeof testDocument).segments[0];
+    expect(m1?.arms.find((arm) => arm.role === 'champion')?.steps.map((step) => step.code)).toEqual([
+      'sms_firm',
+      'call_d1',
+    ]);
+  });
+});
