@@ -11,7 +11,7 @@ import { addClient } from '../clients/service.ts';
 import { createUser } from '../identity/service.ts';
 import { todayIn } from '../shared/dates.ts';
 import { proposeTemplate } from '../templates/service.ts';
-import { checkText, criteriaFor, scorecard, scoreSample } from './model.ts';
+import { checkText, criteriaFor, scoreSample } from './model.ts';
 import {
   agentQaRecord,
   checkNote,
