@@ -248,55 +248,56 @@ async function momentRows(
 ): Promise<{ rows: MomentRow[]; entered: number }> {
   const channels = contactChannels as readonly string[];
   const fen = contactChannels.map((c) => String(costs[c]));
-  const entered = await sql<{ n: string }>`
-    SELECT count(DISTINCT (client_id, account_id))::text AS n FROM strategy_decisions
-     WHERE strategy_version_id = ${test.versionId} AND segment = ${test.segment} AND run_date <= ${asOf}::date`.execute(
-    db,
-  );
   const rows = await sql<MomentRow>`
-    WITH entry AS (
+    WITH entry AS MATERIALIZED (
       SELECT d.client_id, d.account_id, min(d.run_date) AS e, (array_agg(d.arm ORDER BY d.run_date))[1] AS arm
         FROM strategy_decisions d
        WHERE d.strategy_version_id = ${test.versionId} AND d.segment = ${test.segment}
          AND d.run_date <= ${asOf}::date
-       GROUP BY d.client_id, d.account_id
-      HAVING min(d.run_date) + ${window}::int <= ${asOf}::date),
+       GROUP BY d.client_id, d.account_id),
     cost(channel, fen) AS (SELECT * FROM unnest(${channels}::text[], ${fen}::int8[])),
+    paid AS (
+      SELECT en.account_id, -sum(p.amount_minor) AS y
+        FROM entry en
+        JOIN journal_entries je ON je.account_id = en.account_id
+         AND je.effective_date > en.e AND je.effective_date <= en.e + ${window}::int
+        LEFT JOIN journal_entries orig ON orig.id = je.reverses_entry_id
+        JOIN postings p ON p.entry_id = je.id AND p.account_id = en.account_id
+       WHERE coalesce(orig.kind, je.kind) IN ('payment', 'direct_payment')
+       GROUP BY en.account_id),
+    promised AS (
+      SELECT en.account_id,
+             count(*) FILTER (WHERE p.status = 'kept' AND p.kept_on <= ${asOf}::date
+                                 OR p.status = 'broken' AND p.broken_at <= ${asOf}::date) AS due,
+             count(*) FILTER (WHERE p.status = 'kept' AND p.kept_on <= ${asOf}::date) AS kept
+        FROM entry en
+        JOIN promises p ON p.account_id = en.account_id
+         AND p.promised_on > en.e AND p.promised_on <= en.e + ${window}::int
+       GROUP BY en.account_id),
+    contacted AS (
+      SELECT en.account_id, count(*) AS contacts, sum(cost.fen)::numeric AS cost
+        FROM entry en
+        JOIN (SELECT c.account_id, c.channel, c.at FROM contact_attempts c
+               WHERE c.channel IN ('call', 'visit', 'other')
+              UNION ALL
+              SELECT m.account_id, m.channel, coalesce(m.sent_at, m.created_at) FROM channel_messages m
+               WHERE m.channel IN ('sms', 'email', 'letter')
+                 AND m.status IN ('sent', 'delivered', 'undelivered', 'printed')) k
+          ON k.account_id = en.account_id
+         AND k.at >= (en.e + 1)::timestamp AT TIME ZONE 'Asia/Shanghai'
+         AND k.at < (en.e + ${window}::int + 1)::timestamp AT TIME ZONE 'Asia/Shanghai'
+        JOIN cost ON cost.channel = k.channel
+       GROUP BY en.account_id),
     o AS (
       SELECT en.arm, en.e + ${window}::int AS matured_on,
              (a.placed_principal_minor + a.placed_interest_minor + a.placed_fees_minor + a.placed_penalty_minor)::numeric AS x,
-             coalesce((
-               SELECT -sum(p.amount_minor)
-                 FROM journal_entries je
-                 LEFT JOIN journal_entries orig ON orig.id = je.reverses_entry_id
-                 JOIN postings p ON p.entry_id = je.id AND p.account_id = en.account_id
-                WHERE je.account_id = en.account_id
-                  AND coalesce(orig.kind, je.kind) IN ('payment', 'direct_payment')
-                  AND je.effective_date > en.e AND je.effective_date <= en.e + ${window}::int), 0)::numeric AS y,
-             pr.due, pr.kept, k.contacts, k.cost
+             coalesce(paid.y, 0)::numeric AS y, coalesce(promised.due, 0) AS due, coalesce(promised.kept, 0) AS kept,
+             coalesce(contacted.contacts, 0) AS contacts, coalesce(contacted.cost, 0) AS cost
         FROM entry en
         JOIN accounts a ON a.id = en.account_id
-        CROSS JOIN LATERAL (
-          SELECT count(*) FILTER (WHERE p.status = 'kept' AND p.kept_on <= ${asOf}::date
-                                     OR p.status = 'broken' AND p.broken_at <= ${asOf}::date) AS due,
-                 count(*) FILTER (WHERE p.status = 'kept' AND p.kept_on <= ${asOf}::date) AS kept
-            FROM promises p
-           WHERE p.account_id = en.account_id
-             AND p.promised_on > en.e AND p.promised_on <= en.e + ${window}::int) pr
-        CROSS JOIN LATERAL (
-          SELECT count(*) AS contacts, coalesce(sum(cost.fen), 0)::numeric AS cost
-            FROM (SELECT c.channel FROM contact_attempts c
-                   WHERE c.account_id = en.account_id AND c.channel IN ('call', 'visit', 'other')
-                     AND c.at >= (en.e + 1)::timestamp AT TIME ZONE 'Asia/Shanghai'
-                     AND c.at < (en.e + ${window}::int + 1)::timestamp AT TIME ZONE 'Asia/Shanghai'
-                  UNION ALL
-                  SELECT m.channel FROM channel_messages m
-                   WHERE m.account_id = en.account_id AND m.channel IN ('sms', 'email', 'letter')
-                     AND m.status IN ('sent', 'delivered', 'undelivered', 'printed')
-                     AND coalesce(m.sent_at, m.created_at) >= (en.e + 1)::timestamp AT TIME ZONE 'Asia/Shanghai'
-                     AND coalesce(m.sent_at, m.created_at) < (en.e + ${window}::int + 1)::timestamp AT TIME ZONE 'Asia/Shanghai'
-                 ) kk
-            JOIN cost ON cost.channel = kk.channel) k)
+        LEFT JOIN paid ON paid.account_id = en.account_id
+        LEFT JOIN promised ON promised.account_id = en.account_id
+        LEFT JOIN contacted ON contacted.account_id = en.account_id)
     SELECT arm, matured_on::text AS matured_on, count(*)::text AS accounts,
            sum(x)::text AS placed, sum(y)::text AS collected,
            sum(y * y)::float8 AS collected_sq, sum(x * x)::float8 AS placed_sq, sum(x * y)::float8 AS collected_placed,
@@ -304,7 +305,10 @@ async function momentRows(
            sum(contacts)::text AS contacts, sum(contacts * contacts)::float8 AS contacts_sq,
            sum(cost)::text AS cost, sum(cost * cost)::float8 AS cost_sq, sum(cost * y)::float8 AS cost_collected
       FROM o GROUP BY arm, matured_on ORDER BY matured_on, arm`.execute(db);
-  return { rows: rows.rows, entered: Number(entered.rows[0]?.n ?? 0) };
+  // accounts whose window has not closed yet count as entered only
+  const closed = rows.rows.filter((row) => row.matured_on <= asOf);
+  const entered = rows.rows.reduce((n, row) => n + Number(row.accounts), 0);
+  return { rows: closed, entered };
 }
 
 function addMoments(m: ArmMoments, r: MomentRow): ArmMoments {
