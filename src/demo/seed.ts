@@ -58,6 +58,7 @@ import {
   windowStart,
   windows,
 } from './plan.ts';
+import { demoStrategy } from './strategy.ts';
 
 export const defaultAccounts = 5_000;
 export const defaultSeed = 20_260_101;
@@ -278,6 +279,7 @@ async function seed_(
     await sixMonths(db, plan, ids, dir, result, say);
     await workWaiting(db, plan, ids, result);
     await workspace(db, today, say);
+    await demoStrategy(db, say);
     say(
       `work waiting: 1 placement batch, ${result.proposals.pending} proposals in the approvals inbox, ${result.claims.pending} payment claims for finance`,
     );

@@ -2,12 +2,14 @@ import fc from 'fast-check';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TestDatabase, testDatabase } from '../../test/db.ts';
+import { demoStrategyDocument } from '../demo/strategy.ts';
 import {
   armBucket,
   armBucketSql,
   assignArm,
   type Condition,
   conditionSql,
+  documentJson,
   evaluate,
   type FieldValues,
   type Leaf,
@@ -211,6 +213,33 @@ describe('the strategy document', () => {
     expect(result.problems).toEqual([
       expect.objectContaining({ path: 'segments[0].conditions', severity: 'warning' }),
     ]);
+  });
+
+  it("the demo agency's strategy is valid, its last segment a catch-all, and survives a round trip", () => {
+    const result = validateDocument(demoStrategyDocument());
+    expect(result.problems).toEqual([]);
+    if (!result.ok) throw new Error('demo strategy invalid');
+    expect(result.document.segments.map((segment) => segment.code)).toEqual([
+      'm1_early',
+      'm2_m3',
+      'm4_plus',
+      'other',
+    ]);
+    const again = validateDocument(JSON.parse(documentJson(result.document)));
+    expect(again.ok && again.document).toEqual(result.document);
+    const money = validateDocument({
+      name: 'money',
+      segments: [
+        {
+          code: 'big',
+          name: 'Big',
+          conditions: { all: [{ field: 'balance_minor', op: '>=', value: '90071992547409930' }] },
+          arms: [{ code: 'c', role: 'champion', share_bp: 10000, steps: [] }],
+        },
+      ],
+    });
+    if (!money.ok) throw new Error('money document invalid');
+    expect(validateDocument(JSON.parse(documentJson(money.document)))).toEqual(money);
   });
 
   it('refuses what is not a document', () => {
