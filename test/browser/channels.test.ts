@@ -2,10 +2,13 @@
  * The account page's "Channels" tab in a real headless Chromium (zh-CN): an agent sees the opted-out
  * e-mail address refused with the reason in plain words, and sends an SMS from an approved template
  * to the debtor's phone — previewed for this account with its disclosures — which reaches the SMS
- * provider (a Twilio-shaped server on loopback) and shows as sent.
+ * provider (a Twilio-shaped server on loopback) and shows as sent; an SMS the gate refused earlier
+ * shows on the timeline with its reason in plain words.
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { ChannelConfig } from '../../src/channels/config.ts';
+import { channelsFrom, sendMessage } from '../../src/channels/service.ts';
 import { startProvider, testConfig } from '../../src/channels/test-support.ts';
 import { addHold, recordConsent } from '../../src/compliance/holds.ts';
 import { reasonCodes } from '../../src/compliance/model.ts';
@@ -19,6 +22,7 @@ vi.setConfig({ testTimeout: 180_000 });
 let world: World;
 let browser: Browser;
 let provider: Awaited<ReturnType<typeof startProvider>>;
+let channels: ChannelConfig;
 const text = zhCN;
 
 beforeAll(async () => {
@@ -28,19 +32,18 @@ beforeAll(async () => {
     body: { sid: `SM${(++sids).toString(16).padStart(32, '0')}`, status: 'queued' },
   }));
   browser = await launchChromium();
-  world = await startWorld({
-    channels: testConfig({
-      agency: { name: '回款催收服务有限公司', address: ['上海'], phone: '400-800-1234', email: null },
-      smsProvider: 'twilio',
-      twilio: {
-        apiBase: provider.url,
-        accountSid: `AC${'d4'.repeat(16)}`,
-        authToken: 'browser-test',
-        from: '+15005550006',
-        messagingServiceSid: null,
-      },
-    }),
+  channels = testConfig({
+    agency: { name: '回款催收服务有限公司', address: ['上海'], phone: '400-800-1234', email: null },
+    smsProvider: 'twilio',
+    twilio: {
+      apiBase: provider.url,
+      accountSid: `AC${'d4'.repeat(16)}`,
+      authToken: 'browser-test',
+      from: '+15005550006',
+      messagingServiceSid: null,
+    },
   });
+  world = await startWorld({ channels });
   const db = world.t.db;
   const account = await db
     .selectFrom('accounts')
@@ -71,6 +74,37 @@ beforeAll(async () => {
     },
     'setup',
   );
+  // an SMS the gate refused in January, while a dispute was open: on the timeline with its reason
+  const phone = await db
+    .selectFrom('contact_points')
+    .select('id')
+    .where('debtor_id', '=', account.debtor_id)
+    .where('kind', '=', 'phone')
+    .executeTakeFirstOrThrow();
+  await addHold(
+    db,
+    {
+      accountId: account.id,
+      kind: 'dispute',
+      source: 'phone',
+      startsAt: new Date('2026-01-06T00:00:00Z'),
+      endsAt: new Date('2026-01-09T00:00:00Z'),
+    },
+    'setup',
+  );
+  const refused = await sendMessage(
+    db,
+    {
+      accountId: account.id,
+      contactPointId: phone.id,
+      channel: 'sms',
+      text: '请尽快还款。',
+      at: new Date('2026-01-07T03:00:00Z'),
+      actor: 'agent1',
+    },
+    channelsFrom(channels),
+  );
+  expect(refused.message).toMatchObject({ status: 'blocked', reasons: ['hold_dispute'] });
   const proposed = await proposeTemplate(
     db,
     {
@@ -134,6 +168,9 @@ describe('the Channels tab', () => {
       await dialog.locator('.ant-modal-footer').getByRole('button', { name: text.channelsTab.close }).click();
       // the table reloads: the phone's latest SMS is sent
       await phoneRow.getByText(text.channelsTab.status.sent).waitFor();
+      // the SMS refused in January is on the timeline with its reason in plain words
+      await page.getByRole('tab', { name: text.account.timeline }).click();
+      await page.getByText(`${text.gate.refused}${text.gate.reason.hold_dispute}`).waitFor();
     } finally {
       await context.close();
     }

@@ -24,6 +24,7 @@ import { Link, useParams } from 'react-router';
 import { api, errorText, itemsOf, type Page } from '../api.ts';
 import { useAuth } from '../auth.tsx';
 import { ErrorAlert } from '../components/ErrorAlert.tsx';
+import { GateReasons } from '../components/GateReasons.tsx';
 import { HoldsPanel } from '../components/HoldsPanel.tsx';
 import { Money } from '../components/Money.tsx';
 import { PaymentClaimModal } from '../components/PaymentClaimModal.tsx';
@@ -269,8 +270,17 @@ function TimelineTab({
                       <StatusTag status={event.from_status} /> → <StatusTag status={event.to_status} />
                     </div>
                   ) : null}
-                  {pick<string>(event, 'text', 'summary') && (
-                    <div style={{ whiteSpace: 'pre-wrap' }}>{pick<string>(event, 'text', 'summary')}</div>
+                  {event.type === 'message' && event.to_status === 'blocked' ? (
+                    // a message, letter or call the rule gate refused: its reason codes in plain words
+                    <GateReasons
+                      verdict="deny"
+                      reasons={(event.text ?? '').split(', ').filter(Boolean)}
+                      showTag={false}
+                    />
+                  ) : (
+                    pick<string>(event, 'text', 'summary') && (
+                      <div style={{ whiteSpace: 'pre-wrap' }}>{pick<string>(event, 'text', 'summary')}</div>
+                    )
                   )}
                   {event.amount_minor !== undefined && event.amount_minor !== null && (
                     <div style={{ maxWidth: 160 }}>
