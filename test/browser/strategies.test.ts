@@ -239,4 +239,125 @@ describe('the strategy editor', () => {
       'call_d1',
     ]);
   });
+
+  it('shows a challenger that is better: the verdict in words with its sequence, the figures and both charts', async () => {
+    const arm = (code: string, role: string, share_bp: number, rate: number, perAccount: number) => ({
+      code,
+      role,
+      share_bp,
+      accounts: 800,
+      placed_minor: 80_000_000,
+      collected_minor: Math.round(80_000_000 * rate),
+      recovery_rate: rate,
+      collected_per_account_minor: perAccount,
+      promises_due: 100,
+      promises_kept: 60,
+      promise_kept_rate: 0.6,
+      contacts: 2000,
+      contacts_per_account: 2.5,
+      cost_minor: 40_000,
+      cost_per_yuan: 0.01234,
+    });
+    const metric = (name: string, champion: number, challenger: number, verdict: string) => ({
+      metric: name,
+      champion,
+      challenger,
+      difference: challenger - champion,
+      interval: [0.008, 0.034],
+      sequence: [0.005, 0.037],
+      p_value: 0.012,
+      verdict,
+    });
+    const experiment = {
+      strategy_version_id: 2,
+      version: 2,
+      strategy: 'Test strategy',
+      segment: 'm1',
+      test_id: 'm1-2026',
+      window_days: 30,
+      as_of: '2026-06-30',
+      primary_metric: 'recovery_rate',
+      min_accounts: 100,
+      entered: 1600,
+      arms: [
+        arm('champion', 'champion', 8000, 0.1, 123456.4),
+        arm('firm', 'challenger', 2000, 0.121, 150000),
+      ],
+      comparisons: [
+        {
+          challenger: 'firm',
+          verdict: 'challenger_better',
+          metrics: [
+            metric('recovery_rate', 0.1, 0.121, 'challenger_better'),
+            metric('promise_kept_rate', 0.6, 0.6, 'no_difference'),
+          ],
+          series: ['2026-06-28', '2026-06-29', '2026-06-30'].map((date, i) => ({
+            date,
+            champion_accounts: 700 + i * 50,
+            challenger_accounts: 700 + i * 50,
+            champion: 0.1,
+            challenger: 0.11 + i * 0.005,
+            difference: 0.01 + i * 0.005,
+            interval: [0, 0.03],
+            sequence: [-0.01 + i * 0.007, 0.04],
+            p_value: 0.2 - i * 0.09,
+            verdict: i === 2 ? 'challenger_better' : 'no_difference',
+          })),
+        },
+      ],
+    };
+    const session = await openSession(browser, 'zh-CN');
+    try {
+      const page = session.page;
+      await page.route(/\/api\/v1\/experiments\?/, (route) =>
+        route.fulfill({
+          status: 200,
+          contentType: 'application/json',
+          body: JSON.stringify({ items: [experiment] }),
+        }),
+      );
+      await logIn(page, world.baseUrl, text, 'super1');
+      await openStrategies(page);
+      await page.getByRole('tab', { name: s.tabs.results }).click();
+      const verdict = page.getByTestId('verdict');
+      await verdict.waitFor();
+      expect(await verdict.textContent()).toContain(
+        '挑战者更优：回收率差异 +2.10%，置信序列 [+0.50%, +3.70%]',
+      );
+      const arms = page.getByRole('table', { name: s.view.arms });
+      const champion = await arms
+        .getByRole('row')
+        .filter({ hasText: 'champion' })
+        .getByRole('cell')
+        .allTextContents();
+      expect(champion.slice(1)).toEqual(['800', '10.00%', '¥1,234.56', '60.00%', '2.50', '0.0123']);
+      const figures = page.getByRole('table', { name: s.results.difference });
+      const recovery = await figures
+        .getByRole('row')
+        .filter({ hasText: s.metrics.recovery_rate })
+        .getByRole('cell')
+        .allTextContents();
+      expect(recovery).toEqual([
+        s.metrics.recovery_rate,
+        '10.00%',
+        '12.10%',
+        '+2.10%',
+        '[+0.80%, +3.40%]',
+        '[+0.50%, +3.70%]',
+        '0.0120',
+        s.verdicts.challenger_better,
+      ]);
+      await page.getByRole('img', { name: s.results.intervalChart }).locator('canvas').waitFor();
+      await page
+        .getByRole('img', { name: s.results.seriesChart.replace('{{metric}}', s.metrics.recovery_rate) })
+        .locator('canvas')
+        .waitFor();
+      await page.screenshot({
+        path: path.join(screenshotDir, 'strategies-results-better-zh-CN.png'),
+        fullPage: true,
+      });
+    } finally {
+      await session.context.close();
+    }
+  });
 });

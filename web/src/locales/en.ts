@@ -1080,6 +1080,7 @@ const en: typeof zhCN = {
       newBlank: 'New blank strategy',
       warnings: 'Notes',
       pick: 'Choose a version in the list above to see it.',
+      colon: ': ',
     },
     step: {
       dayEntry: 'Day {{day}}',

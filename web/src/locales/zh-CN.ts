@@ -1039,6 +1039,7 @@ const zhCN = {
       newBlank: '新建空白策略',
       warnings: '提示',
       pick: '在上方列表中选择一个版本查看。',
+      colon: '：',
     },
     step: {
       dayEntry: '第 {{day}} 天',

@@ -251,7 +251,8 @@ function DraftEditor({ draft, onProposed }: { draft: Draft; onProposed: (version
                     >
                       <code>{problem.path || t('strategies.editor.document')}</code>
                     </Typography.Link>
-                    ：{problem.message}
+                    {t('strategies.view.colon')}
+                    {problem.message}
                   </List.Item>
                 )}
               />

@@ -244,16 +244,18 @@ function ComparisonView({
       tooltip: { trigger: 'item' },
       grid: { left: 170, right: 30, top: 20, bottom: 30 },
       yAxis: { type: 'category', data: rows.map((row) => row.name) },
-      xAxis: { type: 'value', scale: true, name: metricName },
+      xAxis: { type: 'value', scale: false, name: metricName },
       series: [
         {
+          // an error bar: the whiskers are the interval, the (flat) body the difference
           type: 'candlestick',
           name: t('strategies.results.difference'),
           barMaxWidth: 14,
+          itemStyle: { color: '#1677ff', color0: '#1677ff', borderColor: '#1677ff', borderColor0: '#1677ff' },
           data: rows.map((row) => {
             const lo = chartValue(primary, row.interval?.[0]);
             const hi = chartValue(primary, row.interval?.[1]);
-            return lo === null || hi === null ? '-' : [lo, hi, lo, hi];
+            return lo === null || hi === null || point === null ? '-' : [point, point, lo, hi];
           }),
           markLine: { symbol: 'none', data: [{ xAxis: 0 }], lineStyle: { type: 'dashed', color: '#999' } },
         },
@@ -272,8 +274,8 @@ function ComparisonView({
     const v = (value: number | null) => chartValue(primary, value);
     return {
       tooltip: { trigger: 'axis' },
-      legend: {},
-      grid: { left: 60, right: 60, top: 40, bottom: 30 },
+      legend: { top: 0 },
+      grid: { left: 60, right: 60, top: 60, bottom: 30 },
       xAxis: { type: 'category', data: dates },
       yAxis: [
         { type: 'value', scale: true, name: metricName },
@@ -415,7 +417,9 @@ function ComparisonView({
           },
         ]}
       />
-      <Chart option={range} height={140} label={t('strategies.results.intervalChart')} />
+      {(main?.interval || main?.sequence) && (
+        <Chart option={range} height={140} label={t('strategies.results.intervalChart')} />
+      )}
       {comparison.series.length > 0 && (
         <Chart
           option={series}

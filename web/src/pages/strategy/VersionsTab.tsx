@@ -272,7 +272,10 @@ function SegmentView({ segment, index }: { segment: Segment; index: number }) {
       title={t('strategies.view.segment', { index: index + 1, name: segment.name, code: segment.code })}
     >
       <Typography.Paragraph>
-        <Typography.Text strong>{t('strategies.view.conditions')}：</Typography.Text>
+        <Typography.Text strong>
+          {t('strategies.view.conditions')}
+          {t('strategies.view.colon')}
+        </Typography.Text>
         <span data-testid={`conditions-${segment.code}`}>{conditionWords(segment.conditions, words)}</span>
         {segment.test_id && (
           <span style={{ marginLeft: 16 }}>
