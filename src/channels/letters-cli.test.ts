@@ -1,7 +1,7 @@
 /**
  * `huikuan letters batch create | list | pdf`: queued letters closed into print batches through the
  * same service as the API, per client or for every client, filtered by kind, the PDF written with
- * --out, progress on stderr, --json, and the refusals (nothing queued, bad options, unknown batch).
+ * --out, --json, and the refusals (nothing queued, bad options, unknown batch).
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,6 +10,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliFor } from '../../test/cli.ts';
 import { type TestDatabase, testDatabase } from '../../test/db.ts';
+import { main } from '../cli/main.ts';
 import { gateFixture } from '../compliance/holds-fixture.ts';
 import type { ChannelConfig } from './config.ts';
 import { queueLetter } from './letters.ts';
@@ -97,7 +98,8 @@ describe('huikuan letters batch', () => {
     const body = result.json();
     expect(body).toMatchObject({ letters: 2, batches: [{ client: client.code, letters: 2, file: out }] });
     expect(body.pages).toBeGreaterThanOrEqual(3); // a cover sheet and a page a letter at least
-    expect(result.stderr).toMatch(new RegExp(`client ${client.code}: print batch \\d+ — 2 letter\\(s\\)`));
+    // not a terminal: no progress bar, nothing on stderr
+    expect(result.stderr).toBe('');
     const pdf = await readFile(out);
     expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');
     expect(pdf.length).toBe(body.batches[0].bytes);
@@ -194,6 +196,28 @@ describe('huikuan letters batch', () => {
     const help = await cli(['letters', 'batch', 'create', '--help']);
     expect(help.stdout).toMatch(/--template <code>/);
     expect(help.stdout).toMatch(/FILE-<batch id>\.pdf/);
+  });
+
+  it('draws a progress bar on a terminal', async () => {
+    const f = fixtures[0] as Awaited<ReturnType<typeof gateFixture>>;
+    await queue(f, 1);
+    let stderr = '';
+    const previous = process.env.DATABASE_URL;
+    process.env.DATABASE_URL = t.url;
+    try {
+      const code = await main(['letters', 'batch', 'create', '--client', 'C1', '--user', 'supervisor.zhao'], {
+        stdout: () => {},
+        stderr: (text) => {
+          stderr += text;
+        },
+        interactive: true,
+      });
+      expect(code).toBe(0);
+    } finally {
+      if (previous === undefined) delete process.env.DATABASE_URL;
+      else process.env.DATABASE_URL = previous;
+    }
+    expect(stderr).toMatch(/print batches .* 1\/1 letters \| C1/);
   });
 
   it('names the files of several batches by their ids', () => {

@@ -2,11 +2,12 @@
  * `huikuan letters batch create | list | pdf`: print batches from the command line, through the same
  * services as the API (letters.ts: closePrintBatch, listPrintBatches, printBatchPdf). `create` closes
  * the queue of one client, or of every client with letters waiting, into print batches of at most
- * `letterStoreLimits.batchLetters` letters each — as many as the queue needs, one progress line per
- * batch on stderr — and writes their PDFs with --out.
+ * `letterStoreLimits.batchLetters` letters each — as many as the queue needs, with a progress bar on a
+ * terminal (src/cli/progress.ts) — and writes their PDFs with --out.
  */
 import { writeFile } from 'node:fs/promises';
 import type { RegisterCommands } from '../cli/context.ts';
+import { progressBar } from '../cli/progress.ts';
 import { findClientByCode } from '../clients/service.ts';
 import { resolveActor } from '../identity/actor.ts';
 import { HuikuanError } from '../shared/errors.ts';
@@ -63,7 +64,7 @@ export const registerLetterCommands: RegisterCommands = (program, context) => {
   batch
     .command('create')
     .description(
-      `close the queue of a client (or of every client with letters waiting) into print batches — as many as it needs, ${letterStoreLimits.batchLetters} letters each, a progress line per batch on stderr; exit 1 (invalid_state) when no letter is queued`,
+      `close the queue of a client (or of every client with letters waiting) into print batches — as many as it needs, ${letterStoreLimits.batchLetters} letters each, a progress bar on a terminal; exit 1 (invalid_state) when no letter is queued`,
     )
     .option('--client <code>', 'only this client (default: every client with queued letters)')
     .option('--kind <kind>', `only letters of this kind: ${kinds.join(' or ')}`)
@@ -105,6 +106,27 @@ export const registerLetterCommands: RegisterCommands = (program, context) => {
                 )
                 .orderBy('clients.code')
                 .execute();
+          // the letters waiting under the filters: the progress bar's total
+          let waiting = db
+            .withTables<ChannelTables>()
+            .selectFrom('channel_letters')
+            .select((eb) => eb.fn.countAll<string>().as('n'))
+            .where('batch_id', 'is', null)
+            .where(
+              'client_id',
+              'in',
+              clients.map((c) => c.id),
+            );
+          if (options.kind !== undefined) waiting = waiting.where('kind', '=', options.kind as LetterKind);
+          const template = options.template;
+          if (template !== undefined) {
+            waiting = waiting.where('message_id', 'in', (eb) =>
+              eb.selectFrom('channel_messages').select('id').where('template_code', '=', template),
+            );
+          }
+          const total = clients.length === 0 ? 0 : Number((await waiting.executeTakeFirstOrThrow()).n);
+          const bar = progressBar(context, 'print batches {bar} {value}/{total} letters | {client}');
+          let printed = 0;
           const closed: { batch: PrintBatchView; client: string }[] = [];
           for (const client of clients) {
             for (;;) {
@@ -125,12 +147,12 @@ export const registerLetterCommands: RegisterCommands = (program, context) => {
                 throw error;
               }
               closed.push({ batch: made, client: client.code });
-              context.io.stderr(
-                `client ${client.code}: print batch ${made.id} — ${made.letters} letter(s), ${made.pages} page(s)\n`,
-              );
+              printed += made.letters;
+              bar.show(printed, Math.max(total, printed), { client: client.code });
               if (made.letters < letterStoreLimits.batchLetters) break;
             }
           }
+          bar.stop();
           if (closed.length === 0) {
             throw new HuikuanError(
               'invalid_state',
