@@ -9,6 +9,7 @@ import {
   instantOf,
   monthlyDates,
   moveIndex,
+  nextIndex,
   planProblem,
   splitInstalments,
   wallTimeIn,
@@ -40,6 +41,14 @@ describe('workspace keys', () => {
     expect(commandOf({ key: 'p', target: body }, true)).toBeNull();
     expect(commandOf({ key: 'Escape', target: input }, true)).toEqual({ kind: 'close' });
     expect(commandOf({ key: 'Escape', target: body }, false)).toBeNull();
+  });
+
+  it('takes N to the top of the re-sorted queue other than the current account', () => {
+    expect(nextIndex(['7', '8', '9'], '9')).toBe(0);
+    expect(nextIndex(['7', '8', '9'], '7')).toBe(1);
+    expect(nextIndex(['7'], '7')).toBe(-1);
+    expect(nextIndex([], null)).toBe(-1);
+    expect(nextIndex(['7', '8'], null)).toBe(0);
   });
 
   it('moves along the queue within its ends', () => {

@@ -13,6 +13,7 @@ import type { Role } from './types.ts';
 const Home = lazy(() => import('./pages/Home.tsx'));
 const ComplianceConsole = lazy(() => import('./pages/ComplianceConsole.tsx'));
 const Queue = lazy(() => import('./pages/Queue.tsx'));
+const Workspace = lazy(() => import('./pages/Workspace.tsx'));
 const Risk = lazy(() => import('./pages/Risk.tsx'));
 const Strategies = lazy(() => import('./pages/Strategies.tsx'));
 const Accounts = lazy(() => import('./pages/Accounts.tsx'));
@@ -71,6 +72,8 @@ function Shell() {
           <Route path="/audit" element={<Guard path="/audit" page={<Audit />} />} />
           <Route path="/compliance" element={<Guard path="/compliance" page={<ComplianceConsole />} />} />
           <Route path="/queue" element={<Guard path="/queue" page={<Queue />} />} />
+          <Route path="/workspace" element={<Guard path="/workspace" page={<Workspace />} />} />
+          <Route path="/workspace/:accountId" element={<Guard path="/workspace" page={<Workspace />} />} />
           <Route path="/risk" element={<Guard path="/risk" page={<Risk />} />} />
           <Route path="/strategies" element={<Guard path="/strategies" page={<Strategies />} />} />
           <Route path="*" element={<Navigate to="/" replace />} />

@@ -20,7 +20,8 @@ export interface MenuItem {
     | 'audit'
     | 'compliance'
     | 'risk'
-    | 'strategies';
+    | 'strategies'
+    | 'workspace';
   roles: Role[];
 }
 
@@ -31,6 +32,7 @@ const staff: Role[] = ['admin', 'supervisor', 'agent', 'finance', 'compliance'];
 export const menuItems: MenuItem[] = [
   { path: '/', area: 'work', key: 'home', roles: everyone },
   { path: '/queue', area: 'work', key: 'queue', roles: ['agent', 'supervisor', 'admin'] },
+  { path: '/workspace', area: 'work', key: 'workspace', roles: ['agent', 'supervisor'] },
   { path: '/accounts', area: 'books', key: 'accounts', roles: everyone },
   { path: '/batches', area: 'books', key: 'batches', roles: ['admin', 'supervisor', 'finance', 'client'] },
   { path: '/clients', area: 'books', key: 'clients', roles: staff },

@@ -41,6 +41,7 @@ const icons: Record<MenuItem['key'], ReactNode> = {
   audit: <AuditOutlined />,
   compliance: <SafetyCertificateOutlined />,
   strategies: <BranchesOutlined />,
+  workspace: <SolutionOutlined />,
 };
 
 export function LanguageSwitch() {

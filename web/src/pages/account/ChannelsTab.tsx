@@ -34,7 +34,7 @@ interface LastMessage {
   created_at: string;
 }
 
-interface Point {
+export interface Point {
   id: number;
   kind: 'phone' | 'email';
   party: 'debtor' | 'agreed_contact';
@@ -54,7 +54,7 @@ interface Point {
   channels: { channel: PointChannel; preview: Preview; last: LastMessage | null }[];
 }
 
-interface ChannelsState {
+export interface ChannelsState {
   account_id: number;
   at: string;
   points: Point[];
@@ -103,7 +103,7 @@ function newKey(): string {
 }
 
 /** Send an SMS or e-mail from an approved template: choose it, read it filled in, send. */
-function SendFromTemplate({
+export function SendFromTemplate({
   accountId,
   point,
   channel,

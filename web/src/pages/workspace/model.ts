@@ -144,12 +144,20 @@ export function commandOf(event: KeyLike, dialogOpen: boolean): KeyCommand | nul
   return null;
 }
 
-/** The queue position after a move: next / down one further (stays at the end), up one back (stays at 0). */
+/** The queue position after J / K: down one further (stays at the end), up one back (stays at 0). */
 export function moveIndex(current: number, length: number, move: 'next' | 'down' | 'up'): number {
   if (length === 0) return -1;
   if (current < 0) return 0;
   if (move === 'up') return Math.max(0, current - 1);
   return Math.min(length - 1, current + 1);
+}
+
+/**
+ * N: the account to work next — the first of the queue other than the current one. The server
+ * re-sorts the queue after each action (a worked account moves down), so its top is the next to work.
+ */
+export function nextIndex(ids: readonly string[], current: string | null): number {
+  return ids.findIndex((id) => id !== current);
 }
 
 // ---------------------------------------------------------------- plans
