@@ -69,6 +69,9 @@ Output with --json: {"verdicts": [{"id", "verdict": "allow" | "deny" | "allow_wi
 "reasons": [codes]}]} in the input's order; reasons are the deny codes of a denial, else the
 conditions, in this order:
   ${wrap(reasonCodes, '  ')}
+(sms_consent_required and email_consent_unconfirmed come only from the database-backed gate, which
+reads the debtor's channel consent and texts — US safe harbour, README "Compliance"; an attempt
+file carries no consent, so this command never gives them.)
 Uses the profile's default values (version ${defaultProfiles.CN.version}). Exit 0 whatever the verdicts; 2 on bad usage, a bad
 file or bad input.`;
 

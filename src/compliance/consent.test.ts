@@ -5,8 +5,12 @@
  * the condition email_consent_unconfirmed; CN and UK, and attempts without consent state (the
  * stateless CLI), are unchanged. Then through the database-backed gate: consents and replies as stored.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliFor } from '../../test/cli.ts';
 import { type TestDatabase, testDatabase } from '../../test/db.ts';
 import { recordConsent, withdrawConsent } from './holds.ts';
 import { gateFixture } from './holds-fixture.ts';
@@ -138,6 +142,59 @@ describe('US e-mail: allowed with a condition without consent', () => {
       US,
     );
     expect(result).toMatchObject({ verdict: 'deny', reasons: ['hold_opt_out_email'] });
+  });
+});
+
+describe('huikuan compliance check is unchanged', () => {
+  it('gives a US text without consent its fixed verdict, and says in --help where the consent codes come from', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'huikuan-consent-'));
+    try {
+      const file = path.join(dir, 'attempts.json');
+      writeFileSync(
+        file,
+        JSON.stringify({
+          attempts: [
+            {
+              id: 'text',
+              at: '2026-03-02T17:00:00Z',
+              channel: 'sms',
+              party: 'debtor',
+              timezone: 'America/New_York',
+            },
+            {
+              id: 'mail',
+              at: '2026-03-02T17:00:00Z',
+              channel: 'email',
+              party: 'debtor',
+              timezone: 'America/New_York',
+            },
+          ],
+        }),
+      );
+      const huikuan = cliFor({ url: 'postgres://127.0.0.1:1/unused' });
+      const result = await huikuan([
+        'compliance',
+        'check',
+        '--jurisdiction',
+        'US',
+        '--attempt',
+        file,
+        '--json',
+      ]);
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.json()).toEqual({
+        verdicts: [
+          { id: 'text', verdict: 'allow', reasons: [] },
+          { id: 'mail', verdict: 'allow', reasons: [] },
+        ],
+      });
+      const help = await huikuan(['compliance', 'check', '--help']);
+      expect(help.stdout).toMatch(
+        /sms_consent_required and email_consent_unconfirmed come only from the database-backed gate/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
