@@ -10,7 +10,15 @@ import { type Db, inTransaction } from '../db/connection.ts';
 import { liveStatuses } from '../ledger/post.ts';
 import { todayIn } from '../shared/dates.ts';
 import { HuikuanError } from '../shared/errors.ts';
-import { type AllocationMethod, allocate, allocationMethods, type QueueTier } from './model.ts';
+import {
+  type AllocationMethod,
+  allocateWithReasons,
+  allocationMethods,
+  allocationSkills,
+  type MatchRequirements,
+  type QueueTier,
+  type UnassignedReason,
+} from './model.ts';
 
 export const allocationLimits = { accountsPerRun: 200_000, reassignAtOnce: 1_000, queueRows: 200 };
 const live = sql.raw(liveStatuses.map((status) => `'${status}'`).join(', '));
@@ -20,23 +28,45 @@ export interface AllocationRule {
   team: string;
   method: AllocationMethod;
   cap_per_agent: number | null;
+  /** which of an account's needs the rule enforces before its method (src/allocation/model.ts) */
+  match: MatchRequirements;
+  /** an account with at least this balance needs the high_balance skill; null: none does */
+  high_balance_minor: bigint | null;
   updated_by: string;
   updated_at: Date;
 }
 
+const noMatch: MatchRequirements = { region: false, language: false, skills: false };
+
 export async function listRules(db: Db): Promise<AllocationRule[]> {
-  return (
-    await sql<AllocationRule>`
-      SELECT r.team_id, t.name AS team, r.method, r.cap_per_agent, r.updated_by, r.updated_at
-        FROM allocation_rules r JOIN teams t ON t.id = r.team_id ORDER BY t.name`.execute(db)
-  ).rows;
+  const rows = await sql<
+    Omit<AllocationRule, 'match'> & { match_region: boolean; match_language: boolean; match_skills: boolean }
+  >`
+      SELECT r.team_id, t.name AS team, r.method, r.cap_per_agent, r.match_region, r.match_language,
+             r.match_skills, r.high_balance_minor, r.updated_by, r.updated_at
+        FROM allocation_rules r JOIN teams t ON t.id = r.team_id ORDER BY t.name`.execute(db);
+  return rows.rows.map(({ match_region, match_language, match_skills, ...rule }) => ({
+    ...rule,
+    match: { region: match_region, language: match_language, skills: match_skills },
+  }));
 }
 
 export async function setRule(
   db: Db,
-  input: { teamId: bigint; method: string; capPerAgent: number | null },
+  input: {
+    teamId: bigint;
+    method: string;
+    capPerAgent: number | null;
+    match?: MatchRequirements;
+    highBalanceMinor?: bigint | null;
+  },
   actor: string,
 ): Promise<AllocationRule> {
+  const match = input.match ?? noMatch;
+  const highBalance = input.highBalanceMinor ?? null;
+  if (highBalance !== null && highBalance <= 0n) {
+    throw new HuikuanError('bad_input', 'The high-balance threshold is a positive amount (or none).');
+  }
   if (!(allocationMethods as readonly string[]).includes(input.method)) {
     throw new HuikuanError(
       'bad_input',
@@ -49,14 +79,17 @@ export async function setRule(
   return db.transaction().execute(async (trx) => {
     const team = await sql<{ name: string }>`SELECT name FROM teams WHERE id = ${input.teamId}`.execute(trx);
     if (team.rows.length === 0) throw new HuikuanError('not_found', `There is no team ${input.teamId}.`);
-    const before =
-      await sql`SELECT method, cap_per_agent FROM allocation_rules WHERE team_id = ${input.teamId}`.execute(
-        trx,
-      );
+    const before = await sql`
+      SELECT method, cap_per_agent, match_region, match_language, match_skills, high_balance_minor
+        FROM allocation_rules WHERE team_id = ${input.teamId}`.execute(trx);
     await sql`
-      INSERT INTO allocation_rules (team_id, method, cap_per_agent, updated_by)
-      VALUES (${input.teamId}, ${input.method}, ${input.capPerAgent}, ${actor})
+      INSERT INTO allocation_rules (team_id, method, cap_per_agent, match_region, match_language, match_skills,
+                                    high_balance_minor, updated_by)
+      VALUES (${input.teamId}, ${input.method}, ${input.capPerAgent}, ${match.region}, ${match.language},
+              ${match.skills}, ${highBalance}, ${actor})
       ON CONFLICT (team_id) DO UPDATE SET method = EXCLUDED.method, cap_per_agent = EXCLUDED.cap_per_agent,
+             match_region = EXCLUDED.match_region, match_language = EXCLUDED.match_language,
+             match_skills = EXCLUDED.match_skills, high_balance_minor = EXCLUDED.high_balance_minor,
              updated_by = EXCLUDED.updated_by, updated_at = now()`.execute(trx);
     await recordAudit(trx, {
       actor,
@@ -64,39 +97,158 @@ export async function setRule(
       entityType: 'team',
       entityId: input.teamId,
       before: before.rows[0] ?? null,
-      after: { method: input.method, cap_per_agent: input.capPerAgent },
+      after: {
+        method: input.method,
+        cap_per_agent: input.capPerAgent,
+        match_region: match.region,
+        match_language: match.language,
+        match_skills: match.skills,
+        high_balance_minor: highBalance === null ? null : String(highBalance),
+      },
     });
     const [rule] = (await listRules(trx)).filter((r) => r.team_id === input.teamId);
     return rule as AllocationRule;
   });
 }
 
+interface TeamRule {
+  method: AllocationMethod;
+  cap: number | null;
+  match: MatchRequirements;
+  highBalance: bigint | null;
+}
+
+interface Candidate {
+  id: bigint;
+  client_id: bigint;
+  balance_minor: bigint;
+  band: number | null;
+  region: string | null;
+  language: string | null;
+  skills: string[];
+}
+
+interface AgentRow {
+  agent: string;
+  accounts: number;
+  balance_minor: bigint;
+  languages: string[];
+  regions: string[];
+  skills: string[];
+}
+
+/** The teams with a rule, the clients each serves, and each team's rule. */
+async function rulesByTeam(db: Db) {
+  const teams = await sql<{
+    team_id: bigint;
+    client_id: bigint;
+    method: AllocationMethod;
+    cap_per_agent: number | null;
+    match_region: boolean;
+    match_language: boolean;
+    match_skills: boolean;
+    high_balance_minor: bigint | null;
+  }>`
+    SELECT r.team_id, tc.client_id, r.method, r.cap_per_agent, r.match_region, r.match_language, r.match_skills,
+           r.high_balance_minor
+      FROM allocation_rules r JOIN team_clients tc ON tc.team_id = r.team_id
+     ORDER BY tc.client_id, r.team_id`.execute(db);
+  const teamsByClient = new Map<bigint, bigint[]>();
+  const ruleOf = new Map<bigint, TeamRule>();
+  for (const row of teams.rows) {
+    teamsByClient.set(row.client_id, [...(teamsByClient.get(row.client_id) ?? []), row.team_id]);
+    ruleOf.set(row.team_id, {
+      method: row.method,
+      cap: row.cap_per_agent,
+      match: { region: row.match_region, language: row.match_language, skills: row.match_skills },
+      highBalance: row.high_balance_minor,
+    });
+  }
+  return { teamsByClient, ruleOf };
+}
+
+/**
+ * What the team's rule does now: its share of the accounts without an agent (with each account's
+ * region, language and needed skills), its agents' loads and attributes, and the plan — who gets
+ * each account, and why those left over wait. Reads only; allocateNew writes it, previewAllocation
+ * shows it.
+ */
+async function planTeam(
+  trx: Db,
+  teamId: bigint,
+  rule: TeamRule,
+  teamsByClient: Map<bigint, bigint[]>,
+): Promise<{
+  candidates: Candidate[];
+  loads: AgentRow[];
+  agents: Map<bigint, string | null>;
+  reasons: Map<bigint, UnassignedReason>;
+}> {
+  // this team's share: the accounts without an agent of the clients it serves, the k-th of n teams of
+  // a client taking every n-th account (an account already with this team but no agent stays here)
+  const clients = [...teamsByClient].filter(([, ids]) => ids.includes(teamId));
+  const shares = clients.map(
+    ([clientId, ids]) => sql`(a.client_id = ${clientId} AND (
+      s.team_id = ${teamId} OR (s.team_id IS NULL AND a.id % ${ids.length} = ${ids.indexOf(teamId)})))`,
+  );
+  if (shares.length === 0) return { candidates: [], loads: [], agents: new Map(), reasons: new Map() };
+  const balance = sql`a.principal_minor + a.interest_minor + a.fees_minor + a.penalty_minor`;
+  // an account's needs: the skills are read only when the rule matches them
+  const skills = rule.match.skills
+    ? sql`array_remove(ARRAY[
+        CASE WHEN ${rule.highBalance}::bigint IS NOT NULL AND ${balance} >= ${rule.highBalance}::bigint THEN 'high_balance' END,
+        CASE WHEN EXISTS (SELECT FROM strategy_actions x WHERE x.account_id = a.id AND x.kind = 'task'
+                           AND x.status = 'open' AND x.task = 'legal_review') THEN 'legal' END,
+        CASE WHEN EXISTS (SELECT FROM strategy_actions x WHERE x.account_id = a.id AND x.kind = 'task'
+                           AND x.status = 'open' AND x.task = 'field_visit') THEN 'field' END,
+        CASE WHEN EXISTS (SELECT FROM hardship_marks h WHERE h.account_id = a.id) THEN 'hardship' END], NULL)`
+    : sql`ARRAY[]::text[]`;
+  const candidates = await sql<Candidate>`
+    SELECT a.id, a.client_id, ${balance} AS balance_minor, rs.band,
+           coalesce(nullif(trim(d.region), ''),
+                    CASE WHEN d.country IS NOT NULL AND upper(d.country) NOT IN ('CN', 'CHN') THEN upper(trim(d.country)) END)
+             AS region,
+           CASE WHEN d.country IS NULL OR upper(d.country) IN ('CN', 'CHN') THEN 'zh-CN' ELSE 'en' END AS language,
+           ${skills} AS skills
+      FROM accounts a JOIN debtors d ON d.id = a.debtor_id
+      LEFT JOIN account_assignments s ON s.client_id = a.client_id AND s.account_id = a.id
+      LEFT JOIN risk_account_scores rs ON rs.account_id = a.id
+     WHERE a.status IN (${live}) AND (s.account_id IS NULL OR s.agent IS NULL)
+       AND (${sql.join(shares, sql` OR `)})
+     ORDER BY a.id LIMIT ${allocationLimits.accountsPerRun}`.execute(trx);
+  const loads = await sql<AgentRow>`
+    SELECT u.username AS agent, count(a.id)::int AS accounts,
+           coalesce(sum(a.principal_minor + a.interest_minor + a.fees_minor + a.penalty_minor), 0)::bigint AS balance_minor,
+           coalesce(min(x.languages), '{}') AS languages, coalesce(min(x.regions), '{}') AS regions,
+           coalesce(min(x.skills), '{}') AS skills
+      FROM users u
+      LEFT JOIN agent_attributes x ON x.user_id = u.id
+      LEFT JOIN account_assignments s ON s.agent = u.username
+      LEFT JOIN accounts a ON a.id = s.account_id AND a.status IN (${live})
+     WHERE u.team_id = ${teamId} AND u.active AND 'agent' = ANY (u.roles)
+     GROUP BY u.username`.execute(trx);
+  const teamTotal = loads.rows.reduce((sum, load) => sum + load.accounts, 0);
+  const plan = allocateWithReasons(rule.method, loads.rows, candidates.rows, {
+    cap: rule.cap,
+    start: loads.rows.length === 0 ? 0 : teamTotal % loads.rows.length,
+    match: rule.match,
+  });
+  return { candidates: candidates.rows, loads: loads.rows, ...plan };
+}
+
 /**
  * Shares out live accounts that have no agent: each client's among the teams with a rule that serve
- * it (in turn, by account id), then within each team by its rule. Per team one transaction under the
- * team's lock, so two runs never give one account twice. Returns how many got an agent and how many
- * wait (no team with a rule, or every agent at the cap).
+ * it (in turn, by account id), then within each team by its rule — its match requirements first
+ * (region, language, skills), then its method. Per team one transaction under the team's lock, so
+ * two runs never give one account twice. Returns how many got an agent and how many wait (no team
+ * with a rule, every able agent at the cap, or nobody able to take them).
  */
 export async function allocateNew(
   db: Db,
   actor: string,
   onlyTeam?: bigint,
 ): Promise<{ assigned: number; waiting: number }> {
-  const teams = await sql<{
-    team_id: bigint;
-    client_id: bigint;
-    method: AllocationMethod;
-    cap_per_agent: number | null;
-  }>`
-    SELECT r.team_id, tc.client_id, r.method, r.cap_per_agent
-      FROM allocation_rules r JOIN team_clients tc ON tc.team_id = r.team_id
-     ORDER BY tc.client_id, r.team_id`.execute(db);
-  const teamsByClient = new Map<bigint, bigint[]>();
-  const ruleOf = new Map<bigint, { method: AllocationMethod; cap: number | null }>();
-  for (const row of teams.rows) {
-    teamsByClient.set(row.client_id, [...(teamsByClient.get(row.client_id) ?? []), row.team_id]);
-    ruleOf.set(row.team_id, { method: row.method, cap: row.cap_per_agent });
-  }
+  const { teamsByClient, ruleOf } = await rulesByTeam(db);
   let assigned = 0;
   let waiting = 0;
   for (const [teamId, rule] of ruleOf) {
@@ -105,43 +257,9 @@ export async function allocateNew(
       await sql`SELECT pg_advisory_xact_lock(hashtext('allocation'), ${Number(teamId % 2147483647n)}::int)`.execute(
         trx,
       );
-      // this team's share: the accounts without an agent of the clients it serves, the k-th of n teams of
-      // a client taking every n-th account (an account already with this team but no agent stays here)
-      const clients = [...teamsByClient].filter(([, ids]) => ids.includes(teamId));
-      const shares = clients.map(
-        ([clientId, ids]) => sql`(a.client_id = ${clientId} AND (
-          s.team_id = ${teamId} OR (s.team_id IS NULL AND a.id % ${ids.length} = ${ids.indexOf(teamId)})))`,
-      );
-      if (shares.length === 0) return { assigned: 0, waiting: 0 };
-      const candidates = await sql<{
-        id: bigint;
-        client_id: bigint;
-        balance_minor: bigint;
-        band: number | null;
-        assigned: boolean;
-      }>`
-        SELECT a.id, a.client_id, a.principal_minor + a.interest_minor + a.fees_minor + a.penalty_minor AS balance_minor,
-               rs.band, s.account_id IS NOT NULL AS assigned
-          FROM accounts a LEFT JOIN account_assignments s ON s.client_id = a.client_id AND s.account_id = a.id
-          LEFT JOIN risk_account_scores rs ON rs.account_id = a.id
-         WHERE a.status IN (${live}) AND (s.account_id IS NULL OR s.agent IS NULL)
-           AND (${sql.join(shares, sql` OR `)})
-         ORDER BY a.id LIMIT ${allocationLimits.accountsPerRun}`.execute(trx);
-      if (candidates.rows.length === 0) return { assigned: 0, waiting: 0 };
-      const loads = await sql<{ agent: string; accounts: number; balance_minor: bigint }>`
-        SELECT u.username AS agent, count(a.id)::int AS accounts,
-               coalesce(sum(a.principal_minor + a.interest_minor + a.fees_minor + a.penalty_minor), 0)::bigint AS balance_minor
-          FROM users u
-          LEFT JOIN account_assignments s ON s.agent = u.username
-          LEFT JOIN accounts a ON a.id = s.account_id AND a.status IN (${live})
-         WHERE u.team_id = ${teamId} AND u.active AND 'agent' = ANY (u.roles)
-         GROUP BY u.username`.execute(trx);
-      const teamTotal = loads.rows.reduce((sum, load) => sum + load.accounts, 0);
-      const chosen = allocate(rule.method, loads.rows, candidates.rows, {
-        cap: rule.cap,
-        start: loads.rows.length === 0 ? 0 : teamTotal % loads.rows.length,
-      });
-      const rows = candidates.rows.map((row) => ({ ...row, agent: chosen.get(row.id) ?? null }));
+      const plan = await planTeam(trx, teamId, rule, teamsByClient);
+      if (plan.candidates.length === 0) return { assigned: 0, waiting: 0 };
+      const rows = plan.candidates.map((row) => ({ ...row, agent: plan.agents.get(row.id) ?? null }));
       const ids = rows.map((row) => String(row.id));
       const clientIds = rows.map((row) => String(row.client_id));
       const agents = rows.map((row) => row.agent);
@@ -163,7 +281,12 @@ export async function allocateNew(
         action: 'allocation.allocated',
         entityType: 'team',
         entityId: teamId,
-        after: { method: rule.method, assigned: moved.length, waiting: rows.length - moved.length },
+        after: {
+          method: rule.method,
+          assigned: moved.length,
+          waiting: rows.length - moved.length,
+          waiting_by_reason: countReasons(plan.reasons),
+        },
       });
       return { assigned: moved.length, waiting: rows.length - moved.length };
     });
@@ -171,6 +294,194 @@ export async function allocateNew(
     waiting += done.waiting;
   }
   return { assigned, waiting };
+}
+
+function countReasons(reasons: Map<bigint, UnassignedReason>): Partial<Record<UnassignedReason, number>> {
+  const counts: Partial<Record<UnassignedReason, number>> = {};
+  for (const reason of reasons.values()) counts[reason] = (counts[reason] ?? 0) + 1;
+  return counts;
+}
+
+export const previewLimits = { unassignedShown: 200 };
+
+export interface AllocationPreview {
+  team_id: bigint;
+  rule: AllocationRule | null;
+  /** each active agent: accounts and live balance held now, and after the allocation */
+  agents: {
+    agent: string;
+    languages: string[];
+    regions: string[];
+    skills: string[];
+    accounts_before: number;
+    balance_before_minor: bigint;
+    accounts_after: number;
+    balance_after_minor: bigint;
+  }[];
+  /** every account of the run and the agent it would get (null: waits), in account order */
+  plan: { account_id: bigint; agent: string | null }[];
+  assigned: number;
+  waiting: number;
+  waiting_by_reason: Partial<Record<UnassignedReason, number>>;
+  /** the first accounts that would wait, with why and what they need */
+  unassigned: {
+    account_id: bigint;
+    client_id: bigint;
+    balance_minor: bigint;
+    region: string | null;
+    language: string | null;
+    skills: string[];
+    reason: UnassignedReason;
+  }[];
+}
+
+/**
+ * What allocateNew would do for a team now, without writing: the same share, loads and plan
+ * (planTeam), read in one repeatable-read snapshot. A team without a rule previews nothing.
+ */
+export async function previewAllocation(db: Db, teamId: bigint): Promise<AllocationPreview> {
+  return db
+    .transaction()
+    .setIsolationLevel('repeatable read')
+    .execute(async (trx) => {
+      const team = await sql`SELECT 1 FROM teams WHERE id = ${teamId}`.execute(trx);
+      if (team.rows.length === 0) throw new HuikuanError('not_found', `There is no team ${teamId}.`);
+      const rule = (await listRules(trx)).find((r) => r.team_id === teamId) ?? null;
+      const { teamsByClient, ruleOf } = await rulesByTeam(trx);
+      const teamRule = ruleOf.get(teamId);
+      const empty = {
+        candidates: [] as Candidate[],
+        loads: [] as AgentRow[],
+        agents: new Map<bigint, string | null>(),
+        reasons: new Map<bigint, UnassignedReason>(),
+      };
+      const plan = teamRule ? await planTeam(trx, teamId, teamRule, teamsByClient) : empty;
+      const loads =
+        plan.loads.length > 0 || teamRule
+          ? plan.loads
+          : (
+              await sql<AgentRow>`
+                SELECT u.username AS agent, 0 AS accounts, 0::bigint AS balance_minor,
+                       coalesce(x.languages, '{}') AS languages, coalesce(x.regions, '{}') AS regions,
+                       coalesce(x.skills, '{}') AS skills
+                  FROM users u LEFT JOIN agent_attributes x ON x.user_id = u.id
+                 WHERE u.team_id = ${teamId} AND u.active AND 'agent' = ANY (u.roles)`.execute(trx)
+            ).rows;
+      const after = new Map(loads.map((load) => [load.agent, { accounts: 0, balance: 0n }]));
+      for (const account of plan.candidates) {
+        const agent = plan.agents.get(account.id);
+        const sum = agent ? after.get(agent) : undefined;
+        if (!sum) continue;
+        sum.accounts += 1;
+        sum.balance += BigInt(account.balance_minor);
+      }
+      const waitingRows = plan.candidates.filter((row) => plan.reasons.has(row.id));
+      return {
+        team_id: teamId,
+        rule,
+        agents: [...loads]
+          .sort((a, b) => (a.agent < b.agent ? -1 : 1))
+          .map((load) => {
+            const added = after.get(load.agent) ?? { accounts: 0, balance: 0n };
+            return {
+              agent: load.agent,
+              languages: load.languages,
+              regions: load.regions,
+              skills: load.skills,
+              accounts_before: load.accounts,
+              balance_before_minor: BigInt(load.balance_minor),
+              accounts_after: load.accounts + added.accounts,
+              balance_after_minor: BigInt(load.balance_minor) + added.balance,
+            };
+          }),
+        plan: plan.candidates.map((row) => ({ account_id: row.id, agent: plan.agents.get(row.id) ?? null })),
+        assigned: plan.candidates.length - waitingRows.length,
+        waiting: waitingRows.length,
+        waiting_by_reason: countReasons(plan.reasons),
+        unassigned: waitingRows.slice(0, previewLimits.unassignedShown).map((row) => ({
+          account_id: row.id,
+          client_id: row.client_id,
+          balance_minor: row.balance_minor,
+          region: row.region,
+          language: row.language,
+          skills: row.skills,
+          reason: plan.reasons.get(row.id) as UnassignedReason,
+        })),
+      };
+    });
+}
+
+export interface AgentAttributes {
+  agent: string;
+  display_name: string;
+  team_id: bigint | null;
+  languages: string[];
+  regions: string[];
+  skills: string[];
+}
+
+/** A team's agents (or every agent) with what they cover. */
+export async function listAgentAttributes(db: Db, teamId?: bigint): Promise<AgentAttributes[]> {
+  return (
+    await sql<AgentAttributes>`
+      SELECT u.username AS agent, u.display_name, u.team_id, coalesce(x.languages, '{}') AS languages,
+             coalesce(x.regions, '{}') AS regions, coalesce(x.skills, '{}') AS skills
+        FROM users u LEFT JOIN agent_attributes x ON x.user_id = u.id
+       WHERE 'agent' = ANY (u.roles) AND u.active ${teamId === undefined ? sql`` : sql`AND u.team_id = ${teamId}`}
+       ORDER BY u.username LIMIT 1000`.execute(db)
+  ).rows;
+}
+
+const attributePattern = /^[\p{L}\p{N}*_-][\p{L}\p{N} _-]{0,39}$/u;
+
+/** Sets what an agent covers (languages, regions, skills), replacing what was there; audited. */
+export async function setAgentAttributes(
+  db: Db,
+  input: { agent: string; languages: string[]; regions: string[]; skills: string[] },
+  actor: string,
+): Promise<AgentAttributes> {
+  const clean = (values: string[], max: number, what: string) => {
+    const out = [...new Set(values.map((value) => value.trim()).filter((value) => value !== ''))];
+    if (out.length > max) throw new HuikuanError('bad_input', `At most ${max} ${what}.`);
+    const bad = out.find((value) => !attributePattern.test(value));
+    if (bad !== undefined)
+      throw new HuikuanError('bad_input', `"${bad}" is not a valid ${what.slice(0, -1)}.`);
+    return out.sort();
+  };
+  const languages = clean(input.languages, 20, 'languages');
+  const regions = clean(input.regions, 100, 'regions');
+  const skills = clean(input.skills, allocationSkills.length, 'skills');
+  const unknown = skills.find((skill) => !(allocationSkills as readonly string[]).includes(skill));
+  if (unknown !== undefined) {
+    throw new HuikuanError('bad_input', `"${unknown}" is not a skill; use ${allocationSkills.join(', ')}.`);
+  }
+  return inTransaction(db, async (trx) => {
+    const user = await sql<{ id: bigint }>`
+      SELECT id FROM users WHERE lower(username) = lower(${input.agent}) AND active AND 'agent' = ANY (roles)`.execute(
+      trx,
+    );
+    const userId = user.rows[0]?.id;
+    if (userId === undefined) throw new HuikuanError('not_found', `"${input.agent}" is not an agent.`);
+    const before = await sql`
+      SELECT languages, regions, skills FROM agent_attributes WHERE user_id = ${userId}`.execute(trx);
+    await sql`
+      INSERT INTO agent_attributes (user_id, languages, regions, skills, updated_by)
+      VALUES (${userId}, ${languages}::text[], ${regions}::text[], ${skills}::text[], ${actor})
+      ON CONFLICT (user_id) DO UPDATE SET languages = EXCLUDED.languages, regions = EXCLUDED.regions,
+             skills = EXCLUDED.skills, updated_by = EXCLUDED.updated_by, updated_at = now()`.execute(trx);
+    await recordAudit(trx, {
+      actor,
+      action: 'allocation.agent_attributes_set',
+      entityType: 'user',
+      entityId: userId,
+      before: before.rows[0] ?? null,
+      after: { languages, regions, skills },
+    });
+    const [row] = (await listAgentAttributes(trx)).filter(
+      (agent) => agent.agent.toLowerCase() === input.agent.toLowerCase(),
+    );
+    return row as AgentAttributes;
+  });
 }
 
 /**
