@@ -14,6 +14,7 @@ import { todayIn } from '../../src/shared/dates.ts';
 import { runStrategy } from '../../src/strategy/service.ts';
 import { decideStrategy, dryRun, proposeStrategy } from '../../src/strategy/strategies.ts';
 import { approvedTemplates, testDocument } from '../../src/strategy/strategy-fixtures.ts';
+import en from '../../web/src/locales/en.ts';
 import zhCN from '../../web/src/locales/zh-CN.ts';
 import {
   launchChromium,
@@ -84,8 +85,8 @@ describe('the strategy editor', () => {
 
       await page.getByRole('button', { name: s.view.editCopy }).click();
       await page.getByText(s.editor.basedOn.replace('{{version}}', '1')).waitFor();
-      await page.getByTestId('edit-segment-2').getByLabel(s.editor.value).fill('400');
-      await page.getByTestId('edit-arm-0-0-step-1').getByLabel(s.editor.day).fill('4');
+      await page.getByTestId('edit-segment-2').getByLabel(s.editor.value, { exact: true }).fill('400');
+      await page.getByTestId('edit-arm-0-0-step-1').getByLabel(s.editor.day, { exact: true }).fill('4');
       const share = page.getByTestId('edit-arm-0-1').getByLabel(s.editor.share);
       await share.fill('15');
       await expect.poll(() => page.getByTestId('shares-total-0').textContent()).toBe('合计 95.00%');
@@ -356,6 +357,46 @@ describe('the strategy editor', () => {
         path: path.join(screenshotDir, 'strategies-results-better-zh-CN.png'),
         fullPage: true,
       });
+    } finally {
+      await session.context.close();
+    }
+  });
+
+  it('speaks English: the version in force and its editor in the user’s language', async () => {
+    const session = await openSession(browser, 'en');
+    try {
+      const page = session.page;
+      await logIn(page, world.baseUrl, en, 'admin1');
+      await page.getByRole('menuitem', { name: en.menu.strategies }).click();
+      await page.getByRole('heading', { name: en.strategies.title }).waitFor();
+      await expect
+        .poll(() => page.getByTestId('version-title').textContent())
+        .toBe('Version 2: Test strategy');
+      expect(await page.getByTestId('conditions-late').textContent()).toBe('Days past due > 400');
+      expect(await page.getByTestId('conditions-m2_m3').textContent()).toBe('Bucket is one of M2, M3');
+      expect(await page.getByTestId('arm-m2_m3-champion').textContent()).toContain(
+        'Day 1 after a broken promise · Task: Call',
+      );
+      await page.getByRole('button', { name: en.strategies.view.editCopy }).click();
+      await page.getByText(en.strategies.editor.basedOn.replace('{{version}}', '2')).waitFor();
+      await page.screenshot({ path: path.join(screenshotDir, 'strategies-editor-en.png'), fullPage: true });
+
+      // the JSON view and the form are one document: an edit in either shows in the other
+      const e = en.strategies.editor;
+      await page.getByText(e.json, { exact: true }).click();
+      const json = page.getByLabel(e.json);
+      await json.waitFor();
+      await page.getByLabel(e.name).fill('Strategy 2027');
+      expect(await json.inputValue()).toContain('"name": "Strategy 2027"');
+      const late = page.getByTestId('edit-segment-2').getByLabel(e.value, { exact: true });
+      expect(await late.inputValue()).toBe('400');
+      await json.fill((await json.inputValue()).replace('"value": 400', '"value": 500'));
+      await expect.poll(() => late.inputValue()).toBe('500');
+      await json.fill('{ "name": ');
+      await page.getByText(e.jsonInvalid.split(':')[0] as string).waitFor();
+      expect(await page.getByRole('button', { name: e.propose }).isDisabled()).toBe(true);
+      // the form keeps the last valid document
+      expect(await late.inputValue()).toBe('500');
     } finally {
       await session.context.close();
     }

@@ -596,7 +596,7 @@ function StepEditor({
           <Select
             size="small"
             aria-label={t('strategies.editor.from')}
-            style={{ width: 110 }}
+            style={{ width: 150 }}
             value={step.from ?? 'entry'}
             onChange={(from: string) => onChange({ ...step, from })}
             options={stepAnchors.map((anchor) => ({
