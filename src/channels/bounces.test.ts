@@ -311,6 +311,17 @@ describe('a delivery status notification by webhook', () => {
     expect(stored.status).toBe('sent');
   });
 
+  it('matches by our X-Huikuan-Message header when the returned headers carry no Message-ID', async () => {
+    const f = await fixture();
+    const { message } = await sendMessage(t.db, email(f), channelsFrom(config()));
+    const report = dsn(message.provider_message_id ?? '')
+      .replace(`Message-ID: ${message.provider_message_id}\r\n`, '')
+      .replace('X-Huikuan-Message: 1', `X-Huikuan-Message: ${message.id}`);
+    const response = await post(report);
+    expect(response.json()).toEqual({ recorded: 1, repeated: 0, unmatched: 0, invalidated: 1 });
+    expect((await events(message.id)).map((e) => e.provider_status)).toEqual(['dsn:failed']);
+  });
+
   it('answers unmatched for a report about no message of ours, recording nothing', async () => {
     const count = async () =>
       (await sql<{ n: number }>`SELECT count(*)::int AS n FROM channel_delivery_events`.execute(t.db)).rows[0]

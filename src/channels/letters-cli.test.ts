@@ -192,6 +192,19 @@ describe('huikuan letters batch', () => {
     expect((await cli(['letters', 'batch', 'pdf', '999999', '--out', out])).code).toBe(1);
     expect((await cli(['letters', 'batch', 'pdf', 'abc', '--out', out])).code).toBe(2);
     expect((await cli(['letters', 'batch', 'create', '--kind', 'postcard'])).code).toBe(2);
+    expect((await cli(['letters', 'batch', 'create', '--template', '../x'])).code).toBe(2);
+    // no letter was made from that template: nothing closed
+    const byTemplate = await cli([
+      'letters',
+      'batch',
+      'create',
+      '--template',
+      'reminder_v2',
+      '--user',
+      'supervisor.zhao',
+    ]);
+    expect(byTemplate.code).toBe(1);
+    expect(byTemplate.stderr).toMatch(/from template reminder_v2/);
     expect((await cli(['letters', 'batch', 'list', '--limit', '0'])).code).toBe(2);
     const help = await cli(['letters', 'batch', 'create', '--help']);
     expect(help.stdout).toMatch(/--template <code>/);
