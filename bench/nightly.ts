@@ -4,11 +4,13 @@
  * N/10 and then at N, each in a fresh database. Per size: the floor — a full-table `UPDATE` of one
  * column of accounts (performance.md) — then the first night (every account gets its first DPD and
  * bucket: a history row each) and the next night (DPD + 1; only accounts crossing a bucket boundary
- * get a history row). Tables are vacuumed and checkpointed before each timed statement so each starts
+ * get a history row). Both nights run the demo agency's approved strategy (segment, arm, treatment
+ * steps, one decision-log row per account). Tables are vacuumed and checkpointed before each timed statement so each starts
  * from the same state. Target: ≤ 30 s at 1,000,000. `seconds` is the slower night.
  */
 import { sql } from 'kysely';
 import type { Db } from '../src/db/connection.ts';
+import { demoStrategy } from '../src/demo/strategy.ts';
 import { addDays } from '../src/shared/dates.ts';
 import { type RunResult, runStrategy } from '../src/strategy/service.ts';
 import { benchDatabase, huikuan, log, report, round, rssSampler } from './common.ts';
@@ -98,6 +100,9 @@ async function measure(size: number, workers: number, seed: number): Promise<Mea
       log(`seeding ${count} accounts of ${code} (not timed)`);
       await seedPlacedAccounts(bench.db, { clientId: client.id, count, seed, refPrefix: prefix });
     }
+    // the demo agency's strategy (src/demo/strategy.ts), approved: segments, arms, treatment steps and
+    // the decision log are part of every night
+    await demoStrategy(bench.db, log);
     await settle(bench.db);
     log('floor: a full-table UPDATE of one column of accounts');
     let started = performance.now();

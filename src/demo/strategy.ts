@@ -4,10 +4,19 @@
  * by the supervisor and approved by the admin, in force from the first nightly run. Its templates
  * (besides the SMS reminder the workspace approves) are proposed by compliance and approved by admin.
  */
+import { sql } from 'kysely';
 import type { Db } from '../db/connection.ts';
 import { decideStrategy, proposeStrategy } from '../strategy/strategies.ts';
 import { decideTemplate, proposeTemplate } from '../templates/service.ts';
 import { demoTeams } from './plan.ts';
+
+const smsReminder = {
+  code: 'reminder',
+  channel: 'sms' as const,
+  subject: null,
+  body: '{{debtor_name}}您好，您在{{client_name}}的账户{{account_ref}}尚欠{{balance}}，请尽快还款或来电{{agency_phone}}协商。',
+  reason: '首次提醒短信',
+};
 
 const templates = [
   {
@@ -162,7 +171,12 @@ export function demoStrategyDocument(): unknown {
 
 /** Templates, then the strategy proposed by the supervisor and approved by the admin. */
 export async function demoStrategy(db: Db, say: (line: string) => void): Promise<void> {
-  for (const template of templates) {
+  // the SMS reminder is the workspace's (seed.ts); a database without it (the nightly bench) gets it here
+  const reminder = await sql<{ n: number }>`
+    SELECT count(*)::int AS n FROM message_templates
+     WHERE code = 'reminder' AND channel = 'sms' AND status = 'approved'`.execute(db);
+  const wanted = (reminder.rows[0]?.n ?? 0) > 0 ? templates : [smsReminder, ...templates];
+  for (const template of wanted) {
     const proposed = await proposeTemplate(
       db,
       {

@@ -494,19 +494,26 @@ export async function treatmentStep({
 
   await sql`DROP TABLE IF EXISTS pg_temp.strategy_assigned, pg_temp.strategy_steps`.execute(trx);
   await sql`
-    CREATE TEMP TABLE strategy_assigned ON COMMIT DROP AS
-    SELECT y.account_id, y.client_id, y.segment, y.arm,
-           t.account_id IS NOT NULL AS had_state,
-           (t.segment IS DISTINCT FROM y.segment OR t.arm IS DISTINCT FROM y.arm) AS entered,
-           CASE WHEN t.segment = y.segment AND t.arm = y.arm THEN t.entered_on ELSE ${day} END AS entered_on,
-           t.strategy_version_id AS old_version
-      FROM (${assignmentSql(document, asOf, inPartition)}) y
-      LEFT JOIN account_treatments t ON t.client_id = y.client_id AND t.account_id = y.account_id`.execute(
-    trx,
-  );
-  await sql`
     CREATE TEMP TABLE strategy_steps ON COMMIT DROP AS
     SELECT * FROM jsonb_to_recordset(${stepsJson(document)}::jsonb) AS st(${stepColumns})`.execute(trx);
+  // each account's segment and arm, its entry date (kept while segment and arm stay) and its next
+  // step from entry, beside what account_treatments holds
+  await sql`
+    CREATE TEMP TABLE strategy_assigned ON COMMIT DROP AS
+    SELECT z.*, n.step AS next_step, n.due AS next_due
+      FROM (SELECT y.account_id, y.client_id, y.segment, y.arm,
+                   t.account_id IS NOT NULL AS had_state,
+                   (t.segment IS DISTINCT FROM y.segment OR t.arm IS DISTINCT FROM y.arm) AS entered,
+                   CASE WHEN t.segment = y.segment AND t.arm = y.arm THEN t.entered_on ELSE ${day} END AS entered_on,
+                   t.strategy_version_id AS old_version, t.next_step AS old_next_step, t.next_due AS old_next_due
+              FROM (${assignmentSql(document, asOf, inPartition)}) y
+              LEFT JOIN account_treatments t ON t.client_id = y.client_id AND t.account_id = y.account_id) z
+      LEFT JOIN LATERAL (
+        SELECT st.step, z.entered_on + st.day AS due FROM strategy_steps st
+         WHERE st.segment = z.segment AND st.arm = z.arm AND st.anchor = 'entry' AND z.entered_on + st.day > ${day}
+         ORDER BY st.day LIMIT 1) n ON true`.execute(trx);
+  // statistics of the partition's assignment, so the joins below are planned as hash joins
+  await sql`ANALYZE pg_temp.strategy_assigned`.execute(trx);
 
   // agent tasks of the partition's accounts that were worked (a contact attempt logged) since they were created
   await sql`
@@ -517,41 +524,48 @@ export async function treatmentStep({
     trx,
   );
 
-  // the state: moved (new segment or arm: entered today), a new version, or new to the strategy
+  // the state, written only where it changes: moved (new segment or arm: entered today), a new
+  // version, or the next step moved on; inserted for accounts new to the strategy
   await sql`
     UPDATE account_treatments t
-       SET strategy_version_id = ${version.id}, segment = x.segment, arm = x.arm, entered_on = x.entered_on
+       SET strategy_version_id = ${version.id}, segment = x.segment, arm = x.arm, entered_on = x.entered_on,
+           next_step = x.next_step, next_due = x.next_due
       FROM strategy_assigned x
-     WHERE t.client_id = x.client_id AND t.account_id = x.account_id
-       AND (x.entered OR t.strategy_version_id <> ${version.id})`.execute(trx);
-  await sql`
-    INSERT INTO account_treatments (client_id, account_id, strategy_version_id, segment, arm, entered_on)
-    SELECT client_id, account_id, ${version.id}, segment, arm, entered_on FROM strategy_assigned WHERE NOT had_state`.execute(
+     WHERE t.client_id = x.client_id AND t.account_id = x.account_id AND x.had_state
+       AND (x.entered OR x.old_version <> ${version.id}
+            OR x.old_next_step IS DISTINCT FROM x.next_step OR x.old_next_due IS DISTINCT FROM x.next_due)`.execute(
     trx,
   );
+  await sql`
+    INSERT INTO account_treatments
+           (client_id, account_id, strategy_version_id, segment, arm, entered_on, next_step, next_due)
+    SELECT client_id, account_id, ${version.id}, segment, arm, entered_on, next_step, next_due
+      FROM strategy_assigned WHERE NOT had_state`.execute(trx);
   // accounts in no segment (or no longer live) leave the strategy
   await sql`
     DELETE FROM account_treatments t
      WHERE t.client_id = ${partition.client_id} AND t.account_id BETWEEN ${partition.first_id} AND ${partition.last_id}
        AND NOT EXISTS (SELECT FROM strategy_assigned x WHERE x.account_id = t.account_id)`.execute(trx);
 
-  // the steps whose day came since the previous run (today's included)
+  // the steps whose day came since the previous run (today's included), and the decision log: one
+  // row per account with the steps created (or 'wait'), the arm's probability and the other arms.
+  // One statement: the decisions read the actions just created (a partition is redone only after
+  // its transaction rolled back, so those are all of tonight's).
   await sql`
-    INSERT INTO strategy_actions
-           (client_id, account_id, run_date, strategy_version_id, segment, arm, step, anchor, anchor_date, kind,
-            channel, template, task, team, priority, due_on, status)
-    SELECT x.client_id, x.account_id, ${day}, ${version.id}, x.segment, x.arm, st.step, st.anchor, an.anchor_date,
-           st.kind, st.channel, st.template, st.task, st.team, st.priority, an.anchor_date + st.day,
-           CASE st.kind WHEN 'message' THEN 'pending' ELSE 'open' END
-      FROM strategy_assigned x
-      JOIN strategy_steps st ON st.segment = x.segment AND st.arm = x.arm
-      CROSS JOIN LATERAL (SELECT ${anchorDateSql(day)} AS anchor_date) an
-     WHERE an.anchor_date + st.day <= ${day}
-       AND (${since}::date IS NULL OR an.anchor_date + st.day > ${since}::date)
-    ON CONFLICT (client_id, account_id, segment, arm, step, anchor_date) DO NOTHING`.execute(trx);
-
-  // the decision log: one row per account, with the arm's probability and the other arms
-  await sql`
+    WITH created AS (
+      INSERT INTO strategy_actions
+             (client_id, account_id, run_date, strategy_version_id, segment, arm, step, anchor, anchor_date, kind,
+              channel, template, task, team, priority, due_on, status)
+      SELECT x.client_id, x.account_id, ${day}, ${version.id}, x.segment, x.arm, st.step, st.anchor, an.anchor_date,
+             st.kind, st.channel, st.template, st.task, st.team, st.priority, an.anchor_date + st.day,
+             CASE st.kind WHEN 'message' THEN 'pending' ELSE 'open' END
+        FROM strategy_assigned x
+        JOIN strategy_steps st ON st.segment = x.segment AND st.arm = x.arm
+        CROSS JOIN LATERAL (SELECT ${anchorDateSql(day)} AS anchor_date) an
+       WHERE an.anchor_date + st.day <= ${day}
+         AND (${since}::date IS NULL OR an.anchor_date + st.day > ${since}::date)
+      ON CONFLICT (client_id, account_id, segment, arm, step, anchor_date) DO NOTHING
+      RETURNING account_id, step, priority)
     INSERT INTO strategy_decisions
            (client_id, account_id, run_date, strategy_version_id, segment, arm, action, alternatives, probability)
     SELECT x.client_id, x.account_id, ${day}, ${version.id}, x.segment, x.arm, coalesce(acts.action, 'wait'),
@@ -561,24 +575,8 @@ export async function treatmentStep({
            AS m(segment text, arm text, probability real, alternatives text[])
         ON m.segment = x.segment AND m.arm = x.arm
       LEFT JOIN (SELECT account_id, string_agg(step, ',' ORDER BY priority DESC, step) AS action
-                   FROM strategy_actions
-                  WHERE run_date = ${day} AND client_id = ${partition.client_id}
-                    AND account_id BETWEEN ${partition.first_id} AND ${partition.last_id}
-                  GROUP BY account_id) acts ON acts.account_id = x.account_id
+                   FROM created GROUP BY account_id) acts ON acts.account_id = x.account_id
     ON CONFLICT (client_id, account_id, run_date) DO NOTHING`.execute(trx);
-
-  // the next step from entry, where it moved (entered, new version, or its day has come)
-  await sql`
-    UPDATE account_treatments t
-       SET next_step = n.step, next_due = n.due
-      FROM strategy_assigned x
-      LEFT JOIN LATERAL (
-        SELECT st.step, x.entered_on + st.day AS due FROM strategy_steps st
-         WHERE st.segment = x.segment AND st.arm = x.arm AND st.anchor = 'entry' AND x.entered_on + st.day > ${day}
-         ORDER BY st.day LIMIT 1) n ON true
-     WHERE t.client_id = x.client_id AND t.account_id = x.account_id
-       AND (x.entered OR x.old_version IS DISTINCT FROM ${version.id} OR t.next_due <= ${day})
-       AND (t.next_step IS DISTINCT FROM n.step OR t.next_due IS DISTINCT FROM n.due)`.execute(trx);
   return {};
 }
 
@@ -614,9 +612,8 @@ export async function accountTreatment(db: Db, accountId: bigint) {
      ORDER BY d.run_date DESC LIMIT ${strategyServiceLimits.decisionsShown}`.execute(db);
   const actions = await sql<ActionView>`
     SELECT ${actionColumns} FROM strategy_actions
-     WHERE account_id = ${accountId} ORDER BY due_on DESC, id DESC LIMIT ${strategyServiceLimits.actionsShown}`.execute(
-    db,
-  );
+     WHERE client_id = (SELECT client_id FROM accounts WHERE id = ${accountId}) AND account_id = ${accountId}
+     ORDER BY due_on DESC, id DESC LIMIT ${strategyServiceLimits.actionsShown}`.execute(db);
   const current = state.rows[0];
   let path: Array<Record<string, unknown>> = [];
   if (current) {
