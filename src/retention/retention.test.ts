@@ -56,10 +56,11 @@ beforeAll(async () => {
     .execute();
   for (const row of rows)
     accounts[row.client_account_ref] = { id: row.id, debtorId: row.debtor_id, clientId: row.client_id };
-  // CNC…1 stays active; the others are closed (written off, say)
+  // CNC…1 stays active; the others are finished: CNC…3 paid in full, the rest written off
   await sql`UPDATE accounts SET status = 'written_off', closed_at = now() WHERE client_account_ref NOT LIKE 'CNC%1'`.execute(
     t.db,
   );
+  await sql`UPDATE accounts SET status = 'paid', closed_at = NULL WHERE client_account_ref = 'CNC000000003'`.execute(t.db);
   const first = accounts.CNC000000002 as { id: bigint; clientId: bigint };
   await addNote(t.db, {
     accountId: first.id,

@@ -1,5 +1,5 @@
 /**
- * Retention (issue 4 point 7): finds debtors whose accounts are all closed and untouched for their
+ * Retention (issue 4 point 7): finds debtors whose accounts are all finished (none active) and untouched for their
  * client's jurisdiction's retention period, and anonymises their personal data, leaving the books
  * as they are. Legal holds (on the client, the debtor or an account) stop it.
  *
@@ -10,7 +10,7 @@
  *
  * A client contract can end (contracts.ends_on, `huikuan client contract CODE --ends DATE`): once
  * `postContractDays` (30) days have passed after its last day, the client's debtors whose accounts
- * are all recalled or closed are due as well, whatever their last activity (PIPL Art. 47: deletion
+ * are all finished (none active) are due as well, whatever their last activity (PIPL Art. 47: deletion
  * when the purpose or the entrustment ends; the grace period leaves time for the last remittance and
  * the handover to the client). The queue says why each debtor is due: `period_elapsed` or
  * `contract_ended`. Legal holds stop both.
@@ -46,7 +46,8 @@ export interface RetentionCandidate {
 }
 
 /**
- * The debtors due for anonymisation on a date: every account closed (not active, paid or settled),
+ * The debtors due for anonymisation on a date: every account finished (paid, settled, closed, recalled
+ * or written off — anything but active: a debtor who paid in full is as done as one written off),
  * the last activity older than the period — or the client's contract ended more than
  * `postContractDays` days before the date — no open legal hold, not anonymised before.
  */
@@ -62,7 +63,7 @@ export async function retentionQueue(
        ORDER BY client_id, effective_from DESC, version DESC),
     debtor_accounts AS (
       SELECT d.id AS debtor_id, d.client_id, count(a.id) AS accounts,
-             bool_and(a.status NOT IN ('active', 'paid', 'settled')) AS all_closed
+             bool_and(a.status <> 'active') AS all_closed
         FROM debtors d JOIN accounts a ON a.debtor_id = d.id
        WHERE NOT EXISTS (SELECT 1 FROM retention_anonymised r WHERE r.debtor_id = d.id)
        GROUP BY d.id, d.client_id),
