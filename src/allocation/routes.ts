@@ -13,17 +13,20 @@ import {
   requireRoles,
   staffRoles,
 } from '../server/access.ts';
-import { type Api, bodyId, idParam, reasonText, type ServerDeps } from '../server/context.ts';
+import { type Api, bodyId, idParam, idText, reasonText, type ServerDeps } from '../server/context.ts';
 import { documented } from '../server/responses.ts';
 import { HuikuanError } from '../shared/errors.ts';
-import { allocationMethods, queueTiers } from './model.ts';
+import { allocationMethods, allocationSkills, queueTiers, unassignedReasons } from './model.ts';
 import {
   agentQueue,
   allocateNew,
   allocationLimits,
   assignmentHistory,
+  listAgentAttributes,
   listRules,
+  previewAllocation,
   reassign,
+  setAgentAttributes,
   setRule,
   teamQueues,
 } from './service.ts';
@@ -36,8 +39,63 @@ const ruleResponse = z.object({
   team: z.string(),
   method: z.enum(allocationMethods),
   cap_per_agent: z.number().int().nullable(),
+  match: z.object({ region: z.boolean(), language: z.boolean(), skills: z.boolean() }),
+  high_balance_minor: z.number().int().nullable(),
   updated_by: z.string(),
   updated_at: z.string(),
+});
+
+const matchBody = z
+  .object({
+    region: z.boolean().default(false),
+    language: z.boolean().default(false),
+    skills: z.boolean().default(false),
+  })
+  .strict()
+  .describe(
+    'requirements applied before the method: an account goes only to agents who cover its region, speak its language and have its skills',
+  );
+
+const attributeText = z.string().trim().min(1).max(40);
+const agentAttributes = z.object({
+  agent: z.string(),
+  display_name: z.string(),
+  team_id: z.number().int().nullable(),
+  languages: z.array(z.string()),
+  regions: z.array(z.string()),
+  skills: z.array(z.string()),
+});
+
+const previewResponse = z.object({
+  team_id: z.number().int(),
+  rule: ruleResponse.nullable(),
+  agents: z.array(
+    z.object({
+      agent: z.string(),
+      languages: z.array(z.string()),
+      regions: z.array(z.string()),
+      skills: z.array(z.string()),
+      accounts_before: z.number().int(),
+      balance_before_minor: z.number().int(),
+      accounts_after: z.number().int(),
+      balance_after_minor: z.number().int(),
+    }),
+  ),
+  plan: z.array(z.object({ account_id: z.number().int(), agent: z.string().nullable() })),
+  assigned: z.number().int(),
+  waiting: z.number().int(),
+  waiting_by_reason: z.record(z.string(), z.number().int()),
+  unassigned: z.array(
+    z.object({
+      account_id: z.number().int(),
+      client_id: z.number().int(),
+      balance_minor: z.number().int(),
+      region: z.string().nullable(),
+      language: z.string().nullable(),
+      skills: z.array(z.string()),
+      reason: z.enum(unassignedReasons),
+    }),
+  ),
 });
 
 const queueItem = z.object({
@@ -87,6 +145,15 @@ export async function allocationRoutes(app: Api, deps: ServerDeps): Promise<void
           team_id: bodyId,
           method: z.enum(allocationMethods),
           cap_per_agent: z.number().int().min(1).max(100_000).nullable().default(null),
+          match: matchBody.default({ region: false, language: false, skills: false }),
+          high_balance_minor: z
+            .number()
+            .int()
+            .min(1)
+            .max(Number.MAX_SAFE_INTEGER)
+            .nullable()
+            .default(null)
+            .describe('an account with at least this balance (minor units) needs the high_balance skill'),
         }),
       },
       preValidation: requireRoles(...leads),
@@ -98,6 +165,9 @@ export async function allocationRoutes(app: Api, deps: ServerDeps): Promise<void
           teamId: request.body.team_id,
           method: request.body.method,
           capPerAgent: request.body.cap_per_agent,
+          match: request.body.match,
+          highBalanceMinor:
+            request.body.high_balance_minor === null ? null : BigInt(request.body.high_balance_minor),
         },
         principalOf(request).username,
       ),
@@ -115,6 +185,54 @@ export async function allocationRoutes(app: Api, deps: ServerDeps): Promise<void
       preValidation: requireRoles(...leads),
     },
     async (request) => allocateNew(db, principalOf(request).username, request.body.team_id),
+  );
+
+  app.post(
+    '/allocation/preview',
+    {
+      schema: {
+        response: documented({ 200: previewResponse }),
+        tags,
+        summary:
+          "What the next allocation of a team would do, without writing: per agent accounts and balance before and after, each account's agent, and those that would wait with the reason (no_agents, region, language, skills, cap)",
+        body: z.object({ team_id: bodyId }),
+      },
+      preValidation: requireRoles(...leads),
+    },
+    async (request) => readScoped(db, request, (scoped) => previewAllocation(scoped, request.body.team_id)),
+  );
+
+  app.get(
+    '/allocation/agents',
+    {
+      schema: {
+        response: documented({ 200: z.object({ items: z.array(agentAttributes) }) }),
+        tags,
+        summary: 'Active agents (of a team) with the languages, regions and skills they cover',
+        querystring: z.object({ team_id: idText.optional() }),
+      },
+      preValidation: requireRoles(...leads),
+    },
+    async (request) => ({ items: await listAgentAttributes(db, request.query.team_id) }),
+  );
+
+  app.post(
+    '/allocation/agents',
+    {
+      schema: {
+        response: documented({ 200: agentAttributes }),
+        tags,
+        summary: `Set what an agent covers for allocation by match: languages (zh-CN, en, yue …), regions (provinces or country codes, * for all) and skills (${allocationSkills.join(', ')})`,
+        body: z.object({
+          agent: z.string().min(1).max(64),
+          languages: z.array(attributeText).max(20).default([]),
+          regions: z.array(attributeText).max(100).default([]),
+          skills: z.array(z.enum(allocationSkills)).max(allocationSkills.length).default([]),
+        }),
+      },
+      preValidation: requireRoles(...leads),
+    },
+    async (request) => setAgentAttributes(db, request.body, principalOf(request).username),
   );
 
   app.post(

@@ -340,75 +340,74 @@ export interface AllocationPreview {
  * (planTeam), read in one repeatable-read snapshot. A team without a rule previews nothing.
  */
 export async function previewAllocation(db: Db, teamId: bigint): Promise<AllocationPreview> {
-  return db
-    .transaction()
-    .setIsolationLevel('repeatable read')
-    .execute(async (trx) => {
-      const team = await sql`SELECT 1 FROM teams WHERE id = ${teamId}`.execute(trx);
-      if (team.rows.length === 0) throw new HuikuanError('not_found', `There is no team ${teamId}.`);
-      const rule = (await listRules(trx)).find((r) => r.team_id === teamId) ?? null;
-      const { teamsByClient, ruleOf } = await rulesByTeam(trx);
-      const teamRule = ruleOf.get(teamId);
-      const empty = {
-        candidates: [] as Candidate[],
-        loads: [] as AgentRow[],
-        agents: new Map<bigint, string | null>(),
-        reasons: new Map<bigint, UnassignedReason>(),
-      };
-      const plan = teamRule ? await planTeam(trx, teamId, teamRule, teamsByClient) : empty;
-      const loads =
-        plan.loads.length > 0 || teamRule
-          ? plan.loads
-          : (
-              await sql<AgentRow>`
+  // inside a request's scoped transaction, that one; otherwise a repeatable-read snapshot of its own
+  const work = async (trx: Db): Promise<AllocationPreview> => {
+    const team = await sql`SELECT 1 FROM teams WHERE id = ${teamId}`.execute(trx);
+    if (team.rows.length === 0) throw new HuikuanError('not_found', `There is no team ${teamId}.`);
+    const rule = (await listRules(trx)).find((r) => r.team_id === teamId) ?? null;
+    const { teamsByClient, ruleOf } = await rulesByTeam(trx);
+    const teamRule = ruleOf.get(teamId);
+    const empty = {
+      candidates: [] as Candidate[],
+      loads: [] as AgentRow[],
+      agents: new Map<bigint, string | null>(),
+      reasons: new Map<bigint, UnassignedReason>(),
+    };
+    const plan = teamRule ? await planTeam(trx, teamId, teamRule, teamsByClient) : empty;
+    const loads =
+      plan.loads.length > 0 || teamRule
+        ? plan.loads
+        : (
+            await sql<AgentRow>`
                 SELECT u.username AS agent, 0 AS accounts, 0::bigint AS balance_minor,
                        coalesce(x.languages, '{}') AS languages, coalesce(x.regions, '{}') AS regions,
                        coalesce(x.skills, '{}') AS skills
                   FROM users u LEFT JOIN agent_attributes x ON x.user_id = u.id
                  WHERE u.team_id = ${teamId} AND u.active AND 'agent' = ANY (u.roles)`.execute(trx)
-            ).rows;
-      const after = new Map(loads.map((load) => [load.agent, { accounts: 0, balance: 0n }]));
-      for (const account of plan.candidates) {
-        const agent = plan.agents.get(account.id);
-        const sum = agent ? after.get(agent) : undefined;
-        if (!sum) continue;
-        sum.accounts += 1;
-        sum.balance += BigInt(account.balance_minor);
-      }
-      const waitingRows = plan.candidates.filter((row) => plan.reasons.has(row.id));
-      return {
-        team_id: teamId,
-        rule,
-        agents: [...loads]
-          .sort((a, b) => (a.agent < b.agent ? -1 : 1))
-          .map((load) => {
-            const added = after.get(load.agent) ?? { accounts: 0, balance: 0n };
-            return {
-              agent: load.agent,
-              languages: load.languages,
-              regions: load.regions,
-              skills: load.skills,
-              accounts_before: load.accounts,
-              balance_before_minor: BigInt(load.balance_minor),
-              accounts_after: load.accounts + added.accounts,
-              balance_after_minor: BigInt(load.balance_minor) + added.balance,
-            };
-          }),
-        plan: plan.candidates.map((row) => ({ account_id: row.id, agent: plan.agents.get(row.id) ?? null })),
-        assigned: plan.candidates.length - waitingRows.length,
-        waiting: waitingRows.length,
-        waiting_by_reason: countReasons(plan.reasons),
-        unassigned: waitingRows.slice(0, previewLimits.unassignedShown).map((row) => ({
-          account_id: row.id,
-          client_id: row.client_id,
-          balance_minor: row.balance_minor,
-          region: row.region,
-          language: row.language,
-          skills: row.skills,
-          reason: plan.reasons.get(row.id) as UnassignedReason,
-        })),
-      };
-    });
+          ).rows;
+    const after = new Map(loads.map((load) => [load.agent, { accounts: 0, balance: 0n }]));
+    for (const account of plan.candidates) {
+      const agent = plan.agents.get(account.id);
+      const sum = agent ? after.get(agent) : undefined;
+      if (!sum) continue;
+      sum.accounts += 1;
+      sum.balance += BigInt(account.balance_minor);
+    }
+    const waitingRows = plan.candidates.filter((row) => plan.reasons.has(row.id));
+    return {
+      team_id: teamId,
+      rule,
+      agents: [...loads]
+        .sort((a, b) => (a.agent < b.agent ? -1 : 1))
+        .map((load) => {
+          const added = after.get(load.agent) ?? { accounts: 0, balance: 0n };
+          return {
+            agent: load.agent,
+            languages: load.languages,
+            regions: load.regions,
+            skills: load.skills,
+            accounts_before: load.accounts,
+            balance_before_minor: BigInt(load.balance_minor),
+            accounts_after: load.accounts + added.accounts,
+            balance_after_minor: BigInt(load.balance_minor) + added.balance,
+          };
+        }),
+      plan: plan.candidates.map((row) => ({ account_id: row.id, agent: plan.agents.get(row.id) ?? null })),
+      assigned: plan.candidates.length - waitingRows.length,
+      waiting: waitingRows.length,
+      waiting_by_reason: countReasons(plan.reasons),
+      unassigned: waitingRows.slice(0, previewLimits.unassignedShown).map((row) => ({
+        account_id: row.id,
+        client_id: row.client_id,
+        balance_minor: row.balance_minor,
+        region: row.region,
+        language: row.language,
+        skills: row.skills,
+        reason: plan.reasons.get(row.id) as UnassignedReason,
+      })),
+    };
+  };
+  return db.isTransaction ? work(db) : db.transaction().setIsolationLevel('repeatable read').execute(work);
 }
 
 export interface AgentAttributes {

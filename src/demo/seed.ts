@@ -347,8 +347,39 @@ async function workspace(db: Db, today: string, say: (line: string) => void): Pr
     'compliance',
   );
   await decideTemplate(db, template.id, 'approve', '措辞合规', 'admin');
+  // call scripts for the agent workspace: the default one and the early-arrears segment's, both languages
+  const scripts: Array<[string, 'zh-CN' | 'en', string]> = [
+    [
+      'default',
+      'zh-CN',
+      '您好，请问是{{debtor_name}}本人吗？我是{{agency_name}}的{{agent_name}}，受{{client_name}}委托，就您账户{{account_ref}}的欠款{{balance}}与您联系。请问您打算什么时候还款？',
+    ],
+    [
+      'default',
+      'en',
+      'Hello, am I speaking with {{debtor_name}}? This is {{agent_name}} from {{agency_name}}, calling on behalf of {{client_name}} about account {{account_ref}}, which has {{balance}} outstanding. When would you be able to pay?',
+    ],
+    [
+      'm1_early',
+      'zh-CN',
+      '您好，{{debtor_name}}，我是{{agency_name}}的{{agent_name}}。您在{{client_name}}的账户{{account_ref}}已逾期{{days_past_due}}天，欠款{{balance}}。可能只是忘记了，今天方便还款吗？如有困难，我们可以商量分期。',
+    ],
+    [
+      'm1_early',
+      'en',
+      'Hello {{debtor_name}}, this is {{agent_name}} from {{agency_name}}. Your {{client_name}} account {{account_ref}} is {{days_past_due}} days overdue with {{balance}} owing. It may simply have been missed — could you pay today? If it is difficult, we can agree a plan.',
+    ],
+  ];
+  for (const [code, language, body] of scripts) {
+    const script = await proposeTemplate(
+      db,
+      { code, channel: 'script', language, subject: null, body, reason: '坐席通话话术' },
+      'compliance',
+    );
+    await decideTemplate(db, script.id, 'approve', '措辞合规', 'admin');
+  }
   say(
-    `workspace: ${shared.assigned} accounts shared among ${agents.length} agents, training recorded, an SMS template approved`,
+    `workspace: ${shared.assigned} accounts shared among ${agents.length} agents, training recorded, an SMS template and call scripts approved`,
   );
 }
 

@@ -1184,6 +1184,21 @@ const matrix: Record<string, MatrixCase> = {
     ok: [200],
     call: () => ({ url: '/api/v1/allocation/teams/999999/queues' }),
   },
+  'POST /api/v1/allocation/preview': {
+    allowed: ['admin', 'supervisor'],
+    ok: [404],
+    call: () => ({ url: '/api/v1/allocation/preview', body: { team_id: 999999 } }),
+  },
+  'GET /api/v1/allocation/agents': {
+    allowed: ['admin', 'supervisor'],
+    ok: [200],
+    call: () => ({ url: '/api/v1/allocation/agents' }),
+  },
+  'POST /api/v1/allocation/agents': {
+    allowed: ['admin', 'supervisor'],
+    ok: [404],
+    call: () => ({ url: '/api/v1/allocation/agents', body: { agent: 'nobody', languages: ['en'] } }),
+  },
   // champion / challenger results (src/strategy/experiment-routes.ts)
   'GET /api/v1/experiments': {
     allowed: ['admin', 'supervisor', 'compliance'],
@@ -1346,6 +1361,11 @@ const matrix: Record<string, MatrixCase> = {
     allowed: ['admin', 'supervisor', 'agent', 'finance', 'compliance'],
     ok: [404],
     call: () => ({ url: `/api/v1/templates/999999/preview?account_id=${ids.A001}` }),
+  },
+  'GET /api/v1/accounts/:id/script': {
+    allowed: ['admin', 'supervisor', 'agent', 'finance', 'compliance'],
+    ok: [200],
+    call: () => ({ url: `/api/v1/accounts/${ids.A001}/script?language=en` }),
   },
   // agent actions (src/worklist/routes.ts): refusals with fixed codes keep the account's state stable
   'GET /api/v1/accounts/:id/actions': {
@@ -2079,6 +2099,16 @@ const badPayloads: Record<string, () => Omit<Call, 'method'>> = {
     as: 'supervisor',
     url: '/api/v1/allocation/reassign',
     body: { account_ids: [], to_agent: '', reason: '' },
+  }),
+  'POST /api/v1/allocation/preview': () => ({
+    as: 'supervisor',
+    url: '/api/v1/allocation/preview',
+    body: { team_id: 'abc' },
+  }),
+  'POST /api/v1/allocation/agents': () => ({
+    as: 'supervisor',
+    url: '/api/v1/allocation/agents',
+    body: { agent: 'agent', skills: ['magic'] },
   }),
   'POST /api/v1/experiments/promote': () => ({
     as: 'supervisor',

@@ -13,7 +13,8 @@
  */
 import { HuikuanError } from '../shared/errors.ts';
 
-export const templateChannels = ['sms', 'email', 'letter'] as const;
+/** 'script': what an agent reads on a call (never sent: no gate; still QA-checked and approved). */
+export const templateChannels = ['sms', 'email', 'letter', 'script'] as const;
 export type TemplateChannel = (typeof templateChannels)[number];
 export const templateLanguages = ['zh-CN', 'en'] as const;
 export type TemplateLanguage = (typeof templateLanguages)[number];
@@ -41,7 +42,10 @@ export const templateLimits = {
   codeLength: 40,
   subjectLength: 200,
   /** Body characters before disclosures; an SMS is sent as several parts up to this. */
-  bodyLength: { sms: 400, email: 20_000, letter: 20_000 } satisfies Record<TemplateChannel, number>,
+  bodyLength: { sms: 400, email: 20_000, letter: 20_000, script: 8_000 } satisfies Record<
+    TemplateChannel,
+    number
+  >,
   /** Placeholders in one template. */
   placeholders: 100,
 };

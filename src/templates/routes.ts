@@ -14,6 +14,7 @@ import {
   listTemplates,
   proposeTemplate,
   renderForAccount,
+  scriptForAccount,
   templateVersion,
 } from './service.ts';
 
@@ -152,6 +153,57 @@ export async function templateRoutes(app: Api, deps: ServerDeps): Promise<void> 
           account_id: request.query.account_id,
           jurisdiction: result.jurisdiction,
           ...result.rendered,
+        };
+      });
+    },
+  );
+
+  app.get(
+    '/accounts/:id/script',
+    {
+      schema: {
+        response: documented({
+          200: z.object({
+            script: z
+              .object({
+                template: templateResponse,
+                segment: z.string().nullable().describe("the account's strategy segment"),
+                fallback: z.boolean().describe("the segment has no script: the 'default' one"),
+                jurisdiction: z.string(),
+                body: z.string(),
+                disclosures: z.array(z.string()).describe('what the agent must also say'),
+              })
+              .nullable()
+              .describe('null: no approved script for the segment or default in the language'),
+          }),
+        }),
+        tags: ['templates'],
+        summary:
+          "The call script for the account's strategy segment (a 'script' template coded by the segment, else 'default'), in the language, filled for the account",
+        params: idParam,
+        querystring: z.object({ language: z.enum(templateLanguages).default('zh-CN') }),
+      },
+      preValidation: requireRoles(...staffRoles),
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      return readScoped(db, request, async (scoped) => {
+        assertClientAccess(principal, await accountClientId(scoped, request.params.id), 'account');
+        const found = await scriptForAccount(scoped, {
+          accountId: request.params.id,
+          language: request.query.language,
+          agentName: principal.username,
+        });
+        if (!found) return { script: null };
+        return {
+          script: {
+            template: found.template,
+            segment: found.segment,
+            fallback: found.fallback,
+            jurisdiction: found.jurisdiction,
+            body: found.rendered.body,
+            disclosures: found.rendered.disclosures,
+          },
         };
       });
     },

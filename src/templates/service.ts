@@ -290,3 +290,46 @@ export async function renderForAccount(
   );
   return { template: input.template, jurisdiction, rendered };
 }
+
+/**
+ * The call script for an account (the agent workspace): the approved 'script' template whose code is
+ * the account's strategy segment, else the 'default' one, in `language`, filled for the account with
+ * its disclosures (what the agent must say). Null when neither exists. Scripts are never sent.
+ */
+export async function scriptForAccount(
+  db: Db,
+  input: {
+    accountId: bigint;
+    language: TemplateLanguage;
+    agentName: string;
+    agency?: { name: string; phone?: string | null };
+  },
+): Promise<(AccountRendering & { segment: string | null; fallback: boolean }) | null> {
+  const treatment = await sql<{ segment: string }>`
+    SELECT segment FROM account_treatments WHERE account_id = ${input.accountId}
+     ORDER BY entered_on DESC LIMIT 1`.execute(db);
+  const segment = treatment.rows[0]?.segment ?? null;
+  const codes = segment && segment !== 'default' ? [segment.toLowerCase(), 'default'] : ['default'];
+  for (const [index, code] of codes.entries()) {
+    const row = await table(db)
+      .selectFrom('message_templates')
+      .selectAll()
+      .where('code', '=', code)
+      .where('channel', '=', 'script')
+      .where('language', '=', input.language)
+      .where('status', '=', 'approved')
+      .orderBy('version', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    if (!row) continue;
+    const rendering = await renderForAccount(db, {
+      template: row as TemplateVersion,
+      accountId: input.accountId,
+      firstContact: false,
+      agentName: input.agentName,
+      ...(input.agency ? { agency: input.agency } : {}),
+    });
+    return { ...rendering, segment, fallback: index > 0 || segment === null };
+  }
+  return null;
+}

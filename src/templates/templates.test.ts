@@ -9,7 +9,13 @@ import { type TestDatabase, testDatabase } from '../../test/db.ts';
 import { addClient } from '../clients/service.ts';
 import { withClientScope } from '../identity/rls.ts';
 import { checkTemplate, renderTemplate, requiredDisclosures, type TemplateValues } from './model.ts';
-import { decideTemplate, proposeTemplate, renderForAccount, templateInForce } from './service.ts';
+import {
+  decideTemplate,
+  proposeTemplate,
+  renderForAccount,
+  scriptForAccount,
+  templateInForce,
+} from './service.ts';
 
 const values: TemplateValues = {
   debtor_name: '张三',
@@ -228,5 +234,56 @@ describe('template versions and preview', () => {
         agency: { name: ' ' },
       }),
     ).rejects.toMatchObject({ code: 'invalid_state' });
+  });
+
+  it("gives an account's call script: its segment's, else the default, in the language; QA-checked like any template", async () => {
+    const input = {
+      accountId,
+      language: 'zh-CN' as const,
+      agentName: 'agent.1',
+      agency: { name: '回款公司' },
+    };
+    expect(await scriptForAccount(t.db, input)).toBeNull();
+    const script = await proposeTemplate(
+      t.db,
+      {
+        code: 'default',
+        channel: 'script',
+        language: 'zh-CN',
+        subject: null,
+        body: '您好，请问是{{debtor_name}}吗？我是{{agency_name}}的{{agent_name}}，关于您在{{client_name}}的欠款{{balance}}。',
+        reason: 'first script',
+      },
+      'carol',
+    );
+    // not in force until another user approves it
+    expect(await scriptForAccount(t.db, input)).toBeNull();
+    await decideTemplate(t.db, script.id, 'approve', 'ok', 'dave');
+    const found = await scriptForAccount(t.db, input);
+    expect(found).toMatchObject({ segment: null, fallback: true, jurisdiction: 'CN' });
+    expect(found?.template.code).toBe('default');
+    expect(found?.rendered.body).toMatch(
+      /^您好，请问是.+吗？我是回款公司的agent\.1，关于您在招商银行信用卡中心的欠款¥/,
+    );
+    expect(found?.rendered.disclosures[0]).toBe('本信息由回款公司受招商银行信用卡中心委托发送。');
+    // a script is never sent: no opt-out line
+    expect(found?.rendered.disclosures.some((line) => line.includes('退订'))).toBe(false);
+    // no English script yet
+    expect(await scriptForAccount(t.db, { ...input, language: 'en' })).toBeNull();
+    // the QA language check applies to scripts too
+    await expect(
+      proposeTemplate(
+        t.db,
+        {
+          code: 'default',
+          channel: 'script',
+          language: 'zh-CN',
+          subject: null,
+          body: '不还钱就让你坐牢。',
+          reason: 'harsher',
+        },
+        'carol',
+      ),
+    ).rejects.toMatchObject({ code: 'bad_input' });
   });
 });

@@ -96,7 +96,7 @@ describe('the strategy editor', () => {
       const problem = page.getByTestId('problem-segments[0].arms');
       await problem.waitFor();
       expect(await problem.textContent()).toContain('9500');
-      expect(await page.getByTestId('problems-summary').textContent()).toContain('segments[0].arms');
+      expect(await page.getByTestId('problems-summary').textContent()).toContain('第 1 段 › 分组：');
       expect(await page.getByTestId('dry-run').count()).toBe(0);
       await page.screenshot({
         path: path.join(screenshotDir, 'strategies-editor-problem-zh-CN.png'),

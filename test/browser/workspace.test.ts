@@ -5,10 +5,12 @@
  * debtor opted out of shows the refusal in plain words and a disabled call button; a plan whose
  * instalments do not sum to the total is refused in the browser with a clear message.
  */
+import { sql } from 'kysely';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { reassign } from '../../src/allocation/service.ts';
 import { addHold, recordConsent } from '../../src/compliance/holds.ts';
+import { decideTemplate, proposeTemplate } from '../../src/templates/service.ts';
 import en from '../../web/src/locales/en.ts';
 import zhCN from '../../web/src/locales/zh-CN.ts';
 import { launchChromium, logIn, openSession, startWorld, untilSettled, type World } from './harness.ts';
@@ -22,6 +24,9 @@ const text = zhCN;
 const promised: Record<string, string> = { A001: '2000.00', A003: '100.00', A004: '100.00' };
 
 beforeAll(async () => {
+  // the scripts name the agency (as every rendered template does; the letters' settings go with it)
+  process.env.HUIKUAN_AGENCY_NAME = '回款催收服务有限公司';
+  process.env.HUIKUAN_AGENCY_ADDRESS = '上海市浦东新区';
   browser = await launchChromium();
   world = await startWorld();
   const db = world.t.db;
@@ -40,6 +45,19 @@ beforeAll(async () => {
       'setup',
     );
   }
+  const script = await proposeTemplate(
+    db,
+    {
+      code: 'default',
+      channel: 'script',
+      language: 'zh-CN',
+      subject: null,
+      body: '您好，请问是{{debtor_name}}本人吗？我是{{agency_name}}的坐席，关于您账户{{account_ref}}的欠款{{balance}}。',
+      reason: '默认话术',
+    },
+    'super1',
+  );
+  await decideTemplate(db, script.id, 'approve', 'ok', 'comp1');
   // 李四 (A002) asked not to be called
   const lisi = accounts.find((account) => account.client_account_ref === 'A002');
   const phone = await db
@@ -76,13 +94,21 @@ describe('the agent workspace', () => {
       // the first account of the queue loads and is highlighted
       await page.waitForURL(/\/workspace\/\d+$/);
       const firstId = page.url().split('/').at(-1) ?? '';
-      const current = page.locator('[aria-current="true"]');
-      await expect(current.getAttribute('data-account')).resolves.toBe(firstId);
+      const highlighted = (id: string) => page.locator(`[aria-current="true"][data-account="${id}"]`);
+      await highlighted(firstId).waitFor();
+      await expect(page.locator('[aria-current="true"]').count()).resolves.toBe(1);
       const heading = page.getByTestId('workspace-account');
       await heading.waitFor();
       const firstRef = Object.entries(world.seed.accounts).find(([, id]) => id === firstId)?.[0] ?? '';
       expect(Object.keys(promised)).toContain(firstRef);
       await page.getByText(text.workspace.noArrangements).waitFor();
+      // the default script (no segment yet), filled for this account, with what the agent must say
+      const scriptCard = page.getByTestId('workspace-script');
+      await scriptCard.getByText(text.workspace.script.fallback).waitFor();
+      await scriptCard
+        .getByText(`我是回款催收服务有限公司的坐席，关于您账户${firstRef}的欠款¥`, { exact: false })
+        .waitFor();
+      await scriptCard.getByText('本信息由回款催收服务有限公司受招商银行信用卡中心委托发送。').waitFor();
 
       // A: the attempt form; 1 picks "promise to pay"; saving opens the promise form
       await page.keyboard.press('a');
@@ -109,13 +135,12 @@ describe('the agent workspace', () => {
         `¥${Number(promised[firstRef]).toLocaleString('en-US', { minimumFractionDigits: 2 })}`,
       );
       await page.getByText('本人接听，同意下周还款').waitFor();
-      const stored = await world.t.db
-        .selectFrom('promises')
-        .select(['status', 'attempt_id'])
-        .where('account_id', '=', BigInt(firstId))
-        .executeTakeFirstOrThrow();
-      expect(stored.status).toBe('open');
-      expect(stored.attempt_id).not.toBeNull();
+      const stored = (
+        await sql<{ status: string; attempt_id: string | null }>`
+          SELECT status, attempt_id FROM promises WHERE account_id = ${BigInt(firstId)}`.execute(world.t.db)
+      ).rows[0];
+      expect(stored?.status).toBe('open');
+      expect(stored?.attempt_id).not.toBeNull();
 
       // N: the next account of the queue
       await page.keyboard.press('n');
@@ -124,7 +149,7 @@ describe('the agent workspace', () => {
       );
       const secondId = page.url().split('/').at(-1) ?? '';
       expect(['A001', 'A003', 'A004'].map((ref) => world.seed.accounts[ref])).toContain(secondId);
-      await expect(current.getAttribute('data-account')).resolves.toBe(secondId);
+      await highlighted(secondId).waitFor();
 
       // the refused contact: 李四's phone is opted out of calls
       await page.goto(`${world.baseUrl}/workspace/${world.seed.accounts.A002}`);

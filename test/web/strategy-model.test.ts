@@ -24,6 +24,7 @@ import {
   newLeaf,
   operatorsFor,
   pathParts,
+  pathWords,
   problemsByItem,
   type StrategyDocument,
   sharesTotal,
@@ -244,5 +245,23 @@ describe('champion / challenger figures as shown', () => {
     expect(intervalText('recovery_rate', [-0.01, 0.035])).toBe('[-1.00%, +3.50%]');
     expect(intervalText('collected_per_account', [100, 2000])).toBe('[+¥1.00, +¥20.00]');
     expect(intervalText('cost_per_yuan', null)).toBe('—');
+  });
+});
+
+describe('a problem’s path in words', () => {
+  it('names segments, arms, steps and conditions by their number and the field by its label', () => {
+    expect(pathWords('segments[0].arms[1].share_bp', zh)).toBe('第 1 段 › 第 2 个分组 › 占比 %');
+    expect(pathWords('segments[2].conditions.all[0].any[1].value[1]', zh)).toBe(
+      '第 3 段 › 条件 › 第 1 个条件 › 第 2 个条件 › 值 › 第 2 项',
+    );
+    expect(pathWords('segments[0].arms[0].steps[3].code', english)).toBe(
+      'segment 1 › arm 1 › step 4 › Step code',
+    );
+    expect(pathWords('segments[1].code', english)).toBe('segment 2 › Segment code');
+    expect(pathWords('segments[0].arms', zh)).toBe('第 1 段 › 分组');
+    expect(pathWords('segments', english)).toBe('segments');
+    expect(pathWords('segments', zh)).toBe('分段');
+    expect(pathWords('', zh)).toBe('（整个文档）');
+    expect(pathWords('segments[0].colour', english)).toBe('segment 1 › colour');
   });
 });

@@ -1306,6 +1306,15 @@ const en: typeof zhCN = {
       contacts_per_account: 'Contacts per account',
       cost_per_yuan: 'Cost per yuan',
     },
+    path: {
+      segments: 'segments',
+      segment: 'segment {{n}}',
+      arm: 'arm {{n}}',
+      step: 'step {{n}}',
+      condition: 'condition {{n}}',
+      item: 'item {{n}}',
+      separator: ' › ',
+    },
     treatment: {
       tab: 'Treatment',
       none: 'The account is in no strategy segment yet (shown after a nightly run).',

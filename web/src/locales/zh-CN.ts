@@ -1258,6 +1258,15 @@ const zhCN = {
       contacts_per_account: '户均联系次数',
       cost_per_yuan: '每元回收成本',
     },
+    path: {
+      segments: '分段',
+      segment: '第 {{n}} 段',
+      arm: '第 {{n}} 个分组',
+      step: '第 {{n}} 步',
+      condition: '第 {{n}} 个条件',
+      item: '第 {{n}} 项',
+      separator: ' › ',
+    },
     treatment: {
       tab: '处置策略',
       none: '该账户尚未进入任何策略分段（夜间批处理后显示）。',

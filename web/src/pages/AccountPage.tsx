@@ -548,11 +548,16 @@ export default function AccountPage() {
               label: t('risk.score.tab'),
               children: <ScoreTab accountId={id} />,
             },
-            {
-              key: 'treatment',
-              label: t('strategies.treatment.tab'),
-              children: <TreatmentTab accountId={id} />,
-            },
+            // the account's place in the strategy is staff's business (the route refuses clients)
+            ...(hasRole('agent', 'supervisor', 'finance', 'compliance', 'admin')
+              ? [
+                  {
+                    key: 'treatment',
+                    label: t('strategies.treatment.tab'),
+                    children: <TreatmentTab accountId={id} />,
+                  },
+                ]
+              : []),
             {
               key: 'notes',
               label: t('account.notes'),

@@ -55,6 +55,7 @@ import {
   type WorkspaceAction,
   workspaceActions,
 } from './workspace/model.ts';
+import { ScriptCard } from './workspace/ScriptCard.tsx';
 
 interface QueueItem {
   account_id: number | string;
@@ -350,6 +351,7 @@ export default function Workspace() {
                   </Descriptions.Item>
                 </Descriptions>
               </Card>
+              {id && <ScriptCard accountId={id} refreshKey={refreshKey} />}
               <Card size="small" title={t('workspace.arrangements')}>
                 <ErrorAlert error={actions.error} />
                 <Space direction="vertical" size={4} data-testid="workspace-arrangements">

@@ -31,6 +31,7 @@ import {
   messageChannels,
   moved,
   type Problem,
+  pathWords,
   problemsByItem,
   type Segment,
   type Step,
@@ -79,6 +80,7 @@ export function Editor({
 function DraftEditor({ draft, onProposed }: { draft: Draft; onProposed: (version: VersionDetail) => void }) {
   const { t } = useTranslation();
   const { message } = App.useApp();
+  const words = useWords();
   const [document, setDocument] = useState<StrategyDocument>(draft.document);
   const [json, setJson] = useState(() => pretty(draft.document));
   const [jsonError, setJsonError] = useState<string | null>(null);
@@ -245,11 +247,12 @@ function DraftEditor({ draft, onProposed }: { draft: Draft; onProposed: (version
                 renderItem={(problem) => (
                   <List.Item>
                     <Typography.Link
+                      title={problem.path}
                       onClick={() =>
                         globalThis.document.getElementById(itemId(problem.path))?.scrollIntoView()
                       }
                     >
-                      <code>{problem.path || t('strategies.editor.document')}</code>
+                      {pathWords(problem.path, words)}
                     </Typography.Link>
                     {t('strategies.view.colon')}
                     {problem.message}

@@ -416,3 +416,64 @@ export function intervalText(metric: Metric, interval: Interval): string {
   if (!interval) return '—';
   return `[${metricText(metric, interval[0], true)}, ${metricText(metric, interval[1], true)}]`;
 }
+
+// ------------------------------------------------------------------ a path in words
+
+const keyWords: Record<string, string> = {
+  segments: 'path.segments',
+  name: 'editor.name',
+  code: 'editor.segmentCode',
+  test_id: 'editor.testId',
+  conditions: 'view.conditions',
+  arms: 'view.arms',
+  role: 'editor.role',
+  share_bp: 'editor.share',
+  steps: 'editor.steps',
+  day: 'editor.day',
+  from: 'editor.from',
+  kind: 'editor.kind',
+  channel: 'editor.channel',
+  template: 'editor.template',
+  task: 'editor.task',
+  team: 'editor.team',
+  priority: 'editor.priority',
+  field: 'editor.field',
+  op: 'editor.operator',
+  value: 'editor.value',
+};
+
+/**
+ * A problem's JSON path in the user's words, for the problems list:
+ * `segments[0].arms[1].share_bp` → `第 1 段 › 第 2 个分组 › 占比 %`.
+ */
+export function pathWords(path: string, words: Words): string {
+  const parts = pathParts(path);
+  if (parts.length === 0) return words('editor.document') ?? path;
+  const numbered: Record<string, string> = {
+    segments: 'segment',
+    arms: 'arm',
+    steps: 'step',
+    all: 'condition',
+    any: 'condition',
+  };
+  const out: string[] = [];
+  parts.forEach((part, i) => {
+    const next = parts[i + 1];
+    if (typeof part === 'number') {
+      const owner = parts[i - 1];
+      const kind = (typeof owner === 'string' && numbered[owner]) || 'item';
+      out.push(words(`path.${kind}`, { n: String(part + 1) }) ?? `[${part + 1}]`);
+      return;
+    }
+    // a list followed by its index is said by the index ("第 2 个分组"), not twice
+    if (part in numbered && typeof next === 'number') return;
+    let key = keyWords[part];
+    if (part === 'code') {
+      const owner = parts[i - 2];
+      key =
+        owner === 'steps' ? 'editor.stepCode' : owner === 'arms' ? 'editor.armCode' : 'editor.segmentCode';
+    }
+    out.push((key ? words(key) : null) ?? part);
+  });
+  return out.join(words('path.separator') ?? ' › ');
+}
