@@ -1334,6 +1334,13 @@ const en: typeof zhCN = {
   },
   workspace: {
     title: 'Agent workspace',
+    script: {
+      title: 'Call script',
+      none: 'No approved script for this account’s segment or a default one in your language.',
+      segment: 'The script of segment {{segment}}',
+      fallback: 'The default script (the account’s segment has none)',
+      mustSay: 'Also say:',
+    },
     keys: 'Keys: N next · J / K down / up · C A P L S B H V M actions · Esc close (not while typing)',
     queue: 'My queue',
     queueEmpty: 'Your queue is empty.',

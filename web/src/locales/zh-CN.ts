@@ -1286,6 +1286,13 @@ const zhCN = {
   },
   workspace: {
     title: '坐席工作台',
+    script: {
+      title: '通话话术',
+      none: '该账户所在分群没有已批准的话术，也没有您所用语言的默认话术。',
+      segment: '分群 {{segment}} 的话术',
+      fallback: '默认话术（该账户所在分群没有专用话术）',
+      mustSay: '还须告知：',
+    },
     keys: '快捷键：N 下一户 · J / K 下移 / 上移 · C A P L S B H V M 操作 · Esc 关闭（输入时不生效）',
     queue: '我的队列',
     queueEmpty: '您的队列为空。',
