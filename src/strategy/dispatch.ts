@@ -183,6 +183,9 @@ async function sendLetter(
     accountId: action.account_id,
     firstContact: false,
     agentName: how.actor,
+    ...(channels.config.agency
+      ? { agency: { name: channels.config.agency.name, phone: channels.config.agency.phone } }
+      : {}),
   });
   const body = rendered.text
     .split(/\n\s*\n/)

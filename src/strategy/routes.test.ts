@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TestApi, testApi, testCallers } from '../../test/api.ts';
 import { type TestDatabase, testDatabase } from '../../test/db.ts';
 import { channelsFrom } from '../channels/service.ts';
-import { channelFixture, night as quietHours, testConfig } from '../channels/test-support.ts';
+import { channelFixture, daytime, night as quietHours, testConfig } from '../channels/test-support.ts';
 import { createClient, placeAccounts } from '../ledger/test-fixtures.ts';
 import { addDays } from '../shared/dates.ts';
 import { dispatchStrategyMessages } from './dispatch.ts';
@@ -231,6 +231,23 @@ describe('the message dispatcher', () => {
       refused: 0,
       failed: 0,
     });
+    // a letter: rendered from the letter template in force, onto the print queue
+    await sql`UPDATE debtors SET address = '人民路 1 号', city = '上海' WHERE id = ${f.debtorId}`.execute(
+      t.db,
+    );
+    await insert('letter_day15', 'final', 'letter');
+    expect(await dispatchStrategyMessages(t.db, channels, { asOf: start, at: daytime })).toEqual({
+      claimed: 1,
+      sent: 1,
+      refused: 0,
+      failed: 0,
+    });
+    const letter = await sql<{ status: string; channel: string; body: string }>`
+      SELECT m.status, m.channel, m.body_text AS body FROM strategy_actions x JOIN channel_messages m ON m.id = x.message_id
+       WHERE x.step = 'letter_day15'`.execute(t.db);
+    expect(letter.rows).toEqual([
+      { status: 'queued', channel: 'letter', body: expect.stringContaining('张三您好') },
+    ]);
     await expect(dispatchStrategyMessages(t.db, channels, { batchSize: 0 })).rejects.toMatchObject({
       code: 'bad_usage',
     });
