@@ -700,3 +700,12 @@ export async function teamQueues(db: Db, teamId: bigint) {
   }
   return out;
 }
+
+/** A team's id by its name (case-insensitive), for the CLI. */
+export async function teamIdNamed(db: Db, name: string): Promise<bigint> {
+  const row = await sql<{ id: bigint }>`SELECT id FROM teams WHERE lower(name) = lower(${name})`.execute(db);
+  const id = row.rows[0]?.id;
+  if (id === undefined)
+    throw new HuikuanError('not_found', `No team "${name}". List teams with "huikuan team list".`);
+  return id;
+}

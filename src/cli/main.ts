@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { registerAllocationCommands } from '../allocation/cli.ts';
 import { registerAuditCommands } from '../audit/cli.ts';
 import { registerLetterCommands } from '../channels/letters-cli.ts';
 import { registerClientCommands } from '../clients/cli.ts';
@@ -46,6 +47,7 @@ export function buildProgram(io: CliIo, state: { exitCode: number }): Command {
   registerRiskCommands(program, context);
   registerStrategyCommands(program, context);
   registerWorklistCommands(program, context);
+  registerAllocationCommands(program, context);
   registerRetentionCommands(program, context);
   registerLetterCommands(program, context);
   registerNotificationCommands(program, context);
