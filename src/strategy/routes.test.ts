@@ -96,6 +96,15 @@ describe('strategies through the API', () => {
       segments: expect.arrayContaining([{ segment: 'late', arm: 'champion', accounts: 2 }]),
       tomorrow: [expect.objectContaining({ step: 'legal', task: 'legal_review', accounts: 2 })],
     });
+    // a supervisor of client A counts client A's accounts only
+    const scoped = await call('sup.a', 'POST', '/strategies/dry-run', {
+      document: testDocument,
+      as_of: start,
+    });
+    expect(scoped.json()).toMatchObject({
+      accounts: 1,
+      segments: expect.arrayContaining([{ segment: 'late', arm: 'champion', accounts: 1 }]),
+    });
     const rows = await sql<{ n: number }>`SELECT count(*)::int AS n FROM account_treatments`.execute(t.db);
     expect(rows.rows[0]?.n).toBe(0);
   });

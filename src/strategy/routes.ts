@@ -141,12 +141,16 @@ export async function strategyRoutes(app: Api, deps: ServerDeps): Promise<void> 
       schema: {
         tags,
         summary:
-          "What a proposed document would do on a night (default the next run's): accounts per segment and arm, and the steps due that day per channel, template or task. Writes nothing",
+          "What a proposed document would do on a night (default the next run's): accounts per segment and arm, and the steps due that day per channel, template or task, over the caller's clients. Writes nothing",
         body: z.object({ document: documentBody, as_of: businessDate.optional() }),
       },
       preValidation: requireRoles(...leads),
     },
-    async (request) => withProblems(() => dryRun(db, request.body.document, request.body.as_of)),
+    async (request) =>
+      withProblems(() =>
+        // in the caller's client scope: a supervisor of one client counts that client's accounts only
+        readScoped(db, request, (scoped) => dryRun(scoped, request.body.document, request.body.as_of)),
+      ),
   );
 
   for (const decision of ['approve', 'reject'] as const) {

@@ -699,14 +699,18 @@ export interface DryRunResult {
 /**
  * What a document would do on the run of `asOf` (default: the next run's date): accounts per segment
  * and arm, and the steps that would fall due that day (per step, channel, template or task). Reads
- * only, in a read-only transaction; entry dates are the current treatment's where segment and arm stay.
+ * only, in a read-only transaction (the caller's, made read-only, when `db` is one: the API runs it in
+ * the caller's client scope); entry dates are the current treatment's where segment and arm stay.
  */
 export async function dryRun(db: Db, input: unknown, asOf?: BusinessDate): Promise<DryRunResult> {
   const { document, warnings } = await checkDocument(db, input);
   const date = asOf ?? (await nextRunDate(db));
   const day = sql`${date}::date`;
-  return db.transaction().execute(async (trx) => {
-    await sql`SET TRANSACTION READ ONLY`.execute(trx);
+  // inside the caller's transaction when given one (the API's, scoped to the caller's clients), else its own
+  const within = <T>(work: (trx: Db) => Promise<T>) =>
+    db.isTransaction ? work(db) : db.transaction().execute(work);
+  return within(async (trx) => {
+    await sql`SET LOCAL transaction_read_only = on`.execute(trx);
     await sql`SELECT set_config('statement_timeout', ${String(strategyServiceLimits.dryRunTimeoutMs)}, true)`.execute(
       trx,
     );
