@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { reassign } from '../../src/allocation/service.ts';
 import { addHold, recordConsent } from '../../src/compliance/holds.ts';
 import { decideTemplate, proposeTemplate } from '../../src/templates/service.ts';
+import { addCourse } from '../../src/training/service.ts';
 import en from '../../web/src/locales/en.ts';
 import zhCN from '../../web/src/locales/zh-CN.ts';
 import { launchChromium, logIn, openSession, startWorld, untilSettled, type World } from './harness.ts';
@@ -187,6 +188,43 @@ describe('the agent workspace', () => {
       await plan.waitFor({ state: 'detached' });
       expect(posted).toBe(1);
       await page.getByTestId('workspace-arrangements').getByText('3 期', { exact: false }).waitFor();
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("closes the contact actions, saying why, while the agent's training is not current", async () => {
+    await addCourse(
+      world.t.db,
+      { code: 'conduct-2026', title: '催收行为规范', validityMonths: 12, required: true },
+      'comp1',
+    );
+    const { context, page } = await openSession(browser, 'zh-CN');
+    try {
+      await logIn(page, world.baseUrl, text, 'agent1');
+      await page.goto(`${world.baseUrl}/workspace/${world.seed.accounts.A001}`);
+      await page.getByText(text.workspace.untrained.replace('{{courses}}', '催收行为规范')).waitFor();
+      const keyOf = {
+        call: 'C',
+        attempt: 'A',
+        promise: 'P',
+        plan: 'L',
+        callback: 'B',
+        hardship: 'H',
+        visit: 'V',
+        message: 'M',
+      };
+      for (const [action, key] of Object.entries(keyOf) as [keyof typeof keyOf, string][]) {
+        await expect(
+          page.getByRole('button', { name: `${key} ${text.workspace.action[action]}` }).isDisabled(),
+        ).resolves.toBe(true);
+      }
+      // a settlement goes through the proposals' approval, not the contact rules
+      await expect(
+        page.getByRole('button', { name: `S ${text.workspace.action.settle}` }).isDisabled(),
+      ).resolves.toBe(false);
+      await page.keyboard.press('a');
+      await expect(page.getByRole('dialog').count()).resolves.toBe(0);
     } finally {
       await context.close();
     }

@@ -1367,7 +1367,7 @@ const en: typeof zhCN = {
     gateCall: 'Call',
     gateMessage: 'SMS / e-mail',
     untrained:
-      'Your training record is not current ({{courses}}): calls, messages, attempts and visits are closed until a supervisor or compliance records the training.',
+      'Your training record is not current ({{courses}}): calls, messages, attempts, promises, plans, call-backs, hardship and visits are closed until a supervisor or compliance records the training.',
     next: 'Next account',
     save: 'Save',
     settleSent: 'The settlement offer is recorded (above the contract limit it waits for approval).',

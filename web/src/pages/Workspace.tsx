@@ -174,9 +174,10 @@ export default function Workspace() {
   const messageAllowed = channelAllowed(channels.data, 'sms') || channelAllowed(channels.data, 'email');
   const disabledOf = (action: WorkspaceAction): boolean => {
     if (!canAct || !id || !account.data) return true;
-    if (action === 'call') return untrained || !callAllowed;
-    if (action === 'message') return untrained || !messageAllowed;
-    if (action === 'attempt' || action === 'visit') return untrained;
+    // the server closes every contact action to an agent whose training is not current (not settlements)
+    if (untrained) return action !== 'settle';
+    if (action === 'call') return !callAllowed;
+    if (action === 'message') return !messageAllowed;
     return false;
   };
 
