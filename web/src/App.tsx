@@ -16,6 +16,7 @@ const Queue = lazy(() => import('./pages/Queue.tsx'));
 const Workspace = lazy(() => import('./pages/Workspace.tsx'));
 const Risk = lazy(() => import('./pages/Risk.tsx'));
 const Strategies = lazy(() => import('./pages/Strategies.tsx'));
+const Allocation = lazy(() => import('./pages/Allocation.tsx'));
 const Accounts = lazy(() => import('./pages/Accounts.tsx'));
 const AccountPage = lazy(() => import('./pages/AccountPage.tsx'));
 const Batches = lazy(() => import('./pages/Batches.tsx'));
@@ -76,6 +77,7 @@ function Shell() {
           <Route path="/workspace/:accountId" element={<Guard path="/workspace" page={<Workspace />} />} />
           <Route path="/risk" element={<Guard path="/risk" page={<Risk />} />} />
           <Route path="/strategies" element={<Guard path="/strategies" page={<Strategies />} />} />
+          <Route path="/allocation" element={<Guard path="/allocation" page={<Allocation />} />} />
           <Route path="*" element={<Navigate to="/" replace />} />
         </Routes>
       </Suspense>

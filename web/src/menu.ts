@@ -21,7 +21,8 @@ export interface MenuItem {
     | 'compliance'
     | 'risk'
     | 'strategies'
-    | 'workspace';
+    | 'workspace'
+    | 'allocation';
   roles: Role[];
 }
 
@@ -51,6 +52,7 @@ export const menuItems: MenuItem[] = [
   { path: '/compliance', area: 'system', key: 'compliance', roles: ['compliance', 'admin', 'supervisor'] },
   { path: '/risk', area: 'work', key: 'risk', roles: ['supervisor', 'compliance', 'admin'] },
   { path: '/strategies', area: 'work', key: 'strategies', roles: ['supervisor', 'admin'] },
+  { path: '/allocation', area: 'work', key: 'allocation', roles: ['supervisor', 'admin'] },
 ];
 
 export const areas: Area[] = ['work', 'books', 'money', 'approvals', 'system'];

@@ -1,5 +1,6 @@
 import {
   AlertOutlined,
+  ApartmentOutlined,
   AuditOutlined,
   BankOutlined,
   BranchesOutlined,
@@ -42,6 +43,7 @@ const icons: Record<MenuItem['key'], ReactNode> = {
   compliance: <SafetyCertificateOutlined />,
   strategies: <BranchesOutlined />,
   workspace: <SolutionOutlined />,
+  allocation: <ApartmentOutlined />,
 };
 
 export function LanguageSwitch() {
