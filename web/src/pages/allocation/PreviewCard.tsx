@@ -127,9 +127,9 @@ export function PreviewCard({ teamId, onRun }: { teamId: number; onRun: () => vo
                 title: t('allocation.balance'),
                 key: 'balance',
                 render: (_v, row) => (
-                  <>
-                    <Money value={row.balance_before_minor} /> → <Money value={row.balance_after_minor} />
-                  </>
+                  <Space size={4} style={{ whiteSpace: 'nowrap' }}>
+                    <Money value={row.balance_before_minor} />→<Money value={row.balance_after_minor} />
+                  </Space>
                 ),
               },
             ]}
