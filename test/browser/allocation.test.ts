@@ -2,7 +2,8 @@
  * The allocation page in a real headless Chromium (issue 5 points 4, 5, 7): a supervisor (super1)
  * opens 分案, sets 催收一组's rule to balanced by count with a cap of 2, sees the preview (all four
  * live ZSB accounts placed, agent1 0 → 2), runs it, then moves agent1's two accounts to locky with a
- * reason and sees the team's queues change; the database agrees at each step.
+ * reason and sees the team's queues change, and the move in the account's 分案记录 tab; the database
+ * agrees at each step.
  */
 import path from 'node:path';
 import { sql } from 'kysely';
@@ -114,6 +115,17 @@ describe('the allocation page', () => {
         path: path.join(screenshotDir, 'allocation-queues-zh-CN.png'),
         fullPage: true,
       });
+
+      // the move is in the account's history on its page (A001 went to agent1, then to locky)
+      await page.goto(`${world.baseUrl}/accounts/${world.seed.accounts.A001}`);
+      await page.getByRole('tab', { name: s.history }).click();
+      const history = page.getByLabel(s.history, { exact: true });
+      await history.getByRole('cell', { name: 'agent1 休假' }).waitFor();
+      const rows = await history.getByRole('row').allTextContents();
+      expect(rows.slice(1).map((row) => row.replace(/^\d{4}年\d{1,2}月\d{1,2}日\s[\d:]+/, ''))).toEqual([
+        `${s.kinds.reassigned}agent1lockyagent1 休假super1`,
+        `${s.kinds.allocated}—agent1super1`,
+      ]);
     } finally {
       await context.close();
     }

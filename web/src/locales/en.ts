@@ -1580,6 +1580,12 @@ const en: typeof zhCN = {
     skillNames: { legal: 'Legal', high_balance: 'High balance', hardship: 'Hardship', field: 'Field visits' },
     saveAgent: 'Save',
     agentSaved: 'Saved',
+    history: 'Assignments',
+    historyEmpty: 'No assignments yet',
+    at: 'When',
+    kind: 'Kind',
+    kinds: { allocated: 'Allocated', reassigned: 'Reassigned' },
+    fromAgent: 'From agent',
   },
 };
 

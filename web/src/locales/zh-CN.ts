@@ -1532,6 +1532,12 @@ const zhCN = {
     skillNames: { legal: '法务', high_balance: '大额', hardship: '困难客户', field: '外访' },
     saveAgent: '保存',
     agentSaved: '已保存',
+    history: '分案记录',
+    historyEmpty: '暂无分案记录',
+    at: '时间',
+    kind: '类型',
+    kinds: { allocated: '分案', reassigned: '调案' },
+    fromAgent: '原催收员',
   },
 };
 

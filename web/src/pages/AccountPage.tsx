@@ -45,6 +45,7 @@ import {
 import { ChannelsTab } from './account/ChannelsTab.tsx';
 import { ScoreTab } from './account/ScoreTab.tsx';
 import { TreatmentTab } from './account/TreatmentTab.tsx';
+import { AssignmentHistoryTab } from './allocation/HistoryTab.tsx';
 
 function RevealButton({
   accountId,
@@ -555,6 +556,11 @@ export default function AccountPage() {
                     key: 'treatment',
                     label: t('strategies.treatment.tab'),
                     children: <TreatmentTab accountId={id} />,
+                  },
+                  {
+                    key: 'assignments',
+                    label: t('allocation.history'),
+                    children: <AssignmentHistoryTab accountId={id} />,
                   },
                 ]
               : []),
