@@ -130,4 +130,28 @@ describe('the allocation page', () => {
       await context.close();
     }
   });
+
+  it('a supervisor sets what an agent covers (a language as a typed tag, a skill) and it is saved', async () => {
+    const { page, context } = await openSession(browser, 'zh-CN');
+    try {
+      await logIn(page, world.baseUrl, text, 'super1');
+      await page.goto(`${world.baseUrl}/allocation`);
+      await choose(page, s.team, '催收一组');
+      const languages = page.getByRole('combobox', { name: `${s.languages} newbie` });
+      await languages.click();
+      await languages.fill('yue');
+      await languages.press('Enter');
+      await page.keyboard.press('Escape');
+      await choose(page, `${s.skills} newbie`, s.skillNames.hardship);
+      await page.keyboard.press('Escape');
+      await page.getByRole('button', { name: `${s.saveAgent} newbie` }).click();
+      await page.getByText(s.agentSaved).waitFor();
+      const saved = await sql<{ languages: string[]; skills: string[] }>`
+        SELECT languages, skills FROM agent_attributes x JOIN users u ON u.id = x.user_id
+         WHERE u.username = 'newbie'`.execute(world.t.db);
+      expect(saved.rows).toEqual([{ languages: ['yue'], skills: ['hardship'] }]);
+    } finally {
+      await context.close();
+    }
+  });
 });
