@@ -402,13 +402,16 @@ export function assignmentSql(document: StrategyDocument, asOf: BusinessDate, wh
     ],
     sql` `,
   );
-  // the bucket's CASE reads x_dpd: days past due computed once per row
+  // the bucket's CASE reads x_dpd: days past due computed once per row. OFFSET 0 keeps the planner
+  // from pulling the subquery up, which would copy the segment's CASE (and the arm's hash) into every
+  // place `segment` is read — the bench's first night spent most of its time re-evaluating them.
   return sql<{ account_id: bigint; client_id: bigint; segment: string; arm: string }>`
     SELECT y.account_id, y.client_id, y.segment, CASE y.segment ${armCase} END AS arm
       FROM (SELECT a.id AS account_id, a.client_id, CASE ${segmentCase} END AS segment
               FROM accounts a CROSS JOIN LATERAL (SELECT ${sql`${asOf}::date`} - a.delinquency_date AS x_dpd) xd
               ${joins}
-             WHERE a.status IN (${liveList}) AND ${where}) y
+             WHERE a.status IN (${liveList}) AND ${where}
+            OFFSET 0) y
      WHERE y.segment IS NOT NULL`;
 }
 
@@ -506,13 +509,16 @@ export async function treatmentStep({
                    (t.segment IS DISTINCT FROM y.segment OR t.arm IS DISTINCT FROM y.arm) AS entered,
                    CASE WHEN t.segment = y.segment AND t.arm = y.arm THEN t.entered_on ELSE ${day} END AS entered_on,
                    t.strategy_version_id AS old_version, t.next_step AS old_next_step, t.next_due AS old_next_due
-              FROM (${assignmentSql(document, asOf, inPartition)}) y
+              FROM (${assignmentSql(document, asOf, inPartition)} OFFSET 0) y
               LEFT JOIN account_treatments t ON t.client_id = y.client_id AND t.account_id = y.account_id) z
       LEFT JOIN LATERAL (
         SELECT st.step, z.entered_on + st.day AS due FROM strategy_steps st
          WHERE st.segment = z.segment AND st.arm = z.arm AND st.anchor = 'entry' AND z.entered_on + st.day > ${day}
          ORDER BY st.day LIMIT 1) n ON true`.execute(trx);
-  // statistics of the partition's assignment, so the joins below are planned as hash joins
+  // statistics of the partition's assignment, so the joins below are planned as hash joins; the index
+  // serves the anti-join of the DELETE below when account_treatments' statistics are stale (a table
+  // that was empty at its last ANALYZE is planned as one row: a nested loop over this whole table)
+  await sql`CREATE INDEX ON pg_temp.strategy_assigned (account_id)`.execute(trx);
   await sql`ANALYZE pg_temp.strategy_assigned`.execute(trx);
 
   // agent tasks of the partition's accounts that were worked (a contact attempt logged) since they were created
@@ -523,6 +529,12 @@ export async function treatmentStep({
        AND EXISTS (SELECT FROM contact_attempts ca WHERE ca.account_id = x.account_id AND ca.at >= x.created_at)`.execute(
     trx,
   );
+
+  // accounts in no segment (or no longer live) leave the strategy
+  await sql`
+    DELETE FROM account_treatments t
+     WHERE t.client_id = ${partition.client_id} AND t.account_id BETWEEN ${partition.first_id} AND ${partition.last_id}
+       AND NOT EXISTS (SELECT FROM strategy_assigned x WHERE x.account_id = t.account_id)`.execute(trx);
 
   // the state, written only where it changes: moved (new segment or arm: entered today), a new
   // version, or the next step moved on; inserted for accounts new to the strategy
@@ -541,12 +553,6 @@ export async function treatmentStep({
            (client_id, account_id, strategy_version_id, segment, arm, entered_on, next_step, next_due)
     SELECT client_id, account_id, ${version.id}, segment, arm, entered_on, next_step, next_due
       FROM strategy_assigned WHERE NOT had_state`.execute(trx);
-  // accounts in no segment (or no longer live) leave the strategy
-  await sql`
-    DELETE FROM account_treatments t
-     WHERE t.client_id = ${partition.client_id} AND t.account_id BETWEEN ${partition.first_id} AND ${partition.last_id}
-       AND NOT EXISTS (SELECT FROM strategy_assigned x WHERE x.account_id = t.account_id)`.execute(trx);
-
   // the steps whose day came since the previous run (today's included), and the decision log: one
   // row per account with the steps created (or 'wait'), the arm's probability and the other arms.
   // One statement: the decisions read the actions just created (a partition is redone only after
