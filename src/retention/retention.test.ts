@@ -60,7 +60,9 @@ beforeAll(async () => {
   await sql`UPDATE accounts SET status = 'written_off', closed_at = now() WHERE client_account_ref NOT LIKE 'CNC%1'`.execute(
     t.db,
   );
-  await sql`UPDATE accounts SET status = 'paid', closed_at = NULL WHERE client_account_ref = 'CNC000000003'`.execute(t.db);
+  await sql`UPDATE accounts SET status = 'paid', closed_at = NULL WHERE client_account_ref = 'CNC000000003'`.execute(
+    t.db,
+  );
   const first = accounts.CNC000000002 as { id: bigint; clientId: bigint };
   await addNote(t.db, {
     accountId: first.id,

@@ -234,7 +234,7 @@ describe('the strategy editor', () => {
     const row = promoted.rows[0];
     expect(row).toMatchObject({ status: 'proposed', proposed_by: 'super1' });
     expect(row?.reason).toContain('试点短信更有效');
-    const m1 = (row?.document as typeof testDocument).segments[0];
+    const m1 = (row?.document as typeof testDocument | undefined)?.segments[0];
     expect(m1?.arms.find((arm) => arm.role === 'champion')?.steps.map((step) => step.code)).toEqual([
       'sms_firm',
       'call_d1',
