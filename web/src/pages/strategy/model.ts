@@ -6,6 +6,7 @@
  * points without floating point, and a problem's JSON path → the form item that shows it.
  */
 import { formatMinor, parseAmountToMinor } from '../../money.ts';
+import { dispositions } from '../workspace/model.ts';
 
 export type FieldType = 'int' | 'money' | 'text' | 'enum' | 'bool';
 export type FieldGroup = 'account' | 'debtor' | 'behaviour' | 'score';
@@ -17,24 +18,6 @@ export interface FieldSpec {
 }
 
 export const buckets = ['current', 'M1', 'M2', 'M3', 'M4', 'M5', 'M6', 'M6+'] as const;
-const dispositions = [
-  'right_party_contact',
-  'third_party',
-  'wrong_party',
-  'no_answer',
-  'busy',
-  'voicemail',
-  'not_in_service',
-  'promise_to_pay',
-  'refuse_to_pay',
-  'claims_paid',
-  'dispute',
-  'hardship',
-  'deceased',
-  'bankruptcy',
-  'call_back_requested',
-  'lost_contact',
-] as const;
 
 /** The fields of the server's `strategyFields`, in its order (the field picker groups them). */
 export const strategyFields = {
