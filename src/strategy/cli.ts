@@ -9,7 +9,9 @@ import { registerStrategyVersionCommands } from './strategies-cli.ts';
 export const registerStrategyCommands: RegisterCommands = (program, context) => {
   const strategy = program
     .command('strategy')
-    .description('collection strategy: the nightly run, strategy versions, dry run and message dispatch');
+    .description(
+      'collection strategy: the nightly run, strategy versions, dry run, message dispatch and champion / challenger results',
+    );
   registerStrategyVersionCommands(strategy, context);
   strategy
     .command('run')
