@@ -35,3 +35,24 @@ export function useApi<T>(path: string | null, query?: Query, refreshKey = 0) {
   const reload = useCallback(() => setTick((value) => value + 1), []);
   return { data, error, loading, reload };
 }
+
+/**
+ * A form's submission: `submit(work)` marks it busy, clears the last failure, runs the work and keeps
+ * what it threw to show (ErrorAlert) — the try / catch / finally every dialog would otherwise repeat.
+ */
+export function useSubmit() {
+  const [busy, setBusy] = useState(false);
+  const [failure, setFailure] = useState<unknown>(null);
+  const submit = useCallback(async (work: () => Promise<void>) => {
+    setBusy(true);
+    setFailure(null);
+    try {
+      await work();
+    } catch (caught) {
+      setFailure(caught);
+    } finally {
+      setBusy(false);
+    }
+  }, []);
+  return { busy, failure, submit };
+}

@@ -22,6 +22,7 @@ import { useTranslation } from 'react-i18next';
 import { api, errorText } from '../../api.ts';
 import { amountRules, MoneyInput } from '../../components/MoneyInput.tsx';
 import { todayIso } from '../../format.ts';
+import { useSubmit } from '../../hooks.ts';
 import { formatMinor, type Minor, parseAmountToMinor } from '../../money.ts';
 import {
   type Disposition,
@@ -81,8 +82,7 @@ export function AttemptDialog({
 }) {
   const { t } = useTranslation();
   const [form] = Form.useForm<{ disposition?: Disposition; notes?: string }>();
-  const [busy, setBusy] = useState(false);
-  const [failure, setFailure] = useState<unknown>(null);
+  const { busy, failure, submit } = useSubmit();
   const disposition = Form.useWatch('disposition', form);
 
   // digits choose the common dispositions — not while typing the notes
@@ -102,9 +102,7 @@ export function AttemptDialog({
   const follow = disposition ? followUpOf(disposition) : null;
 
   async function save(values: { disposition?: Disposition; notes?: string }) {
-    setBusy(true);
-    setFailure(null);
-    try {
+    await submit(async () => {
       const notes = values.notes?.trim();
       const attempt = await api.post<AttemptOutcome>(`/accounts/${accountId}/attempts`, {
         disposition: values.disposition,
@@ -112,11 +110,7 @@ export function AttemptDialog({
         ...(notes ? { notes } : {}),
       });
       onLogged(attempt);
-    } catch (caught) {
-      setFailure(caught);
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   return (
@@ -176,8 +170,7 @@ export function PromiseDialog({
 }: Common & { currency: string; balanceMinor: Minor; attemptId: number | null }) {
   const { t } = useTranslation();
   const [form] = Form.useForm<{ amount: string; due_on: string }>();
-  const [busy, setBusy] = useState(false);
-  const [failure, setFailure] = useState<unknown>(null);
+  const { busy, failure, submit } = useSubmit();
   const balance = BigInt(balanceMinor);
   const minimum = (balance * BigInt(shownLimits.promiseMinShareBp) + 9_999n) / 10_000n;
   const amount = Form.useWatch('amount', form);
@@ -188,20 +181,14 @@ export function PromiseDialog({
     (dueOn ? daysFromToday(dueOn) > shownLimits.promiseMaxDays : false);
 
   async function save(values: { amount: string; due_on: string }) {
-    setBusy(true);
-    setFailure(null);
-    try {
+    await submit(async () => {
       await api.post(`/accounts/${accountId}/promises`, {
         amount_minor: parseAmountToMinor(values.amount, currency),
         due_on: values.due_on,
         ...(attemptId !== null ? { attempt_id: String(attemptId) } : {}),
       });
       onDone();
-    } catch (caught) {
-      setFailure(caught);
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   return (
@@ -271,8 +258,7 @@ export function PlanDialog({
   const [rows, setRows] = useState<EditRow[]>([]);
   const [note, setNote] = useState('');
   const [problem, setProblem] = useState<string | null>(null);
-  const [failure, setFailure] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, failure, submit } = useSubmit();
   const totalMinor = parseAmountToMinor(total, currency);
 
   const parsed: PlanRow[] = useMemo(
@@ -335,20 +321,14 @@ export function PlanDialog({
     const found = describe(BigInt(totalMinor));
     setProblem(found);
     if (found) return;
-    setBusy(true);
-    setFailure(null);
-    try {
+    await submit(async () => {
       await api.post(`/accounts/${accountId}/plans`, {
         total_minor: totalMinor,
         instalments: parsed.map((row) => ({ due_on: row.due_on, amount_minor: String(row.amount_minor) })),
         ...(note.trim() ? { note: note.trim() } : {}),
       });
       onDone();
-    } catch (caught) {
-      setFailure(caught);
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   const update = (key: number, patch: Partial<EditRow>) =>
@@ -478,8 +458,7 @@ export function CallbackDialog({
   const [at, setAt] = useState(`${addDaysIso(1)}T10:00`);
   const [zone, setZone] = useState(debtorZone);
   const [note, setNote] = useState('');
-  const [failure, setFailure] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, failure, submit } = useSubmit();
   const local = at.replace('T', ' ');
   let instant: number | null = null;
   try {
@@ -489,9 +468,7 @@ export function CallbackDialog({
   }
 
   async function save() {
-    setBusy(true);
-    setFailure(null);
-    try {
+    await submit(async () => {
       await api.post(`/accounts/${accountId}/callbacks`, {
         at: local,
         zone,
@@ -499,11 +476,7 @@ export function CallbackDialog({
         ...(attemptId !== null ? { attempt_id: String(attemptId) } : {}),
       });
       onDone();
-    } catch (caught) {
-      setFailure(caught);
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   return (
@@ -562,23 +535,16 @@ export function CallbackDialog({
 export function HardshipDialog({ accountId, onClose, onDone }: Common) {
   const { t } = useTranslation();
   const [form] = Form.useForm<{ options: string[]; note: string }>();
-  const [failure, setFailure] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, failure, submit } = useSubmit();
 
   async function save(values: { options?: string[]; note: string }) {
-    setBusy(true);
-    setFailure(null);
-    try {
+    await submit(async () => {
       await api.post(`/accounts/${accountId}/hardship`, {
         options: values.options ?? [],
         note: values.note.trim(),
       });
       onDone();
-    } catch (caught) {
-      setFailure(caught);
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   return (
@@ -627,14 +593,11 @@ interface VisitValues {
 export function VisitDialog({ accountId, address, onClose, onDone }: Common & { address: string }) {
   const { t } = useTranslation();
   const [form] = Form.useForm<VisitValues>();
-  const [failure, setFailure] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, failure, submit } = useSubmit();
   const required = [{ required: true, whitespace: true, message: t('validation.required') }];
 
   async function save(values: VisitValues) {
-    setBusy(true);
-    setFailure(null);
-    try {
+    await submit(async () => {
       await api.post(`/accounts/${accountId}/field-visits`, {
         visited_at: values.visited_at.replace('T', ' '),
         address: values.address.trim(),
@@ -643,11 +606,7 @@ export function VisitDialog({ accountId, address, onClose, onDone }: Common & { 
         recording_ref: values.recording_ref.trim(),
       });
       onDone();
-    } catch (caught) {
-      setFailure(caught);
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   return (
