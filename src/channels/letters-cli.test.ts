@@ -205,6 +205,34 @@ describe('huikuan letters batch', () => {
     ]);
     expect(byTemplate.code).toBe(1);
     expect(byTemplate.stderr).toMatch(/from template reminder_v2/);
+    // a letter made from that template (as a strategy's step makes it) is closed by it, alone
+    const templated = await queueLetter(
+      t.db,
+      {
+        accountId: (fixtures[0] as Awaited<ReturnType<typeof gateFixture>>).accountId,
+        kind: 'letter',
+        templateCode: 'reminder_v2',
+        at: daytime,
+        actor: 'agent.wang',
+        idempotencyKey: `letter-${++keys}`,
+      },
+      config,
+    );
+    expect(templated.message.status).toBe('queued');
+    const closed = await cli([
+      'letters',
+      'batch',
+      'create',
+      '--template',
+      'reminder_v2',
+      '--out',
+      join(dir, 'templated.pdf'),
+      '--user',
+      'supervisor.zhao',
+      '--json',
+    ]);
+    expect(closed.code, closed.stderr).toBe(0);
+    expect(closed.json().batches.map((b: { letters: number }) => b.letters)).toEqual([1]);
     expect((await cli(['letters', 'batch', 'list', '--limit', '0'])).code).toBe(2);
     const help = await cli(['letters', 'batch', 'create', '--help']);
     expect(help.stdout).toMatch(/--template <code>/);

@@ -56,6 +56,9 @@ export interface QueueLetterInput extends Omit<ClaimInput, 'channel' | 'contactP
   /** The letter's paragraphs; default a reminder of what is owed. */
   body?: string[];
   idempotencyKey?: string;
+  /** The Huikuan template the letter was made from (a strategy's step), kept so a print batch can be
+   *  closed by template (`letters batch create --template`). */
+  templateCode?: string;
   /** The PDF's creation date (tests fix it); default now. */
   creationDate?: Date;
 }
@@ -362,7 +365,12 @@ export async function queueLetter(
     key,
     { clientId: account.client_id, debtorId: account.debtor_id, masked: maskedAddress(account) },
     'print',
-    { subject: rendered.subject, text: rendered.text.slice(0, 20_000), html: null, template: null },
+    {
+      subject: rendered.subject,
+      text: rendered.text.slice(0, 20_000),
+      html: null,
+      template: input.templateCode ? { code: input.templateCode, params: {} } : null,
+    },
     config,
   );
   if (gated.outcome !== 'allowed') {

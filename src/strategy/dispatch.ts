@@ -197,6 +197,7 @@ async function sendLetter(
     {
       accountId: action.account_id,
       kind: 'letter',
+      templateCode: template.code,
       lang: language,
       ...(rendered.subject ? { subject: rendered.subject } : {}),
       body,
