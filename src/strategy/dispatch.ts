@@ -187,7 +187,9 @@ async function sendLetter(
       ? { agency: { name: channels.config.agency.name, phone: channels.config.agency.phone } }
       : {}),
   });
-  const body = rendered.text
+  // the body only: queueLetter prints the profile's letter disclosures itself (a superset of the
+  // template's), so the rendered text with its disclosures would print them twice
+  const body = rendered.body
     .split(/\n\s*\n/)
     .map((paragraph) => paragraph.trim())
     .filter((paragraph) => paragraph.length > 0)
