@@ -299,7 +299,7 @@ export async function allocationRoutes(app: Api, deps: ServerDeps): Promise<void
       schema: {
         response: documented({ 200: z.object({ agent: z.string(), items: z.array(queueItem) }) }),
         tags,
-        summary: `An agent's accounts in the order to work them (promises due, call-backs due, broken, instalments due, never contacted, then by balance; within each the largest expected value first); at most ${allocationLimits.queueRows}. Agents: their own`,
+        summary: `An agent's accounts in the order to work them (promises due, call-backs due, broken, instalments due, strategy steps due, never contacted, then by balance; within each the largest expected value first); at most ${allocationLimits.queueRows}. Agents: their own`,
         querystring: z.object({ agent: z.string().min(1).max(100).optional() }),
       },
       preValidation: requireRoles('agent', ...leads),

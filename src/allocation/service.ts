@@ -420,13 +420,18 @@ export interface AgentAttributes {
 }
 
 /** A team's agents (or every agent) with what they cover. */
-export async function listAgentAttributes(db: Db, teamId?: bigint): Promise<AgentAttributes[]> {
+export async function listAgentAttributes(
+  db: Db,
+  teamId?: bigint,
+  userId?: bigint,
+): Promise<AgentAttributes[]> {
   return (
     await sql<AgentAttributes>`
       SELECT u.username AS agent, u.display_name, u.team_id, coalesce(x.languages, '{}') AS languages,
              coalesce(x.regions, '{}') AS regions, coalesce(x.skills, '{}') AS skills
         FROM users u LEFT JOIN agent_attributes x ON x.user_id = u.id
        WHERE 'agent' = ANY (u.roles) AND u.active ${teamId === undefined ? sql`` : sql`AND u.team_id = ${teamId}`}
+             ${userId === undefined ? sql`` : sql`AND u.id = ${userId}`}
        ORDER BY u.username LIMIT 1000`.execute(db)
   ).rows;
 }
@@ -476,9 +481,8 @@ export async function setAgentAttributes(
       before: before.rows[0] ?? null,
       after: { languages, regions, skills },
     });
-    const [row] = (await listAgentAttributes(trx)).filter(
-      (agent) => agent.agent.toLowerCase() === input.agent.toLowerCase(),
-    );
+    // the one agent, not the first 1,000 of all of them filtered: past those it came back undefined
+    const [row] = await listAgentAttributes(trx, undefined, userId);
     return row as AgentAttributes;
   });
 }
@@ -618,7 +622,7 @@ export interface QueueItem {
 
 /**
  * An agent's accounts in the order to work them: promises due (today or in their grace), call-backs
- * due, promises or plans broken in the last week, plan instalments due, accounts never contacted,
+ * due, promises or plans broken in the last week, plan instalments and strategy steps due, accounts never contacted,
  * then the rest by balance; within a tier the largest expected value first (probability of payment ×
  * balance, from the champion's nightly score, strategy.md "Allocation and queues"), accounts not yet
  * scored after the scored ones, then the largest balance first.
