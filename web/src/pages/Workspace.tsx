@@ -50,6 +50,8 @@ import {
 import {
   actionKeys,
   commandOf,
+  type Disposition,
+  followUpOf,
   moveIndex,
   nextIndex,
   type WorkspaceAction,
@@ -206,11 +208,9 @@ export default function Workspace() {
   const onAttempt = (attempt: AttemptOutcome) => {
     setRefreshKey((value) => value + 1);
     setQueueKey((value) => value + 1);
-    const follow = attempt.disposition;
+    const follow = followUpOf(attempt.disposition as Disposition);
     setAttemptId(attempt.id);
-    if (follow === 'promise_to_pay') setOpen('promise');
-    else if (follow === 'call_back_requested') setOpen('callback');
-    else if (follow === 'hardship') setOpen('hardship');
+    if (follow === 'promise' || follow === 'callback' || follow === 'hardship') setOpen(follow);
     else {
       setOpen(null);
       message.success(
