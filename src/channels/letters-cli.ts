@@ -143,7 +143,12 @@ export const registerLetterCommands: RegisterCommands = (program, context) => {
                   },
                 );
               } catch (error) {
-                if (error instanceof HuikuanError && error.code === 'invalid_state') break;
+                // only an empty queue ends the loop; any other refusal is the user's to see
+                if (
+                  error instanceof HuikuanError &&
+                  (error.details as { reason?: string } | undefined)?.reason === 'queue_empty'
+                )
+                  break;
                 throw error;
               }
               closed.push({ batch: made, client: client.code });

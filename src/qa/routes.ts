@@ -130,7 +130,7 @@ export async function qaRoutes(app: Api, deps: ServerDeps): Promise<void> {
       schema: {
         response: documented({ 200: z.object({ drawn: z.number().int() }) }),
         tags: ['quality checks'],
-        summary: `Draw each agent's sample of notes for a week (the same ones every time; at most ${qaLimits.samplesPerAgent} per agent)`,
+        summary: `Draw each agent's sample for a week — notes, sent SMS and e-mails, answered calls (the same ones every time; at most ${qaLimits.samplesPerAgent} per agent)`,
         body: z.object({ week, per_agent: z.number().int().min(1).max(qaLimits.samplesPerAgent).default(5) }),
       },
       preValidation: requireRoles(...reviewers),

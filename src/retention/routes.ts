@@ -1,6 +1,6 @@
 /**
  * HTTP routes for retention (/api/v1/retention): the queue of debtors due for anonymisation and the
- * legal holds that stop it. Anonymisation itself runs from `huikuan retention run` (a batch job).
+ * legal holds that stop it. Anonymisation itself runs from `huikuan retention run` and, weekly, from `huikuan serve`'s pg-boss job.
  * Compliance and admins only.
  */
 import { z } from 'zod';
