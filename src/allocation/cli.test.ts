@@ -1,37 +1,17 @@
 /** `huikuan allocation preview` and `run`: the preview in words and JSON, then the run does it. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliFor } from '../../test/cli.ts';
 import { type TestDatabase, testDatabase } from '../../test/db.ts';
-import { main } from '../cli/main.ts';
 import { createTeam, createUser } from '../identity/service.ts';
 import { createClient, placeAccounts } from '../ledger/test-fixtures.ts';
 import { setRule } from './service.ts';
 
 let t: TestDatabase;
-
-async function cli(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const previous = process.env.DATABASE_URL;
-  process.env.DATABASE_URL = t.url;
-  try {
-    const code = await main(argv, {
-      stdout: (text) => {
-        stdout += text;
-      },
-      stderr: (text) => {
-        stderr += text;
-      },
-      interactive: false,
-    });
-    return { code, stdout, stderr };
-  } finally {
-    if (previous === undefined) delete process.env.DATABASE_URL;
-    else process.env.DATABASE_URL = previous;
-  }
-}
+let cli: ReturnType<typeof cliFor>;
 
 beforeAll(async () => {
   t = await testDatabase();
+  cli = cliFor(t);
   const client = await createClient(t.db, 'CLA');
   await placeAccounts(t.db, client.clientId, [
     { ref: 'C1', principal: 10_000n, delinquencyDate: '2026-01-01' },
