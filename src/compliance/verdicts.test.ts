@@ -81,7 +81,7 @@ describe('the verdict log', () => {
 
 describe("the reasons' plain words", () => {
   it('exist for every reason code the gate can give, in both languages', () => {
-    expect(Object.keys(zhCN.console.verdicts.reason).sort()).toEqual([...reasonCodes].sort());
-    expect(Object.keys(en.console.verdicts.reason).sort()).toEqual([...reasonCodes].sort());
+    expect(Object.keys(zhCN.gate.reason).sort()).toEqual([...reasonCodes].sort());
+    expect(Object.keys(en.gate.reason).sort()).toEqual([...reasonCodes].sort());
   });
 });

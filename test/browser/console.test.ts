@@ -71,7 +71,7 @@ describe('the compliance console', () => {
         await session.page.getByRole('tab', { name: tab }).waitFor();
       }
       // the verdict log opens on refusals, their reasons in plain words
-      await session.page.getByText(text.console.verdicts.reason.quiet_hours).waitFor();
+      await session.page.getByText(text.gate.reason.quiet_hours).waitFor();
       await session.page.getByRole('tab', { name: text.console.qa.tab }).click();
       const row = session.page.getByRole('row').filter({ hasText: body });
       await row.waitFor();

@@ -9,7 +9,11 @@ import { tDynamic } from '../i18n.ts';
 
 export type GateVerdict = 'allow' | 'deny' | 'allow_with_conditions';
 
-const colour: Record<GateVerdict, string> = { allow: 'green', deny: 'red', allow_with_conditions: 'gold' };
+export const verdictColour: Record<GateVerdict, string> = {
+  allow: 'green',
+  deny: 'red',
+  allow_with_conditions: 'gold',
+};
 
 /** One reason code in plain words (the code itself when the locale has no text for it yet). */
 export function gateReasonText(code: string): string {
@@ -30,7 +34,7 @@ export function GateReasons({
   const kind: GateVerdict = verdict ?? (reasons.length > 0 ? 'deny' : 'allow');
   return (
     <Space direction="vertical" size={2} data-verdict={kind}>
-      {showTag && <Tag color={colour[kind]}>{t(`gate.verdict.${kind}`)}</Tag>}
+      {showTag && <Tag color={verdictColour[kind]}>{t(`gate.verdict.${kind}`)}</Tag>}
       {reasons.length > 0 && (
         <Typography.Text type={kind === 'deny' ? 'danger' : 'warning'}>
           {kind === 'deny' ? t('gate.refused') : t('gate.conditions')}

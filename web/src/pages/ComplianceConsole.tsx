@@ -18,6 +18,7 @@ import { useTranslation } from 'react-i18next';
 import { api, errorText, itemsOf } from '../api.ts';
 import { useAuth } from '../auth.tsx';
 import { ErrorAlert } from '../components/ErrorAlert.tsx';
+import { type GateVerdict, gateReasonText, verdictColour } from '../components/GateReasons.tsx';
 import { formatDate, formatInstant } from '../format.ts';
 import { useApi } from '../hooks.ts';
 import HoldsTab from './compliance/HoldsTab.tsx';
@@ -100,16 +101,10 @@ interface Verdict {
   account_id: number;
   actor: string;
   channel: string;
-  verdict: 'allow' | 'deny' | 'allow_with_conditions';
+  verdict: GateVerdict;
   reasons: string[];
   decided_at: string;
 }
-
-const verdictColor: Record<Verdict['verdict'], string> = {
-  allow: 'green',
-  deny: 'red',
-  allow_with_conditions: 'gold',
-};
 
 /** The gate's verdicts, newest first, filtered by verdict and channel, the reasons in plain words. */
 function Verdicts() {
@@ -123,8 +118,6 @@ function Verdicts() {
     page,
     page_size: 50,
   });
-  const reasonText = (code: string) =>
-    t(`console.verdicts.reason.${code as 'quiet_hours'}`, { defaultValue: code });
   return (
     <>
       <Typography.Paragraph type="secondary">{t('console.verdicts.explain')}</Typography.Paragraph>
@@ -188,7 +181,7 @@ function Verdicts() {
             key: 'verdict',
             width: 130,
             render: (value: Verdict['verdict']) => (
-              <Tag color={verdictColor[value]}>{t(`console.verdicts.kinds.${value}`)}</Tag>
+              <Tag color={verdictColour[value]}>{t(`console.verdicts.kinds.${value}`)}</Tag>
             ),
           },
           { title: t('console.verdicts.channel'), dataIndex: 'channel', key: 'channel', width: 90 },
@@ -197,7 +190,7 @@ function Verdicts() {
           {
             title: t('console.verdicts.reasons'),
             key: 'reasons',
-            render: (_value, row) => row.reasons.map(reasonText).join('；'),
+            render: (_value, row) => row.reasons.map(gateReasonText).join('；'),
           },
         ]}
       />
