@@ -24,7 +24,7 @@ import {
 } from 'antd';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { useNavigate, useParams } from 'react-router';
+import { Link, useNavigate, useParams } from 'react-router';
 import { useAuth } from '../auth.tsx';
 import { ErrorAlert } from '../components/ErrorAlert.tsx';
 import { GateReasons } from '../components/GateReasons.tsx';
@@ -311,7 +311,7 @@ export default function Workspace() {
                     {detail.bucket && <Tag color="orange">{detail.bucket}</Tag>}
                   </Space>
                 }
-                extra={<a href={`/accounts/${detail.id}`}>{t('workspace.fullPage')}</a>}
+                extra={<Link to={`/accounts/${detail.id}`}>{t('workspace.fullPage')}</Link>}
               >
                 <Descriptions column={{ xs: 1, sm: 2 }} size="small">
                   <Descriptions.Item label={t('workspace.debtor')}>

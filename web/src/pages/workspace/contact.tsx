@@ -10,6 +10,7 @@ import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, errorText } from '../../api.ts';
 import { GateReasons } from '../../components/GateReasons.tsx';
+import { useSubmit } from '../../hooks.ts';
 import { tDynamic } from '../../i18n.ts';
 import { type ChannelsState, type Point, SendFromTemplate } from '../account/ChannelsTab.tsx';
 
@@ -64,29 +65,22 @@ export function CallDialog({
     firstAllowed?.point.id ?? entries[0]?.point.id ?? null,
   );
   const [extension, setExtension] = useState(() => localStorage.getItem(extensionKey) ?? '');
-  const [busy, setBusy] = useState(false);
+  const { busy, failure, submit } = useSubmit();
   const [placed, setPlaced] = useState<Placed | null>(null);
-  const [failure, setFailure] = useState<unknown>(null);
   const chosen = entries.find((entry) => entry.point.id === pointId);
   const refused = !chosen?.preview || chosen.preview.verdict === 'deny';
   const extensionOk = /^[0-9A-Za-z_-]{1,20}$/.test(extension);
 
   async function dial() {
     if (!chosen) return;
-    setBusy(true);
-    setFailure(null);
     localStorage.setItem(extensionKey, extension);
-    try {
+    await submit(async () => {
       const answer = await api.post<Placed>(`/accounts/${accountId}/calls`, {
         contact_point_id: String(chosen.point.id),
         extension,
       });
       setPlaced(answer);
-    } catch (caught) {
-      setFailure(caught);
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   const blocked = placed?.message.status === 'blocked';
