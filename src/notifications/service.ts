@@ -16,6 +16,7 @@ import { sql } from 'kysely';
 import { createTransport } from 'nodemailer';
 import { recordAudit } from '../audit/service.ts';
 import type { SmtpSettings } from '../channels/config.ts';
+import { escapeHtml } from '../channels/model.ts';
 import type { Db } from '../db/connection.ts';
 import type { BusinessDate } from '../shared/dates.ts';
 import { HuikuanError } from '../shared/errors.ts';
@@ -152,10 +153,6 @@ const ruleWords: Record<string, { en: string; 'zh-CN': string }> = {
   bankruptcy_deceased: { en: 'bankruptcy or death', 'zh-CN': '破产或身故' },
   score_drop: { en: 'score drop', 'zh-CN': '评分骤降' },
 };
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
 
 /** The digest's subject, text and HTML in the user's language. */
 export function digestMessage(

@@ -24,6 +24,7 @@ import { sql } from 'kysely';
 import type { Db } from '../db/connection.ts';
 import { addDays, todayIn } from '../shared/dates.ts';
 import { HuikuanError } from '../shared/errors.ts';
+import { type AttemptChannel, attemptChannels } from '../worklist/model.ts';
 import {
   type ArmMoments,
   armMetrics,
@@ -37,8 +38,9 @@ import {
 import { parseAsOf } from './model.ts';
 import { proposeStrategy } from './strategies.ts';
 
-export const contactChannels = ['call', 'sms', 'email', 'letter', 'visit', 'other'] as const;
-export type ContactChannel = (typeof contactChannels)[number];
+// the channels of a contact attempt are the channels a contact can cost
+const contactChannels = attemptChannels;
+type ContactChannel = AttemptChannel;
 export type ContactCosts = Record<ContactChannel, number>;
 
 /**
