@@ -17,6 +17,7 @@ import { todayIn } from '../../src/shared/dates.ts';
 import en from '../../web/src/locales/en.ts';
 import zhCN from '../../web/src/locales/zh-CN.ts';
 import {
+  chooseOption,
   launchChromium,
   logIn,
   openSession,
@@ -77,11 +78,7 @@ async function account(page: Page, ref: string): Promise<void> {
   await page.getByRole('heading', { name: text.account.title.replace('{{ref}}', ref) }).waitFor();
 }
 
-/** antd draws a Select's options apart from the screen reader's list box: pick by the option's title. */
-async function choose(page: Page, combobox: ReturnType<Page['getByRole']>, option: string): Promise<void> {
-  await combobox.click();
-  await page.locator(`.ant-select-dropdown:visible .ant-select-item-option[title="${option}"]`).click();
-}
+const choose = chooseOption;
 
 describe('in zh-CN', () => {
   it('reveals a masked phone and ID number to compliance, and the reveals are in the audit log', async () => {

@@ -10,7 +10,15 @@ import { sql } from 'kysely';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import zhCN from '../../web/src/locales/zh-CN.ts';
-import { launchChromium, logIn, openSession, screenshotDir, startWorld, type World } from './harness.ts';
+import {
+  chooseOption,
+  launchChromium,
+  logIn,
+  openSession,
+  screenshotDir,
+  startWorld,
+  type World,
+} from './harness.ts';
 
 vi.setConfig({ testTimeout: 240_000 });
 
@@ -30,8 +38,7 @@ afterAll(async () => {
 });
 
 async function choose(page: Page, label: string, option: string): Promise<void> {
-  await page.getByRole('combobox', { name: label }).click();
-  await page.locator(`.ant-select-dropdown:visible .ant-select-item-option[title="${option}"]`).click();
+  await chooseOption(page, page.getByRole('combobox', { name: label }), option);
 }
 
 /** The queues table's cell texts for an agent: [agent, accounts, balance, due]. */

@@ -15,7 +15,15 @@ import { reasonCodes } from '../../src/compliance/model.ts';
 import { decideTemplate, proposeTemplate } from '../../src/templates/service.ts';
 import en from '../../web/src/locales/en.ts';
 import zhCN from '../../web/src/locales/zh-CN.ts';
-import { launchChromium, logIn, openSession, startWorld, untilSettled, type World } from './harness.ts';
+import {
+  chooseOption,
+  launchChromium,
+  logIn,
+  openSession,
+  startWorld,
+  untilSettled,
+  type World,
+} from './harness.ts';
 
 vi.setConfig({ testTimeout: 180_000 });
 
@@ -127,8 +135,7 @@ afterAll(async () => {
 });
 
 async function choose(page: Page, label: string, option: string): Promise<void> {
-  await page.getByRole('combobox', { name: label }).click();
-  await page.locator(`.ant-select-dropdown:visible .ant-select-item-option[title="${option}"]`).click();
+  await chooseOption(page, page.getByRole('combobox', { name: label }), option);
 }
 
 describe('the Channels tab', () => {

@@ -228,3 +228,30 @@ export async function untilSettled(locator: Locator, timeout_ms = 10_000): Promi
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
+
+/**
+ * Picks an option of an antd Select. antd draws the options apart from the screen reader's list box, so
+ * the option is found by its title; a click that lands while the dropdown is still sliding in (or while
+ * its options re-render as their data arrives) is sometimes lost, so the pick is checked on the
+ * Select's shown value and tried again, a few times at most.
+ */
+export async function chooseOption(page: Page, combobox: Locator, option: string): Promise<void> {
+  const select = combobox.locator('xpath=ancestor::*[contains(concat(" ", @class, " "), " ant-select ")][1]');
+  // antd 6 shows a single Select's value on .ant-select-content, a multiple one's on its items
+  const chosen = select.locator(
+    `.ant-select-content[title="${option}"], .ant-select-selection-item[title="${option}"]`,
+  );
+  for (let attempt = 1; attempt <= 4; attempt += 1) {
+    // a dropdown still closing (after Escape, or a pick) is visible but takes no clicks: open by the state
+    if ((await combobox.getAttribute('aria-expanded')) !== 'true') await combobox.click();
+    const dropdown = page.locator('.ant-select-dropdown:visible:not([class*="-leave"])');
+    await untilSettled(dropdown.first(), 2_000);
+    try {
+      await dropdown.locator(`.ant-select-item-option[title="${option}"]`).first().click({ timeout: 5_000 });
+      await chosen.first().waitFor({ timeout: 2_000 });
+      return;
+    } catch (error) {
+      if (attempt === 4) throw error;
+    }
+  }
+}

@@ -7,7 +7,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import en from '../../web/src/locales/en.ts';
 import zhCN from '../../web/src/locales/zh-CN.ts';
-import { launchChromium, logIn, openSession, startWorld, type World } from './harness.ts';
+import { chooseOption, launchChromium, logIn, openSession, startWorld, type World } from './harness.ts';
 
 vi.setConfig({ testTimeout: 180_000 });
 
@@ -35,8 +35,7 @@ async function holdsTab(username: string, ref: string) {
 }
 
 async function choose(page: Page, label: string, option: string): Promise<void> {
-  await page.getByRole('combobox', { name: label }).click();
-  await page.locator(`.ant-select-dropdown:visible .ant-select-item-option[title="${option}"]`).click();
+  await chooseOption(page, page.getByRole('combobox', { name: label }), option);
 }
 
 describe('holds and consent on the account page', () => {
