@@ -583,6 +583,112 @@ export async function reassign(
   });
 }
 
+/** Why a move to a team did not happen (moveToTeams). */
+export type TeamMoveHeld = 'kept_with_agent' | 'team_unknown' | 'team_not_serving_client';
+
+export interface TeamMove {
+  accountId: bigint;
+  /** the team's name (case-insensitive), as a strategy's escalation step names it */
+  team: string;
+  reason: string;
+}
+
+export interface TeamMoveResult {
+  account_id: bigint;
+  /** moved: reassigned to the team, without an agent until the team's rule allocates one; already: it was there */
+  outcome: 'moved' | 'already' | 'held';
+  held: TeamMoveHeld | null;
+}
+
+/**
+ * Moves accounts to teams (调案 to a team, e.g. a strategy's escalation to a senior team, field visits
+ * or legal review), set-based, inside the caller's transaction. The account leaves its agent and waits
+ * in the team for the team's rule (allocateNew, later in the nightly run). Refused per account, never
+ * all at once: an account with an open promise or an active plan stays with its agent (留案) —
+ * `held: kept_with_agent`; an unknown team or one that does not serve the account's client is held
+ * with its reason. An account already in the team does not move (no history row), so a second call
+ * changes nothing. Every move is in assignment_history ('reassigned', with the reason) and one audit
+ * event per team and call lists the accounts.
+ */
+export async function moveToTeams(
+  trx: Db,
+  moves: readonly TeamMove[],
+  actor: string,
+): Promise<TeamMoveResult[]> {
+  if (moves.length === 0) return [];
+  const rows = await sql<{
+    account_id: bigint;
+    client_id: bigint;
+    team_id: bigint | null;
+    served: boolean;
+    kept: boolean;
+    from_team: bigint | null;
+    from_agent: string | null;
+    reason: string;
+  }>`
+    WITH m AS (SELECT * FROM unnest(${moves.map((m) => String(m.accountId))}::bigint[], ${moves.map((m) => m.team)}::text[],
+                                    ${moves.map((m) => m.reason)}::text[]) AS m(account_id, team, reason))
+    SELECT a.id AS account_id, a.client_id, t.id AS team_id, m.reason,
+           EXISTS (SELECT FROM team_clients tc WHERE tc.team_id = t.id AND tc.client_id = a.client_id) AS served,
+           (EXISTS (SELECT FROM promises p WHERE p.account_id = a.id AND p.status = 'open')
+            OR EXISTS (SELECT FROM payment_plans pl WHERE pl.account_id = a.id AND pl.status = 'active')) AS kept,
+           s.team_id AS from_team, s.agent AS from_agent
+      FROM m JOIN accounts a ON a.id = m.account_id
+      LEFT JOIN LATERAL (SELECT id FROM teams WHERE lower(name) = lower(m.team) ORDER BY id LIMIT 1) t ON true
+      LEFT JOIN account_assignments s ON s.client_id = a.client_id AND s.account_id = a.id
+     ORDER BY a.id
+       FOR UPDATE OF a`.execute(trx);
+  const results: TeamMoveResult[] = [];
+  const moving: typeof rows.rows = [];
+  for (const row of rows.rows) {
+    let held: TeamMoveHeld | null = null;
+    if (row.team_id === null) held = 'team_unknown';
+    else if (row.from_team === row.team_id) {
+      results.push({ account_id: row.account_id, outcome: 'already', held: null });
+      continue;
+    } else if (!row.served) held = 'team_not_serving_client';
+    else if (row.kept && row.from_agent !== null) held = 'kept_with_agent';
+    if (held !== null) results.push({ account_id: row.account_id, outcome: 'held', held });
+    else {
+      moving.push(row);
+      results.push({ account_id: row.account_id, outcome: 'moved', held: null });
+    }
+  }
+  if (moving.length === 0) return results;
+  const clientIds = moving.map((row) => String(row.client_id));
+  const accountIds = moving.map((row) => String(row.account_id));
+  const teamIds = moving.map((row) => String(row.team_id));
+  await sql`
+    INSERT INTO account_assignments (client_id, account_id, team_id, agent, assigned_by)
+    SELECT c, a, t, NULL, ${actor} FROM unnest(${clientIds}::bigint[], ${accountIds}::bigint[], ${teamIds}::bigint[]) AS u(c, a, t)
+    ON CONFLICT (client_id, account_id) DO UPDATE SET team_id = EXCLUDED.team_id, agent = NULL,
+           assigned_at = now(), assigned_by = EXCLUDED.assigned_by`.execute(trx);
+  await sql`
+    INSERT INTO assignment_history (client_id, account_id, kind, from_team, from_agent, to_team, to_agent, reason, by)
+    SELECT c, a, 'reassigned', ft, fa, t, NULL, r, ${actor}
+      FROM unnest(${clientIds}::bigint[], ${accountIds}::bigint[], ${moving.map((row) => (row.from_team === null ? null : String(row.from_team)))}::bigint[],
+                  ${moving.map((row) => row.from_agent)}::text[], ${teamIds}::bigint[], ${moving.map((row) => row.reason)}::text[])
+           AS u(c, a, ft, fa, t, r)
+     ORDER BY a`.execute(trx);
+  const byTeam = new Map<bigint, typeof moving>();
+  for (const row of moving)
+    byTeam.set(row.team_id as bigint, [...(byTeam.get(row.team_id as bigint) ?? []), row]);
+  for (const [teamId, moved] of byTeam) {
+    await recordAudit(trx, {
+      actor,
+      action: 'allocation.moved_to_team',
+      entityType: 'team',
+      entityId: teamId,
+      after: {
+        accounts: moved.length,
+        account_ids: moved.slice(0, 1000).map((row) => String(row.account_id)),
+        reasons: [...new Set(moved.map((row) => row.reason))].slice(0, 20),
+      },
+    });
+  }
+  return results;
+}
+
 export async function assignmentHistory(db: Db, accountId: bigint) {
   return (
     await sql<{
@@ -662,7 +768,8 @@ export async function agentQueue(
           -- a treatment step due: the strategy's open agent task (call, visit, legal review, escalation)
           SELECT 3, 'treatment_due', x.due_on::text FROM strategy_actions x
            WHERE x.account_id = a.id AND x.kind = 'task' AND x.status = 'open' AND x.due_on <= ${today}::date
-             AND NOT EXISTS (SELECT FROM contact_attempts ca WHERE ca.account_id = a.id AND ca.at >= x.created_at)
+             AND NOT EXISTS (SELECT FROM contact_attempts ca
+                              WHERE ca.account_id = a.id AND ca.at >= coalesce(x.moved_at, x.created_at))
           UNION ALL
           SELECT 4, 'new', NULL WHERE NOT EXISTS (SELECT 1 FROM contact_attempts ca WHERE ca.account_id = a.id)
           UNION ALL

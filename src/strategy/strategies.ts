@@ -15,6 +15,7 @@
  * - The dry run: the same SQL for a proposed document in a read-only transaction.
  */
 import { type RawBuilder, sql } from 'kysely';
+import { moveToTeams } from '../allocation/service.ts';
 import { recordAudit } from '../audit/service.ts';
 import type { Db } from '../db/connection.ts';
 import { liveStatuses } from '../ledger/post.ts';
@@ -35,6 +36,8 @@ import {
 } from './document.ts';
 import { bucketCaseSql } from './model.ts';
 
+/** Who the nightly run's moves are recorded as (service.ts's run actor). */
+const nightlyActor = 'strategy-run';
 const liveList = sql.raw(liveStatuses.map((status) => `'${status}'`).join(', '));
 
 export const strategyServiceLimits = {
@@ -526,7 +529,10 @@ export async function treatmentStep({
     UPDATE strategy_actions x SET status = 'done', finished_at = now()
      WHERE x.client_id = ${partition.client_id} AND x.account_id BETWEEN ${partition.first_id} AND ${partition.last_id}
        AND x.kind = 'task' AND x.status = 'open'
-       AND EXISTS (SELECT FROM contact_attempts ca WHERE ca.account_id = x.account_id AND ca.at >= x.created_at)`.execute(
+       -- an escalation is the receiving team's: done once worked after it moved there
+       AND (x.task <> 'escalate' OR x.moved_at IS NOT NULL)
+       AND EXISTS (SELECT FROM contact_attempts ca
+                    WHERE ca.account_id = x.account_id AND ca.at >= coalesce(x.moved_at, x.created_at))`.execute(
     trx,
   );
 
@@ -583,7 +589,72 @@ export async function treatmentStep({
       LEFT JOIN (SELECT account_id, string_agg(step, ',' ORDER BY priority DESC, step) AS action
                    FROM created GROUP BY account_id) acts ON acts.account_id = x.account_id
     ON CONFLICT (client_id, account_id, run_date) DO NOTHING`.execute(trx);
+  // champion / challenger: the first night an account is in a test segment under this version, its
+  // entry and arm (experiments.ts reads them). Only accounts new to the strategy, to a segment or arm,
+  // or to the version can be new to a test, so the others are not probed.
+  const tests = document.segments.filter((segment) => segment.test_id !== null && segment.arms.length > 1);
+  if (tests.length > 0) {
+    await sql`
+      INSERT INTO strategy_test_entries (strategy_version_id, segment, client_id, account_id, arm, entered_on)
+      SELECT ${version.id}, x.segment, x.client_id, x.account_id, x.arm, ${day}
+        FROM strategy_assigned x
+       WHERE x.segment = ANY(${tests.map((segment) => segment.code)}::text[])
+         AND (NOT x.had_state OR x.entered OR x.old_version <> ${version.id})
+      ON CONFLICT DO NOTHING`.execute(trx);
+  }
+  await escalate(trx, partition);
   return {};
+}
+
+/**
+ * Escalation steps move the account to their team (调案, through the allocation service's
+ * moveToTeams, with the step as the reason, in the move history): the partition's open escalations
+ * not yet moved, of accounts still in the strategy. One held back — an open promise or an active plan
+ * keeps the account with its agent (留案), or the team is unknown or does not serve the client — keeps
+ * the reason in the action's `reasons` and is tried again the next night; once moved (or found in the
+ * team already) `moved_at` is set and it is never moved again, so a night run twice moves nothing new.
+ */
+async function escalate(trx: Db, partition: TreatmentContext['partition']): Promise<void> {
+  const due = await sql<{
+    id: bigint;
+    account_id: bigint;
+    team: string;
+    step: string;
+    segment: string;
+    arm: string;
+    due_on: string;
+    version: number;
+  }>`
+    SELECT x.id, x.account_id, x.team, x.step, x.segment, x.arm, x.due_on::text AS due_on, v.version
+      FROM strategy_actions x
+      JOIN strategy_assigned y ON y.account_id = x.account_id
+      JOIN strategy_versions v ON v.id = x.strategy_version_id
+     WHERE x.client_id = ${partition.client_id} AND x.account_id BETWEEN ${partition.first_id} AND ${partition.last_id}
+       AND x.kind = 'task' AND x.task = 'escalate' AND x.status = 'open' AND x.moved_at IS NULL
+     ORDER BY x.account_id, x.due_on, x.id`.execute(trx);
+  if (due.rows.length === 0) return;
+  // one move per account: to the team of its latest escalation due (an earlier one still open is
+  // settled by the same move)
+  const latest = new Map<bigint, (typeof due.rows)[number]>();
+  for (const row of due.rows) latest.set(row.account_id, row);
+  const results = await moveToTeams(
+    trx,
+    [...latest.values()].map((row) => ({
+      accountId: row.account_id,
+      team: row.team,
+      reason: `escalation ${row.step} of strategy v${row.version} (segment ${row.segment}, arm ${row.arm}), due ${row.due_on}`,
+    })),
+    nightlyActor,
+  );
+  const heldBy = new Map(results.map((result) => [result.account_id, result]));
+  const ids = due.rows.map((row) => String(row.id));
+  const held = due.rows.map((row) => heldBy.get(row.account_id)?.held ?? null);
+  await sql`
+    UPDATE strategy_actions x
+       SET moved_at = CASE WHEN u.held IS NULL THEN now() END,
+           reasons = CASE WHEN u.held IS NULL THEN '{}'::text[] ELSE ARRAY[u.held] END
+      FROM unnest(${ids}::bigint[], ${held}::text[]) AS u(id, held)
+     WHERE x.id = u.id`.execute(trx);
 }
 
 // ---------------------------------------------------------------- an account's treatment
@@ -677,10 +748,12 @@ export interface ActionView {
   reasons: string[];
   error: string | null;
   message_id: bigint | null;
+  /** an escalation: when it moved the account to its team (null: not yet; `reasons` says why it was held) */
+  moved_at: Date | null;
 }
 
 const actionColumns = sql`id, run_date::text AS run_date, segment, arm, step, anchor, anchor_date::text AS anchor_date,
-  kind, channel, template, task, team, priority, due_on::text AS due_on, status, reasons, error, message_id`;
+  kind, channel, template, task, team, priority, due_on::text AS due_on, status, reasons, error, message_id, moved_at`;
 
 // ---------------------------------------------------------------- the dry run
 

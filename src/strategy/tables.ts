@@ -135,6 +135,18 @@ export interface StrategyActionsTable {
   claimed_at: Timestamp | null;
   finished_at: Timestamp | null;
   created_at: Generated<Date>;
+  /** an escalation: when it moved the account to its team (0039); null until it has */
+  moved_at: Timestamp | null;
+}
+
+/** Which account entered which arm of a test when (0039): the champion / challenger results read it. */
+export interface StrategyTestEntriesTable {
+  strategy_version_id: bigint;
+  segment: string;
+  client_id: bigint;
+  account_id: bigint;
+  arm: string;
+  entered_on: DateString;
 }
 
 export interface StrategyTables {
@@ -146,4 +158,5 @@ export interface StrategyTables {
   account_treatments: AccountTreatmentsTable;
   strategy_decisions: StrategyDecisionsTable;
   strategy_actions: StrategyActionsTable;
+  strategy_test_entries: StrategyTestEntriesTable;
 }
