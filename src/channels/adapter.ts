@@ -4,8 +4,8 @@
  * (email.ts), SMS through Aliyun's Dysms API (sms-aliyun.ts) and Twilio's Messages API
  * (sms-twilio.ts) implement it; the service (service.ts) is the only caller, after the rule gate.
  */
-import { timingSafeEqual } from 'node:crypto';
-import type { DeliveryStatus, MessageChannel, ProviderName } from './model.ts';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { channelLimits, type DeliveryStatus, type MessageChannel, type ProviderName } from './model.ts';
 
 export interface OutboundMessage {
   /** Huikuan's id of the message (Aliyun's OutId, the e-mail's X-Huikuan-Message header). */
@@ -115,4 +115,21 @@ export function sameText(a: string, b: string): boolean {
   const left = Buffer.from(a);
   const right = Buffer.from(b);
   return left.length === right.length && timingSafeEqual(left, right);
+}
+
+/** Huikuan's own webhook signature: `sha256=` hex HMAC-SHA256(secret, timestamp + "." + raw body). */
+export function webhookSignature(secret: string, timestamp: string, rawBody: string): string {
+  return `sha256=${createHmac('sha256', secret).update(`${timestamp}.${rawBody}`, 'utf8').digest('hex')}`;
+}
+
+/**
+ * Whether the request carries a valid X-Huikuan-Signature under one of `secrets`, its
+ * X-Huikuan-Timestamp within the clock skew: the Aliyun webhooks and the e-mail bounces.
+ */
+export function verifySignedWebhook(request: WebhookRequest, secrets: readonly string[], now: Date): boolean {
+  const timestamp = header(request, 'x-huikuan-timestamp');
+  const signature = header(request, 'x-huikuan-signature');
+  if (!timestamp || !signature || !/^\d{1,12}$/.test(timestamp)) return false;
+  if (Math.abs(now.getTime() - Number(timestamp) * 1000) > channelLimits.webhookClockSkewMs) return false;
+  return secrets.some((secret) => sameText(webhookSignature(secret, timestamp, request.rawBody), signature));
 }

@@ -10,9 +10,9 @@ import { type TestDatabase, testDatabase } from '../../test/db.ts';
 import { accountTimeline } from '../accounts/listing.ts';
 import { buildServer } from '../server/app.ts';
 import type { Api } from '../server/context.ts';
+import { webhookSignature } from './adapter.ts';
 import { bounceOfReply, invalidatesAddress, parseDsn } from './bounces.ts';
 import { channelsFrom, createWebhookSecret, type SendInput, sendMessage } from './service.ts';
-import { webhookSignature } from './sms-aliyun.ts';
 import type { ChannelTables } from './tables.ts';
 import { channelFixture, daytime, startSmtp, testConfig } from './test-support.ts';
 
@@ -77,6 +77,15 @@ async function pointStatus(id: bigint): Promise<string> {
     .where('id', '=', id)
     .executeTakeFirstOrThrow();
   return row.status;
+}
+
+async function storedMessage(id: bigint) {
+  return t.db
+    .withTables<ChannelTables>()
+    .selectFrom('channel_messages')
+    .select(['status', 'error'])
+    .where('id', '=', id)
+    .executeTakeFirstOrThrow();
 }
 
 async function events(messageId: bigint) {
@@ -275,12 +284,7 @@ describe('a delivery status notification by webhook', () => {
     expect(first.json()).toEqual({ recorded: 1, repeated: 0, unmatched: 0, invalidated: 1 });
     const again = await post(report);
     expect(again.json()).toEqual({ recorded: 0, repeated: 1, unmatched: 0, invalidated: 0 });
-    const stored = await t.db
-      .withTables<ChannelTables>()
-      .selectFrom('channel_messages')
-      .select(['status', 'error'])
-      .where('id', '=', message.id)
-      .executeTakeFirstOrThrow();
+    const stored = await storedMessage(message.id);
     expect(stored.status).toBe('undelivered');
     expect(stored.error).toMatch(/Recipient address rejected/);
     expect(await events(message.id)).toEqual([
@@ -302,13 +306,34 @@ describe('a delivery status notification by webhook', () => {
       ['dsn:delayed', null],
     ]);
     expect(await pointStatus(f.emailId)).toBe('unverified');
-    const stored = await t.db
-      .withTables<ChannelTables>()
-      .selectFrom('channel_messages')
-      .select('status')
-      .where('id', '=', message.id)
-      .executeTakeFirstOrThrow();
+    const stored = await storedMessage(message.id);
     expect(stored.status).toBe('sent');
+  });
+
+  it('a "delivered" report settles an unconfirmed e-mail and its contact like a delivered SMS', async () => {
+    const f = await fixture();
+    const { message } = await sendMessage(t.db, email(f), channelsFrom(config()));
+    // the conversation broke off after DATA: the message stays 'sending' with no Message-ID stored,
+    // and the gate's contact waits for its outcome
+    await sql`UPDATE channel_messages SET status = 'sending', provider_message_id = NULL WHERE id = ${message.id}`.execute(
+      t.db,
+    );
+    await sql`UPDATE compliance_contacts SET outcome = 'pending', outcome_at = NULL
+               WHERE id = (SELECT contact_id FROM channel_messages WHERE id = ${message.id})`.execute(t.db);
+    const report = dsn(message.provider_message_id ?? '', { action: 'delivered', status: '2.0.0' }).replace(
+      'X-Huikuan-Message: 1',
+      `X-Huikuan-Message: ${message.id}`,
+    );
+    const response = await post(report);
+    expect(response.json()).toEqual({ recorded: 1, repeated: 0, unmatched: 0, invalidated: 0 });
+    const stored = await storedMessage(message.id);
+    expect(stored).toEqual({ status: 'delivered', error: null });
+    const contact = await sql<{ outcome: string }>`
+      SELECT outcome FROM compliance_contacts WHERE id = (SELECT contact_id FROM channel_messages WHERE id = ${message.id})`.execute(
+      t.db,
+    );
+    expect(contact.rows).toEqual([{ outcome: 'delivered' }]);
+    expect(await pointStatus(f.emailId)).toBe('unverified');
   });
 
   it('matches by our X-Huikuan-Message header when the returned headers carry no Message-ID', async () => {

@@ -26,9 +26,9 @@ import type { Kysely } from 'kysely';
 import { recordAudit } from '../audit/service.ts';
 import { lockDebtor } from '../compliance/holds.ts';
 import type { Database } from '../db/schema.ts';
-import { header, SendError, sameText, type WebhookRequest } from './adapter.ts';
-import { channelLimits, type DeliveryStatus, type MessageStatus, nextStatus } from './model.ts';
-import { webhookSignature } from './sms-aliyun.ts';
+import { SendError } from './adapter.ts';
+import { channelLimits, type DeliveryStatus } from './model.ts';
+import { applyReceipt, type MessageState, stateColumns } from './receipts.ts';
 import type { ChannelTables } from './tables.ts';
 import { badField } from './webhook-body.ts';
 
@@ -104,14 +104,8 @@ function errorCode(bounce: Bounce): string {
   return [bounce.reply === null ? '' : String(bounce.reply), bounce.status ?? ''].join(' ').trim() || 'none';
 }
 
-interface BouncedMessage {
-  id: bigint;
-  client_id: bigint;
-  account_id: bigint;
-  debtor_id: bigint;
-  contact_point_id: bigint | null;
-  status: MessageStatus;
-}
+/** The message a bounce is about, with what marking its address needs. */
+type BouncedMessage = MessageState & { debtor_id: bigint; contact_point_id: bigint | null };
 
 export interface BounceOutcome {
   /** False when this bounce had been recorded before (nothing changed now). */
@@ -155,22 +149,9 @@ async function recordBounce(
     .returning('id')
     .executeTakeFirst();
   if (!event) return { recorded: false, invalidated: null };
-  const next = input.receipt === null ? null : nextStatus(message.status, input.receipt);
-  await tables(trx)
-    .updateTable('channel_delivery_events')
-    .set({ from_status: next ? message.status : null, to_status: next })
-    .where('id', '=', event.id)
-    .execute();
-  if (next) {
-    await tables(trx)
-      .updateTable('channel_messages')
-      .set({
-        status: next,
-        status_at: new Date(),
-        error: `Bounced: ${input.bounce.diagnostic}`.slice(0, 2000),
-      })
-      .where('id', '=', message.id)
-      .execute();
+  // the receipt path of SMS: the message forward only, a delivered one settles the gate's contact
+  if (input.receipt !== null) {
+    await applyReceipt(trx, message, event.id, input.receipt, `Bounced: ${input.bounce.diagnostic}`);
   }
   let invalidated: bigint | null = null;
   if (message.contact_point_id !== null && invalidatesAddress(input.bounce)) {
@@ -203,7 +184,7 @@ async function recordBounce(
   return { recorded: true, invalidated };
 }
 
-const bouncedColumns = ['id', 'client_id', 'account_id', 'debtor_id', 'contact_point_id', 'status'] as const;
+const bouncedColumns = [...stateColumns, 'debtor_id', 'contact_point_id'] as const;
 
 /** A refusal at send time (SmtpRejection): recorded on the failed message, the address marked when it is bad. */
 export async function recordSmtpRejection(
@@ -398,15 +379,6 @@ export function parseDsn(raw: string): Dsn {
   };
 }
 
-/** Whether the request carries a valid X-Huikuan-Signature under one of `secrets`, within the clock skew. */
-export function verifySignedWebhook(request: WebhookRequest, secrets: readonly string[], now: Date): boolean {
-  const timestamp = header(request, 'x-huikuan-timestamp');
-  const signature = header(request, 'x-huikuan-signature');
-  if (!timestamp || !signature || !/^\d{1,12}$/.test(timestamp)) return false;
-  if (Math.abs(now.getTime() - Number(timestamp) * 1000) > channelLimits.webhookClockSkewMs) return false;
-  return secrets.some((secret) => sameText(webhookSignature(secret, timestamp, request.rawBody), signature));
-}
-
 export interface DsnTally {
   recorded: number;
   repeated: number;
@@ -414,6 +386,12 @@ export interface DsnTally {
   unmatched: number;
   /** Contact points marked invalid. */
   invalidated: number;
+}
+
+/** Our id in a Message-ID we made (`<ID.RANDOM@domain>`, email.ts's newMessageIdHeader), else null. */
+function idOfMessageIdHeader(header: string): bigint | null {
+  const match = /^<([1-9]\d{0,17})\./.exec(header);
+  return match?.[1] ? BigInt(match[1]) : null;
 }
 
 function receiptOf(action: DsnRecipient['action']): DeliveryStatus {
@@ -434,8 +412,19 @@ export async function recordDsn(db: Db, dsn: Dsn, now: Date = new Date()): Promi
       .selectFrom('channel_messages')
       .select(bouncedColumns)
       .where('channel', '=', 'email');
-    if (dsn.messageIdHeader !== null) query = query.where('provider_message_id', '=', dsn.messageIdHeader);
-    else if (dsn.huikuanId !== null) query = query.where('id', '=', dsn.huikuanId);
+    const header = dsn.messageIdHeader;
+    const ours = header === null ? null : idOfMessageIdHeader(header);
+    if (header !== null) {
+      // an unconfirmed send (the conversation broke off after DATA) never stored its Message-ID
+      query = query.where((eb) =>
+        ours === null
+          ? eb('provider_message_id', '=', header)
+          : eb.or([
+              eb('provider_message_id', '=', header),
+              eb.and([eb('id', '=', ours), eb('provider_message_id', 'is', null)]),
+            ]),
+      );
+    } else if (dsn.huikuanId !== null) query = query.where('id', '=', dsn.huikuanId);
     else {
       tally.unmatched = 1;
       return;
@@ -462,12 +451,6 @@ export async function recordDsn(db: Db, dsn: Dsn, now: Date = new Date()): Promi
       if (outcome.recorded) tally.recorded++;
       else tally.repeated++;
       if (outcome.invalidated !== null) tally.invalidated++;
-      const current = await tables(trx)
-        .selectFrom('channel_messages')
-        .select('status')
-        .where('id', '=', message.id)
-        .executeTakeFirstOrThrow();
-      message.status = current.status;
     }
   });
   return tally;

@@ -12,10 +12,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { recordAudit } from '../audit/service.ts';
-import { recordContactOutcome } from '../compliance/service.ts';
 import type { Database } from '../db/schema.ts';
 import { HuikuanError } from '../shared/errors.ts';
 import type { PbxEvent } from './pbx.ts';
+import { settleContact } from './receipts.ts';
 import {
   type Channels,
   type ClaimInput,
@@ -127,21 +127,6 @@ async function refreshSummary(db: Db, messageId: bigint): Promise<CallView> {
     .where('id', '=', messageId)
     .execute();
   return call;
-}
-
-async function tellGate(db: Db, messageId: bigint, outcome: CallDisposition): Promise<void> {
-  const message = await tables(db)
-    .selectFrom('channel_messages')
-    .select('contact_id')
-    .where('id', '=', messageId)
-    .executeTakeFirstOrThrow();
-  if (message.contact_id === null) return;
-  try {
-    await recordContactOutcome(db, message.contact_id, outcome);
-  } catch (error) {
-    // told once: a later report changes nothing
-    if (!(error instanceof HuikuanError && error.code === 'invalid_state')) throw error;
-  }
 }
 
 /**
@@ -294,7 +279,7 @@ export async function recordPbxEvent(db: Db, event: PbxEvent): Promise<void> {
         .set({ status: 'undelivered', status_at: event.at })
         .where('id', '=', row.message_id)
         .execute();
-      await tellGate(db, row.message_id, event.outcome ?? 'no_answer');
+      await settleContact(db, row.message_id, event.outcome ?? 'no_answer');
     }
   }
   await refreshSummary(db, row.message_id);
@@ -343,7 +328,7 @@ export async function setCallDisposition(
     .set({ disposition: byPbx ? call.disposition : input.disposition, disposition_by: input.actor, note })
     .where('message_id', '=', messageId)
     .execute();
-  if (!byPbx) await tellGate(db, messageId, input.disposition);
+  if (!byPbx) await settleContact(db, messageId, input.disposition);
   const updated = await refreshSummary(db, messageId);
   const message = await messageView(db, messageId);
   const owner = await tables(db)

@@ -16,8 +16,8 @@ import { type Api, idParam, idText, pageOf, pageQuery, type ServerDeps } from '.
 import { RequestFieldError } from '../server/errors.ts';
 import { documented } from '../server/responses.ts';
 import { HuikuanError } from '../shared/errors.ts';
-import type { WebhookKind, WebhookRequest } from './adapter.ts';
-import { parseDsn, recordDsn, verifySignedWebhook } from './bounces.ts';
+import { verifySignedWebhook, type WebhookKind, type WebhookRequest } from './adapter.ts';
+import { parseDsn, recordDsn } from './bounces.ts';
 import { callRoutes } from './call-routes.ts';
 import { type ChannelConfig, channelConfigFromEnv } from './config.ts';
 import { letterRoutes } from './letter-routes.ts';
@@ -71,6 +71,23 @@ const sendBody = z.object({
     .optional()
     .describe('the same key sends at most once (or the Idempotency-Key header)'),
 });
+
+/**
+ * Runs what reads a webhook's body: its `bad_input` naming a field (webhook-body.ts) becomes the
+ * request's 400 naming that field; anything else passes as it is.
+ */
+async function readingBody<T>(work: () => T | Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    const first =
+      error instanceof HuikuanError && error.code === 'bad_input'
+        ? (error.details as { fields?: { field: string; message: string }[] } | undefined)?.fields?.[0]
+        : undefined;
+    if (first) throw new RequestFieldError(first.field, first.message);
+    throw error;
+  }
+}
 
 const providerParam = z.object({ provider: z.enum(smsProviders) });
 const tokenParam = z.object({
@@ -259,20 +276,12 @@ export async function channelRoutes(app: Api, deps: ServerDeps, config?: Channel
           `The ${provider} webhook's signature is missing or wrong; nothing was recorded.`,
         );
       }
-      try {
-        if (kind === 'receipts')
-          await recordReceipts(db, provider, adapter.webhooks.receipts(webhookRequest));
-        else await recordReplies(db, provider, adapter.webhooks.replies(webhookRequest));
-      } catch (error) {
-        const fields = (error as HuikuanError).details as
-          | { fields?: { field: string; message: string }[] }
-          | undefined;
-        const first = fields?.fields?.[0];
-        if (error instanceof HuikuanError && error.code === 'bad_input' && first) {
-          throw new RequestFieldError(first.field, first.message);
-        }
-        throw error;
-      }
+      const webhooks = adapter.webhooks;
+      await readingBody(() =>
+        kind === 'receipts'
+          ? recordReceipts(db, provider, webhooks.receipts(webhookRequest))
+          : recordReplies(db, provider, webhooks.replies(webhookRequest)),
+      );
       const answer = adapter.webhooks.answer(kind);
       return reply.status(answer.status).type(answer.contentType).send(answer.body);
     }
@@ -326,15 +335,7 @@ export async function channelRoutes(app: Api, deps: ServerDeps, config?: Channel
             "The bounce webhook's signature is missing or wrong (X-Huikuan-Timestamp, X-Huikuan-Signature under an smtp webhook secret); nothing was recorded.",
           );
         }
-        let dsn: ReturnType<typeof parseDsn>;
-        try {
-          dsn = parseDsn(webhookRequest.rawBody);
-        } catch (error) {
-          const first = ((error as HuikuanError).details as { fields?: { field: string; message: string }[] })
-            ?.fields?.[0];
-          if (error instanceof HuikuanError && first) throw new RequestFieldError(first.field, first.message);
-          throw error;
-        }
+        const dsn = await readingBody(() => parseDsn(webhookRequest.rawBody));
         return reply.status(200).send(await recordDsn(db, dsn));
       },
     );

@@ -15,7 +15,7 @@ import { recordAudit } from '../audit/service.ts';
 import { recordChannelOptOut } from '../compliance/holds.ts';
 import type { Purpose } from '../compliance/model.ts';
 import type { Party } from '../compliance/profiles.ts';
-import { gateContact, recordContactOutcome } from '../compliance/service.ts';
+import { gateContact } from '../compliance/service.ts';
 import type { Database } from '../db/schema.ts';
 import { assertCleanOutbound } from '../qa/service.ts';
 import { HuikuanError } from '../shared/errors.ts';
@@ -43,12 +43,12 @@ import {
   isOptOutReply,
   type MessageChannel,
   type MessageStatus,
-  nextStatus,
   type ProviderName,
   type SmsProviderName,
   withSmsOptOut,
 } from './model.ts';
 import type { PbxAdapter } from './pbx.ts';
+import { applyReceipt, type MessageState, settleContact, stateColumns } from './receipts.ts';
 import { aliyunAdapter } from './sms-aliyun.ts';
 import { twilioAdapter } from './sms-twilio.ts';
 import type { ChannelTables } from './tables.ts';
@@ -621,61 +621,6 @@ export async function sendMessages(
 }
 
 // ---------------------------------------------------------------- receipts
-
-interface MessageState {
-  id: bigint;
-  client_id: bigint;
-  account_id: bigint;
-  channel: MessageChannel;
-  status: MessageStatus;
-  contact_id: bigint | null;
-}
-
-/** The contact the gate recorded for the message gets its outcome (once; a later one is ignored). */
-async function settleContact(trx: Db, messageId: bigint): Promise<void> {
-  const message = await tables(trx)
-    .selectFrom('channel_messages')
-    .select('contact_id')
-    .where('id', '=', messageId)
-    .executeTakeFirstOrThrow();
-  if (message.contact_id === null) return;
-  try {
-    await recordContactOutcome(trx, message.contact_id, 'delivered');
-  } catch (error) {
-    if (!(error instanceof HuikuanError && error.code === 'invalid_state')) throw error;
-  }
-}
-
-/** Applies one recorded receipt to its message (forward only) and notes the change on the receipt. */
-async function applyReceipt(
-  trx: Db,
-  message: MessageState,
-  eventId: bigint,
-  status: DeliveryReport['status'],
-): Promise<void> {
-  const next = nextStatus(message.status, status);
-  await tables(trx)
-    .updateTable('channel_delivery_events')
-    .set({
-      message_id: message.id,
-      client_id: message.client_id,
-      account_id: message.account_id,
-      from_status: next ? message.status : null,
-      to_status: next,
-    })
-    .where('id', '=', eventId)
-    .execute();
-  if (!next) return;
-  await tables(trx)
-    .updateTable('channel_messages')
-    .set({ status: next, status_at: new Date() })
-    .where('id', '=', message.id)
-    .execute();
-  message.status = next;
-  if (next === 'delivered') await settleContact(trx, message.id);
-}
-
-const stateColumns = ['id', 'client_id', 'account_id', 'channel', 'status', 'contact_id'] as const;
 
 /** Receipts that came before the send stored the provider's id, now attached in the order they happened. */
 async function attachWaitingReceipts(

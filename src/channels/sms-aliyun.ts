@@ -19,13 +19,12 @@ import { z } from 'zod';
 import {
   type ChannelAdapter,
   type DeliveryReport,
-  header,
   type InboundReply,
   type OutboundMessage,
   type ProviderWebhooks,
   SendError,
   type SendResult,
-  sameText,
+  verifySignedWebhook,
   type WebhookRequest,
 } from './adapter.ts';
 import type { AliyunSettings } from './config.ts';
@@ -78,10 +77,6 @@ function chinaTime(text: string | undefined, fallback: Date): Date {
   return Number.isNaN(at.getTime()) ? fallback : at;
 }
 
-export function webhookSignature(secret: string, timestamp: string, rawBody: string): string {
-  return `sha256=${createHmac('sha256', secret).update(`${timestamp}.${rawBody}`, 'utf8').digest('hex')}`;
-}
-
 const sendAnswer = z.object({
   Code: z.string(),
   Message: z.string().optional(),
@@ -109,15 +104,7 @@ const reply = z.object({
 });
 
 const webhooks: ProviderWebhooks = {
-  verify(request: WebhookRequest, secrets: readonly string[], now: Date): boolean {
-    const timestamp = header(request, 'x-huikuan-timestamp');
-    const signature = header(request, 'x-huikuan-signature');
-    if (!timestamp || !signature || !/^\d{1,12}$/.test(timestamp)) return false;
-    if (Math.abs(now.getTime() - Number(timestamp) * 1000) > channelLimits.webhookClockSkewMs) return false;
-    return secrets.some((secret) =>
-      sameText(webhookSignature(secret, timestamp, request.rawBody), signature),
-    );
-  },
+  verify: verifySignedWebhook,
   receipts(request: WebhookRequest): DeliveryReport[] {
     const now = new Date();
     return jsonItems(request.rawBody, receipt).map((item) => ({

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TestDatabase, testDatabase } from '../../test/db.ts';
 import { accountTimeline } from '../accounts/listing.ts';
 import type { Api } from '../server/context.ts';
+import { webhookSignature } from './adapter.ts';
 import type { ChannelConfig } from './config.ts';
 import { channelLimits, isOptOutReply, withSmsOptOut } from './model.ts';
 import {
@@ -21,7 +22,7 @@ import {
   sendMessages,
   webhookSecrets,
 } from './service.ts';
-import { aliyunSignature, webhookSignature } from './sms-aliyun.ts';
+import { aliyunSignature } from './sms-aliyun.ts';
 import { twilioSignature } from './sms-twilio.ts';
 import {
   channelFixture,
