@@ -4,6 +4,7 @@ import { type TestApi, testApi, testCallers } from '../../test/api.ts';
 import { type TestDatabase, testDatabase } from '../../test/db.ts';
 import { postPayments } from '../ledger/payments.ts';
 import { createClient, payment, placeAccounts } from '../ledger/test-fixtures.ts';
+import { todayIn } from '../shared/dates.ts';
 import { decideStrategy, proposeStrategy } from './strategies.ts';
 
 let t: TestDatabase;
@@ -50,6 +51,10 @@ async function cohort(client: bigint, prefix: string, count: number, arm: string
   );
   await sql`INSERT INTO strategy_decisions (client_id, account_id, run_date, strategy_version_id, segment, arm, action, alternatives, probability)
             SELECT ${client}, id, '2026-03-01', ${versionId}, 'early', ${arm}, 'wait', '{}', 0.5
+              FROM unnest(${ids.map(String)}::bigint[]) AS id`.execute(t.db);
+  // the entry the nightly step records on an account's first night in the test
+  await sql`INSERT INTO strategy_test_entries (strategy_version_id, segment, client_id, account_id, arm, entered_on)
+            SELECT ${versionId}, 'early', ${client}, id, ${arm}, '2026-03-01'
               FROM unnest(${ids.map(String)}::bigint[]) AS id`.execute(t.db);
   const results = await postPayments(
     t.db,
@@ -190,7 +195,7 @@ describe('POST /experiments/promote', () => {
     expect(row?.status).toBe('proposed');
     expect(row?.proposed_by).toBe('sup.all');
     expect(row?.reason).toBe(
-      'Promote challenger b of test t1 in segment early (version 1; verdict challenger_better): B collects nine times more',
+      `Promote challenger b of test t1 in segment early (version 1; verdict challenger_better on recovery_rate, 30-day window, as of ${todayIn()}, at least 100 accounts an arm): B collects nine times more`,
     );
     expect(row?.document.segments[0]?.arms).toEqual([
       {
@@ -233,6 +238,36 @@ describe('POST /experiments/promote', () => {
     });
   });
 
+  it('judges the promoted test alone with the parameters its results were read with', async () => {
+    const response = await api.call('sup.all', 'POST', '/experiments/promote', {
+      strategy_version_id: Number(versionId),
+      segment: 'early',
+      challenger: 'b',
+      reason: 'read on the 7-day window',
+      window: 7,
+      as_of: '2026-03-20',
+      min_accounts: 500,
+      metric: 'collected_per_account',
+    });
+    expect(response.status, response.body).toBe(200);
+    // 102 accounts a side: fewer than the 500 asked for
+    expect(response.json().verdict).toBe('not_enough_accounts');
+    const stored = await sql<{ reason: string }>`
+      SELECT reason FROM strategy_versions WHERE id = ${response.json().proposed_version_id}`.execute(t.db);
+    expect(stored.rows[0]?.reason).toBe(
+      'Promote challenger b of test t1 in segment early (version 1; verdict not_enough_accounts on collected_per_account, 7-day window, as of 2026-03-20, at least 500 accounts an arm): read on the 7-day window',
+    );
+    const lower = await api.call('sup.all', 'POST', '/experiments/promote', {
+      strategy_version_id: Number(versionId),
+      segment: 'early',
+      challenger: 'b',
+      reason: 'read with 100 accounts an arm',
+      window: 7,
+      as_of: '2026-03-20',
+    });
+    expect(lower.json().verdict).toBe('challenger_better');
+  });
+
   it('refuses the champion, an unknown arm or segment, a version not approved, agents and compliance', async () => {
     const body = { strategy_version_id: Number(versionId), segment: 'early', challenger: 'a', reason: 'x' };
     const champion = await api.call('boss', 'POST', '/experiments/promote', body);
@@ -267,6 +302,6 @@ describe('POST /experiments/promote', () => {
     });
     expect(bad.status).toBe(400);
     const versions = await sql<{ n: number }>`SELECT count(*)::int AS n FROM strategy_versions`.execute(t.db);
-    expect(versions.rows[0]?.n).toBe(3); // v1, the promotion, the pending one: nothing more
+    expect(versions.rows[0]?.n).toBe(5); // v1, the three promotions, the pending one: nothing more
   });
 });

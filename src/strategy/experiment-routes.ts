@@ -9,8 +9,8 @@ import { principalOf, readScoped, requireRoles } from '../server/access.ts';
 import { auditChange } from '../server/audit.ts';
 import { type Api, bodyId, businessDate, idText, reasonText, type ServerDeps } from '../server/context.ts';
 import { documented } from '../server/responses.ts';
-import { metricNames, type Verdict } from './experiment.ts';
-import { experimentWindows, listExperiments, proposePromotion } from './experiments.ts';
+import { type MetricName, metricNames, type Verdict } from './experiment.ts';
+import { contactCosts, experimentWindows, listExperiments, proposePromotion } from './experiments.ts';
 
 const tags = ['strategy experiments'];
 const readers = ['admin', 'supervisor', 'compliance'] as const;
@@ -92,8 +92,37 @@ const experimentResponse = z.object({
   ),
 });
 
+/** How results are read: the same parameters for the results and for the verdict of a promotion. */
+const resultParameters = {
+  window: z.coerce
+    .number()
+    .int()
+    .refine((w) => (experimentWindows as readonly number[]).includes(w), 'use 7, 30 or 90')
+    .default(30)
+    .describe('days after entry over which outcomes are measured: 7, 30 or 90'),
+  as_of: businessDate.optional().describe('the last look; default today (China time)'),
+  min_accounts: z.coerce.number().int().min(2).max(1_000_000).default(100),
+  metric: z.enum(metricNames).default('recovery_rate').describe('the metric the verdict is about'),
+};
+
+function queryOf(q: {
+  window: number;
+  as_of?: string | undefined;
+  min_accounts: number;
+  metric: MetricName;
+}) {
+  return {
+    window: q.window as 7 | 30 | 90,
+    ...(q.as_of === undefined ? {} : { asOf: q.as_of }),
+    minAccounts: q.min_accounts,
+    primary: q.metric,
+  };
+}
+
 export async function experimentRoutes(app: Api, deps: ServerDeps): Promise<void> {
   const { db } = deps;
+  // the unit costs of contacts: configuration, read (and checked) once when the server starts
+  const costs = contactCosts();
 
   app.get(
     '/experiments',
@@ -101,15 +130,7 @@ export async function experimentRoutes(app: Api, deps: ServerDeps): Promise<void
       schema: {
         querystring: z.object({
           strategy: idText.optional().describe('a strategy version id; default every approved version'),
-          window: z.coerce
-            .number()
-            .int()
-            .refine((w) => (experimentWindows as readonly number[]).includes(w), 'use 7, 30 or 90')
-            .default(30)
-            .describe('days after entry over which outcomes are measured: 7, 30 or 90'),
-          as_of: businessDate.optional().describe('the last look; default today (China time)'),
-          min_accounts: z.coerce.number().int().min(2).max(1_000_000).default(100),
-          metric: z.enum(metricNames).default('recovery_rate').describe('the metric the verdict is about'),
+          ...resultParameters,
         }),
         response: documented({ 200: z.object({ items: z.array(experimentResponse) }) }),
         tags,
@@ -123,10 +144,8 @@ export async function experimentRoutes(app: Api, deps: ServerDeps): Promise<void
       const items = await readScoped(db, request, (scoped) =>
         listExperiments(scoped, {
           ...(q.strategy === undefined ? {} : { strategyVersionId: q.strategy }),
-          window: q.window as 7 | 30 | 90,
-          ...(q.as_of === undefined ? {} : { asOf: q.as_of }),
-          minAccounts: q.min_accounts,
-          primary: q.metric,
+          ...queryOf(q),
+          costs,
         }),
       );
       return { items };
@@ -142,6 +161,8 @@ export async function experimentRoutes(app: Api, deps: ServerDeps): Promise<void
           segment: z.string().min(1).max(40),
           challenger: z.string().min(1).max(40),
           reason: reasonText,
+          // the verdict recorded in the reason is the test's under the parameters the results were read with
+          ...resultParameters,
         }),
         response: documented({
           200: z.object({
@@ -167,6 +188,7 @@ export async function experimentRoutes(app: Api, deps: ServerDeps): Promise<void
           reason: body.reason,
         },
         principalOf(request).username,
+        { ...queryOf(body), costs },
       );
       await auditChange(deps, request, {
         action: 'strategy.challenger_promotion',

@@ -111,4 +111,45 @@ describe('results of a test the nightly run assigned', () => {
       '2026-03-10',
     ]);
   });
+
+  it('record each account once per version and test segment: its first night there, in that arm', async () => {
+    // a second version splits differently (another test id) and sends the large accounts elsewhere
+    const v2 = {
+      name: 'Split again',
+      segments: [
+        {
+          code: 'large',
+          name: 'Large',
+          conditions: { field: 'balance_minor', op: '>=', value: 15_000 },
+          arms: [{ code: 'std', role: 'champion', share_bp: 10000, steps: [] }],
+        },
+        { ...document.segments[0], test_id: 'split-v2' },
+      ],
+    };
+    const proposed = await proposeStrategy(t.db, { document: v2, reason: 'resplit' }, 'alice');
+    await decideStrategy(t.db, proposed.id, 'approve', 'fine', 'bob');
+    for (const day of [addDays(start, 2), addDays(start, 3)]) {
+      await runStrategy(t.db, { asOf: day, actor: 'tester', partitionSize: 25 });
+    }
+    const recorded = await sql`
+      SELECT strategy_version_id, segment, account_id, arm, entered_on::text AS entered_on
+        FROM strategy_test_entries ORDER BY 1, 2, 3`.execute(t.db);
+    // what the results used to compute from the whole decision log: the first decision in a test segment
+    const fromTheLog = await sql`
+      SELECT d.strategy_version_id, d.segment, d.account_id, (array_agg(d.arm ORDER BY d.run_date))[1] AS arm,
+             min(d.run_date)::text AS entered_on
+        FROM strategy_decisions d WHERE d.segment = 'all'
+       GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`.execute(t.db);
+    expect(recorded.rows).toEqual(fromTheLog.rows);
+    // 60 under the first version; under the second only the accounts owing less than 150 yuan: 50, and
+    // three of the ten above it that paid 12.34 yuan on 4 March
+    expect(recorded.rows.filter((r) => (r as { segment: string }).segment === 'all')).toHaveLength(60 + 53);
+    const second = await listExperiments(t.db, {
+      strategyVersionId: proposed.id,
+      window: 7,
+      asOf: '2026-03-20',
+    });
+    expect(second[0]?.entered).toBe(53);
+    expect(second[0]?.arms.map((a) => a.code)).toEqual(['std', 'firm']);
+  });
 });

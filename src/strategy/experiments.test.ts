@@ -8,9 +8,9 @@ import { postPayments } from '../ledger/payments.ts';
 import { createClient, payment, placeAccounts } from '../ledger/test-fixtures.ts';
 import { isHuikuanError } from '../shared/errors.ts';
 import {
+  contactCostsFromEnv,
   defaultContactCosts,
   listExperiments,
-  parseContactCosts,
   promotedDocument,
   testsOf,
 } from './experiments.ts';
@@ -49,6 +49,22 @@ async function decide(account: bigint, client: bigint, day: string, segment: str
             VALUES (${client}, ${account}, ${day}::date, ${versionId}, ${segment}, ${arm}, 'wait', '{}', 0.5)`.execute(
     t.db,
   );
+}
+
+/**
+ * The test entries the nightly step would have recorded for the decisions above, by the definition the
+ * results used to compute from the whole decision log each time: an account's first decision in the
+ * segment (its date and arm). The figures below were written against that computation, so they hold
+ * the results to the same numbers.
+ */
+async function entriesAsTheLogSays() {
+  await sql`
+    INSERT INTO strategy_test_entries (strategy_version_id, segment, client_id, account_id, arm, entered_on)
+    SELECT d.strategy_version_id, d.segment, d.client_id, d.account_id,
+           (array_agg(d.arm ORDER BY d.run_date))[1], min(d.run_date)
+      FROM strategy_decisions d WHERE d.segment = 'early'
+     GROUP BY 1, 2, 3, 4
+    ON CONFLICT DO NOTHING`.execute(t.db);
 }
 
 async function attempt(account: bigint, channel: string, at: string) {
@@ -114,6 +130,7 @@ beforeAll(async () => {
   // another segment's decision and another client's account
   await decide(a1, clientId, '2026-02-20', 'late', 'only');
   await decide(other as bigint, otherClient, '2026-03-01', 'early', 'B');
+  await entriesAsTheLogSays();
   const paid = await postPayments(
     t.db,
     [
@@ -181,7 +198,7 @@ describe('experiment results', () => {
       promise_kept_rate: 1,
       contacts: 2,
       contacts_per_account: 2 / 3,
-      cost_minor: BigInt(defaultContactCosts.call + defaultContactCosts.sms),
+      cost_minor: defaultContactCosts.call + defaultContactCosts.sms,
       cost_per_yuan: 205 / 3000,
     });
     // B: 4 (5000 collected), 5 (paid and reversed) and EXPB's account (40 000 of 50 000); 6 entered on the 20th
@@ -249,20 +266,35 @@ describe('experiment results', () => {
     expect(scoped[0]?.arms[1]?.collected_minor).toBe(5000n);
   });
 
-  it('refuse an unknown strategy version and a bad cost table', async () => {
+  it('refuse an unknown strategy version', async () => {
     const missing = await listExperiments(t.db, { strategyVersionId: 999n }).catch((e: unknown) => e);
     expect(isHuikuanError(missing) && missing.code).toBe('not_found');
     expect(await listExperiments(t.db, { strategyVersionId: versionId, asOf: '2026-03-20' })).toHaveLength(1);
-    expect(parseContactCosts('{"call": 250}')).toEqual({ ...defaultContactCosts, call: 250 });
-    expect(parseContactCosts(undefined)).toEqual(defaultContactCosts);
-    for (const [text, message] of [
-      ['{"fax": 1}', 'fax is not a channel'],
-      ['{"sms": -1}', 'whole fen from 0'],
-      ['{"sms": 1.5}', 'whole fen from 0'],
-      ['[1]', 'must be an object'],
-      ['nope', 'is not JSON'],
+  });
+
+  it('price contacts by the configured unit costs, per channel in minor units', async () => {
+    const costs = contactCostsFromEnv({ HUIKUAN_CONTACT_COST_CALL: '250', HUIKUAN_CONTACT_COST_SMS: ' 0 ' });
+    expect(costs).toEqual({ ...defaultContactCosts, call: 250n, sms: 0n });
+    expect(contactCostsFromEnv({})).toEqual(defaultContactCosts);
+    // arm A: one call and one SMS in the window; B: one visit
+    const [result] = await listExperiments(t.db, { window: 7, asOf: '2026-03-20', costs });
+    expect(result?.arms.map((a) => a.cost_minor)).toEqual([250n, defaultContactCosts.visit]);
+    expect(result?.arms[0]?.cost_per_yuan).toBe(250 / 3000);
+    for (const [value, message] of [
+      ['-1', 'HUIKUAN_CONTACT_COST_VISIT is "-1"'],
+      ['1.5', 'whole minor units'],
+      ['10000001', 'from 0 to 10000000'],
+      ['abc', 'HUIKUAN_CONTACT_COST_VISIT'],
     ] as const) {
-      expect(() => parseContactCosts(text)).toThrow(message);
+      const wrong = (() => {
+        try {
+          return contactCostsFromEnv({ HUIKUAN_CONTACT_COST_VISIT: value });
+        } catch (error) {
+          return error;
+        }
+      })();
+      expect(isHuikuanError(wrong) && wrong.code).toBe('bad_usage');
+      expect(String((wrong as Error).message)).toContain(message);
     }
   });
 

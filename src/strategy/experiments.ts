@@ -5,7 +5,9 @@
  * sequential test of experiment.ts.
  *
  * An account enters a test on its first decision in the version's segment, in the arm of that
- * decision (arms are a seeded hash, so they do not change). Its outcome is measured over a window
+ * decision (arms are a seeded hash, so they do not change): the nightly step records it once in
+ * strategy_test_entries (migration 0039, which also filled it from the decision log), so a test's
+ * results read its own entries, not the whole log. Its outcome is measured over a window
  * of 7, 30 or 90 days after entry (days e+1 … e+W, China time), and the account counts from the day
  * its window has closed (e + W ≤ the look's date): each account is one complete observation, as the
  * sequential test assumes. Outcomes:
@@ -15,8 +17,8 @@
  *  - contacts: calls, visits and other attempts agents logged (contact_attempts) and the SMS, e-mails
  *    and letters sent (channel_messages: sent, delivered, undelivered; a letter printed) in the window — calls are
  *    counted once, from the attempts;
- *  - cost: each contact at its channel's unit cost (`defaultContactCosts`, in fen, configurable by
- *    HUIKUAN_CONTACT_COSTS, e.g. {"call": 250, "sms": 4}).
+ *  - cost: each contact at its channel's unit cost in minor units (`defaultContactCosts`; each
+ *    configurable by HUIKUAN_CONTACT_COST_<CHANNEL>, read once per process: `contactCosts`).
  * Looks are daily from the first day an account's window closed to the as-of date; the verdict is
  * the recovery rate's unless told otherwise.
  */
@@ -41,19 +43,19 @@ import { proposeStrategy } from './strategies.ts';
 // the channels of a contact attempt are the channels a contact can cost
 const contactChannels = attemptChannels;
 type ContactChannel = AttemptChannel;
-export type ContactCosts = Record<ContactChannel, number>;
+export type ContactCosts = Readonly<Record<ContactChannel, bigint>>;
 
 /**
- * Unit cost of a contact by channel, in fen, agent time included: a call attempt 2 元, an SMS
- * 5 分, an e-mail 1 分, a letter printed and posted 3 元, a field visit 50 元, anything else 0.
+ * Unit cost of a contact by channel, in minor units (fen), agent time included: a call attempt 2 元,
+ * an SMS 5 分, an e-mail 1 分, a letter printed and posted 3 元, a field visit 50 元, anything else 0.
  */
 export const defaultContactCosts: ContactCosts = {
-  call: 200,
-  sms: 5,
-  email: 1,
-  letter: 300,
-  visit: 5000,
-  other: 0,
+  call: 200n,
+  sms: 5n,
+  email: 1n,
+  letter: 300n,
+  visit: 5000n,
+  other: 0n,
 };
 
 export const experimentWindows = [7, 30, 90] as const;
@@ -64,41 +66,42 @@ export const experimentLimits = {
   tests: 50,
   /** daily looks kept in a series (the latest ones) */
   seriesDays: 400,
-  maxCost: 10_000_000,
+  /** the most a contact may cost, minor units (100,000 元) */
+  maxCost: 10_000_000n,
 } as const;
 
-/** The cost table from a JSON object of channel → whole fen (missing channels keep their default). */
-export function parseContactCosts(text: string | undefined): ContactCosts {
-  if (text === undefined || text.trim() === '') return { ...defaultContactCosts };
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch {
-    throw new HuikuanError(
-      'bad_input',
-      'HUIKUAN_CONTACT_COSTS is not JSON: give e.g. {"call": 250, "sms": 4}.',
-    );
-  }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw new HuikuanError('bad_input', 'HUIKUAN_CONTACT_COSTS must be an object of channel → fen.');
-  }
-  const costs = { ...defaultContactCosts };
-  for (const [channel, value] of Object.entries(raw)) {
-    if (!(contactChannels as readonly string[]).includes(channel)) {
+/** The environment variable of a channel's unit cost: HUIKUAN_CONTACT_COST_CALL, …_SMS, … */
+export function contactCostVariable(channel: ContactChannel): string {
+  return `HUIKUAN_CONTACT_COST_${channel.toUpperCase()}`;
+}
+
+/**
+ * The unit costs from the environment: each channel's HUIKUAN_CONTACT_COST_<CHANNEL> when set (whole
+ * minor units, 0 to 10,000,000), else its default. bad_usage naming the variable that is wrong.
+ */
+export function contactCostsFromEnv(env: Record<string, string | undefined>): ContactCosts {
+  const costs: Record<ContactChannel, bigint> = { ...defaultContactCosts };
+  for (const channel of contactChannels) {
+    const name = contactCostVariable(channel);
+    const text = env[name]?.trim();
+    if (text === undefined || text === '') continue;
+    if (!/^\d{1,10}$/.test(text) || BigInt(text) > experimentLimits.maxCost) {
       throw new HuikuanError(
-        'bad_input',
-        `HUIKUAN_CONTACT_COSTS: ${channel} is not a channel (${contactChannels.join(', ')}).`,
+        'bad_usage',
+        `${name} is "${text}"; set the cost of a ${channel} contact in whole minor units (fen) from 0 to ${experimentLimits.maxCost}.`,
       );
     }
-    if (!Number.isInteger(value) || (value as number) < 0 || (value as number) > experimentLimits.maxCost) {
-      throw new HuikuanError(
-        'bad_input',
-        `HUIKUAN_CONTACT_COSTS: the cost of ${channel} must be whole fen from 0 to ${experimentLimits.maxCost}.`,
-      );
-    }
-    costs[channel as ContactChannel] = value as number;
+    costs[channel] = BigInt(text);
   }
   return costs;
+}
+
+let configuredCosts: ContactCosts | undefined;
+
+/** The configured unit costs: read from the environment once per process (the server reads them at start). */
+export function contactCosts(): ContactCosts {
+  configuredCosts ??= contactCostsFromEnv(process.env);
+  return configuredCosts;
 }
 
 export interface ArmResult {
@@ -161,6 +164,8 @@ export interface ExperimentResult {
 
 export interface ExperimentQuery {
   strategyVersionId?: bigint;
+  /** only this segment's test (with strategyVersionId) */
+  segment?: string;
   window?: ExperimentWindow;
   asOf?: string;
   costs?: ContactCosts;
@@ -204,7 +209,11 @@ export function testsOf(document: unknown): Array<{ segment: string; testId: str
   return tests;
 }
 
-async function testDefinitions(db: Db, strategyVersionId: bigint | undefined): Promise<TestDefinition[]> {
+async function testDefinitions(
+  db: Db,
+  strategyVersionId: bigint | undefined,
+  segment: string | undefined,
+): Promise<TestDefinition[]> {
   const versions = await sql<{ id: bigint; version: number; name: string; document: unknown }>`
     SELECT id, version, name, document FROM strategy_versions
      WHERE status = 'approved' ${strategyVersionId === undefined ? sql`` : sql`AND id = ${strategyVersionId}`}
@@ -215,6 +224,7 @@ async function testDefinitions(db: Db, strategyVersionId: bigint | undefined): P
   const tests: TestDefinition[] = [];
   for (const v of versions.rows) {
     for (const test of testsOf(v.document)) {
+      if (segment !== undefined && test.segment !== segment) continue;
       tests.push({ versionId: v.id, version: v.version, name: v.name, ...test });
       if (tests.length >= experimentLimits.tests) return tests;
     }
@@ -250,13 +260,13 @@ async function momentRows(
 ): Promise<{ rows: MomentRow[]; entered: number }> {
   const channels = contactChannels as readonly string[];
   const fen = contactChannels.map((c) => String(costs[c]));
+  // the test's entries (strategy_test_entries: the first night each account was in the segment, its arm)
   const rows = await sql<MomentRow>`
     WITH entry AS MATERIALIZED (
-      SELECT d.client_id, d.account_id, min(d.run_date) AS e, (array_agg(d.arm ORDER BY d.run_date))[1] AS arm
-        FROM strategy_decisions d
-       WHERE d.strategy_version_id = ${test.versionId} AND d.segment = ${test.segment}
-         AND d.run_date <= ${asOf}::date
-       GROUP BY d.client_id, d.account_id),
+      SELECT x.client_id, x.account_id, x.entered_on AS e, x.arm
+        FROM strategy_test_entries x
+       WHERE x.strategy_version_id = ${test.versionId} AND x.segment = ${test.segment}
+         AND x.entered_on <= ${asOf}::date),
     cost(channel, fen) AS (SELECT * FROM unnest(${channels}::text[], ${fen}::int8[])),
     paid AS (
       SELECT en.account_id, -sum(p.amount_minor) AS y
@@ -359,14 +369,14 @@ function armResult(arm: TestArm, m: ArmMoments): ArmResult {
 export async function listExperiments(db: Db, query: ExperimentQuery = {}): Promise<ExperimentResult[]> {
   const window = query.window ?? 30;
   const asOf = query.asOf ?? todayIn();
-  const costs = query.costs ?? parseContactCosts(process.env.HUIKUAN_CONTACT_COSTS);
+  const costs = query.costs ?? contactCosts();
   const options = {
     ...defaultSequentialOptions,
     minAccounts: query.minAccounts ?? defaultSequentialOptions.minAccounts,
   };
   const primary = query.primary ?? 'recovery_rate';
   const results: ExperimentResult[] = [];
-  for (const test of await testDefinitions(db, query.strategyVersionId)) {
+  for (const test of await testDefinitions(db, query.strategyVersionId, query.segment)) {
     const { rows, entered } = await momentRows(db, test, window, asOf, costs);
     // cumulative moments per arm, one look per day from the first closed window to the as-of date
     const days: string[] = [];
@@ -485,13 +495,16 @@ export function promotedDocument(document: unknown, segmentCode: string, challen
 /**
  * Proposes a new strategy version with the challenger promoted (through the strategies' own
  * propose: validated, numbered, audited as strategy.proposed); another admin or supervisor approves
- * it like any version. The reason stored names the test and its verdict (30-day window) at the time;
- * the route audits the request as strategy.challenger_promotion.
+ * it like any version. The reason stored names the test and its verdict at the time, computed for
+ * that test alone with the parameters the results were read with (`parameters`: window, as-of date,
+ * fewest accounts, metric; the defaults otherwise); the route audits the request as
+ * strategy.challenger_promotion.
  */
 export async function proposePromotion(
   db: Db,
   input: PromotionInput,
   actor: string,
+  parameters: Omit<ExperimentQuery, 'strategyVersionId' | 'segment'> = {},
 ): Promise<{ proposed_version_id: bigint; proposed_version: number; verdict: Verdict }> {
   const found = await sql<{ version: number; name: string; document: unknown; status: string }>`
     SELECT version, name, document, status FROM strategy_versions WHERE id = ${input.strategyVersionId}`.execute(
@@ -507,11 +520,17 @@ export async function proposePromotion(
   }
   const document = promotedDocument(row.document, input.segment, input.challenger);
   const test = testsOf(row.document).find((t) => t.segment === input.segment);
-  const results = await listExperiments(db, { strategyVersionId: input.strategyVersionId });
-  const result = results.find((r) => r.segment === input.segment);
+  const [result] = await listExperiments(db, {
+    ...parameters,
+    strategyVersionId: input.strategyVersionId,
+    segment: input.segment,
+  });
   const verdict =
     result?.comparisons.find((c) => c.challenger === input.challenger)?.verdict ?? 'not_enough_accounts';
-  const reason = `Promote challenger ${input.challenger} of test ${test?.testId ?? '?'} in segment ${input.segment} (version ${row.version}; verdict ${verdict}): ${input.reason.trim()}`;
+  const on = result
+    ? `${result.primary_metric}, ${result.window_days}-day window, as of ${result.as_of}, at least ${result.min_accounts} accounts an arm`
+    : 'no results';
+  const reason = `Promote challenger ${input.challenger} of test ${test?.testId ?? '?'} in segment ${input.segment} (version ${row.version}; verdict ${verdict} on ${on}): ${input.reason.trim()}`;
   const proposed = await proposeStrategy(db, { document, reason: reason.slice(0, 2000) }, actor);
   return { proposed_version_id: proposed.id, proposed_version: proposed.version, verdict };
 }

@@ -334,6 +334,11 @@ function ComparisonView({
               segment: experiment.segment,
               challenger: comparison.challenger,
               reason,
+              // judged as shown: the same window, date, minimum and metric
+              window: experiment.window_days,
+              as_of: experiment.as_of,
+              min_accounts: experiment.min_accounts,
+              metric: experiment.primary_metric,
             });
             message.success(t('strategies.results.promoted', { version: result.proposed_version }));
             onPromoted();
