@@ -327,6 +327,22 @@ export async function allocationRoutes(app: Api, deps: ServerDeps): Promise<void
     '/allocation/teams/:id/queues',
     {
       schema: {
+        response: documented({
+          200: z.object({
+            items: z.array(
+              z.object({
+                agent: z.string(),
+                accounts: z.number().int().describe('live accounts held'),
+                balance_minor: z.number().int(),
+                due_now: z.number().int().describe('accounts due now, counted whole'),
+                queue_capped: z
+                  .boolean()
+                  .describe("the agent's queue lists only its first queue_rows accounts"),
+                queue_rows: z.number().int(),
+              }),
+            ),
+          }),
+        }),
         tags,
         summary: "A team's agents: accounts held, their balance, and how many are due now",
         params: idParam,

@@ -789,27 +789,53 @@ export async function agentQueue(
   return rows.rows.map(({ rank: _rank, ...item }) => item);
 }
 
-/** Each agent of a team: accounts held, their balance, and how many are due now (tiers before 'new'). */
-export async function teamQueues(db: Db, teamId: bigint) {
-  const rows = await sql<{ agent: string; accounts: number; balance_minor: bigint }>`
+export interface TeamQueue {
+  agent: string;
+  accounts: number;
+  balance_minor: bigint;
+  /** accounts due now: a promise or instalment due, a call-back, a recent break, a treatment step (agentQueue's tiers before 'new') */
+  due_now: number;
+  /** the agent's queue lists only the first `queue_rows` accounts: more are held than it shows */
+  queue_capped: boolean;
+  queue_rows: number;
+}
+
+/**
+ * Each agent of a team: accounts held (live), their balance, and how many are due now — counted
+ * whole, in one query over the team (not the first rows of each agent's queue), with whether the
+ * agent's queue is longer than the rows it lists.
+ */
+export async function teamQueues(db: Db, teamId: bigint): Promise<TeamQueue[]> {
+  const today = todayIn();
+  const rows = await sql<{ agent: string; accounts: number; balance_minor: bigint; due_now: number }>`
     SELECT u.username AS agent, count(a.id)::int AS accounts,
-           coalesce(sum(a.principal_minor + a.interest_minor + a.fees_minor + a.penalty_minor), 0)::bigint AS balance_minor
+           coalesce(sum(a.principal_minor + a.interest_minor + a.fees_minor + a.penalty_minor), 0)::bigint AS balance_minor,
+           count(a.id) FILTER (WHERE
+             EXISTS (SELECT FROM promises p WHERE p.account_id = a.id AND p.status = 'open' AND p.due_on <= ${today}::date)
+             OR EXISTS (SELECT FROM callbacks c WHERE c.account_id = a.id AND c.status = 'due'
+                                                 AND c.due_at <= now() + interval '1 hour')
+             OR EXISTS (SELECT FROM promises p WHERE p.account_id = a.id AND p.status = 'broken'
+                                                AND p.broken_at >= ${today}::date - 7)
+             OR EXISTS (SELECT FROM payment_plans pl WHERE pl.account_id = a.id AND pl.status = 'broken'
+                                                      AND pl.broken_at >= ${today}::date - 7)
+             OR EXISTS (SELECT FROM payment_plans pl JOIN plan_instalments i ON i.plan_id = pl.id
+                         WHERE pl.account_id = a.id AND pl.status = 'active' AND i.status = 'open'
+                           AND i.due_on <= ${today}::date)
+             OR EXISTS (SELECT FROM strategy_actions x
+                         WHERE x.account_id = a.id AND x.kind = 'task' AND x.status = 'open' AND x.due_on <= ${today}::date
+                           AND NOT EXISTS (SELECT FROM contact_attempts ca
+                                            WHERE ca.account_id = a.id AND ca.at >= coalesce(x.moved_at, x.created_at)))
+           )::int AS due_now
       FROM users u
       LEFT JOIN account_assignments s ON s.agent = u.username
       LEFT JOIN accounts a ON a.id = s.account_id AND a.status IN (${live})
      WHERE u.team_id = ${teamId} AND 'agent' = ANY (u.roles)
      GROUP BY u.username ORDER BY u.username`.execute(db);
-  const out = [];
-  for (const row of rows.rows) {
-    const queue = await agentQueue(db, row.agent);
-    out.push({
-      ...row,
-      due_now: queue.filter((item) =>
-        ['promise_due', 'callback_due', 'broken', 'instalment_due', 'treatment_due'].includes(item.tier),
-      ).length,
-    });
-  }
-  return out;
+  return rows.rows.map((row) => ({
+    ...row,
+    queue_capped: row.accounts > allocationLimits.queueRows,
+    queue_rows: allocationLimits.queueRows,
+  }));
 }
 
 /** A team's id by its name (case-insensitive), for the CLI. */

@@ -1528,6 +1528,7 @@ const en: typeof zhCN = {
     balanceAfter: 'Balance after',
     queues: 'Team queues',
     dueNow: 'Due now',
+    queueCapped: 'The queue lists the first {{rows}} of {{count}} accounts, most urgent first',
     rebalanceFrom: 'Move from',
     accountsOf: "{{agent}}'s accounts",
     select: 'Select',

@@ -1482,6 +1482,7 @@ const zhCN = {
     balanceAfter: '分案后余额',
     queues: '团队队列',
     dueNow: '当前到期',
+    queueCapped: '队列仅列出 {{count}} 个案件中最紧急的前 {{rows}} 个',
     rebalanceFrom: '调出',
     accountsOf: '{{agent}} 的案件',
     select: '选择',

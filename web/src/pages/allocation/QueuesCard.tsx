@@ -1,4 +1,4 @@
-import { App, Button, Card, Form, Input, InputNumber, Select, Space, Table } from 'antd';
+import { App, Button, Card, Form, Input, InputNumber, Select, Space, Table, Typography } from 'antd';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, errorText } from '../../api.ts';
@@ -33,6 +33,8 @@ export function QueuesCard({
   const [form] = Form.useForm<{ to_agent: string; reason: string; top: number | null }>();
   const agents = queues.data?.items ?? [];
   const items = queue.data?.items ?? [];
+  // the chosen agent's queue is longer than the rows it lists: say so beside the list
+  const capped = agents.find((a) => a.agent === from && a.queue_capped);
 
   return (
     <Card size="small" title={t('allocation.queues')}>
@@ -66,6 +68,15 @@ export function QueuesCard({
       />
       {from !== null && (
         <>
+          {capped && (
+            <Typography.Text
+              type="secondary"
+              data-testid="queue-capped"
+              style={{ display: 'block', marginTop: 12 }}
+            >
+              {t('allocation.queueCapped', { rows: capped.queue_rows, count: capped.accounts })}
+            </Typography.Text>
+          )}
           <Table<QueueItem>
             style={{ marginTop: 12 }}
             size="small"

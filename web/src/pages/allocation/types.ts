@@ -45,7 +45,11 @@ export interface AgentQueue {
   agent: string;
   accounts: number;
   balance_minor: number;
+  /** counted whole, beyond the rows the agent's queue lists */
   due_now: number;
+  /** the agent's queue lists only its first queue_rows accounts */
+  queue_capped: boolean;
+  queue_rows: number;
 }
 
 export interface AgentAttributes {
