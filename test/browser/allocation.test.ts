@@ -67,11 +67,16 @@ describe('the allocation page', () => {
 
       await choose(page, s.method, s.methods.balanced_count);
       await page.getByLabel(s.cap).fill('2');
+      // the threshold is typed in yuan and stored exactly in fen (no float on the way)
+      await page.getByLabel(s.highBalance).fill('50,000.29');
       await page.getByRole('button', { name: s.saveRule }).click();
       await page.getByText(s.ruleSaved).waitFor();
-      const rule = await sql<{ method: string; cap_per_agent: number }>`
-        SELECT method, cap_per_agent FROM allocation_rules`.execute(world.t.db);
-      expect(rule.rows).toEqual([{ method: 'balanced_count', cap_per_agent: 2 }]);
+      const rule = await sql<{ method: string; cap_per_agent: number; high_balance_minor: string }>`
+        SELECT method, cap_per_agent, high_balance_minor::text FROM allocation_rules`.execute(world.t.db);
+      expect(rule.rows).toEqual([
+        { method: 'balanced_count', cap_per_agent: 2, high_balance_minor: '5000029' },
+      ]);
+      await expect.poll(() => page.getByLabel(s.highBalance).inputValue()).toBe('50000.29');
 
       await page.getByRole('button', { name: s.showPreview }).click();
       await expect

@@ -28,20 +28,38 @@ function groupThousands(digits: string): string {
   return digits.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }
 
-/** `1234567` CNY → `¥12,345.67`; `-5` → `-¥0.05`. Unknown input → `—`. */
-export function formatMinor(value: Minor | null | undefined, currency?: string | null): string {
-  if (value === null || value === undefined || value === '') return '—';
+/** Minor units as sign, whole digits and fraction (`.67`), from the decimal digits; null for unknown input. */
+function splitMinor(
+  value: Minor | null | undefined,
+  currency: string | null | undefined,
+): { negative: boolean; whole: string; fraction: string } | null {
+  if (value === null || value === undefined || value === '') return null;
   let text = typeof value === 'bigint' ? value.toString() : String(value).trim();
-  if (typeof value === 'number' && !Number.isInteger(value)) return '—';
-  if (!/^-?\d+$/.test(text)) return '—';
+  if (typeof value === 'number' && !Number.isInteger(value)) return null;
+  if (!/^-?\d+$/.test(text)) return null;
   const negative = text.startsWith('-');
   if (negative) text = text.slice(1);
   const decimals = decimalsFor(currency);
   text = text.padStart(decimals + 1, '0');
   const whole = text.slice(0, text.length - decimals).replace(/^0+(?=\d)/, '');
   const fraction = decimals > 0 ? `.${text.slice(text.length - decimals)}` : '';
-  const isZero = /^0+$/.test(text);
-  return `${negative && !isZero ? '-' : ''}${symbolFor(currency)}${groupThousands(whole)}${fraction}`;
+  return { negative: negative && !/^0+$/.test(text), whole, fraction };
+}
+
+/** `1234567` CNY → `¥12,345.67`; `-5` → `-¥0.05`. Unknown input → `—`. */
+export function formatMinor(value: Minor | null | undefined, currency?: string | null): string {
+  const parts = splitMinor(value, currency);
+  if (!parts) return '—';
+  return `${parts.negative ? '-' : ''}${symbolFor(currency)}${groupThousands(parts.whole)}${parts.fraction}`;
+}
+
+/**
+ * A stored amount as an amount box shows it, `1234567` CNY → `12345.67` (no symbol, no grouping;
+ * `parseAmountToMinor` reads it back exactly). Unknown input → `''`.
+ */
+export function minorToAmountText(value: Minor | null | undefined, currency?: string | null): string {
+  const parts = splitMinor(value, currency);
+  return parts ? `${parts.negative ? '-' : ''}${parts.whole}${parts.fraction}` : '';
 }
 
 /**

@@ -9,12 +9,14 @@ export function MoneyInput({
   currency,
   id,
   label,
+  placeholder,
 }: {
   value?: string;
   onChange?: (value: string) => void;
   currency?: string | null;
   id?: string;
   label: string;
+  placeholder?: string;
 }) {
   return (
     <Input
@@ -23,15 +25,17 @@ export function MoneyInput({
       inputMode="decimal"
       prefix={symbolFor(currency).trim()}
       value={value}
+      placeholder={placeholder}
       onChange={(event) => onChange?.(event.target.value)}
       style={{ fontVariantNumeric: 'tabular-nums' }}
     />
   );
 }
 
-export function amountRules(t: TFunction, currency?: string | null, allowZero = false) {
+/** The checks of an amount box; `required` false lets it stay empty (the caller reads empty as none). */
+export function amountRules(t: TFunction, currency?: string | null, allowZero = false, required = true) {
   return [
-    { required: true, message: t('validation.required') },
+    { required, message: t('validation.required') },
     {
       validator: (_rule: unknown, value: string | undefined) => {
         if (!value) return Promise.resolve();

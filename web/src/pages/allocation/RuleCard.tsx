@@ -2,13 +2,16 @@ import { App, Button, Card, Checkbox, Form, InputNumber, Select, Space } from 'a
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, errorText } from '../../api.ts';
+import { amountRules, MoneyInput } from '../../components/MoneyInput.tsx';
+import { minorToAmountText, parseAmountToMinor } from '../../money.ts';
 import { methods, type Rule } from './types.ts';
 
 interface Values {
   method: Rule['method'];
   cap_per_agent: number | null;
   match: string[];
-  high_balance: number | null;
+  /** The threshold as typed (major units); empty: none. */
+  high_balance: string;
 }
 
 /** The team's rule: method, cap, match requirements and the high-balance threshold, with a save. */
@@ -31,7 +34,7 @@ export function RuleCard({
       method: rule?.method ?? 'round_robin',
       cap_per_agent: rule?.cap_per_agent ?? null,
       match: rule ? (['region', 'language', 'skills'] as const).filter((need) => rule.match[need]) : [],
-      high_balance: rule?.high_balance_minor == null ? null : rule.high_balance_minor / 100,
+      high_balance: minorToAmountText(rule?.high_balance_minor),
     });
   }, [form, rule]);
 
@@ -42,6 +45,8 @@ export function RuleCard({
         layout="inline"
         onFinish={async (values) => {
           setBusy(true);
+          const typed = (values.high_balance ?? '').trim();
+          const threshold = typed === '' ? null : parseAmountToMinor(typed);
           try {
             await api.post('/allocation/rules', {
               team_id: teamId,
@@ -52,7 +57,7 @@ export function RuleCard({
                 language: values.match.includes('language'),
                 skills: values.match.includes('skills'),
               },
-              high_balance_minor: values.high_balance == null ? null : Math.round(values.high_balance * 100),
+              high_balance_minor: threshold === null ? null : Number(threshold),
             });
             message.success(t('allocation.ruleSaved'));
             onSaved();
@@ -87,13 +92,12 @@ export function RuleCard({
             }))}
           />
         </Form.Item>
-        <Form.Item name="high_balance" label={t('allocation.highBalance')}>
-          <InputNumber
-            aria-label={t('allocation.highBalance')}
-            min={0.01}
-            precision={2}
-            placeholder={t('allocation.none')}
-          />
+        <Form.Item
+          name="high_balance"
+          label={t('allocation.highBalance')}
+          rules={amountRules(t, null, false, false)}
+        >
+          <MoneyInput label={t('allocation.highBalance')} placeholder={t('allocation.none')} />
         </Form.Item>
         <Space>
           <Button type="primary" htmlType="submit" loading={busy}>
