@@ -1,11 +1,57 @@
-import { openDatabase, redactUrl } from '../db/connection.ts';
+import { type Connection, openDatabase, redactUrl } from '../db/connection.ts';
 import { demoOnServe } from '../demo/cli.ts';
 import { type RetentionJobs, startRetentionJobs } from '../retention/jobs.ts';
-import { retentionCronText, retentionScheduleFromEnv } from '../retention/schedule.ts';
+import {
+  type RetentionSchedule,
+  retentionCronText,
+  retentionScheduleFromEnv,
+} from '../retention/schedule.ts';
 import { buildServer } from '../server/app.ts';
 import { HuikuanError } from '../shared/errors.ts';
-import { defaultCron, defaultTimeZone, type StrategyJobs, startStrategyJobs } from '../strategy/jobs.ts';
+import {
+  defaultCron,
+  defaultTimeZone,
+  type StrategyJobs,
+  type StrategyJobsOptions,
+  startStrategyJobs,
+} from '../strategy/jobs.ts';
 import type { RegisterCommands } from './context.ts';
+
+export interface ServeJobs {
+  strategy: StrategyJobs;
+  retention: RetentionJobs;
+  stop(): Promise<void>;
+}
+
+/**
+ * The scheduled jobs of `huikuan serve` on one pg-boss: the nightly strategy run (scheduled in the
+ * database, so several servers share one schedule; each run is partitioned, so every server may work
+ * it) and the weekly retention run (src/retention/jobs.ts; idempotent) on the strategy jobs' pg-boss.
+ */
+export async function startServeJobs(
+  connection: Pick<Connection, 'db' | 'url'>,
+  retentionSchedule: RetentionSchedule,
+  onError: (error: Error) => void,
+  strategyOptions: StrategyJobsOptions = {},
+): Promise<ServeJobs> {
+  const strategy = await startStrategyJobs(connection, { onError, ...strategyOptions });
+  const retention = await startRetentionJobs(connection, {
+    ...retentionSchedule,
+    on: strategy.boss,
+    onError,
+  }).catch(async (error) => {
+    await strategy.stop();
+    throw error;
+  });
+  return {
+    strategy,
+    retention,
+    stop: async () => {
+      await retention.stop();
+      await strategy.stop();
+    },
+  };
+}
 
 /**
  * `huikuan serve`: the HTTP server — the API under /api/v1, its OpenAPI document and reference page,
@@ -49,31 +95,17 @@ export const registerServeCommand: RegisterCommands = (program, context) => {
           };
         },
       });
-      // the nightly run is scheduled in the database (pg-boss): several servers share one schedule
-      // and each run is partitioned, so running the worker in every server is safe
-      let jobs: StrategyJobs | null = null;
-      if (options.jobs) {
-        jobs = await startStrategyJobs(connection, {
-          onError: (error) => context.io.stderr(`scheduled jobs: ${error.message}\n`),
-        }).catch(async (error) => {
-          await app.close();
-          await connection.close();
-          throw error;
-        });
-      }
-      // the weekly retention run (src/retention/jobs.ts): idempotent, so every server may work it
-      let retention: RetentionJobs | null = null;
-      if (retentionSchedule) {
-        retention = await startRetentionJobs(connection, {
-          ...retentionSchedule,
-          onError: (error) => context.io.stderr(`retention job: ${error.message}\n`),
-        }).catch(async (error) => {
-          await jobs?.stop();
-          await app.close();
-          await connection.close();
-          throw error;
-        });
-      }
+      const started = retentionSchedule
+        ? await startServeJobs(connection, retentionSchedule, (error) =>
+            context.io.stderr(`scheduled jobs: ${error.message}\n`),
+          ).catch(async (error) => {
+            await app.close();
+            await connection.close();
+            throw error;
+          })
+        : null;
+      const jobs = started?.strategy ?? null;
+      const retention = started?.retention ?? null;
       const address = await app.listen({ port, host: options.host });
       context.io.stdout(
         `Huikuan is running at ${address}\n` +
@@ -93,8 +125,7 @@ export const registerServeCommand: RegisterCommands = (program, context) => {
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
       });
-      await retention?.stop();
-      await jobs?.stop();
+      await started?.stop();
       await app.close();
       await connection.close();
       context.io.stdout('Stopped.\n');

@@ -27,8 +27,14 @@ export type RetentionRunResult = Awaited<ReturnType<typeof runRetention>>;
 export interface RetentionJobsOptions extends Partial<RetentionSchedule> {
   onResult?: (result: RetentionRunResult) => void;
   onError?: (error: Error) => void;
-  /** pg-boss settings (tests shorten its cron intervals). */
+  /** pg-boss settings (tests shorten its cron intervals); not used with `on`. */
   boss?: Partial<PgBoss.ConstructorOptions>;
+  /**
+   * A started pg-boss to schedule and work the run on — `huikuan serve` passes the strategy jobs'
+   * (src/strategy/jobs.ts), so a server keeps one pg-boss. Its owner listens to its errors and stops
+   * it; stop() then only stops working the retention queue.
+   */
+  on?: PgBoss;
 }
 
 export interface RetentionJobs {
@@ -45,9 +51,12 @@ export async function startRetentionJobs(
     cron: options.cron === undefined ? defaultRetentionCron : options.cron,
     timeZone: options.timeZone ?? defaultRetentionTimeZone,
   };
-  const boss = new PgBoss({ connectionString: connection.url, max: 2, ...options.boss });
-  boss.on('error', (error) => options.onError?.(error));
-  await boss.start();
+  const shared = options.on;
+  const boss = shared ?? new PgBoss({ connectionString: connection.url, max: 2, ...options.boss });
+  if (!shared) {
+    boss.on('error', (error) => options.onError?.(error));
+    await boss.start();
+  }
   await boss.createQueue(retentionQueueName, {
     name: retentionQueueName,
     retryLimit: 3,
@@ -72,7 +81,11 @@ export async function startRetentionJobs(
     }
     return outputs.length === 1 ? outputs[0] : outputs;
   });
-  return { boss, schedule, stop: () => boss.stop({ graceful: true, wait: true }) };
+  return {
+    boss,
+    schedule,
+    stop: () => (shared ? boss.offWork(retentionQueueName) : boss.stop({ graceful: true, wait: true })),
+  };
 }
 
 /** Queues a run for a date (for a worker to pick up); returns the job id. */
