@@ -159,6 +159,22 @@ describe('strategies through the API', () => {
   });
 });
 
+describe('the OpenAPI document', () => {
+  it("describes what the dry run and an account's treatment answer", async () => {
+    const doc = (await api.app.inject({ method: 'GET', url: '/api/openapi.json' })).json();
+    const ok = (path: string, method: string) => {
+      const responses = doc.paths[path]?.[method]?.responses ?? {};
+      return JSON.stringify(responses['200'] ?? {});
+    };
+    const dryRun = ok('/api/v1/strategies/dry-run', 'post');
+    for (const field of ['unsegmented', 'segments', 'tomorrow', 'warnings']) expect(dryRun).toContain(field);
+    const treatment = ok('/api/v1/accounts/{id}/treatment', 'get');
+    for (const field of ['entered_on', 'path', 'actions', 'moved_at', 'decisions', 'probability']) {
+      expect(treatment).toContain(field);
+    }
+  });
+});
+
 describe('the message dispatcher', () => {
   it('sends through the gate; a refusal is recorded on the action with its reasons, once', async () => {
     const f = await channelFixture(t.db, { phone: '+8613800138000', email: 'debtor@example.com' });

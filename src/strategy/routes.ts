@@ -53,6 +53,94 @@ const detailResponse = versionResponse.extend({
   document: z.unknown(),
   warnings: z.array(problem),
 });
+const date = z.string().describe('YYYY-MM-DD');
+const dryRunResponse = z.object({
+  as_of: date.describe('the night it was run for'),
+  accounts: int.describe('live accounts in the caller’s clients'),
+  unsegmented: int.describe('of them, in no segment (no treatment)'),
+  segments: z.array(z.object({ segment: z.string(), arm: z.string(), accounts: int })),
+  tomorrow: z
+    .array(
+      z.object({
+        segment: z.string(),
+        arm: z.string(),
+        step: z.string(),
+        kind: z.enum(['message', 'task']),
+        channel: z.string().nullable(),
+        template: z.string().nullable(),
+        task: z.string().nullable(),
+        accounts: int,
+      }),
+    )
+    .describe('the steps that fall due that night, per step, with how many accounts'),
+  warnings: z.array(problem),
+});
+const pathStep = z.object({
+  code: z.string(),
+  day: int,
+  from: z.enum(['entry', 'promise_broken', 'plan_broken', 'payment']),
+  kind: z.enum(['message', 'task']),
+  channel: z.string().optional(),
+  template: z.string().optional(),
+  task: z.string().optional(),
+  team: z.string().nullable().optional().describe('an escalation: the team it moves the account to'),
+  priority: int,
+  due_on: date.nullable().describe('a step from entry: its date; a step after an event: null'),
+  taken: z.boolean(),
+});
+const actionResponse = z.object({
+  id: int,
+  run_date: date,
+  segment: z.string(),
+  arm: z.string(),
+  step: z.string(),
+  anchor: z.string(),
+  anchor_date: date,
+  kind: z.enum(['message', 'task']),
+  channel: z.string().nullable(),
+  template: z.string().nullable(),
+  task: z.string().nullable(),
+  team: z.string().nullable(),
+  priority: int,
+  due_on: date,
+  status: z.string(),
+  reasons: z
+    .array(z.string())
+    .describe(
+      "a refused message: the gate's or the template's reasons; an escalation held back: kept_with_agent, team_unknown or team_not_serving_client",
+    ),
+  error: z.string().nullable(),
+  message_id: int.nullable(),
+  moved_at: z.string().nullable().describe('an escalation: when it moved the account to its team'),
+});
+const treatmentResponse = z.object({
+  account_id: int,
+  treatment: z
+    .object({
+      strategy_version_id: int,
+      version: int,
+      segment: z.string(),
+      arm: z.string(),
+      entered_on: date,
+      next_step: z.string().nullable(),
+      next_due: date.nullable(),
+    })
+    .nullable()
+    .describe('null: the account is in no segment of the strategy in force'),
+  path: z.array(pathStep),
+  actions: z.array(actionResponse),
+  decisions: z.array(
+    z.object({
+      run_date: date,
+      version: int,
+      segment: z.string(),
+      arm: z.string(),
+      action: z.string().describe("the steps created that night, or 'wait'"),
+      alternatives: z.array(z.string()),
+      probability: z.number(),
+    }),
+  ),
+});
 const documentBody = z
   .record(z.string(), z.unknown())
   .describe(
@@ -139,6 +227,7 @@ export async function strategyRoutes(app: Api, deps: ServerDeps): Promise<void> 
     '/strategies/dry-run',
     {
       schema: {
+        response: documented({ 200: dryRunResponse }),
         tags,
         summary:
           "What a proposed document would do on a night (default the next run's): accounts per segment and arm, and the steps due that day per channel, template or task, over the caller's clients. Writes nothing",
@@ -178,6 +267,7 @@ export async function strategyRoutes(app: Api, deps: ServerDeps): Promise<void> 
     '/accounts/:id/treatment',
     {
       schema: {
+        response: documented({ 200: treatmentResponse }),
         tags,
         summary:
           "The account's place in the strategy: segment, arm, entry date, its path with the steps taken and the next, the actions created (a refused message with the gate's reasons) and the nightly decisions",

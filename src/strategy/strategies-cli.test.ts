@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliFor } from '../../test/cli.ts';
 import { type TestDatabase, testDatabase } from '../../test/db.ts';
 import { createClient, placeAccounts } from '../ledger/test-fixtures.ts';
+import { proposeTemplate } from '../templates/service.ts';
 import { approvedTemplates, testDocument } from './strategy-fixtures.ts';
 
 describe('huikuan strategy propose / approve / list / show / dry-run', () => {
@@ -77,6 +78,44 @@ describe('huikuan strategy propose / approve / list / show / dry-run', () => {
     const show = await cli(['strategy', 'show', id]);
     expect(show.stdout).toContain('champion champion 80%: day 0 sms:gentle, day 3 email:notice, day 5 call');
     expect(show.stdout).toContain('promise_broken + 1 call');
+  });
+
+  it("shows a version with its templates' warnings, as proposing it did", async () => {
+    await proposeTemplate(
+      t.db,
+      {
+        code: 'waiting',
+        channel: 'sms',
+        language: 'zh-CN',
+        subject: null,
+        body: '您好，请尽快还款。',
+        reason: 'new',
+      },
+      'compliance',
+    );
+    const document = structuredClone(testDocument) as typeof testDocument;
+    (document.segments[0]?.arms[0]?.steps[0] as { template: string }).template = 'waiting';
+    await writeFile(path.join(dir, 'waiting.json'), JSON.stringify(document));
+    const proposed = await cli([
+      'strategy',
+      'propose',
+      '--file',
+      path.join(dir, 'waiting.json'),
+      '--reason',
+      'a template awaiting approval',
+      '--user',
+      'alice',
+      '--json',
+    ]);
+    expect(proposed.code).toBe(0);
+    const warning =
+      'warning segments[0].arms[0].steps[0].template: The sms template "waiting" has no approved version yet: its messages are refused until one is approved.';
+    expect(proposed.json().warnings).toContainEqual(
+      expect.objectContaining({ path: 'segments[0].arms[0].steps[0].template', severity: 'warning' }),
+    );
+    const show = await cli(['strategy', 'show', String(proposed.json().id)]);
+    expect(show.code).toBe(0);
+    expect(show.stdout).toContain(warning);
   });
 
   it('dry-runs a document for a date', async () => {

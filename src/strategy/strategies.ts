@@ -118,6 +118,15 @@ export async function checkDocument(
       `The strategy document is larger than ${strategyLimits.documentBytes / 1024} KiB; simplify it.`,
     );
   }
+  const { result, problems } = await documentProblems(db, input);
+  if (!result.ok || problems.some((problem) => problem.severity === 'error')) {
+    throw new StrategyDocumentError(problems);
+  }
+  return { document: result.document, warnings: problems };
+}
+
+/** Every problem of a document: its validation's, then its templates' (a code unknown, or not approved yet). */
+async function documentProblems(db: Db, input: unknown) {
   const result = validateDocument(input);
   const problems = [...result.problems];
   if (result.ok) {
@@ -145,10 +154,7 @@ export async function checkDocument(
       }
     }
   }
-  if (!result.ok || problems.some((problem) => problem.severity === 'error')) {
-    throw new StrategyDocumentError(problems);
-  }
-  return { document: result.document, warnings: problems };
+  return { result, problems };
 }
 
 /** A new version, waiting for another admin's or supervisor's decision. */
@@ -236,11 +242,13 @@ export async function strategyVersion(db: Db, id: bigint): Promise<StrategyVersi
   const row = rows.rows[0];
   if (!row) throw new HuikuanError('not_found', `There is no strategy version ${id}.`);
   const inForce = await versionInForce(db, await nextRunDate(db));
-  const validation = validateDocument(row.document);
+  // what proposing it said, as of now: the document's warnings and its templates' (one may still
+  // wait for approval, or have been approved since)
+  const { problems } = await documentProblems(db, row.document);
   return {
     ...viewOf(row, inForce?.id ?? null),
     document: row.document as StrategyDocument,
-    warnings: validation.problems,
+    warnings: problems,
   };
 }
 
