@@ -9,7 +9,8 @@
  * 5xx is a permanent bounce; bounces that come back later arrive by webhook (bounces.ts).
  */
 import { randomBytes } from 'node:crypto';
-import { createTransport } from 'nodemailer';
+import { createTransport, type SendMailOptions } from 'nodemailer';
+import type SMTPTransport from 'nodemailer/lib/smtp-transport';
 import { type ChannelAdapter, type OutboundMessage, SendError, type SendResult } from './adapter.ts';
 import { bounceOfReply, SmtpRejection } from './bounces.ts';
 import type { SmtpSettings } from './config.ts';
@@ -80,22 +81,44 @@ function classify(error: SmtpFailure, messageIdHeader: string): SendError {
   });
 }
 
+/**
+ * Sends one e-mail from the channel's sender over a connection of its own under the channel's SMTP
+ * settings (TLS, auth) and time-outs: the e-mail channel and the staff notification digest
+ * (src/notifications). A `SendError` when the server accepts no recipient; nodemailer's error when
+ * the conversation fails.
+ */
+export async function sendSmtpMail(
+  settings: SmtpSettings,
+  mail: Omit<SendMailOptions, 'from'>,
+  timeoutMs: number,
+): Promise<SMTPTransport.SentMessageInfo> {
+  const transport = createTransport({
+    host: settings.host,
+    port: settings.port,
+    secure: settings.secure,
+    requireTLS: settings.requireTls,
+    auth: settings.user ? { user: settings.user, pass: settings.password ?? '' } : undefined,
+    connectionTimeout: timeoutMs,
+    greetingTimeout: timeoutMs,
+    socketTimeout: timeoutMs,
+    dnsTimeout: timeoutMs,
+  });
+  try {
+    const info = await transport.sendMail({ ...mail, from: settings.from });
+    if (info.accepted.length === 0) {
+      throw new SendError(`The SMTP server accepted no recipient: ${info.response}`);
+    }
+    return info;
+  } finally {
+    transport.close();
+  }
+}
+
 export function smtpAdapter(settings: SmtpSettings): ChannelAdapter {
   return {
     channel: 'email',
     provider: 'smtp',
     async send(message: OutboundMessage, timeoutMs: number): Promise<SendResult> {
-      const transport = createTransport({
-        host: settings.host,
-        port: settings.port,
-        secure: settings.secure,
-        requireTLS: settings.requireTls,
-        auth: settings.user ? { user: settings.user, pass: settings.password ?? '' } : undefined,
-        connectionTimeout: timeoutMs,
-        greetingTimeout: timeoutMs,
-        socketTimeout: timeoutMs,
-        dnsTimeout: timeoutMs,
-      });
       const headers: Record<string, string> = {
         'X-Huikuan-Message': String(message.messageId),
         'X-Auto-Response-Suppress': 'OOF, AutoReply',
@@ -103,26 +126,23 @@ export function smtpAdapter(settings: SmtpSettings): ChannelAdapter {
       if (message.optOutUrl) headers['List-Unsubscribe-Post'] = 'List-Unsubscribe=One-Click';
       const messageIdHeader = newMessageIdHeader(message.messageId, settings.from);
       try {
-        const info = await transport.sendMail({
-          messageId: messageIdHeader,
-          from: settings.from,
-          to: message.to,
-          subject: message.subject ?? '',
-          text: message.text,
-          html: message.html ?? undefined,
-          headers,
-          list: message.optOutUrl ? { unsubscribe: message.optOutUrl } : undefined,
-        });
-        const accepted = info.accepted.length;
-        if (accepted === 0) {
-          throw new SendError(`The SMTP server accepted no recipient: ${info.response}`);
-        }
+        const info = await sendSmtpMail(
+          settings,
+          {
+            messageId: messageIdHeader,
+            to: message.to,
+            subject: message.subject ?? '',
+            text: message.text,
+            html: message.html ?? undefined,
+            headers,
+            list: message.optOutUrl ? { unsubscribe: message.optOutUrl } : undefined,
+          },
+          timeoutMs,
+        );
         return { providerMessageId: info.messageId, detail: info.response };
       } catch (error) {
         if (error instanceof SendError) throw error;
         throw classify(error as SmtpFailure, messageIdHeader);
-      } finally {
-        transport.close();
       }
     },
   };

@@ -76,10 +76,13 @@ export async function startSmtp(): Promise<{
   received: Received[];
   refuse: (reply: { code: number; message: string } | null) => void;
   rcptCalls: () => number;
+  /** Runs `check` while a message's data arrives, before the server answers it (null: none). */
+  whileReceiving: (check: (() => Promise<void>) | null) => void;
   close: () => Promise<void>;
 }> {
   const received: Received[] = [];
   let refusal: { code: number; message: string } | null = null;
+  let receiving: (() => Promise<void>) | null = null;
   let rcpts = 0;
   const server = new SMTPServer({
     authOptional: true,
@@ -104,7 +107,10 @@ export async function startSmtp(): Promise<{
           to: session.envelope.rcptTo.map((r) => r.address),
           raw: Buffer.concat(chunks),
         });
-        callback();
+        (receiving ? receiving() : Promise.resolve()).then(
+          () => callback(),
+          (error: Error) => callback(error),
+        );
       });
     },
   });
@@ -117,6 +123,9 @@ export async function startSmtp(): Promise<{
       refusal = reply;
     },
     rcptCalls: () => rcpts,
+    whileReceiving: (check) => {
+      receiving = check;
+    },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

@@ -166,6 +166,30 @@ describe('risk watch notifications', () => {
     expect((await api.call('sup.b', 'POST', '/notifications/read-all', upTo)).json()).toEqual({ marked: 1 });
   });
 
+  it('holds no lock or transaction while the SMTP server answers, so the notices can be read and changed meanwhile', async () => {
+    // one of sup.a's notices, not yet e-mailed again
+    await sql`UPDATE notifications SET emailed_at = NULL, detail = 'while sending'
+               WHERE id = (SELECT min(n.id) FROM notifications n JOIN users u ON u.id = n.user_id
+                            WHERE u.username = 'sup.a')`.execute(t.db);
+    const seen: string[] = [];
+    smtp.whileReceiving(async () => {
+      // a digest that kept its transaction open over the send would hold these rows' locks
+      await t.db.transaction().execute(async (trx) => {
+        const rows = await sql<{ detail: string; emailed: boolean }>`
+          SELECT detail, emailed_at IS NOT NULL AS emailed FROM notifications
+           WHERE detail = 'while sending' FOR UPDATE NOWAIT`.execute(trx);
+        seen.push(...rows.rows.map((row) => `${row.detail}: ${row.emailed ? 'claimed' : 'unclaimed'}`));
+      });
+    });
+    try {
+      expect(await sendDigests(t.db, settings())).toEqual({ sent: 1, notices: 1, failed: [], skipped: null });
+    } finally {
+      smtp.whileReceiving(null);
+    }
+    expect(seen).toEqual(['while sending: claimed']);
+    expect(await sendDigests(t.db, settings())).toEqual({ sent: 0, notices: 0, failed: [], skipped: null });
+  });
+
   it('sets your digest address, refusing what is not one, audited', async () => {
     const bad = await api.call('sup.a', 'POST', '/notifications/email', { email: 'not-an-address' });
     expect(bad.status).toBe(400);

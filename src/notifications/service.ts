@@ -13,9 +13,9 @@
  * debtor contact details: the account's id, the rule and its detail.
  */
 import { sql } from 'kysely';
-import { createTransport } from 'nodemailer';
 import { recordAudit } from '../audit/service.ts';
 import type { SmtpSettings } from '../channels/config.ts';
+import { sendSmtpMail } from '../channels/email.ts';
 import { escapeHtml } from '../channels/model.ts';
 import type { Db } from '../db/connection.ts';
 import type { BusinessDate } from '../shared/dates.ts';
@@ -204,8 +204,10 @@ export interface DigestResult {
 
 /**
  * E-mails each user with an address the notices not yet e-mailed (at most `digestRows` each), one
- * message per user through the SMTP settings of the e-mail channel (README "Channels"), and stamps
- * them sent when the server accepts it; a refusal leaves them for the next run. Runs after the
+ * message per user through the e-mail channel's SMTP settings and sending (sendSmtpMail, README
+ * "Channels"). The notices are stamped (claimed) and committed before the send, so no transaction or
+ * row lock is held while the SMTP server answers and a concurrent run skips them; a refusal or a
+ * broken conversation clears the stamp, leaving them for the next run. Runs after the
  * nightly run (src/strategy/jobs.ts) and as `huikuan notifications digest`.
  */
 export async function sendDigests(
@@ -229,57 +231,50 @@ export async function sendDigests(
   const result: DigestResult = { sent: 0, notices: 0, failed: [], skipped: null };
   const timeout = options.timeoutMs ?? notificationLimits.sendTimeoutMs;
   for (const user of users.rows) {
-    try {
-      const carried = await db.transaction().execute(async (trx) => {
-        // another digest run working on the same user skips the notices this one holds
-        const items = await sql<Notification>`
-          SELECT ${columns} FROM notifications n
-           WHERE n.user_id = ${user.id} AND n.emailed_at IS NULL
-           ORDER BY n.id LIMIT ${notificationLimits.digestRows} FOR UPDATE SKIP LOCKED`.execute(trx);
-        if (items.rows.length === 0) return 0;
-        const message = digestMessage(user.locale, items.rows, options.publicUrl ?? null);
-        const transport = createTransport({
-          host: smtp.host,
-          port: smtp.port,
-          secure: smtp.secure,
-          requireTLS: smtp.requireTls,
-          auth: smtp.user ? { user: smtp.user, pass: smtp.password ?? '' } : undefined,
-          connectionTimeout: timeout,
-          greetingTimeout: timeout,
-          socketTimeout: timeout,
-        });
-        try {
-          const info = await transport.sendMail({
-            from: smtp.from,
-            to: user.email,
-            subject: message.subject,
-            text: message.text,
-            html: message.html,
-            headers: { 'X-Huikuan-Notification': 'risk-watch-digest', 'Auto-Submitted': 'auto-generated' },
-          });
-          if (info.accepted.length === 0)
-            throw new Error(`the SMTP server accepted no recipient: ${info.response}`);
-        } finally {
-          transport.close();
-        }
-        const ids = items.rows.map((row) => String(row.id));
+    // claimed first (stamped, committed): another digest run skips them, and no lock or transaction
+    // stays open while the SMTP server answers
+    const claimed = await db.transaction().execute(async (trx) => {
+      const items = await sql<Notification>`
+        SELECT ${columns} FROM notifications n
+         WHERE n.user_id = ${user.id} AND n.emailed_at IS NULL
+         ORDER BY n.id LIMIT ${notificationLimits.digestRows} FOR UPDATE SKIP LOCKED`.execute(trx);
+      const ids = items.rows.map((row) => String(row.id));
+      if (ids.length > 0) {
         await sql`UPDATE notifications SET emailed_at = now() WHERE id = ANY (${ids}::bigint[])`.execute(trx);
-        await recordAudit(trx, {
-          actor: options.actor ?? 'notifications',
-          action: 'notification.digest_sent',
-          entityType: 'user',
-          entityId: user.id,
-          after: { to: user.email, notices: ids.length },
-        });
-        return ids.length;
-      });
-      if (carried > 0) {
-        result.sent += 1;
-        result.notices += carried;
       }
+      return { items: items.rows, ids };
+    });
+    if (claimed.ids.length === 0) continue;
+    const message = digestMessage(user.locale, claimed.items, options.publicUrl ?? null);
+    try {
+      await sendSmtpMail(
+        smtp,
+        {
+          to: user.email,
+          subject: message.subject,
+          text: message.text,
+          html: message.html,
+          headers: { 'X-Huikuan-Notification': 'risk-watch-digest', 'Auto-Submitted': 'auto-generated' },
+        },
+        timeout,
+      );
     } catch (error) {
+      // refused or broken off: the notices wait for the next run
+      await sql`UPDATE notifications SET emailed_at = NULL WHERE id = ANY (${claimed.ids}::bigint[])`.execute(
+        db,
+      );
       result.failed.push({ user: user.username, error: (error as Error).message });
+      continue;
     }
+    await recordAudit(db, {
+      actor: options.actor ?? 'notifications',
+      action: 'notification.digest_sent',
+      entityType: 'user',
+      entityId: user.id,
+      after: { to: user.email, notices: claimed.ids.length },
+    });
+    result.sent += 1;
+    result.notices += claimed.ids.length;
   }
   return result;
 }
