@@ -120,8 +120,8 @@ export class StageWriter {
    */
   async flush(): Promise<void> {
     if (this.rows.length === 0) return;
-    // Each column as one JSON array (JSON.stringify is native; pg's array literals were built
-    // element by element in JavaScript, a seventh of the import's time in Node).
+    // Each column as one separated text (`column`; pg's array literals were built element by
+    // element in JavaScript, a seventh of the import's time in Node).
     const insert = sql`
       INSERT INTO payment_import_rows (stage_id, row_number, external_id, fingerprint, status, account_id,
         amount_minor, currency, paid_on, paid_at, channel, payer_name, reference, stream, chunk)
@@ -207,8 +207,30 @@ export class StageWriter {
   }
 }
 
-/** A column's values as an SQL array of `type`, sent as one JSON text (in order, nulls kept). */
+const separator = '\u001f';
+const nullMark = '\u001e';
+
+/**
+ * A column's values as an SQL array of `type`, in order with nulls kept, sent as one text: the
+ * values joined by the unit separator (U+001F), a null written as the record separator (U+001E),
+ * split by `string_to_array` in C. Each column as a JSON array expanded by
+ * `jsonb_array_elements_text … WITH ORDINALITY … ORDER BY` parsed and sorted every value again (a
+ * tenth of the import's database time). A column with a value holding either mark (free text can)
+ * still goes as JSON.
+ */
 function column(values: readonly (string | number | null)[], type: string) {
+  let text = '';
+  let plain = values.length > 1 || values[0] !== '';
+  for (let i = 0; i < values.length && plain; i++) {
+    const value = values[i];
+    if (value === null || value === undefined) text += i === 0 ? nullMark : separator + nullMark;
+    else {
+      const part = typeof value === 'number' ? String(value) : value;
+      if (typeof value === 'string' && (part.includes(separator) || part.includes(nullMark))) plain = false;
+      text += i === 0 ? part : separator + part;
+    }
+  }
+  if (plain) return sql`string_to_array(${text}::text, E'\x1f', E'\x1e')::${sql.raw(type)}[]`;
   return sql`ARRAY(SELECT t.v::${sql.raw(type)}
                      FROM jsonb_array_elements_text(${JSON.stringify(values)}::jsonb) WITH ORDINALITY AS t(v, n)
                     ORDER BY t.n)`;
