@@ -23,6 +23,7 @@ import { writeErrorCsv } from '../files/error-report.ts';
 import { openTable } from '../files/table.ts';
 import { todayIn } from '../shared/dates.ts';
 import { HuikuanError, isHuikuanError } from '../shared/errors.ts';
+import { HeapBound } from '../shared/heap.ts';
 import { parseAmount } from '../shared/money.ts';
 import { type LedgerPort, ledgerPort } from './ledger-port.ts';
 import {
@@ -51,6 +52,8 @@ export const importLimits = {
   postChunk: 20_000,
   /** Transactions posting at once, on disjoint sets of accounts. */
   postStreams: 2,
+  /** Growth of the heap in use while reading before a full collection (src/shared/heap.ts). */
+  heapSlackBytes: 32 * 1024 * 1024,
 };
 
 export interface ImportProgress {
@@ -156,6 +159,9 @@ async function importStaged(
   const accountErrors = new Map<number, RowError>();
   const reversals = new Map<number, ReversalRow>();
   stage.plan(limits.postStreams, limits.postChunk);
+  // the garbage of the rows read so far collected once it passes a bound, so peak memory follows
+  // the chunk, not the file (src/shared/heap.ts)
+  const heap = new HeapBound(limits.heapSlackBytes);
   let rows = 0;
   let chunk: CheckedRow[] = [];
 
@@ -249,6 +255,7 @@ async function importStaged(
     if (chunk.length >= limits.lookupChunk) {
       await flush(chunk);
       chunk = [];
+      heap.check();
     }
     if (rows % 10_000 === 0) progress({ phase: 'reading', done: rows, total: null });
   }
