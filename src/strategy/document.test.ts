@@ -245,7 +245,15 @@ describe('the strategy document', () => {
   it('refuses what is not a document', () => {
     expect(validateDocument(null)).toEqual({
       ok: false,
-      problems: [{ path: '', severity: 'error', message: expect.stringMatching(/JSON object/) }],
+      problems: [
+        {
+          path: '',
+          severity: 'error',
+          code: 'document_not_object',
+          params: {},
+          message: expect.stringMatching(/JSON object/),
+        },
+      ],
     });
     expect(problemsOf({ name: '', segments: 'none' })).toEqual(['error name', 'error segments']);
   });

@@ -234,10 +234,101 @@ export interface StrategyDocument {
   segments: Segment[];
 }
 
+/** What a problem's message is built from: the web translates `code` with these (web/src/locales). */
+export type ProblemParams = Record<string, string | number>;
+
+/**
+ * Every problem the validation (and the template check, strategies.ts) reports: its code and its
+ * English message from the params. The web shows `strategies.problem.<code>` in the user's language
+ * (a field type's words from `type` and `values`: `strategies.problemType.<type>`).
+ */
+const problemMessages = {
+  document_not_object: () => 'The strategy must be a JSON object with "name" and "segments".',
+  unknown_property: (p: ProblemParams) => `Unknown property "${p.key}": remove it (allowed: ${p.allowed}).`,
+  segments_missing: () => 'Give "segments": a list of at least one segment.',
+  segments_too_many: (p: ProblemParams) => `At most ${p.max} segments; merge some.`,
+  segment_code_duplicate: (p: ProblemParams) =>
+    `Segment code "${p.code}" is used by segments[${p.other}] too: give each segment its own code.`,
+  test_id_duplicate: (p: ProblemParams) =>
+    `Test id "${p.test_id}" is used by segments[${p.other}] too: each segment's test needs its own id.`,
+  last_not_catch_all: () =>
+    'The last segment is not a catch-all ({"all": []}): accounts that match no segment get no treatment. Add a last segment with {"all": []} if every account should be treated.',
+  name_missing: () => 'Give a name: a non-empty text.',
+  name_too_long: (p: ProblemParams) => `The name is longer than ${p.max} characters; shorten it.`,
+  not_a_code: (p: ProblemParams) =>
+    `${p.value} is not a code: use lower-case letters, digits, _ or -, at most ${p.max}, starting with a letter or digit.`,
+  segment_not_object: () => 'A segment is an object with code, name, conditions and arms.',
+  conditions_missing: () => 'Give "conditions"; {"all": []} matches every account.',
+  conditions_too_many: (p: ProblemParams) =>
+    `At most ${p.max} conditions in a segment; split it into segments.`,
+  test_id_required: () =>
+    'A segment with more than one arm needs a test id (a code): it seeds the arms’ assignment.',
+  arms_missing: () => 'Give "arms": at least the champion, with its steps.',
+  arms_too_many: (p: ProblemParams) => `At most ${p.max} arms in a segment.`,
+  arm_code_duplicate: (p: ProblemParams) =>
+    `Arm code "${p.code}" is used by arms[${p.other}] too: give each arm its own code.`,
+  champion_count: (p: ProblemParams) => `A segment has exactly one champion arm; this one has ${p.count}.`,
+  holdouts_too_many: () => 'At most one holdout arm.',
+  shares_total: (p: ProblemParams) =>
+    `The arms' shares add up to ${p.total} basis points; they must add up to 10000 (100%). Change share_bp.`,
+  arm_not_object: () => 'An arm is an object with code, role, share_bp and steps.',
+  role_unknown: (p: ProblemParams) => `${p.value} is not a role: use ${p.allowed}.`,
+  share_invalid: (p: ProblemParams) =>
+    `${p.value} is not a share: a whole number of basis points from 1 to 10000.`,
+  steps_missing: () => 'Give "steps": a list (empty for a holdout).',
+  steps_too_many: (p: ProblemParams) => `At most ${p.max} steps in an arm.`,
+  holdout_steps: () => 'A holdout arm gets no treatment: leave its steps empty.',
+  step_code_duplicate: (p: ProblemParams) =>
+    `Step code "${p.code}" is used by steps[${p.other}] too: give each step its own code.`,
+  step_day_order: (p: ProblemParams) =>
+    `Day ${p.day} is not after steps[${p.other}]'s day ${p.other_day} (both from ${p.from}): list the steps in order of their day, one day each.`,
+  step_not_object: () => 'A step is an object with code, day, kind and what it does.',
+  day_invalid: (p: ProblemParams) => `${p.value} is not a day offset: a whole number from 0 to ${p.max}.`,
+  anchor_unknown: (p: ProblemParams) => `${p.value} is not an anchor: use ${p.allowed}.`,
+  priority_invalid: (p: ProblemParams) => `${p.value} is not a priority: a whole number 0 to 100.`,
+  channel_unknown: (p: ProblemParams) => `${p.value} is not a channel: use ${p.allowed}.`,
+  task_unknown: (p: ProblemParams) => `${p.value} is not a task: use ${p.allowed}.`,
+  team_missing: () => 'An escalation names the team it goes to: "team": its name.',
+  team_not_allowed: () => 'Only an escalate task names a team: remove "team".',
+  kind_unknown: (p: ProblemParams) => `${p.value} is not a step kind: use message or task.`,
+  condition_not_object: () => 'A condition is {"all": [...]}, {"any": [...]} or {"field", "op", "value"}.',
+  conditions_too_deep: (p: ProblemParams) => `Conditions nest at most ${p.max} deep; flatten them.`,
+  group_not_list: (p: ProblemParams) => `"${p.group}" is a list of conditions.`,
+  field_unknown: (p: ProblemParams) => `${p.value} is not a field: use one of ${p.allowed}.`,
+  operator_unknown: (p: ProblemParams) => `${p.value} is not an operator: use ${p.allowed}.`,
+  operator_not_for_field: (p: ProblemParams) =>
+    `"${p.op}" does not apply to ${p.field} (${p.type}): use ${p.allowed}.`,
+  is_empty_value: () => 'is_empty takes true (the value is missing) or false (it is there).',
+  list_value_invalid: (p: ProblemParams) => `${p.op} takes a list of ${typeWords(p)} (1 to ${p.max}).`,
+  between_value_invalid: (p: ProblemParams) => `between takes [low, high], each ${typeWords(p)}.`,
+  value_invalid: (p: ProblemParams) => `${p.value} is not ${typeWords(p)}.`,
+  between_reversed: (p: ProblemParams) => `between's low ${p.low} is above its high ${p.high}: swap them.`,
+  template_unknown: (p: ProblemParams) =>
+    `There is no ${p.channel} template "${p.code}": propose it in Templates (or fix the code).`,
+  template_not_approved: (p: ProblemParams) =>
+    `The ${p.channel} template "${p.code}" has no approved version yet: its messages are refused until one is approved.`,
+} satisfies Record<string, (params: ProblemParams) => string>;
+
+export type ProblemCode = keyof typeof problemMessages;
+export const problemCodes = Object.keys(problemMessages) as ProblemCode[];
+
 export interface Problem {
   path: string;
   severity: 'error' | 'warning';
+  /** what is wrong, for the web to say in the user's language with `params` */
+  code: ProblemCode;
+  params: ProblemParams;
+  /** the same in English (the command line, API clients) */
   message: string;
+}
+
+export function problem(
+  path: string,
+  severity: Problem['severity'],
+  code: ProblemCode,
+  params: ProblemParams = {},
+): Problem {
+  return { path, severity, code, params, message: problemMessages[code](params) };
 }
 
 export type Validation =
@@ -259,22 +350,23 @@ function describe(value: unknown): string {
 /** Every problem of a document, and the document typed when there is no error (warnings allowed). */
 export function validateDocument(input: unknown): Validation {
   const problems: Problem[] = [];
-  const error = (path: string, message: string) => problems.push({ path, severity: 'error', message });
-  const warn = (path: string, message: string) => problems.push({ path, severity: 'warning', message });
+  const error: Report = (path, code, params) => problems.push(problem(path, 'error', code, params));
+  const warn: Report = (path, code, params) => problems.push(problem(path, 'warning', code, params));
 
   if (!isRecord(input)) {
-    error('', 'The strategy must be a JSON object with "name" and "segments".');
+    error('', 'document_not_object');
     return { ok: false, problems };
   }
   for (const key of Object.keys(input)) {
-    if (key !== 'name' && key !== 'segments') error(key, `Unknown property "${key}": remove it.`);
+    if (key !== 'name' && key !== 'segments')
+      error(key, 'unknown_property', { key, allowed: 'name, segments' });
   }
   const name = checkName(input.name, 'name', error);
   const segments: Segment[] = [];
   if (!Array.isArray(input.segments) || input.segments.length === 0) {
-    error('segments', 'Give "segments": a list of at least one segment.');
+    error('segments', 'segments_missing');
   } else if (input.segments.length > strategyLimits.segments) {
-    error('segments', `At most ${strategyLimits.segments} segments; merge some.`);
+    error('segments', 'segments_too_many', { max: strategyLimits.segments });
   } else {
     const seen = new Map<string, number>();
     const tests = new Map<string, number>();
@@ -286,29 +378,20 @@ export function validateDocument(input: unknown): Validation {
       if (typeof raw.code === 'string') {
         const earlier = seen.get(raw.code);
         if (earlier !== undefined) {
-          error(
-            `segments[${i}].code`,
-            `Segment code "${raw.code}" is used by segments[${earlier}] too: give each segment its own code.`,
-          );
+          error(`segments[${i}].code`, 'segment_code_duplicate', { code: raw.code, other: earlier });
         } else seen.set(raw.code, i);
       }
       if (typeof raw.test_id === 'string') {
         const other = tests.get(raw.test_id);
         if (other !== undefined) {
-          error(
-            `segments[${i}].test_id`,
-            `Test id "${raw.test_id}" is used by segments[${other}] too: each segment's test needs its own id.`,
-          );
+          error(`segments[${i}].test_id`, 'test_id_duplicate', { test_id: raw.test_id, other });
         } else tests.set(raw.test_id, i);
       }
     });
     const lastIndex = input.segments.length - 1;
     const last = segments[segments.length - 1];
     if (last && segments.length === input.segments.length && !isCatchAll(last.conditions)) {
-      warn(
-        `segments[${lastIndex}].conditions`,
-        'The last segment is not a catch-all ({"all": []}): accounts that match no segment get no treatment. Add a last segment with {"all": []} if every account should be treated.',
-      );
+      warn(`segments[${lastIndex}].conditions`, 'last_not_catch_all');
     }
   }
   if (problems.some((problem) => problem.severity === 'error') || name === null) {
@@ -317,15 +400,15 @@ export function validateDocument(input: unknown): Validation {
   return { ok: true, document: { name, segments }, problems };
 }
 
-type Report = (path: string, message: string) => void;
+type Report = (path: string, code: ProblemCode, params?: ProblemParams) => void;
 
 function checkName(value: unknown, path: string, error: Report): string | null {
   if (typeof value !== 'string' || value.trim().length === 0) {
-    error(path, 'Give a name: a non-empty text.');
+    error(path, 'name_missing');
     return null;
   }
   if (value.length > strategyLimits.nameLength) {
-    error(path, `The name is longer than ${strategyLimits.nameLength} characters; shorten it.`);
+    error(path, 'name_too_long', { max: strategyLimits.nameLength });
     return null;
   }
   return value.trim();
@@ -333,10 +416,7 @@ function checkName(value: unknown, path: string, error: Report): string | null {
 
 function checkCode(value: unknown, path: string, error: Report): string | null {
   if (typeof value !== 'string' || !codePattern.test(value) || value.length > strategyLimits.codeLength) {
-    error(
-      path,
-      `${describe(value)} is not a code: use lower-case letters, digits, _ or -, at most ${strategyLimits.codeLength}, starting with a letter or digit.`,
-    );
+    error(path, 'not_a_code', { value: describe(value), max: strategyLimits.codeLength });
     return null;
   }
   return value;
@@ -345,14 +425,14 @@ function checkCode(value: unknown, path: string, error: Report): string | null {
 function unknownKeys(raw: Record<string, unknown>, allowed: readonly string[], path: string, error: Report) {
   for (const key of Object.keys(raw)) {
     if (!allowed.includes(key)) {
-      error(`${path}.${key}`, `Unknown property "${key}": remove it (allowed: ${allowed.join(', ')}).`);
+      error(`${path}.${key}`, 'unknown_property', { key, allowed: allowed.join(', ') });
     }
   }
 }
 
 function checkSegment(raw: unknown, path: string, error: Report): Segment | null {
   if (!isRecord(raw)) {
-    error(path, 'A segment is an object with code, name, conditions and arms.');
+    error(path, 'segment_not_object');
     return null;
   }
   unknownKeys(raw, ['code', 'name', 'conditions', 'test_id', 'arms'], path, error);
@@ -361,23 +441,17 @@ function checkSegment(raw: unknown, path: string, error: Report): Segment | null
   const leaves = { count: 0 };
   let conditions: Condition | null = null;
   if (raw.conditions === undefined) {
-    error(`${path}.conditions`, 'Give "conditions"; {"all": []} matches every account.');
+    error(`${path}.conditions`, 'conditions_missing');
   } else conditions = checkCondition(raw.conditions, `${path}.conditions`, error, 1, leaves);
   if (leaves.count > strategyLimits.leavesPerSegment) {
-    error(
-      `${path}.conditions`,
-      `At most ${strategyLimits.leavesPerSegment} conditions in a segment; split it into segments.`,
-    );
+    error(`${path}.conditions`, 'conditions_too_many', { max: strategyLimits.leavesPerSegment });
   }
   let testId: string | null = null;
   if (raw.test_id !== undefined && raw.test_id !== null)
     testId = checkCode(raw.test_id, `${path}.test_id`, error);
   const arms = checkArms(raw.arms, path, error);
   if (Array.isArray(raw.arms) && raw.arms.length > 1 && (raw.test_id === undefined || raw.test_id === null)) {
-    error(
-      `${path}.test_id`,
-      'A segment with more than one arm needs a test id (a code): it seeds the arms’ assignment.',
-    );
+    error(`${path}.test_id`, 'test_id_required');
   }
   if (code === null || name === null || conditions === null || arms === null) return null;
   return { code, name, conditions, test_id: testId, arms };
@@ -386,11 +460,11 @@ function checkSegment(raw: unknown, path: string, error: Report): Segment | null
 function checkArms(raw: unknown, segmentPath: string, error: Report): Arm[] | null {
   const path = `${segmentPath}.arms`;
   if (!Array.isArray(raw) || raw.length === 0) {
-    error(path, 'Give "arms": at least the champion, with its steps.');
+    error(path, 'arms_missing');
     return null;
   }
   if (raw.length > strategyLimits.armsPerSegment) {
-    error(path, `At most ${strategyLimits.armsPerSegment} arms in a segment.`);
+    error(path, 'arms_too_many', { max: strategyLimits.armsPerSegment });
     return null;
   }
   const arms: Arm[] = [];
@@ -407,25 +481,19 @@ function checkArms(raw: unknown, segmentPath: string, error: Report): Arm[] | nu
     if (typeof arm.code !== 'string') return;
     const earlier = codes.get(arm.code);
     if (earlier !== undefined) {
-      error(
-        `${path}[${i}].code`,
-        `Arm code "${arm.code}" is used by arms[${earlier}] too: give each arm its own code.`,
-      );
+      error(`${path}[${i}].code`, 'arm_code_duplicate', { code: arm.code, other: earlier });
     } else codes.set(arm.code, i);
   });
   const champions = written.filter((arm) => arm.role === 'champion').length;
   if (champions !== 1) {
-    error(path, `A segment has exactly one champion arm; this one has ${champions}.`);
+    error(path, 'champion_count', { count: champions });
   }
-  if (written.filter((arm) => arm.role === 'holdout').length > 1) error(path, 'At most one holdout arm.');
+  if (written.filter((arm) => arm.role === 'holdout').length > 1) error(path, 'holdouts_too_many');
   const shares = written.map((arm) => arm.share_bp);
   if (shares.every((share) => typeof share === 'number' && Number.isInteger(share))) {
     const total = (shares as number[]).reduce((sum, share) => sum + share, 0);
     if (total !== 10_000) {
-      error(
-        path,
-        `The arms' shares add up to ${total} basis points; they must add up to 10000 (100%). Change share_bp.`,
-      );
+      error(path, 'shares_total', { total });
     }
   }
   return failed ? null : arms;
@@ -433,30 +501,27 @@ function checkArms(raw: unknown, segmentPath: string, error: Report): Arm[] | nu
 
 function checkArm(raw: unknown, path: string, error: Report): Arm | null {
   if (!isRecord(raw)) {
-    error(path, 'An arm is an object with code, role, share_bp and steps.');
+    error(path, 'arm_not_object');
     return null;
   }
   unknownKeys(raw, ['code', 'role', 'share_bp', 'steps'], path, error);
   const code = checkCode(raw.code, `${path}.code`, error);
   const role = armRoles.includes(raw.role as ArmRole) ? (raw.role as ArmRole) : null;
   if (role === null)
-    error(`${path}.role`, `${describe(raw.role)} is not a role: use ${armRoles.join(', ')}.`);
+    error(`${path}.role`, 'role_unknown', { value: describe(raw.role), allowed: armRoles.join(', ') });
   const share = raw.share_bp;
   const shareOk = typeof share === 'number' && Number.isInteger(share) && share >= 1 && share <= 10_000;
   if (!shareOk) {
-    error(
-      `${path}.share_bp`,
-      `${describe(share)} is not a share: a whole number of basis points from 1 to 10000.`,
-    );
+    error(`${path}.share_bp`, 'share_invalid', { value: describe(share) });
   }
   const steps: Step[] = [];
   const indexed: Array<{ index: number; step: Step }> = [];
   let stepsOk = true;
   if (!Array.isArray(raw.steps)) {
-    error(`${path}.steps`, 'Give "steps": a list (empty for a holdout).');
+    error(`${path}.steps`, 'steps_missing');
     stepsOk = false;
   } else if (raw.steps.length > strategyLimits.stepsPerArm) {
-    error(`${path}.steps`, `At most ${strategyLimits.stepsPerArm} steps in an arm.`);
+    error(`${path}.steps`, 'steps_too_many', { max: strategyLimits.stepsPerArm });
     stepsOk = false;
   } else {
     raw.steps.forEach((item, i) => {
@@ -468,7 +533,7 @@ function checkArm(raw: unknown, path: string, error: Report): Arm | null {
     });
     checkStepOrder(indexed, path, error);
     if (role === 'holdout' && raw.steps.length > 0) {
-      error(`${path}.steps`, 'A holdout arm gets no treatment: leave its steps empty.');
+      error(`${path}.steps`, 'holdout_steps');
     }
   }
   if (code === null || role === null || !shareOk || !stepsOk) return null;
@@ -482,17 +547,16 @@ function checkStepOrder(steps: Array<{ index: number; step: Step }>, armPath: st
   for (const { index: i, step } of steps) {
     const earlier = codes.get(step.code);
     if (earlier !== undefined) {
-      error(
-        `${armPath}.steps[${i}].code`,
-        `Step code "${step.code}" is used by steps[${earlier}] too: give each step its own code.`,
-      );
+      error(`${armPath}.steps[${i}].code`, 'step_code_duplicate', { code: step.code, other: earlier });
     } else codes.set(step.code, i);
     const before = lastDay.get(step.from);
     if (before && step.day <= before.day) {
-      error(
-        `${armPath}.steps[${i}].day`,
-        `Day ${step.day} is not after steps[${before.index}]'s day ${before.day} (both from ${step.from}): list the steps in order of their day, one day each.`,
-      );
+      error(`${armPath}.steps[${i}].day`, 'step_day_order', {
+        day: step.day,
+        other: before.index,
+        other_day: before.day,
+        from: step.from,
+      });
     }
     lastDay.set(step.from, { day: step.day, index: i });
   }
@@ -500,36 +564,32 @@ function checkStepOrder(steps: Array<{ index: number; step: Step }>, armPath: st
 
 function checkStep(raw: unknown, path: string, error: Report): Step | null {
   if (!isRecord(raw)) {
-    error(path, 'A step is an object with code, day, kind and what it does.');
+    error(path, 'step_not_object');
     return null;
   }
   const code = checkCode(raw.code, `${path}.code`, error);
   const day = raw.day;
   const dayOk = typeof day === 'number' && Number.isInteger(day) && day >= 0 && day <= strategyLimits.maxDay;
   if (!dayOk) {
-    error(
-      `${path}.day`,
-      `${describe(day)} is not a day offset: a whole number from 0 to ${strategyLimits.maxDay}.`,
-    );
+    error(`${path}.day`, 'day_invalid', { value: describe(day), max: strategyLimits.maxDay });
   }
   const from = raw.from === undefined ? 'entry' : raw.from;
   const fromOk = stepAnchors.includes(from as StepAnchor);
   if (!fromOk)
-    error(`${path}.from`, `${describe(raw.from)} is not an anchor: use ${stepAnchors.join(', ')}.`);
+    error(`${path}.from`, 'anchor_unknown', { value: describe(raw.from), allowed: stepAnchors.join(', ') });
   const priority = raw.priority === undefined ? 50 : raw.priority;
   const priorityOk =
     typeof priority === 'number' && Number.isInteger(priority) && priority >= 0 && priority <= 100;
-  if (!priorityOk)
-    error(`${path}.priority`, `${describe(raw.priority)} is not a priority: a whole number 0 to 100.`);
+  if (!priorityOk) error(`${path}.priority`, 'priority_invalid', { value: describe(raw.priority) });
   const common = ['code', 'day', 'from', 'kind', 'priority'];
   if (raw.kind === 'message') {
     unknownKeys(raw, [...common, 'channel', 'template'], path, error);
     const channelOk = messageChannels.includes(raw.channel as StepChannel);
     if (!channelOk) {
-      error(
-        `${path}.channel`,
-        `${describe(raw.channel)} is not a channel: use ${messageChannels.join(', ')}.`,
-      );
+      error(`${path}.channel`, 'channel_unknown', {
+        value: describe(raw.channel),
+        allowed: messageChannels.join(', '),
+      });
     }
     const template = checkCode(raw.template, `${path}.template`, error);
     if (code === null || !dayOk || !fromOk || !priorityOk || !channelOk || template === null) return null;
@@ -546,16 +606,17 @@ function checkStep(raw: unknown, path: string, error: Report): Step | null {
   if (raw.kind === 'task') {
     unknownKeys(raw, [...common, 'task', 'team'], path, error);
     const taskOk = taskKinds.includes(raw.task as TaskKind);
-    if (!taskOk) error(`${path}.task`, `${describe(raw.task)} is not a task: use ${taskKinds.join(', ')}.`);
+    if (!taskOk)
+      error(`${path}.task`, 'task_unknown', { value: describe(raw.task), allowed: taskKinds.join(', ') });
     let team: string | null = null;
     let teamOk = true;
     if (raw.task === 'escalate') {
       if (typeof raw.team !== 'string' || raw.team.trim().length === 0 || raw.team.length > 100) {
-        error(`${path}.team`, 'An escalation names the team it goes to: "team": its name.');
+        error(`${path}.team`, 'team_missing');
         teamOk = false;
       } else team = raw.team.trim();
     } else if (raw.team !== undefined && raw.team !== null) {
-      error(`${path}.team`, 'Only an escalate task names a team: remove "team".');
+      error(`${path}.team`, 'team_not_allowed');
       teamOk = false;
     }
     if (code === null || !dayOk || !fromOk || !priorityOk || !taskOk || !teamOk) return null;
@@ -569,7 +630,7 @@ function checkStep(raw: unknown, path: string, error: Report): Step | null {
       priority: priority as number,
     };
   }
-  error(`${path}.kind`, `${describe(raw.kind)} is not a step kind: use message or task.`);
+  error(`${path}.kind`, 'kind_unknown', { value: describe(raw.kind) });
   return null;
 }
 
@@ -581,11 +642,11 @@ function checkCondition(
   leaves: { count: number },
 ): Condition | null {
   if (!isRecord(raw)) {
-    error(path, 'A condition is {"all": [...]}, {"any": [...]} or {"field", "op", "value"}.');
+    error(path, 'condition_not_object');
     return null;
   }
   if (depth > strategyLimits.depth) {
-    error(path, `Conditions nest at most ${strategyLimits.depth} deep; flatten them.`);
+    error(path, 'conditions_too_deep', { max: strategyLimits.depth });
     return null;
   }
   for (const group of ['all', 'any'] as const) {
@@ -593,7 +654,7 @@ function checkCondition(
     unknownKeys(raw, [group], path, error);
     const items = raw[group];
     if (!Array.isArray(items)) {
-      error(`${path}.${group}`, `"${group}" is a list of conditions.`);
+      error(`${path}.${group}`, 'group_not_list', { group });
       return null;
     }
     const out: Condition[] = [];
@@ -610,20 +671,25 @@ function checkCondition(
   unknownKeys(raw, ['field', 'op', 'value'], path, error);
   const field = raw.field;
   if (typeof field !== 'string' || !(field in strategyFields)) {
-    error(`${path}.field`, `${describe(field)} is not a field: use one of ${strategyFieldNames.join(', ')}.`);
+    error(`${path}.field`, 'field_unknown', {
+      value: describe(field),
+      allowed: strategyFieldNames.join(', '),
+    });
     return null;
   }
   const spec: FieldSpec = strategyFields[field as StrategyField];
   const op = raw.op;
   if (!operators.includes(op as Operator)) {
-    error(`${path}.op`, `${describe(op)} is not an operator: use ${operators.join(', ')}.`);
+    error(`${path}.op`, 'operator_unknown', { value: describe(op), allowed: operators.join(', ') });
     return null;
   }
   if (!operatorsFor[spec.type].includes(op as Operator)) {
-    error(
-      `${path}.op`,
-      `"${String(op)}" does not apply to ${field} (${spec.type}): use ${operatorsFor[spec.type].join(', ')}.`,
-    );
+    error(`${path}.op`, 'operator_not_for_field', {
+      op: String(op),
+      field,
+      type: spec.type,
+      allowed: operatorsFor[spec.type].join(', '),
+    });
     return null;
   }
   const value = checkValue(raw.value, spec, op as Operator, `${path}.value`, error);
@@ -631,8 +697,9 @@ function checkCondition(
   return { field: field as StrategyField, op: op as Operator, value };
 }
 
-function typeWords(spec: FieldSpec): string {
-  switch (spec.type) {
+/** A field type in words, from a problem's params (`type`, and `values` of an enum). */
+function typeWords(p: ProblemParams): string {
+  switch (p.type as FieldType) {
     case 'int':
       return 'a whole number';
     case 'money':
@@ -640,10 +707,15 @@ function typeWords(spec: FieldSpec): string {
     case 'text':
       return 'a text';
     case 'enum':
-      return `one of ${(spec.values ?? []).join(', ')}`;
+      return `one of ${p.values}`;
     case 'bool':
       return 'true or false';
   }
+  return String(p.type);
+}
+
+function typeParams(spec: FieldSpec): ProblemParams {
+  return { type: spec.type, values: (spec.values ?? []).join(', ') };
 }
 
 function scalarOf(value: unknown, spec: FieldSpec): Scalar | null {
@@ -672,19 +744,22 @@ function checkValue(
 ): Leaf['value'] | null {
   if (op === 'is_empty') {
     if (typeof raw !== 'boolean') {
-      error(path, 'is_empty takes true (the value is missing) or false (it is there).');
+      error(path, 'is_empty_value');
       return null;
     }
     return raw;
   }
   if (op === 'in' || op === 'not_in' || op === 'between') {
-    const want = op === 'between' ? `[low, high], each ${typeWords(spec)}` : `a list of ${typeWords(spec)}`;
+    const wrong = () =>
+      op === 'between'
+        ? error(path, 'between_value_invalid', typeParams(spec))
+        : error(path, 'list_value_invalid', { op, max: strategyLimits.listValues, ...typeParams(spec) });
     if (!Array.isArray(raw) || raw.length === 0 || raw.length > strategyLimits.listValues) {
-      error(path, `${op} takes ${want}${op === 'between' ? '' : ` (1 to ${strategyLimits.listValues})`}.`);
+      wrong();
       return null;
     }
     if (op === 'between' && raw.length !== 2) {
-      error(path, `between takes ${want}.`);
+      wrong();
       return null;
     }
     const out: Scalar[] = [];
@@ -692,20 +767,20 @@ function checkValue(
     raw.forEach((item, i) => {
       const scalar = scalarOf(item, spec);
       if (scalar === null) {
-        error(`${path}[${i}]`, `${describe(item)} is not ${typeWords(spec)}.`);
+        error(`${path}[${i}]`, 'value_invalid', { value: describe(item), ...typeParams(spec) });
         failed = true;
       } else out.push(scalar);
     });
     if (failed) return null;
     if (op === 'between' && (out[0] as number | bigint) > (out[1] as number | bigint)) {
-      error(path, `between's low ${describe(raw[0])} is above its high ${describe(raw[1])}: swap them.`);
+      error(path, 'between_reversed', { low: describe(raw[0]), high: describe(raw[1]) });
       return null;
     }
     return out;
   }
   const scalar = scalarOf(raw, spec);
   if (scalar === null) {
-    error(path, `${describe(raw)} is not ${typeWords(spec)}.`);
+    error(path, 'value_invalid', { value: describe(raw), ...typeParams(spec) });
     return null;
   }
   return scalar;

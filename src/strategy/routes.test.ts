@@ -59,6 +59,15 @@ describe('strategies through the API', () => {
       'body.document.segments[0].conditions.all[0].field',
       'body.document.segments[1].arms',
     ]);
+    // codes and params, for the editor to say them in its language
+    expect(body.error.details.problems.filter((p: { severity: string }) => p.severity === 'error')).toEqual([
+      expect.objectContaining({
+        path: 'segments[0].conditions.all[0].field',
+        code: 'field_unknown',
+        params: expect.objectContaining({ value: '"colour"' }),
+      }),
+      expect.objectContaining({ path: 'segments[1].arms', code: 'shares_total', params: { total: 9000 } }),
+    ]);
     expect((await call('sup.li', 'GET', '/strategies')).json().items).toEqual([]);
   });
 

@@ -9,7 +9,7 @@ import { assertClientAccess, principalOf, readScoped, requireRoles, staffRoles }
 import { type Api, businessDate, idParam, reasonText, type ServerDeps } from '../server/context.ts';
 import { RequestFieldError } from '../server/errors.ts';
 import { documented } from '../server/responses.ts';
-import type { Problem } from './document.ts';
+import { type Problem, problemCodes } from './document.ts';
 import {
   accountTreatment,
   decideStrategy,
@@ -29,7 +29,9 @@ const int = z.number().int();
 const problem = z.object({
   path: z.string().describe('JSON path in the document, e.g. segments[2].conditions.all[0].field'),
   severity: z.enum(['error', 'warning']),
-  message: z.string(),
+  code: z.enum(problemCodes).describe("what is wrong; the web says it in the user's language with params"),
+  params: z.record(z.string(), z.union([z.string(), z.number()])),
+  message: z.string().describe('the same in English'),
 });
 const versionResponse = z.object({
   id: int,

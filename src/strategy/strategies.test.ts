@@ -94,6 +94,8 @@ describe('strategy versions', () => {
       {
         path: 'segments[1].arms[0].steps[1].template',
         severity: 'error',
+        code: 'template_unknown',
+        params: { channel: 'letter', code: 'no_such_template' },
         message: expect.stringContaining('There is no letter template "no_such_template"'),
       },
     ]);

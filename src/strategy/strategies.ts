@@ -27,6 +27,7 @@ import {
   documentJson,
   fieldsOf,
   type Problem,
+  problem,
   rightPartyDispositions,
   type StrategyDocument,
   type StrategyField,
@@ -139,17 +140,16 @@ async function documentProblems(db: Db, input: unknown) {
       for (const item of used) {
         const approved = byKey.get(`${item.code}\u0000${item.channel}`);
         if (approved === undefined) {
-          problems.push({
-            path: item.path,
-            severity: 'error',
-            message: `There is no ${item.channel} template "${item.code}": propose it in Templates (or fix the code).`,
-          });
+          problems.push(
+            problem(item.path, 'error', 'template_unknown', { channel: item.channel, code: item.code }),
+          );
         } else if (!approved) {
-          problems.push({
-            path: item.path,
-            severity: 'warning',
-            message: `The ${item.channel} template "${item.code}" has no approved version yet: its messages are refused until one is approved.`,
-          });
+          problems.push(
+            problem(item.path, 'warning', 'template_not_approved', {
+              channel: item.channel,
+              code: item.code,
+            }),
+          );
         }
       }
     }

@@ -4,7 +4,11 @@
  * form item that shows it, and the web's copy of the condition fields equal to the server's.
  */
 import { describe, expect, it } from 'vitest';
-import { strategyFields as serverFields, validateDocument } from '../../src/strategy/document.ts';
+import {
+  problemCodes,
+  strategyFields as serverFields,
+  validateDocument,
+} from '../../src/strategy/document.ts';
 import { testDocument } from '../../src/strategy/strategy-fixtures.ts';
 import en from '../../web/src/locales/en.ts';
 import zhCN from '../../web/src/locales/zh-CN.ts';
@@ -33,6 +37,7 @@ import {
   strategyFields,
   type Words,
 } from '../../web/src/pages/strategy/model.ts';
+import { problemText } from '../../web/src/pages/strategy/words.ts';
 
 /** Words over a locale's `strategies` block, as the UI's i18next gives them. */
 function wordsOf(locale: typeof zhCN): Words {
@@ -263,5 +268,51 @@ describe('a problem’s path in words', () => {
     expect(pathWords('segments', zh)).toBe('分段');
     expect(pathWords('', zh)).toBe('（整个文档）');
     expect(pathWords('segments[0].colour', english)).toBe('segment 1 › colour');
+  });
+});
+
+describe('a problem in the editor’s language', () => {
+  it('has words for every code the server reports, in both languages, and for every field type', () => {
+    for (const locale of [zhCN, en]) {
+      expect(Object.keys(locale.strategies.problem).sort()).toEqual([...problemCodes].sort());
+      expect(Object.keys(locale.strategies.problemType).sort()).toEqual(
+        [...new Set(Object.values(serverFields).map((field) => field.type))].sort(),
+      );
+    }
+  });
+
+  it('says the server’s problems in Chinese with their values, not the server’s English', () => {
+    const broken = structuredClone(testDocument) as unknown as {
+      extra?: number;
+      segments: Array<{
+        conditions: unknown;
+        arms: Array<{ share_bp: number; steps: Array<{ day: number }> }>;
+      }>;
+    };
+    broken.extra = 1;
+    (broken.segments[0]?.arms[0] as { share_bp: number }).share_bp = 7000;
+    (broken.segments[0]?.arms[0]?.steps[1] as { day: number }).day = 0;
+    (broken.segments[1] as { conditions: unknown }).conditions = {
+      all: [
+        { field: 'bucket', op: 'in', value: ['M9'] },
+        { field: 'lost_contact', op: '<', value: true },
+      ],
+    };
+    const result = validateDocument(broken);
+    expect(result.ok).toBe(false);
+    const said = Object.fromEntries(result.problems.map((p) => [p.path, problemText(p, zh)]));
+    expect(said).toEqual({
+      extra: '未知属性 "extra"：请删除（允许：name, segments）。',
+      'segments[0].arms': '各分组占比合计 9000 个基点，必须合计 10000（100%）。',
+      'segments[0].arms[0].steps[1].day':
+        '第 0 天不晚于第 1 个步骤的第 0 天（均从 entry 起算）：请按天数排列步骤，每天一个。',
+      'segments[1].conditions.all[0].value[0]': '"M9" 不是current, M1, M2, M3, M4, M5, M6, M6+ 之一。',
+      'segments[1].conditions.all[1].op': '“<” 不适用于 lost_contact（是或否）：请用 =, is_empty。',
+    });
+    for (const p of result.problems) expect(problemText(p, english)).not.toContain('{{');
+    // a code this web does not know yet: the server's English
+    expect(
+      problemText({ path: '', severity: 'error', code: 'new_code', params: {}, message: 'As sent' }, zh),
+    ).toBe('As sent');
   });
 });

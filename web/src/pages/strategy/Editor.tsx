@@ -44,7 +44,7 @@ import {
 } from './model.ts';
 import { itemId, ProblemField, ProblemsContext } from './ProblemField.tsx';
 import type { VersionDetail } from './VersionsTab.tsx';
-import { useWords } from './words.ts';
+import { problemText, useWords } from './words.ts';
 
 export interface Draft {
   basedOn: number | null;
@@ -255,7 +255,7 @@ function DraftEditor({ draft, onProposed }: { draft: Draft; onProposed: (version
                       {pathWords(problem.path, words)}
                     </Typography.Link>
                     {t('strategies.view.colon')}
-                    {problem.message}
+                    {problemText(problem, words)}
                   </List.Item>
                 )}
               />

@@ -5,6 +5,7 @@
 import { Typography } from 'antd';
 import { createContext, type ReactNode, useContext } from 'react';
 import type { Problem } from './model.ts';
+import { problemText, useWords } from './words.ts';
 
 export const ProblemsContext = createContext<Map<string, Problem[]>>(new Map());
 
@@ -15,6 +16,7 @@ export function itemId(path: string): string {
 
 export function ProblemField({ path, children }: { path: string; children: ReactNode }) {
   const problems = useContext(ProblemsContext).get(path) ?? [];
+  const words = useWords();
   const errors = problems.some((problem) => problem.severity === 'error');
   return (
     <div
@@ -36,7 +38,7 @@ export function ProblemField({ path, children }: { path: string; children: React
           data-testid={`problem-${path}`}
           style={{ display: 'block', fontSize: 12 }}
         >
-          {problem.message}
+          {problemText(problem, words)}
         </Typography.Text>
       ))}
     </div>

@@ -25,7 +25,7 @@ import { confirmWithReason } from '../../components/ReasonDialog.tsx';
 import { formatDate, formatInstant } from '../../format.ts';
 import { useApi } from '../../hooks.ts';
 import { conditionWords, type Problem, type Segment, type StrategyDocument, shareText } from './model.ts';
-import { stepWords, useWords } from './words.ts';
+import { problemText, stepWords, useWords } from './words.ts';
 
 export interface VersionRow {
   id: number;
@@ -149,6 +149,7 @@ function VersionView({
   onChanged: () => void;
 }) {
   const { t } = useTranslation();
+  const words = useWords();
   const { user, hasRole } = useAuth();
   const { modal, message } = App.useApp();
   const { data, error, reload } = useApi<VersionDetail>(`/strategies/${id}`);
@@ -242,7 +243,7 @@ function VersionView({
           showIcon
           style={{ marginBottom: 12 }}
           title={t('strategies.view.warnings')}
-          description={data.warnings.map((w) => `${w.path}: ${w.message}`).join(' ')}
+          description={data.warnings.map((w) => `${w.path}: ${problemText(w, words)}`).join(' ')}
         />
       )}
       <DocumentView document={data.document} />

@@ -124,6 +124,10 @@ export interface StrategyDocument {
 export interface Problem {
   path: string;
   severity: 'error' | 'warning';
+  /** what is wrong (src/strategy/document.ts problemCodes), said in the user's language with params */
+  code?: string;
+  params?: Record<string, string | number>;
+  /** the server's English */
   message: string;
 }
 

@@ -1,7 +1,7 @@
 /** The strategy pages' plain words from the `strategies.*` strings of the user's language. */
 import { useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
-import type { Step, Words } from './model.ts';
+import type { Problem, Step, Words } from './model.ts';
 
 /** `Words` over i18next: a key under `strategies.` with `{{name}}` filled; null when the key is missing. */
 export function useWords(): Words {
@@ -34,4 +34,22 @@ export function stepWords(step: Step, words: Words): { when: string; what: strin
     if (step.task === 'escalate' && step.team) what += ` · ${words('step.escalate', { team: step.team })}`;
   }
   return { when, what };
+}
+
+/**
+ * A problem of the document in the user's language: `strategies.problem.<code>` with its params (a
+ * field type's words from `strategies.problemType.<type>` as {{type_words}}); the server's English when
+ * the code is unknown here.
+ */
+export function problemText(problem: Problem, words: Words): string {
+  if (!problem.code) return problem.message;
+  const params = Object.fromEntries(Object.entries(problem.params ?? {}).map(([k, v]) => [k, String(v)]));
+  const typeWords = params.type === undefined ? null : words(`problemType.${params.type}`, params);
+  if (params.channel !== undefined) params.channel = words(`channels.${params.channel}`) ?? params.channel;
+  // the other segment, arm or step is named by its number from 1, as the paths are (pathWords)
+  if (params.other !== undefined) params.other = String(Number(params.other) + 1);
+  return (
+    words(`problem.${problem.code}`, { ...params, type_words: typeWords ?? params.type ?? '' }) ??
+    problem.message
+  );
 }
