@@ -95,7 +95,8 @@ describe('the strategy editor', () => {
       await page.getByRole('button', { name: s.editor.dryRun }).click();
       const problem = page.getByTestId('problem-segments[0].arms');
       await problem.waitFor();
-      expect(await problem.textContent()).toContain('9500');
+      // in the editor's language (strategies.problem.shares_total), not the server's English
+      expect(await problem.textContent()).toContain('各分组占比合计 9500 个基点');
       expect(await page.getByTestId('problems-summary').textContent()).toContain('第 1 段 › 分组：');
       expect(await page.getByTestId('dry-run').count()).toBe(0);
       await page.screenshot({
