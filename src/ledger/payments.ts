@@ -553,7 +553,7 @@ interface StagedRow {
 }
 
 async function postStaged(trx: Kysely<Database>, chunk: StagedChunk, actor: string): Promise<StagedOutcome> {
-  // the primary key's range of the chunk, then its stream and number
+  // the chunk through its index (stage, stream, chunk, rows: migration 0040)
   const where = sql`s.stage_id = ${chunk.stageId} AND s.row_number BETWEEN ${chunk.firstRow} AND ${chunk.lastRow}
                     AND s.stream = ${chunk.stream} AND s.chunk = ${chunk.chunk} AND s.status = 'p'`;
   await sql`SELECT set_config('work_mem', '64MB', true), set_config('jit', 'off', true)`.execute(trx);

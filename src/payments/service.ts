@@ -158,7 +158,13 @@ async function importStaged(
   // reported as a repeat, not for its account); the reversal rows, by row (both a few per cent).
   const accountErrors = new Map<number, RowError>();
   const reversals = new Map<number, ReversalRow>();
-  stage.plan(limits.postStreams, limits.postChunk);
+  // chunks sized for the rows the file may hold, estimated from its size (a CSV payment row takes
+  // at least about 48 bytes, a compressed XLSX row about 10): more rows than that make larger chunks
+  stage.plan(
+    limits.postStreams,
+    limits.postChunk,
+    table.info.byteSize / (table.info.format === 'xlsx' ? 10 : 48),
+  );
   // the garbage of the rows read so far collected once it passes a bound, so peak memory follows
   // the chunk, not the file (src/shared/heap.ts)
   const heap = new HeapBound(limits.heapSlackBytes);
@@ -347,8 +353,10 @@ async function importStaged(
     // in file order, so every account sees them serially; the ledger locks accounts in id order).
     let done = 0;
     const total = stage.payments;
-    const postStream = async (stream: number, chunks: readonly [number, number][]) => {
-      for (const [chunk, [firstRow, lastRow]] of chunks.entries()) {
+    const postStream = async (stream: number, chunks: readonly ([number, number] | undefined)[]) => {
+      for (const [chunk, range] of chunks.entries()) {
+        if (range === undefined) continue;
+        const [firstRow, lastRow] = range;
         const outcome = await ledger.postStagedChunk(
           db,
           { stageId: stage.id, stream, chunk, firstRow, lastRow, clientId: client.id, source },

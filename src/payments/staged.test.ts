@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TestDatabase, testDatabase } from '../../test/db.ts';
 import { postPayments } from '../ledger/payments.ts';
 import { addContract, createClient, payment, placeAccounts } from '../ledger/test-fixtures.ts';
+import { ledgerPort } from './ledger-port.ts';
 import { importPayments } from './service.ts';
 
 let t: TestDatabase;
@@ -95,13 +96,30 @@ describe('staged posting of a payment file', () => {
     lines.push(lines[4] as string); // X3 again, the same payment
     writeFileSync(target, `${lines.join('\n')}\n`);
 
+    // the accounts each posted chunk holds: all of an account's payments go in one chunk
+    const chunkAccounts: string[][] = [];
     const result = await importPayments(t.db, {
       filePath: target,
       clientCode: 'STAGED',
       actor: 'alice',
-      // chunks of three payments in two streams side by side, accounts looked up five rows at a time
+      // chunks of about three payments in two streams side by side, accounts looked up five rows at a time
       limits: { postChunk: 3, postStreams: 2, lookupChunk: 5 },
+      ledger: {
+        ...ledgerPort,
+        postStagedChunk: async (db, chunk, actor) => {
+          const held = await sql<{ account_id: string }>`
+            SELECT DISTINCT account_id::text FROM payment_import_rows
+             WHERE stage_id = ${chunk.stageId} AND stream = ${chunk.stream} AND chunk = ${chunk.chunk}
+               AND status = 'p'`.execute(db);
+          chunkAccounts.push(held.rows.map((r) => r.account_id));
+          return ledgerPort.postStagedChunk(db, chunk, actor);
+        },
+      },
     });
+    expect(chunkAccounts.length).toBeGreaterThan(2);
+    const everyAccount = chunkAccounts.flat();
+    expect(new Set(everyAccount).size).toBe(everyAccount.length);
+    expect(new Set(everyAccount)).toEqual(new Set(staged.accounts.map(String)));
     expect(result.posted).toBe(23);
     expect(result.errors).toEqual([
       {

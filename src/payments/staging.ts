@@ -21,11 +21,13 @@ export interface Repeat {
 export class StageWriter {
   /** Payments staged to post (repeats within the file taken out once known). */
   payments = 0;
-  /** Each stream's chunks: their first and last file row (the streams' rows interleave in the file). */
-  readonly bounds: [number, number][][] = [[]];
-  private counts: number[] = [0];
+  /**
+   * Each stream's chunks by number: their first and last file row (a chunk's rows are spread over
+   * the file); a number no account fell to has none.
+   */
+  readonly bounds: ([number, number] | undefined)[][] = [[]];
   private streams = 1n;
-  private chunkSize = 20_000;
+  private chunks = 1n;
   // the rows not yet written, column by column (one INSERT per chunk of the file)
   private rows: number[] = [];
   private externalIds: string[] = [];
@@ -54,13 +56,16 @@ export class StageWriter {
 
   /**
    * Payments are split into `streams` by account (each account's payments in one stream, in file
-   * order, so streams can be posted side by side) and each stream into chunks of `chunkSize`.
+   * order, so streams can be posted side by side) and each stream into chunks by account too, about
+   * `chunkSize` payments each for a file of `expectedRows`: all of an account's payments are posted
+   * by one statement, so its balance is updated (and its row locked) once per import, not once per
+   * chunk of the file it has a payment in (at 200,000 payments on 100,000 accounts: 145,000 updates
+   * of accounts with chunks in file order, about 86,000 by account).
    */
-  plan(streams: number, chunkSize: number): void {
+  plan(streams: number, chunkSize: number, expectedRows: number): void {
     const n = Math.max(1, streams);
     this.streams = BigInt(n);
-    this.chunkSize = chunkSize;
-    this.counts = new Array<number>(n).fill(0);
+    this.chunks = BigInt(Math.max(1, Math.ceil(expectedRows / n / Math.max(1, chunkSize))));
     this.bounds.length = 0;
     for (let i = 0; i < n; i++) this.bounds.push([]);
   }
@@ -68,12 +73,11 @@ export class StageWriter {
   /** A payment that passed every check, to post. */
   payment(row: CheckedRow, account: AccountFacts, amountMinor: bigint): void {
     const stream = Number(account.id % this.streams);
-    const n = this.counts[stream] as number;
-    this.counts[stream] = n + 1;
-    const chunk = Math.floor(n / this.chunkSize);
-    const bounds = this.bounds[stream] as [number, number][];
-    if (bounds.length === chunk) bounds.push([row.row, row.row]);
-    else (bounds[chunk] as [number, number])[1] = row.row;
+    const chunk = Number((account.id / this.streams) % this.chunks);
+    const bounds = this.bounds[stream] as ([number, number] | undefined)[];
+    const range = bounds[chunk];
+    if (range === undefined) bounds[chunk] = [row.row, row.row];
+    else range[1] = row.row;
     this.payments++;
     this.push(row, 'p');
     this.accountIds.push(String(account.id));
