@@ -81,8 +81,7 @@ export function parseSource(text: string): HoldSource {
   return text as HoldSource;
 }
 
-export const holdStatuses = ['active', 'scheduled', 'ended', 'lifted'] as const;
-export type HoldStatus = (typeof holdStatuses)[number];
+export type HoldStatus = 'scheduled' | 'active' | 'ended' | 'lifted';
 
 /** A hold's state at `atMs`: lifted before then, ended (its end date passed), not yet started, or in force. */
 export function holdStatus(
