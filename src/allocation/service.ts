@@ -583,8 +583,9 @@ export async function reassign(
   });
 }
 
-/** Why a move to a team did not happen (moveToTeams). */
-export type TeamMoveHeld = 'kept_with_agent' | 'team_unknown' | 'team_not_serving_client';
+/** Why a move to a team did not happen (moveToTeams); the account's treatment tab says each. */
+export const teamMoveHeldReasons = ['kept_with_agent', 'team_unknown', 'team_not_serving_client'] as const;
+export type TeamMoveHeld = (typeof teamMoveHeldReasons)[number];
 
 export interface TeamMove {
   accountId: bigint;

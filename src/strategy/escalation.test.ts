@@ -9,7 +9,15 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TestDatabase, testDatabase } from '../../test/db.ts';
-import { assignmentHistory, moveToTeams, reassign, setRule } from '../allocation/service.ts';
+import en from '../../web/src/locales/en.ts';
+import zhCN from '../../web/src/locales/zh-CN.ts';
+import {
+  assignmentHistory,
+  moveToTeams,
+  reassign,
+  setRule,
+  teamMoveHeldReasons,
+} from '../allocation/service.ts';
 import { createTeam, createUser } from '../identity/service.ts';
 import { createClient, placeAccounts } from '../ledger/test-fixtures.ts';
 import { addDays } from '../shared/dates.ts';
@@ -188,5 +196,13 @@ describe('an escalation step', () => {
       [b, 'held', 'team_not_serving_client'],
       [c, 'already', null],
     ]);
+  });
+
+  it('has words in both languages for each way a move is held back, and for a move', () => {
+    for (const locale of [zhCN, en]) {
+      expect(Object.keys(locale.strategies.treatment.escalation).sort()).toEqual(
+        ['moved', ...teamMoveHeldReasons].sort(),
+      );
+    }
   });
 });

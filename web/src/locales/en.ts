@@ -1365,6 +1365,12 @@ const en: typeof zhCN = {
       action: 'Action',
       wait: 'Wait',
       probability: 'Arm probability',
+      escalation: {
+        moved: 'Moved to {{team}}',
+        kept_with_agent: 'Held with its agent: an open promise or active plan (retried nightly)',
+        team_unknown: 'Not moved: there is no team {{team}}',
+        team_not_serving_client: 'Not moved: {{team}} does not serve this client',
+      },
     },
   },
   workspace: {

@@ -1314,6 +1314,12 @@ const zhCN = {
       action: '动作',
       wait: '等待',
       probability: '分组概率',
+      escalation: {
+        moved: '已调至 {{team}}',
+        kept_with_agent: '留案：有未到期的承诺或进行中的还款计划（每晚重试）',
+        team_unknown: '未调案：不存在团队 {{team}}',
+        team_not_serving_client: '未调案：{{team}} 不服务该委托方',
+      },
     },
   },
   workspace: {

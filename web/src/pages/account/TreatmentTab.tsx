@@ -20,6 +20,13 @@ interface Treatment {
     next_due: string | null;
   } | null;
   path: Array<Step & { due_on: string | null; taken: boolean }>;
+  actions: Array<{
+    step: string;
+    task: string | null;
+    team: string | null;
+    reasons: string[];
+    moved_at: string | null;
+  }>;
   decisions: Array<{
     run_date: string;
     version: number;
@@ -60,6 +67,11 @@ export function TreatmentTab({ accountId }: { accountId: string }) {
         items={(data?.path ?? []).map((step) => {
           const { when, what } = stepWords(step, words);
           const next = step.code === current.next_step;
+          // an escalation: moved to its team, or held back and why (the latest action of the step)
+          const escalation = (data?.actions ?? []).find(
+            (action) => action.step === step.code && action.task === 'escalate',
+          );
+          const held = escalation?.moved_at ? null : escalation?.reasons[0];
           return {
             key: step.code,
             color: step.taken ? 'green' : next ? 'blue' : 'gray',
@@ -69,6 +81,19 @@ export function TreatmentTab({ accountId }: { accountId: string }) {
                 {step.due_on && ` · ${formatDate(step.due_on)}`}{' '}
                 {step.taken && <Tag color="green">{t('strategies.step.taken')}</Tag>}
                 {next && <Tag color="blue">{t('strategies.step.next')}</Tag>}
+                {escalation?.moved_at && (
+                  <Tag color="purple">
+                    {t('strategies.treatment.escalation.moved', { team: escalation.team ?? '' })}
+                  </Tag>
+                )}
+                {held && (
+                  <Tag color="orange" data-testid={`escalation-held-${step.code}`}>
+                    {t(`strategies.treatment.escalation.${held}`, {
+                      team: escalation?.team ?? '',
+                      defaultValue: held,
+                    })}
+                  </Tag>
+                )}
               </span>
             ),
           };
