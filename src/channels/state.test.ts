@@ -3,14 +3,16 @@
  * now (a preview that stores nothing), masked more for a client user; the contact check; sending
  * from a template, sent and refused, with the reasons in the answer.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type TestDatabase, testDatabase } from '../../test/db.ts';
 import { addAgreedContact, addHold, recordConsent } from '../compliance/holds.ts';
+import type { Party } from '../compliance/profiles.ts';
+import { previewContact, previewContacts } from '../compliance/service.ts';
 import type { ComplianceTables } from '../compliance/tables.ts';
 import type { Api } from '../server/context.ts';
 import { decideTemplate, proposeTemplate } from '../templates/service.ts';
 import { channelsFrom, sendMessage } from './service.ts';
-import { maskForClient } from './state.ts';
+import { accountChannels, maskForClient } from './state.ts';
 import {
   channelFixture,
   daytime,
@@ -207,6 +209,67 @@ describe('GET /accounts/:id/channels', () => {
       ['third_party_not_lost_contact'],
       ['third_party_not_lost_contact'],
     ]);
+  });
+
+  it('reads the account’s part of the gate once for all its points and channels, not once per preview', async () => {
+    // every statement sent to the server while `work` runs
+    let counted = 0;
+    const counting = new WeakSet<object>();
+    const connect = t.pool.connect.bind(t.pool);
+    const spy = vi.spyOn(t.pool, 'connect').mockImplementation((async () => {
+      const client = await connect();
+      if (!counting.has(client)) {
+        counting.add(client);
+        const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+        (client as { query: unknown }).query = (...args: unknown[]) => {
+          counted++;
+          return query(...args);
+        };
+      }
+      return client;
+    }) as never);
+    const queries = async (work: () => Promise<unknown>) => {
+      const before = counted;
+      await work();
+      return counted - before;
+    };
+    try {
+      const at = daytime;
+      const state = await accountChannels(t.db, {
+        accountId: f.accountId,
+        actor: 'agent.a',
+        forClient: false,
+        at,
+      });
+      const targets = state.points.flatMap((point) =>
+        point.channels.map((c) => ({
+          contactPointId: point.id,
+          channel: c.channel,
+          party: (point.party === 'agreed_contact' ? 'agreed_contact' : 'debtor') as Party,
+        })),
+      );
+      expect(targets).toHaveLength(5);
+      const batched = await queries(() =>
+        accountChannels(t.db, { accountId: f.accountId, actor: 'agent.a', forClient: false, at }),
+      );
+      let oneByOne = 0;
+      for (const target of targets) {
+        const single = await queries(() =>
+          previewContact(t.db, { ...target, accountId: f.accountId, at, actor: 'agent.a' }),
+        );
+        oneByOne += single;
+      }
+      const perAccount = await queries(() => previewContacts(t.db, f.accountId, at, []));
+      // BEGIN, COMMIT and the account's reads (account, contract, profile): once, not once per target
+      expect(perAccount).toBeGreaterThanOrEqual(4);
+      const perTargets = oneByOne - targets.length * perAccount;
+      // the page's own five reads (account, points, holds, consents, latest messages), the account's
+      // part of the gate once, and each target's own part
+      expect(batched).toBe(5 + perAccount + perTargets);
+      expect(batched).toBeLessThan(oneByOne);
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('a client user sees less of each value and no agreed contact’s name; another client’s agent nothing', async () => {

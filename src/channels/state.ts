@@ -8,7 +8,7 @@
 import { sql } from 'kysely';
 import type { Purpose } from '../compliance/model.ts';
 import type { Party } from '../compliance/profiles.ts';
-import { type GatePreview, previewContact } from '../compliance/service.ts';
+import { type GatePreview, previewContact, previewContacts } from '../compliance/service.ts';
 import type { ComplianceTables } from '../compliance/tables.ts';
 import type { Db } from '../db/connection.ts';
 import { HuikuanError } from '../shared/errors.ts';
@@ -189,19 +189,24 @@ export async function accountChannels(
        WHERE account_id = ${input.accountId} AND contact_point_id = ANY(${ids}::bigint[])
        ORDER BY contact_point_id, channel, id DESC`.execute(db),
   ]);
+  // the gate's verdict now for every point and channel, the account's part of it read once
+  const targets = points.flatMap((point) =>
+    channelsOfKind(point.kind).map((channel) => ({
+      contactPointId: point.id,
+      channel,
+      party: (point.party === 'agreed_contact' ? 'agreed_contact' : 'debtor') as Party,
+      actor: input.actor,
+    })),
+  );
+  const previews = await previewContacts(db, input.accountId, at, targets);
   const result: ContactPointChannels[] = [];
   for (const point of points) {
     const channels: PointChannelView[] = [];
     for (const channel of channelsOfKind(point.kind)) {
-      const party: Party = point.party === 'agreed_contact' ? 'agreed_contact' : 'debtor';
-      const preview = await previewContact(db, {
-        accountId: input.accountId,
-        contactPointId: point.id,
-        channel,
-        party,
-        at,
-        actor: input.actor,
-      });
+      const found = targets.findIndex(
+        (target) => target.contactPointId === point.id && target.channel === channel,
+      );
+      const preview = previews[found] as GatePreview;
       const last = lasts.rows.find((row) => row.contact_point_id === point.id && row.channel === channel);
       channels.push({
         channel,

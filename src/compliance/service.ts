@@ -404,23 +404,67 @@ export async function previewContact(db: Db, request: GateRequest): Promise<Gate
   return preview;
 }
 
+/**
+ * Previews (as `previewContact`) of several contacts of one account at one instant — the account
+ * page's channels, a point × channel each: what the gate reads of the account (the account, its
+ * contract's jurisdiction, the profile in force) is read once; each contact's own state (its point,
+ * holds, consent, history) as for one preview. In order of `requests`.
+ */
+export async function previewContacts(
+  db: Db,
+  accountId: bigint,
+  at: Date,
+  requests: ReadonlyArray<Omit<GateRequest, 'accountId' | 'at'>>,
+): Promise<GatePreview[]> {
+  const work = async (trx: Db) => {
+    const known = await gateAccount(trx, accountId, at);
+    const previews: GatePreview[] = [];
+    for (const request of requests) {
+      const {
+        verdictId: _v,
+        contactId: _c,
+        ...one
+      } = await runGate(trx, { ...request, accountId, at }, true, known);
+      previews.push(one);
+    }
+    return previews;
+  };
+  return db.isTransaction ? work(db) : db.transaction().execute(work);
+}
+
+/** What the gate reads of the account whatever the contact: the account and debtor, the jurisdiction, the profile. */
+interface GateAccount {
+  account: { client_id: bigint; debtor_id: bigint; status: string; country: string | null };
+  jurisdiction: Jurisdiction;
+  profile: Profile;
+}
+
+async function gateAccount(trx: Db, accountId: bigint, at: Date): Promise<GateAccount> {
+  const account = await trx
+    .selectFrom('accounts')
+    .innerJoin('debtors', 'debtors.id', 'accounts.debtor_id')
+    .select(['accounts.client_id', 'accounts.debtor_id', 'accounts.status', 'debtors.country'])
+    .where('accounts.id', '=', accountId)
+    .executeTakeFirst();
+  if (!account) throw new HuikuanError('not_found', `Account ${accountId} does not exist.`);
+  const contract = await contractInForce(trx, account.client_id, todayIn('Asia/Shanghai', at));
+  const jurisdiction = contract.jurisdiction as Jurisdiction;
+  const profile = await effectiveProfile(trx, jurisdiction, account.client_id, accountId);
+  return { account, jurisdiction, profile };
+}
+
 async function runGate(
   db: Db,
   request: GateRequest,
   preview: boolean,
+  known?: GateAccount,
 ): Promise<GatePreview & { verdictId: bigint | null; contactId: bigint | null }> {
   const at = request.at ?? new Date();
   // a preview writes nothing: it may run inside the caller's (client-scoped) read transaction
   const inTransaction = <T>(work: (trx: Db) => Promise<T>) =>
     preview && db.isTransaction ? work(db) : db.transaction().execute(work);
   return inTransaction(async (trx) => {
-    const account = await trx
-      .selectFrom('accounts')
-      .innerJoin('debtors', 'debtors.id', 'accounts.debtor_id')
-      .select(['accounts.client_id', 'accounts.debtor_id', 'accounts.status', 'debtors.country'])
-      .where('accounts.id', '=', request.accountId)
-      .executeTakeFirst();
-    if (!account) throw new HuikuanError('not_found', `Account ${request.accountId} does not exist.`);
+    const { account, jurisdiction, profile } = known ?? (await gateAccount(trx, request.accountId, at));
     const holds = new Set<Hold>(request.holds ?? []);
     if (account.status === 'recalled') holds.add('recalled');
     else if (closedStatuses.has(account.status)) holds.add('closed');
@@ -449,9 +493,6 @@ async function runGate(
         );
       }
     }
-    const contract = await contractInForce(trx, account.client_id, todayIn('Asia/Shanghai', at));
-    const jurisdiction = contract.jurisdiction as Jurisdiction;
-    const profile = await effectiveProfile(trx, jurisdiction, account.client_id, request.accountId);
     const person =
       request.person ??
       (request.party === 'debtor' || request.party === 'guarantor'
