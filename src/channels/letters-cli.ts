@@ -6,7 +6,7 @@
  * terminal (src/cli/progress.ts) — and writes their PDFs with --out.
  */
 import { writeFile } from 'node:fs/promises';
-import type { RegisterCommands } from '../cli/context.ts';
+import { cliId, type RegisterCommands } from '../cli/context.ts';
 import { progressBar } from '../cli/progress.ts';
 import { findClientByCode } from '../clients/service.ts';
 import { resolveActor } from '../identity/actor.ts';
@@ -24,12 +24,6 @@ import type { ChannelTables } from './tables.ts';
 const kinds: readonly LetterKind[] = ['letter', 'validation_notice'];
 /** Batches one `create` closes at most (500 letters each): a runaway queue stops here. */
 const maxBatchesPerRun = 200;
-
-function idOf(text: string, what: string): bigint {
-  if (!/^[1-9]\d{0,17}$/.test(text))
-    throw new HuikuanError('bad_usage', `${what} must be a numeric id, not "${text}".`);
-  return BigInt(text);
-}
 
 /** FILE.pdf for one batch; FILE-<id>.pdf for each of several. */
 export function batchFileName(out: string, batchId: bigint, several: boolean): string {
@@ -230,7 +224,7 @@ export const registerLetterCommands: RegisterCommands = (program, context) => {
     .requiredOption('--out <file>', 'the PDF file to write')
     .option('--json', 'print {id, file, bytes} as JSON')
     .action(async (id: string, options: { out: string; json?: boolean }) => {
-      const batchId = idOf(id, 'The print batch');
+      const batchId = cliId(id, 'The print batch');
       await context.withDatabase(async ({ db }) => {
         const { pdf } = await printBatchPdf(db, batchId);
         await writeFile(options.out, pdf);

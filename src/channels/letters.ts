@@ -27,6 +27,7 @@ import {
 } from '../documents/letters.ts';
 import { todayIn } from '../shared/dates.ts';
 import { HuikuanError } from '../shared/errors.ts';
+import { jurisdictionLanguage } from '../templates/model.ts';
 import type { AgencySettings, ChannelConfig } from './config.ts';
 import { type ClaimInput, claimAndGate, type MessageView, messageView } from './service.ts';
 import type { ChannelTables } from './tables.ts';
@@ -354,7 +355,7 @@ export async function queueLetter(
       text: `Validation notice to ${account.debtor_name}, sent ${date}.`,
     };
   } else {
-    const lang = input.lang ?? (jurisdiction === 'CN' ? 'zh-CN' : 'en');
+    const lang = input.lang ?? jurisdictionLanguage(jurisdiction);
     const letter = letterInput(account, agency, jurisdiction, lang, date, input);
     rendered = { input: letter, subject: letter.subject, text: letter.body.join('\n\n') };
   }

@@ -14,7 +14,7 @@ import type { Party } from '../compliance/profiles.ts';
 import type { Db } from '../db/connection.ts';
 import { todayIn } from '../shared/dates.ts';
 import { HuikuanError } from '../shared/errors.ts';
-import type { TemplateLanguage } from '../templates/model.ts';
+import { jurisdictionLanguage, type TemplateLanguage } from '../templates/model.ts';
 import {
   type AccountRendering,
   renderForAccount,
@@ -101,7 +101,7 @@ async function defaultLanguage(db: Db, accountId: bigint): Promise<TemplateLangu
     .executeTakeFirst();
   if (!account) throw new HuikuanError('not_found', `There is no account ${accountId}.`);
   const contract = await contractInForce(db, account.client_id, todayIn());
-  return contract.jurisdiction === 'CN' ? 'zh-CN' : 'en';
+  return jurisdictionLanguage(contract.jurisdiction);
 }
 
 /** The first communication about this debt: no contact the gate let through on the account yet. */

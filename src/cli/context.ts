@@ -26,6 +26,14 @@ export interface CliContext {
 
 export type RegisterCommands = (program: Command, context: CliContext) => void;
 
+/** An id given on the command line (`what`: the option or argument, e.g. "--account"); bad_usage if it is not one. */
+export function cliId(text: string, what: string): bigint {
+  if (!/^[1-9]\d{0,17}$/.test(text)) {
+    throw new HuikuanError('bad_usage', `${what} must be an id (a whole number from 1), not "${text}".`);
+  }
+  return BigInt(text);
+}
+
 export function createContext(io: CliIo, state: { exitCode: number }): CliContext {
   return {
     io,

@@ -1,6 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import type { Command } from 'commander';
-import type { CliContext, RegisterCommands } from '../cli/context.ts';
+import { type CliContext, cliId, type RegisterCommands } from '../cli/context.ts';
 import { findClientByCode } from '../clients/service.ts';
 import type { Db } from '../db/connection.ts';
 import { HuikuanError } from '../shared/errors.ts';
@@ -128,12 +128,6 @@ export function profileJson(profile: Profile) {
   };
 }
 
-function parseId(text: string, what: string): bigint {
-  if (!/^[1-9]\d{0,18}$/.test(text))
-    throw new HuikuanError('bad_usage', `${what} must be a positive whole number, not "${text}".`);
-  return BigInt(text);
-}
-
 interface TargetOptions {
   jurisdiction: string;
   client?: string;
@@ -149,7 +143,7 @@ async function target(db: Db, options: TargetOptions) {
   }
   const jurisdiction = parseJurisdiction(options.jurisdiction);
   const clientId = options.client === undefined ? null : (await findClientByCode(db, options.client)).id;
-  const accountId = options.account === undefined ? null : parseId(options.account, '--account');
+  const accountId = options.account === undefined ? null : cliId(options.account, '--account');
   const scope: ProfileScope = accountId !== null ? 'account' : clientId !== null ? 'client' : 'base';
   return { jurisdiction, clientId, accountId, scope };
 }
@@ -238,7 +232,7 @@ function registerProfileCommands(compliance: Command, context: CliContext): void
       .option('--json', 'print the decision as JSON')
       .action(async (id: string, options: { reason?: string; user?: string; json?: boolean }) => {
         const actor = context.actor(options);
-        const changeId = parseId(id, 'The change id');
+        const changeId = cliId(id, 'The change id');
         await context.withDatabase(async ({ db }) => {
           const result = await decideProfileChange(db, changeId, decision, actor, options.reason ?? null);
           const json = {
@@ -270,8 +264,8 @@ function holdTarget(options: HoldTargetOptions): Target {
     );
   }
   return options.account !== undefined
-    ? { accountId: parseId(options.account, '--account') }
-    : { debtorId: parseId(options.debtor as string, '--debtor') };
+    ? { accountId: cliId(options.account, '--account') }
+    : { debtorId: cliId(options.debtor as string, '--debtor') };
 }
 
 function holdLine(hold: HoldView): string {
@@ -335,7 +329,7 @@ function registerHoldCommands(compliance: Command, context: CliContext): void {
               kind: options.kind,
               source: options.source,
               contactPointId:
-                options.contactPoint === undefined ? null : parseId(options.contactPoint, '--contact-point'),
+                options.contactPoint === undefined ? null : cliId(options.contactPoint, '--contact-point'),
               startsAt: options.starts,
               endsAt: options.ends,
               note: options.note ?? null,
@@ -364,7 +358,7 @@ function registerHoldCommands(compliance: Command, context: CliContext): void {
     .option('--json', 'print the hold as JSON')
     .action(async (id: string, options: { reason: string; user?: string; json?: boolean }) => {
       const actor = context.actor(options);
-      const holdId = parseId(id, 'The hold id');
+      const holdId = cliId(id, 'The hold id');
       await context.withDatabase(async ({ db }) => {
         const lifted = await liftHold(db, holdId, options.reason, actor);
         context.report(options, holdJson(lifted), () => `Hold ${holdId} lifted by ${actor}.`);

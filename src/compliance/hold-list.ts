@@ -6,11 +6,8 @@
  */
 import { sql } from 'kysely';
 import type { Db } from '../db/connection.ts';
-import { addDays } from '../shared/dates.ts';
-import type { HoldStatus, StoredHold } from './holds-model.ts';
-import { holdStatus } from './holds-model.ts';
-
-export const holdStatuses = ['active', 'scheduled', 'ended', 'lifted'] as const;
+import { cappedCount, chinaDayRange } from './console-list.ts';
+import { type HoldStatus, holdStatus, type StoredHold } from './holds-model.ts';
 
 export interface HoldListFilter {
   kind?: StoredHold;
@@ -50,9 +47,6 @@ export interface HoldListRow {
   status: HoldStatus;
 }
 
-/** Counted up to this many; past it `total_capped`. */
-const holdCountCap = 10_000;
-
 function statusCondition(status: HoldStatus, at: Date) {
   const lifted = sql`(h.lifted_at IS NOT NULL AND h.lifted_at <= ${at})`;
   const ended = sql`(h.ends_at IS NOT NULL AND h.ends_at <= ${at})`;
@@ -81,10 +75,7 @@ export async function listAllHolds(
     where.push(sql`(h.account_id = ${filter.accountId}
       OR (h.account_id IS NULL AND h.debtor_id = (SELECT debtor_id FROM accounts WHERE id = ${filter.accountId})))`);
   }
-  if (filter.from)
-    where.push(sql`h.recorded_at >= (${filter.from}::date)::timestamp AT TIME ZONE 'Asia/Shanghai'`);
-  if (filter.to)
-    where.push(sql`h.recorded_at < (${addDays(filter.to, 1)}::date)::timestamp AT TIME ZONE 'Asia/Shanghai'`);
+  where.push(...chinaDayRange(sql.ref('h.recorded_at'), filter.from, filter.to));
   const condition = sql.join(where, sql` AND `);
   const rows = await sql<Omit<HoldListRow, 'status'>>`
     SELECT h.id, h.client_id, c.code AS client_code, h.debtor_id, h.account_id, a.client_account_ref AS account_ref,
@@ -96,17 +87,13 @@ export async function listAllHolds(
       LEFT JOIN accounts a ON a.id = h.account_id
      WHERE ${condition}
      ORDER BY h.id DESC OFFSET ${filter.offset} LIMIT ${filter.limit}`.execute(db);
-  const counted = await sql<{ n: number }>`
-    SELECT count(*)::int AS n FROM (
-      SELECT 1 FROM compliance_holds h WHERE ${condition} LIMIT ${holdCountCap + 1}) c`.execute(db);
-  const total = counted.rows[0]?.n ?? 0;
+  const counted = await cappedCount(db, sql`compliance_holds h`, condition);
   const atMs = at.getTime();
   return {
     items: rows.rows.map((row) => ({
       ...row,
       status: holdStatus({ startsAt: row.starts_at, endsAt: row.ends_at, liftedAt: row.lifted_at }, atMs),
     })),
-    total: Math.min(total, holdCountCap),
-    total_capped: total > holdCountCap,
+    ...counted,
   };
 }

@@ -81,7 +81,8 @@ export function parseSource(text: string): HoldSource {
   return text as HoldSource;
 }
 
-export type HoldStatus = 'scheduled' | 'active' | 'ended' | 'lifted';
+export const holdStatuses = ['active', 'scheduled', 'ended', 'lifted'] as const;
+export type HoldStatus = (typeof holdStatuses)[number];
 
 /** A hold's state at `atMs`: lifted before then, ended (its end date passed), not yet started, or in force. */
 export function holdStatus(

@@ -30,8 +30,8 @@ import {
 import { documented } from '../server/responses.ts';
 import { HuikuanError } from '../shared/errors.ts';
 import { profileJson } from './cli.ts';
-import { holdStatuses, listAllHolds } from './hold-list.ts';
-import { holdSources, storedHoldKinds } from './holds-model.ts';
+import { listAllHolds } from './hold-list.ts';
+import { holdSources, holdStatuses, storedHoldKinds } from './holds-model.ts';
 import {
   type ChangeMode,
   changeRules,

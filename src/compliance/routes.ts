@@ -44,7 +44,7 @@ import {
   validationNotice,
   withdrawConsent,
 } from './holds.ts';
-import { agentHoldKinds, consentKinds, holdSources, storedHoldKinds } from './holds-model.ts';
+import { agentHoldKinds, consentKinds, holdSources, holdStatuses, storedHoldKinds } from './holds-model.ts';
 import { channels } from './profiles.ts';
 
 const readers = [...staffRoles, 'client'] as const;
@@ -74,7 +74,7 @@ const holdResponse = z.object({
   lifted_at: instant.nullable(),
   lifted_by: z.string().nullable(),
   lift_reason: z.string().nullable(),
-  status: z.enum(['scheduled', 'active', 'ended', 'lifted']),
+  status: z.enum(holdStatuses),
   verification_required: z
     .boolean()
     .describe('a written dispute inside the US validation period: lifted only by the verification'),

@@ -8,7 +8,7 @@ import type { Db } from '../db/connection.ts';
 import { readScoped, requireRoles } from '../server/access.ts';
 import { type Api, businessDate, idText, pageOf, pageQuery, type ServerDeps } from '../server/context.ts';
 import { documented } from '../server/responses.ts';
-import { addDays } from '../shared/dates.ts';
+import { cappedCount, chinaDayRange } from './console-list.ts';
 import { channels } from './profiles.ts';
 
 export interface VerdictFilter {
@@ -38,9 +38,6 @@ export interface VerdictRow {
   decided_at: Date;
 }
 
-/** Counted up to this many; past it `total_capped`. */
-const verdictCountCap = 10_000;
-
 export async function listVerdicts(
   db: Db,
   filter: VerdictFilter,
@@ -49,22 +46,14 @@ export async function listVerdicts(
   if (filter.verdict) where.push(sql`verdict = ${filter.verdict}`);
   if (filter.channel) where.push(sql`channel = ${filter.channel}`);
   if (filter.accountId !== undefined) where.push(sql`account_id = ${filter.accountId}`);
-  if (filter.from)
-    where.push(sql`decided_at >= (${filter.from}::date)::timestamp AT TIME ZONE 'Asia/Shanghai'`);
-  if (filter.to)
-    where.push(sql`decided_at < (${addDays(filter.to, 1)}::date)::timestamp AT TIME ZONE 'Asia/Shanghai'`);
+  where.push(...chinaDayRange(sql.ref('decided_at'), filter.from, filter.to));
   const condition = sql.join(where, sql` AND `);
   const rows = await sql<VerdictRow>`
     SELECT id, client_id, account_id, actor, purpose, channel, party, proposed_at, verdict, reasons, jurisdiction,
            profile_version, decided_at
       FROM compliance_verdicts WHERE ${condition}
      ORDER BY id DESC OFFSET ${filter.offset} LIMIT ${filter.limit}`.execute(db);
-  const counted = await sql<{ n: number }>`
-    SELECT count(*)::int AS n FROM (SELECT 1 FROM compliance_verdicts WHERE ${condition} LIMIT ${verdictCountCap + 1}) c`.execute(
-    db,
-  );
-  const total = counted.rows[0]?.n ?? 0;
-  return { items: rows.rows, total: Math.min(total, verdictCountCap), total_capped: total > verdictCountCap };
+  return { items: rows.rows, ...(await cappedCount(db, sql`compliance_verdicts`, condition)) };
 }
 
 const verdictResponse = z.object({

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { CliContext, RegisterCommands } from '../cli/context.ts';
+import { type CliContext, cliId, type RegisterCommands } from '../cli/context.ts';
 import type { Db } from '../db/connection.ts';
 import type { Component } from '../db/schema.ts';
 import { parseBusinessDateOrThrow, todayIn } from '../shared/dates.ts';
@@ -548,10 +548,6 @@ function registerApprovalCommands(program: Command, context: CliContext): void {
       );
     }),
   );
-  const idOf = (text: string) => {
-    if (!/^\d+$/.test(text)) throw new HuikuanError('bad_usage', `"${text}" is not a proposal id.`);
-    return BigInt(text);
-  };
   common(
     approval
       .command('approve <id>')
@@ -560,7 +556,7 @@ function registerApprovalCommands(program: Command, context: CliContext): void {
   ).action(async (id: string, options: Common & { reason?: string }) =>
     context.withDatabase(async ({ db }) => {
       const result = await approveProposal(db, {
-        proposalId: idOf(id),
+        proposalId: cliId(id, 'The proposal id'),
         actor: context.actor(options),
         ...(options.reason ? { reason: options.reason } : {}),
       });
@@ -586,7 +582,7 @@ function registerApprovalCommands(program: Command, context: CliContext): void {
   ).action(async (id: string, options: Common & { reason: string }) =>
     context.withDatabase(async ({ db }) => {
       const result = await rejectProposal(db, {
-        proposalId: idOf(id),
+        proposalId: cliId(id, 'The proposal id'),
         actor: context.actor(options),
         reason: options.reason,
       });

@@ -1,6 +1,5 @@
-import type { CliContext, RegisterCommands } from '../cli/context.ts';
+import { type CliContext, cliId, type RegisterCommands } from '../cli/context.ts';
 import { progressBar } from '../cli/progress.ts';
-import { HuikuanError } from '../shared/errors.ts';
 import { formatMinor } from '../shared/money.ts';
 import {
   approveBatch,
@@ -62,7 +61,7 @@ export const registerPlacementCommands: RegisterCommands = (program, context) =>
     .option('--json', 'print the result as one JSON document')
     .action(async (id: string, options: { user?: string; json?: boolean }) => {
       const user = context.actor(options);
-      const batchId = parseBatchId(id);
+      const batchId = cliId(id, 'The batch id');
       await context.withDatabase(async ({ db }) => {
         const result = await approveBatch(db, batchId, user);
         context.report(
@@ -82,7 +81,7 @@ export const registerPlacementCommands: RegisterCommands = (program, context) =>
     .option('--json', 'print the result as one JSON document')
     .action(async (id: string, options: { user?: string; reason: string; json?: boolean }) => {
       const user = context.actor(options);
-      const batchId = parseBatchId(id);
+      const batchId = cliId(id, 'The batch id');
       await context.withDatabase(async ({ db }) => {
         const result = await rejectBatch(db, batchId, user, options.reason);
         context.report(
@@ -112,7 +111,7 @@ export const registerPlacementCommands: RegisterCommands = (program, context) =>
     .argument('<id>', 'batch id')
     .option('--json', 'print the result as one JSON document')
     .action(async (id: string, options: { json?: boolean }) => {
-      const batchId = parseBatchId(id);
+      const batchId = cliId(id, 'The batch id');
       await context.withDatabase(async ({ db }) => {
         const detail = await showBatch(db, batchId);
         context.report(options, detail, () => {
@@ -134,12 +133,6 @@ export const registerPlacementCommands: RegisterCommands = (program, context) =>
       });
     });
 };
-
-function parseBatchId(text: string): bigint {
-  if (!/^\d{1,18}$/.test(text))
-    throw new HuikuanError('bad_usage', `"${text}" is not a batch id (a number).`);
-  return BigInt(text);
-}
 
 function startProgress(context: CliContext): { update: (rows: number) => void; stop: () => void } {
   const bar = progressBar(context, 'Reading placements | {value} rows | {duration_formatted}');

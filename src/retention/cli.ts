@@ -3,7 +3,7 @@
  * their jurisdiction's retention period (src/retention/service.ts); `retention queue` lists them;
  * `retention hold add|release|list`: legal holds that stop it.
  */
-import type { RegisterCommands } from '../cli/context.ts';
+import { cliId, type RegisterCommands } from '../cli/context.ts';
 import { resolveActor } from '../identity/actor.ts';
 import { parseBusinessDateOrThrow, todayIn } from '../shared/dates.ts';
 import { HuikuanError } from '../shared/errors.ts';
@@ -17,12 +17,6 @@ import {
   retentionYears,
   runRetention,
 } from './service.ts';
-
-const idOf = (text: string, option: string): bigint => {
-  if (!/^[1-9]\d{0,17}$/.test(text))
-    throw new HuikuanError('bad_usage', `${option} must be a numeric id, not "${text}".`);
-  return BigInt(text);
-};
 
 export const registerRetentionCommands: RegisterCommands = (program, context) => {
   const retention = program.command('retention').description(
@@ -104,9 +98,9 @@ export const registerRetentionCommands: RegisterCommands = (program, context) =>
           const placed = await placeLegalHold(
             db,
             {
-              clientId: idOf(options.client, '--client'),
-              debtorId: options.debtor ? idOf(options.debtor, '--debtor') : null,
-              accountId: options.account ? idOf(options.account, '--account') : null,
+              clientId: cliId(options.client, '--client'),
+              debtorId: options.debtor ? cliId(options.debtor, '--debtor') : null,
+              accountId: options.account ? cliId(options.account, '--account') : null,
               reason: options.reason,
             },
             actor,
@@ -124,7 +118,7 @@ export const registerRetentionCommands: RegisterCommands = (program, context) =>
     .action(async (id: string, options: { reason: string; user?: string; json?: boolean }) => {
       await context.withDatabase(async ({ db }) => {
         const actor = await resolveActor(db, context.actor(options), ['compliance', 'admin']);
-        const released = await releaseLegalHold(db, idOf(id, 'the hold id'), options.reason, actor);
+        const released = await releaseLegalHold(db, cliId(id, 'the hold id'), options.reason, actor);
         context.report(options, released, () => `Legal hold ${released.id} released.`);
       });
     });

@@ -17,6 +17,7 @@ import { contractInForce } from '../clients/service.ts';
 import type { Db } from '../db/connection.ts';
 import { type BusinessDate, todayIn } from '../shared/dates.ts';
 import { HuikuanError, isHuikuanError } from '../shared/errors.ts';
+import { jurisdictionLanguage } from '../templates/model.ts';
 import { renderForAccount, templateInForce } from '../templates/service.ts';
 
 export const dispatchDefaults = {
@@ -168,7 +169,7 @@ async function sendLetter(
   how: { actor: string; at: Date | undefined },
 ): Promise<MessageView> {
   const contract = await contractInForce(db, action.client_id, todayIn());
-  const language = contract.jurisdiction === 'CN' ? 'zh-CN' : 'en';
+  const language = jurisdictionLanguage(contract.jurisdiction);
   let template: Awaited<ReturnType<typeof templateInForce>>;
   try {
     template = await templateInForce(db, action.template, 'letter', language);

@@ -18,6 +18,11 @@ export const templateChannels = ['sms', 'email', 'letter', 'script'] as const;
 export type TemplateChannel = (typeof templateChannels)[number];
 export const templateLanguages = ['zh-CN', 'en'] as const;
 export type TemplateLanguage = (typeof templateLanguages)[number];
+
+/** The language a debtor is written to by default under a contract's jurisdiction: zh-CN in CN, else en. */
+export function jurisdictionLanguage(jurisdiction: string): TemplateLanguage {
+  return jurisdiction === 'CN' ? 'zh-CN' : 'en';
+}
 export const templateJurisdictions = ['CN', 'US', 'UK'] as const;
 export type TemplateJurisdiction = (typeof templateJurisdictions)[number];
 

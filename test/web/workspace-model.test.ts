@@ -1,5 +1,7 @@
 /** The agent workspace's pure helpers: keys, disposition shortcuts, instalments in minor units, zones. */
 import { describe, expect, it } from 'vitest';
+import { countryZones, debtorZone } from '../../src/compliance/holds-model.ts';
+import { dispositions as serverDispositions } from '../../src/worklist/model.ts';
 import {
   addMonths,
   commandOf,
@@ -13,6 +15,7 @@ import {
   planProblem,
   splitInstalments,
   wallTimeIn,
+  zoneOfDebtor,
 } from '../../web/src/pages/workspace/model.ts';
 
 const input = { tagName: 'INPUT', getAttribute: () => null };
@@ -125,5 +128,17 @@ describe('zones', () => {
     const summer = instantOf('2026-07-01 09:00', 'Europe/London') as number;
     expect(wallTimeIn(summer, 'Asia/Shanghai')).toBe('2026-07-01 16:00');
     expect(instantOf('tomorrow', 'Asia/Shanghai')).toBeNull();
+  });
+});
+
+describe('the lists the web keeps of the server’s', () => {
+  it('has the server’s dispositions, in its order', () => {
+    expect([...dispositions]).toEqual([...serverDispositions]);
+  });
+
+  it('reads a debtor’s zone as the server does, for every country it knows and others', () => {
+    for (const country of [...Object.keys(countryZones), 'US', 'FR', 'JP', null]) {
+      expect([country, zoneOfDebtor(country)]).toEqual([country, debtorZone(country)]);
+    }
   });
 });

@@ -5,7 +5,7 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import type { CliContext } from '../../cli/context.ts';
+import { type CliContext, cliId } from '../../cli/context.ts';
 import type { Db } from '../../db/connection.ts';
 import { parseBusinessDateOrThrow } from '../../shared/dates.ts';
 import { HuikuanError } from '../../shared/errors.ts';
@@ -24,12 +24,6 @@ import type { ModelStatus } from './tables.ts';
 import { configureWatchRule, type WatchRule, watchRuleStates, watchRules } from './watch.ts';
 
 const statuses: readonly ModelStatus[] = ['proposed', 'approved', 'champion', 'challenger', 'retired'];
-
-function idArgument(text: string): bigint {
-  if (!/^\d{1,18}$/.test(text))
-    throw new HuikuanError('bad_usage', `A model id is a whole number, not "${text}".`);
-  return BigInt(text);
-}
 
 function numberIn(text: string, flag: string, min: number, max: number, integer: boolean): number {
   const value = Number(text);
@@ -222,7 +216,7 @@ export function registerPlatformModelCommands(model: Command, context: CliContex
     .option('--json', 'print as JSON')
     .action(async (id: string, options: { user?: string; json?: boolean }) => {
       const actor = context.actor(options);
-      const view = await context.withDatabase(({ db }) => approveModel(db, idArgument(id), actor));
+      const view = await context.withDatabase(({ db }) => approveModel(db, cliId(id, 'The model id'), actor));
       context.report(options, view, () => `Approved ${line(view)}.`);
     });
 
@@ -240,7 +234,7 @@ export function registerPlatformModelCommands(model: Command, context: CliContex
       }
       const actor = context.actor(options);
       const result = await context.withDatabase(({ db }) =>
-        promoteModel(db, idArgument(id), options.as as 'champion' | 'challenger', actor),
+        promoteModel(db, cliId(id, 'The model id'), options.as as 'champion' | 'challenger', actor),
       );
       context.report(options, result, () =>
         [
@@ -259,7 +253,7 @@ export function registerPlatformModelCommands(model: Command, context: CliContex
     .action(async (id: string, options: { reason: string; user?: string; json?: boolean }) => {
       const actor = context.actor(options);
       const view = await context.withDatabase(({ db }) =>
-        retireModel(db, idArgument(id), actor, options.reason),
+        retireModel(db, cliId(id, 'The model id'), actor, options.reason),
       );
       context.report(options, view, () => `Retired ${line(view)}.`);
     });

@@ -56,6 +56,7 @@ import {
   nextIndex,
   type WorkspaceAction,
   workspaceActions,
+  zoneOfDebtor,
 } from './workspace/model.ts';
 import { ScriptCard } from './workspace/ScriptCard.tsx';
 
@@ -101,13 +102,6 @@ interface Training {
 }
 
 type Open = WorkspaceAction | 'attemptAfterCall' | null;
-
-const zoneOfCountry: Record<string, string> = {
-  CN: 'Asia/Shanghai',
-  GB: 'Europe/London',
-  US: 'America/New_York',
-  HK: 'Asia/Hong_Kong',
-};
 
 export default function Workspace() {
   const { t } = useTranslation();
@@ -234,7 +228,7 @@ export default function Workspace() {
   const debtor = detail?.debtor;
   const country =
     (detail && (pick<string>(detail, 'country') ?? pick<string>(debtor ?? {}, 'country'))) || 'CN';
-  const debtorZone = zoneOfCountry[country] ?? 'Asia/Shanghai';
+  const debtorZone = zoneOfDebtor(country);
   const openPromises = (actions.data?.promises ?? []).filter((promise) => promise.status === 'open');
   const livePlans = (actions.data?.plans ?? []).filter(
     (plan) => plan.status === 'active' || plan.status === 'pending_approval',

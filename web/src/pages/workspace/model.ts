@@ -217,6 +217,23 @@ export function planProblem(total: bigint, rows: readonly PlanRow[]): PlanProble
 
 // ---------------------------------------------------------------- zones
 
+/**
+ * The zone a debtor's times are read in, from the debtor's country (the agencies' home, China, when
+ * unknown): the server's debtorZone (src/compliance/holds-model.ts), held equal by test/web.
+ */
+const countryZones: Record<string, string> = {
+  CN: 'Asia/Shanghai',
+  HK: 'Asia/Hong_Kong',
+  MO: 'Asia/Macau',
+  TW: 'Asia/Taipei',
+  GB: 'Europe/London',
+  US: 'America/New_York',
+};
+
+export function zoneOfDebtor(country: string | null): string {
+  return (country ? countryZones[country] : undefined) ?? 'Asia/Shanghai';
+}
+
 /** The offset of `zone` from UTC at an instant, in minutes. */
 function offsetMinutes(instant: number, zone: string): number {
   const parts = new Intl.DateTimeFormat('en-US', {
