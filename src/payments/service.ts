@@ -53,7 +53,7 @@ export const importLimits = {
   /** Transactions posting at once, on disjoint sets of accounts. */
   postStreams: 2,
   /** Growth of the heap in use while reading before a full collection (src/shared/heap.ts). */
-  heapSlackBytes: 32 * 1024 * 1024,
+  heapSlackBytes: 64 * 1024 * 1024,
 };
 
 export interface ImportProgress {

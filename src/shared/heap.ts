@@ -26,7 +26,7 @@ export class HeapBound {
   /** Full collections run so far. */
   collections = 0;
 
-  constructor(slackBytes = 32 * 1024 * 1024) {
+  constructor(slackBytes = 64 * 1024 * 1024) {
     this.#slack = slackBytes;
     this.#limit = process.memoryUsage().heapUsed + slackBytes;
   }
