@@ -432,11 +432,25 @@ export async function previewContacts(
   return db.isTransaction ? work(db) : db.transaction().execute(work);
 }
 
-/** What the gate reads of the account whatever the contact: the account and debtor, the jurisdiction, the profile. */
+/**
+ * What the gate reads of the account whatever the contact: the account and debtor, the jurisdiction,
+ * the profile; and, for previews at one instant, the contact histories read so far, by person.
+ */
+/** A stored contact as the gate reads it for the caps. */
+interface HistoryRow {
+  at: Date;
+  channel: string;
+  party: string;
+  contact_point_id: bigint | null;
+  robot: boolean;
+  outcome: string;
+}
+
 interface GateAccount {
   account: { client_id: bigint; debtor_id: bigint; status: string; country: string | null };
   jurisdiction: Jurisdiction;
   profile: Profile;
+  histories: Map<string, HistoryRow[]>;
 }
 
 async function gateAccount(trx: Db, accountId: bigint, at: Date): Promise<GateAccount> {
@@ -450,7 +464,7 @@ async function gateAccount(trx: Db, accountId: bigint, at: Date): Promise<GateAc
   const contract = await contractInForce(trx, account.client_id, todayIn('Asia/Shanghai', at));
   const jurisdiction = contract.jurisdiction as Jurisdiction;
   const profile = await effectiveProfile(trx, jurisdiction, account.client_id, accountId);
-  return { account, jurisdiction, profile };
+  return { account, jurisdiction, profile, histories: new Map() };
 }
 
 async function runGate(
@@ -529,7 +543,10 @@ async function runGate(
       .where('debtor_id', '=', account.debtor_id)
       .where('person', '=', person);
     if (days !== null) historyQuery = historyQuery.where('at', '>=', new Date(at.getTime() - days * dayMs));
-    const rows = await historyQuery.execute();
+    // previews of one account at one instant (previewContacts) read a person's history once
+    const historyKey = `${person}|${days ?? 'all'}`;
+    const rows = known?.histories.get(historyKey) ?? (await historyQuery.execute());
+    known?.histories.set(historyKey, rows);
     const logged: HistoryEntry[] = rows.map((row) => ({
       atMs: row.at.getTime(),
       channel: row.channel as Channel,
