@@ -47,7 +47,7 @@ describe('holds and consent on the account page', () => {
       const offered = agent.page.locator('.ant-select-dropdown:visible .ant-select-item-option');
       // Poll: while the dropdown's opening animation runs its options can be briefly absent again.
       await expect
-        .poll(() => offered.evaluateAll((options) => options.map((o) => o.getAttribute('title'))), {
+        .poll(async () => Promise.all((await offered.all()).map((option) => option.getAttribute('title'))), {
           timeout: 10_000,
         })
         .toEqual([
