@@ -617,41 +617,78 @@ export async function moveToTeams(
   actor: string,
 ): Promise<TeamMoveResult[]> {
   if (moves.length === 0) return [];
-  const rows = await sql<{
+  // First, without locks: the team each move names (resolved once per name, not per row) and whether it
+  // serves the client. Only the moves that can go ahead lock their accounts below — a strategy's
+  // escalations naming an unknown team are held every night, and locking (so dirtying) every such
+  // account row each night cost the nightly run more than the rest of its treatment step.
+  const classified = await sql<{
     account_id: bigint;
     client_id: bigint;
     team_id: bigint | null;
     served: boolean;
-    kept: boolean;
     from_team: bigint | null;
-    from_agent: string | null;
     reason: string;
   }>`
     WITH m AS (SELECT * FROM unnest(${moves.map((m) => String(m.accountId))}::bigint[], ${moves.map((m) => m.team)}::text[],
-                                    ${moves.map((m) => m.reason)}::text[]) AS m(account_id, team, reason))
+                                    ${moves.map((m) => m.reason)}::text[]) AS m(account_id, team, reason)),
+         named AS (SELECT DISTINCT ON (lower(name)) lower(name) AS key, id FROM teams ORDER BY lower(name), id)
     SELECT a.id AS account_id, a.client_id, t.id AS team_id, m.reason,
            EXISTS (SELECT FROM team_clients tc WHERE tc.team_id = t.id AND tc.client_id = a.client_id) AS served,
+           s.team_id AS from_team
+      FROM m JOIN accounts a ON a.id = m.account_id
+      LEFT JOIN named t ON t.key = lower(m.team)
+      LEFT JOIN account_assignments s ON s.client_id = a.client_id AND s.account_id = a.id
+     ORDER BY a.id`.execute(trx);
+  const results: TeamMoveResult[] = [];
+  const candidates = new Map<bigint, (typeof classified.rows)[number]>();
+  for (const row of classified.rows) {
+    if (row.team_id === null)
+      results.push({ account_id: row.account_id, outcome: 'held', held: 'team_unknown' });
+    else if (row.from_team === row.team_id)
+      results.push({ account_id: row.account_id, outcome: 'already', held: null });
+    else if (!row.served)
+      results.push({ account_id: row.account_id, outcome: 'held', held: 'team_not_serving_client' });
+    else candidates.set(row.account_id, row);
+  }
+  if (candidates.size === 0) return results;
+  // Then the candidates, locked: a promise or plan taken meanwhile keeps the account with its agent (留案)
+  const locked = await sql<{
+    account_id: bigint;
+    kept: boolean;
+    from_team: bigint | null;
+    from_agent: string | null;
+  }>`
+    SELECT a.id AS account_id,
            (EXISTS (SELECT FROM promises p WHERE p.account_id = a.id AND p.status = 'open')
             OR EXISTS (SELECT FROM payment_plans pl WHERE pl.account_id = a.id AND pl.status = 'active')) AS kept,
            s.team_id AS from_team, s.agent AS from_agent
-      FROM m JOIN accounts a ON a.id = m.account_id
-      LEFT JOIN LATERAL (SELECT id FROM teams WHERE lower(name) = lower(m.team) ORDER BY id LIMIT 1) t ON true
+      FROM accounts a
       LEFT JOIN account_assignments s ON s.client_id = a.client_id AND s.account_id = a.id
+     WHERE a.id = ANY(${[...candidates.keys()].map(String)}::bigint[])
      ORDER BY a.id
        FOR UPDATE OF a`.execute(trx);
-  const results: TeamMoveResult[] = [];
-  const moving: typeof rows.rows = [];
-  for (const row of rows.rows) {
-    let held: TeamMoveHeld | null = null;
-    if (row.team_id === null) held = 'team_unknown';
-    else if (row.from_team === row.team_id) {
+  const moving: {
+    account_id: bigint;
+    client_id: bigint;
+    team_id: bigint;
+    from_team: bigint | null;
+    from_agent: string | null;
+    reason: string;
+  }[] = [];
+  for (const row of locked.rows) {
+    const candidate = candidates.get(row.account_id);
+    if (!candidate || candidate.team_id === null) continue;
+    if (row.from_team === candidate.team_id) {
       results.push({ account_id: row.account_id, outcome: 'already', held: null });
-      continue;
-    } else if (!row.served) held = 'team_not_serving_client';
-    else if (row.kept && row.from_agent !== null) held = 'kept_with_agent';
-    if (held !== null) results.push({ account_id: row.account_id, outcome: 'held', held });
-    else {
-      moving.push(row);
+    } else if (row.kept && row.from_agent !== null) {
+      results.push({ account_id: row.account_id, outcome: 'held', held: 'kept_with_agent' });
+    } else {
+      moving.push({
+        ...candidate,
+        team_id: candidate.team_id,
+        from_team: row.from_team,
+        from_agent: row.from_agent,
+      });
       results.push({ account_id: row.account_id, outcome: 'moved', held: null });
     }
   }
@@ -671,9 +708,13 @@ export async function moveToTeams(
                   ${moving.map((row) => row.from_agent)}::text[], ${teamIds}::bigint[], ${moving.map((row) => row.reason)}::text[])
            AS u(c, a, ft, fa, t, r)
      ORDER BY a`.execute(trx);
+  // grouped by pushing, not by copying the group per row (that was quadratic in a team's moves)
   const byTeam = new Map<bigint, typeof moving>();
-  for (const row of moving)
-    byTeam.set(row.team_id as bigint, [...(byTeam.get(row.team_id as bigint) ?? []), row]);
+  for (const row of moving) {
+    const group = byTeam.get(row.team_id);
+    if (group) group.push(row);
+    else byTeam.set(row.team_id, [row]);
+  }
   for (const [teamId, moved] of byTeam) {
     await recordAudit(trx, {
       actor,

@@ -571,14 +571,19 @@ export async function treatmentStep({
   // row per account with the steps created (or 'wait'), the arm's probability and the other arms.
   // One statement: the decisions read the actions just created (a partition is redone only after
   // its transaction rolled back, so those are all of tonight's).
+  // an escalation to a team that does not exist or does not serve this client is held from the start
+  // (the same reason escalate() writes), so a new task is not written twice on the night it is created
+  const heldTeams = await escalationsHeld(trx, partition.client_id);
   await sql`
     WITH created AS (
       INSERT INTO strategy_actions
              (client_id, account_id, run_date, strategy_version_id, segment, arm, step, anchor, anchor_date, kind,
-              channel, template, task, team, priority, due_on, status)
+              channel, template, task, team, priority, due_on, status, reasons)
       SELECT x.client_id, x.account_id, ${day}, ${version.id}, x.segment, x.arm, st.step, st.anchor, an.anchor_date,
              st.kind, st.channel, st.template, st.task, st.team, st.priority, an.anchor_date + st.day,
-             CASE st.kind WHEN 'message' THEN 'pending' ELSE 'open' END
+             CASE st.kind WHEN 'message' THEN 'pending' ELSE 'open' END,
+             CASE WHEN st.task = 'escalate' AND ${JSON.stringify(heldTeams)}::jsonb ? lower(st.team)
+                  THEN ARRAY[${JSON.stringify(heldTeams)}::jsonb ->> lower(st.team)] ELSE '{}'::text[] END
         FROM strategy_assigned x
         JOIN strategy_steps st ON st.segment = x.segment AND st.arm = x.arm
         CROSS JOIN LATERAL (SELECT ${anchorDateSql(day)} AS anchor_date) an
@@ -622,7 +627,37 @@ export async function treatmentStep({
  * the reason in the action's `reasons` and is tried again the next night; once moved (or found in the
  * team already) `moved_at` is set and it is never moved again, so a night run twice moves nothing new.
  */
+/** Escalation teams (lower-cased names) of the steps in force that hold every escalation of a client's accounts. */
+async function escalationsHeld(trx: Db, clientId: bigint): Promise<Record<string, string>> {
+  const rows = await sql<{ team: string; held: string | null }>`
+    SELECT DISTINCT lower(st.team) AS team,
+           CASE WHEN NOT EXISTS (SELECT FROM teams t WHERE lower(t.name) = lower(st.team)) THEN 'team_unknown'
+                WHEN NOT EXISTS (SELECT FROM teams t JOIN team_clients tc ON tc.team_id = t.id
+                                  WHERE lower(t.name) = lower(st.team) AND tc.client_id = ${clientId})
+                THEN 'team_not_serving_client' END AS held
+      FROM strategy_steps st WHERE st.task = 'escalate' AND st.team IS NOT NULL`.execute(trx);
+  return Object.fromEntries(rows.rows.flatMap((row) => (row.held === null ? [] : [[row.team, row.held]])));
+}
+
 async function escalate(trx: Db, partition: TreatmentContext['partition']): Promise<void> {
+  // Escalations to a team that does not exist or does not serve the client are held in one statement:
+  // the same for every account of the partition, and retried every night until an admin fixes the team,
+  // so they stay out of the per-account move below (at a million accounts, reading and rewriting each of
+  // them nightly cost more than the rest of the treatment step). Only a changed reason is written.
+  await sql`
+    UPDATE strategy_actions x
+       SET reasons = ARRAY[CASE WHEN NOT EXISTS (SELECT FROM teams t WHERE lower(t.name) = lower(x.team))
+                                THEN 'team_unknown' ELSE 'team_not_serving_client' END]
+      FROM strategy_assigned y
+     WHERE y.account_id = x.account_id
+       AND x.client_id = ${partition.client_id} AND x.account_id BETWEEN ${partition.first_id} AND ${partition.last_id}
+       AND x.kind = 'task' AND x.task = 'escalate' AND x.status = 'open' AND x.moved_at IS NULL
+       AND lower(x.team) NOT IN (SELECT lower(t.name) FROM teams t JOIN team_clients tc ON tc.team_id = t.id
+                           WHERE tc.client_id = ${partition.client_id})
+       AND x.reasons IS DISTINCT FROM ARRAY[CASE WHEN NOT EXISTS (SELECT FROM teams t WHERE lower(t.name) = lower(x.team))
+                                                 THEN 'team_unknown' ELSE 'team_not_serving_client' END]`.execute(
+    trx,
+  );
   const due = await sql<{
     id: bigint;
     account_id: bigint;
@@ -639,6 +674,8 @@ async function escalate(trx: Db, partition: TreatmentContext['partition']): Prom
       JOIN strategy_versions v ON v.id = x.strategy_version_id
      WHERE x.client_id = ${partition.client_id} AND x.account_id BETWEEN ${partition.first_id} AND ${partition.last_id}
        AND x.kind = 'task' AND x.task = 'escalate' AND x.status = 'open' AND x.moved_at IS NULL
+       AND lower(x.team) IN (SELECT lower(t.name) FROM teams t JOIN team_clients tc ON tc.team_id = t.id
+                       WHERE tc.client_id = ${partition.client_id})
      ORDER BY x.account_id, x.due_on, x.id`.execute(trx);
   if (due.rows.length === 0) return;
   // one move per account: to the team of its latest escalation due (an earlier one still open is
@@ -662,7 +699,9 @@ async function escalate(trx: Db, partition: TreatmentContext['partition']): Prom
        SET moved_at = CASE WHEN u.held IS NULL THEN now() END,
            reasons = CASE WHEN u.held IS NULL THEN '{}'::text[] ELSE ARRAY[u.held] END
       FROM unnest(${ids}::bigint[], ${held}::text[]) AS u(id, held)
-     WHERE x.id = u.id`.execute(trx);
+     WHERE x.id = u.id
+       -- held for the same reason as last night: no new row version (they are retried every night)
+       AND (u.held IS NULL OR x.reasons IS DISTINCT FROM ARRAY[u.held])`.execute(trx);
 }
 
 // ---------------------------------------------------------------- an account's treatment
