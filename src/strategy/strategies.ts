@@ -620,6 +620,27 @@ export async function treatmentStep({
 }
 
 /**
+ * Why every escalation to `team` of a client's accounts is held, whoever the account: no team of that
+ * name (case-insensitive), or none that serves the client; NULL when one does. One definition for
+ * the reasons written at creation, the nightly re-check and the moves' selection.
+ */
+function teamHeldSql(team: RawBuilder<unknown>, clientId: bigint): RawBuilder<string | null> {
+  return sql<string | null>`CASE
+    WHEN NOT EXISTS (SELECT FROM teams t WHERE lower(t.name) = lower(${team})) THEN 'team_unknown'
+    WHEN NOT EXISTS (SELECT FROM teams t JOIN team_clients tc ON tc.team_id = t.id
+                      WHERE lower(t.name) = lower(${team}) AND tc.client_id = ${clientId})
+    THEN 'team_not_serving_client' END`;
+}
+
+/** The escalation teams (lower-cased) of the steps in force that hold every escalation of a client's accounts. */
+async function escalationsHeld(trx: Db, clientId: bigint): Promise<Record<string, string>> {
+  const rows = await sql<{ team: string; held: string | null }>`
+    SELECT DISTINCT lower(st.team) AS team, ${teamHeldSql(sql`st.team`, clientId)} AS held
+      FROM strategy_steps st WHERE st.task = 'escalate' AND st.team IS NOT NULL`.execute(trx);
+  return Object.fromEntries(rows.rows.flatMap((row) => (row.held === null ? [] : [[row.team, row.held]])));
+}
+
+/**
  * Escalation steps move the account to their team (调案, through the allocation service's
  * moveToTeams, with the step as the reason, in the move history): the partition's open escalations
  * not yet moved, of accounts still in the strategy. One held back — an open promise or an active plan
@@ -627,35 +648,20 @@ export async function treatmentStep({
  * the reason in the action's `reasons` and is tried again the next night; once moved (or found in the
  * team already) `moved_at` is set and it is never moved again, so a night run twice moves nothing new.
  */
-/** Escalation teams (lower-cased names) of the steps in force that hold every escalation of a client's accounts. */
-async function escalationsHeld(trx: Db, clientId: bigint): Promise<Record<string, string>> {
-  const rows = await sql<{ team: string; held: string | null }>`
-    SELECT DISTINCT lower(st.team) AS team,
-           CASE WHEN NOT EXISTS (SELECT FROM teams t WHERE lower(t.name) = lower(st.team)) THEN 'team_unknown'
-                WHEN NOT EXISTS (SELECT FROM teams t JOIN team_clients tc ON tc.team_id = t.id
-                                  WHERE lower(t.name) = lower(st.team) AND tc.client_id = ${clientId})
-                THEN 'team_not_serving_client' END AS held
-      FROM strategy_steps st WHERE st.task = 'escalate' AND st.team IS NOT NULL`.execute(trx);
-  return Object.fromEntries(rows.rows.flatMap((row) => (row.held === null ? [] : [[row.team, row.held]])));
-}
-
 async function escalate(trx: Db, partition: TreatmentContext['partition']): Promise<void> {
+  const teamHeld = teamHeldSql(sql`x.team`, partition.client_id);
   // Escalations to a team that does not exist or does not serve the client are held in one statement:
   // the same for every account of the partition, and retried every night until an admin fixes the team,
   // so they stay out of the per-account move below (at a million accounts, reading and rewriting each of
   // them nightly cost more than the rest of the treatment step). Only a changed reason is written.
   await sql`
-    UPDATE strategy_actions x
-       SET reasons = ARRAY[CASE WHEN NOT EXISTS (SELECT FROM teams t WHERE lower(t.name) = lower(x.team))
-                                THEN 'team_unknown' ELSE 'team_not_serving_client' END]
-      FROM strategy_assigned y
-     WHERE y.account_id = x.account_id
-       AND x.client_id = ${partition.client_id} AND x.account_id BETWEEN ${partition.first_id} AND ${partition.last_id}
-       AND x.kind = 'task' AND x.task = 'escalate' AND x.status = 'open' AND x.moved_at IS NULL
-       AND lower(x.team) NOT IN (SELECT lower(t.name) FROM teams t JOIN team_clients tc ON tc.team_id = t.id
-                           WHERE tc.client_id = ${partition.client_id})
-       AND x.reasons IS DISTINCT FROM ARRAY[CASE WHEN NOT EXISTS (SELECT FROM teams t WHERE lower(t.name) = lower(x.team))
-                                                 THEN 'team_unknown' ELSE 'team_not_serving_client' END]`.execute(
+    WITH h AS (
+      SELECT x.id, ${teamHeld} AS reason
+        FROM strategy_actions x JOIN strategy_assigned y ON y.account_id = x.account_id
+       WHERE x.client_id = ${partition.client_id} AND x.account_id BETWEEN ${partition.first_id} AND ${partition.last_id}
+         AND x.kind = 'task' AND x.task = 'escalate' AND x.status = 'open' AND x.moved_at IS NULL)
+    UPDATE strategy_actions x SET reasons = ARRAY[h.reason]
+      FROM h WHERE x.id = h.id AND h.reason IS NOT NULL AND x.reasons IS DISTINCT FROM ARRAY[h.reason]`.execute(
     trx,
   );
   const due = await sql<{
@@ -674,8 +680,7 @@ async function escalate(trx: Db, partition: TreatmentContext['partition']): Prom
       JOIN strategy_versions v ON v.id = x.strategy_version_id
      WHERE x.client_id = ${partition.client_id} AND x.account_id BETWEEN ${partition.first_id} AND ${partition.last_id}
        AND x.kind = 'task' AND x.task = 'escalate' AND x.status = 'open' AND x.moved_at IS NULL
-       AND lower(x.team) IN (SELECT lower(t.name) FROM teams t JOIN team_clients tc ON tc.team_id = t.id
-                       WHERE tc.client_id = ${partition.client_id})
+       AND ${teamHeld} IS NULL
      ORDER BY x.account_id, x.due_on, x.id`.execute(trx);
   if (due.rows.length === 0) return;
   // one move per account: to the team of its latest escalation due (an earlier one still open is
