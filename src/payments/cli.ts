@@ -2,7 +2,12 @@ import type { Command } from 'commander';
 import type { CliContext, RegisterCommands } from '../cli/context.ts';
 import { progressBar } from '../cli/progress.ts';
 import { formatMinor } from '../shared/money.ts';
-import { type ImportPaymentsResult, type ImportProgress, importPayments } from './service.ts';
+import {
+  cliHeapSlackBytes,
+  type ImportPaymentsResult,
+  type ImportProgress,
+  importPayments,
+} from './service.ts';
 
 interface ImportOptions {
   client: string;
@@ -38,6 +43,7 @@ export const registerPaymentCommands: RegisterCommands = (program, context) => {
             clientCode: options.client,
             actor,
             onProgress: progress.update,
+            limits: { heapSlackBytes: cliHeapSlackBytes },
           });
         } finally {
           progress.stop();
