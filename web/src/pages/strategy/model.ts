@@ -5,7 +5,7 @@
  * problem's path), conditions in plain words, amounts in yuan ↔ minor units and percentages ↔ basis
  * points without floating point, and a problem's JSON path → the form item that shows it.
  */
-import { formatMinor, parseAmountToMinor } from '../../money.ts';
+import { formatMinor, minorToAmountText as moneyAmountText, parseAmountToMinor } from '../../money.ts';
 import { dispositions } from '../workspace/model.ts';
 
 export type FieldType = 'int' | 'money' | 'text' | 'enum' | 'bool';
@@ -147,12 +147,7 @@ export function groupOf(condition: { all: Condition[] } | { any: Condition[] }):
 /** Minor units (`500000`) → the amount typed in yuan (`5000.00`), exactly; null when it is not digits. */
 export function minorToAmountText(value: Scalar | undefined | null): string | null {
   if (value === null || value === undefined || typeof value === 'boolean') return null;
-  const text = String(value).trim();
-  if (!/^-?\d+$/.test(text)) return null;
-  const negative = text.startsWith('-');
-  const digits = (negative ? text.slice(1) : text).padStart(3, '0');
-  const whole = digits.slice(0, -2).replace(/^0+(?=\d)/, '');
-  return `${negative ? '-' : ''}${whole}.${digits.slice(-2)}`;
+  return moneyAmountText(String(value), 'CNY') || null;
 }
 
 /** An amount typed in yuan (`5,000`) → minor units as a string of digits (`500000`), or null. */
