@@ -200,13 +200,13 @@ export async function accountChannels(
   );
   const previews = await previewContacts(db, input.accountId, at, targets);
   const result: ContactPointChannels[] = [];
+  // previews come in the order of targets: point by point, channel by channel, as walked here
+  let next = 0;
   for (const point of points) {
     const channels: PointChannelView[] = [];
     for (const channel of channelsOfKind(point.kind)) {
-      const found = targets.findIndex(
-        (target) => target.contactPointId === point.id && target.channel === channel,
-      );
-      const preview = previews[found] as GatePreview;
+      const preview = previews[next] as GatePreview;
+      next += 1;
       const last = lasts.rows.find((row) => row.contact_point_id === point.id && row.channel === channel);
       channels.push({
         channel,
