@@ -78,8 +78,6 @@ async function account(page: Page, ref: string): Promise<void> {
   await page.getByRole('heading', { name: text.account.title.replace('{{ref}}', ref) }).waitFor();
 }
 
-const choose = chooseOption;
-
 describe('in zh-CN', () => {
   it('reveals a masked phone and ID number to compliance, and the reveals are in the audit log', async () => {
     const { context, page } = await as('comp1');
@@ -125,7 +123,7 @@ describe('in zh-CN', () => {
     try {
       await page.getByRole('menuitem', { name: text.menu.paymentFiles }).click();
       await page.getByRole('heading', { name: text.paymentFiles.title }).waitFor();
-      await choose(
+      await chooseOption(
         page,
         page.getByRole('combobox', { name: text.common.client }),
         '招商银行信用卡中心 (ZSB)',
@@ -149,7 +147,7 @@ describe('in zh-CN', () => {
 
       await page.getByRole('menuitem', { name: text.menu.reversals }).click();
       await page.getByRole('heading', { name: text.reversals.title, exact: true }).waitFor();
-      await choose(
+      await chooseOption(
         page,
         page.getByRole('combobox', { name: text.common.client }),
         '招商银行信用卡中心 (ZSB)',
@@ -295,7 +293,7 @@ describe('in zh-CN', () => {
       await page.reload();
       await page.getByRole('button', { name: text.common.reset }).click();
       await page.getByRole('link', { name: 'A001', exact: true }).waitFor();
-      await choose(page, page.getByRole('combobox', { name: text.savedFilters.label }), '李四的案件');
+      await chooseOption(page, page.getByRole('combobox', { name: text.savedFilters.label }), '李四的案件');
       await page.getByRole('link', { name: 'A001', exact: true }).waitFor({ state: 'detached' });
       await page.getByRole('link', { name: 'A002', exact: true }).waitFor();
       await expect(page.getByRole('textbox', { name: text.accounts.search }).inputValue()).resolves.toBe(
@@ -363,7 +361,11 @@ describe('in zh-CN', () => {
       // still opening is sometimes not taken (seen on a loaded CI machine), so pick again until it shows
       const picked = drawer.locator('.ant-select-selection-item[title="平安普惠 (PAB)"]');
       for (let attempt = 0; attempt < 3 && !(await picked.isVisible()); attempt++) {
-        await choose(page, drawer.getByRole('combobox', { name: text.teams.clients }), '平安普惠 (PAB)');
+        await chooseOption(
+          page,
+          drawer.getByRole('combobox', { name: text.teams.clients }),
+          '平安普惠 (PAB)',
+        );
         await picked.waitFor({ timeout: 3_000 }).catch(() => {});
       }
       await picked.waitFor();
