@@ -58,21 +58,31 @@ export const registerStrategyCommands: RegisterCommands = (program, context) => 
     );
   strategy
     .command('worker')
-    .description('work the nightly run as a pg-boss job, scheduled by cron; runs until stopped (Ctrl-C)')
+    .description(
+      'work the nightly run as a pg-boss job, scheduled by cron, and the weekly retention run (HUIKUAN_RETENTION_CRON / _TZ) on the same pg-boss — what `serve --no-jobs` leaves to it; runs until stopped (Ctrl-C)',
+    )
     .option('--cron <expression>', 'when the run starts, as cron', '30 1 * * *')
     .option('--no-schedule', 'work queued runs only; leave the schedule as it is')
     .option('--tz <zone>', "the schedule's time zone (and today's date for a scheduled run)", 'Asia/Shanghai')
     .action(async (options: { cron: string; schedule: boolean; tz: string }) => {
-      const { startStrategyJobs } = await import('./jobs.ts');
+      const { startServeJobs } = await import('../cli/serve.ts');
+      const { retentionScheduleFromEnv } = await import('../retention/schedule.ts');
+      // a malformed retention schedule is refused before anything starts
+      const retentionSchedule = retentionScheduleFromEnv();
       await context.withDatabase(async (connection) => {
-        const jobs = await startStrategyJobs(connection, {
-          cron: options.schedule ? options.cron : null,
-          timeZone: options.tz,
-          onResult: (result) => context.io.stderr(`${describeRun(result)}\n`),
-          onError: (error) => context.io.stderr(`strategy worker: ${error.message}\n`),
-        });
+        // the same jobs as `serve` runs: the nightly run and the retention run on one pg-boss
+        const jobs = await startServeJobs(
+          connection,
+          retentionSchedule,
+          (error) => context.io.stderr(`strategy worker: ${error.message}\n`),
+          {
+            cron: options.schedule ? options.cron : null,
+            timeZone: options.tz,
+            onResult: (result) => context.io.stderr(`${describeRun(result)}\n`),
+          },
+        );
         context.io.stderr(
-          `Nightly run worker started${options.schedule ? ` (schedule "${options.cron}" ${options.tz})` : ''}; Ctrl-C stops it.\n`,
+          `Nightly run worker started${options.schedule ? ` (schedule "${options.cron}" ${options.tz})` : ''}; retention run ${retentionSchedule.cron === null ? 'not scheduled' : `cron "${retentionSchedule.cron}" ${retentionSchedule.timeZone}`}; Ctrl-C stops it.\n`,
         );
         await new Promise<void>((resolve) => {
           process.once('SIGINT', resolve);
