@@ -558,7 +558,7 @@ async function postStaged(trx: Kysely<Database>, chunk: StagedChunk, actor: stri
                     AND s.stream = ${chunk.stream} AND s.chunk = ${chunk.chunk} AND s.status = 'p'`;
   await sql`SELECT set_config('work_mem', '64MB', true), set_config('jit', 'off', true)`.execute(trx);
   // The contract version in force on each payment date, by the one rule (versionInForce); a chunk
-  // spans a few hundred dates at most.
+  // holds whole accounts, so it spans every date of the file (a few hundred at most).
   const versions = await sql<{ id: bigint; effective_from: string; version: number; waterfall: string[] }>`
     SELECT id, effective_from, version, waterfall FROM contracts WHERE client_id = ${chunk.clientId}`.execute(
     trx,
@@ -581,7 +581,8 @@ async function postStaged(trx: Kysely<Database>, chunk: StagedChunk, actor: stri
     waterfalls.add(contract?.waterfall ?? '');
   }
   // Rounds as postChunk makes them: a payment whose waterfall differs from the previous one on its
-  // account waits for the next round (only possible when the chunk's dates span two waterfalls).
+  // account waits for the next round (whenever the file's dates span a contract change: chunks hold
+  // whole accounts over all of the file's dates).
   const rounds = waterfalls.size > 1;
   const staged = sql`
     SELECT s.row_number AS seq, ${chunk.clientId}::bigint AS client_id, s.account_id, s.external_id,
