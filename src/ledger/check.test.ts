@@ -155,6 +155,42 @@ describe('ledger check and the CLI', () => {
     expect(r.code).toBe(0);
   });
 
+  it("reports the nightly tables' rows that name a missing account, version or model (the keys 0041 dropped)", async () => {
+    const other = (
+      await t.db.selectFrom('clients').select('id').where('id', '<>', clientId).executeTakeFirst()
+    )?.id;
+    const wrongClient = other ?? clientId + 1000n;
+    await sql`INSERT INTO account_states (client_id, account_id, days_past_due, bucket, as_of)
+              VALUES (${clientId}, 987654, 3, 'M1', '2026-03-02')`.execute(t.db);
+    await sql`INSERT INTO account_treatments (client_id, account_id, strategy_version_id, segment, arm, entered_on)
+              VALUES (${wrongClient}, ${a}, 1, 's', 'champion', '2026-03-02')`.execute(t.db);
+    await sql`INSERT INTO strategy_actions (client_id, account_id, run_date, strategy_version_id, segment, arm, step,
+                anchor, anchor_date, kind, task, priority, due_on, status)
+              VALUES (${clientId}, ${a}, '2026-03-02', 424242, 's', 'champion', 'call', 'entry', '2026-03-02',
+                      'task', 'call', 50, '2026-03-02', 'open')`.execute(t.db);
+    await sql`INSERT INTO risk_score_history (client_id, account_id, as_of, model_id, role, score, band, probability,
+                balance_minor, reasons)
+              VALUES (${clientId}, ${a}, '2026-03-02', 777, 'champion', 600, 3, 0.2, 100, '{}')`.execute(
+      t.db,
+    );
+    const violations = (await checkLedger(t.db)).filter((v) => v.invariant === 6);
+    expect(violations.map((v) => v.message).sort()).toEqual([
+      'day state of account 987654 names an account that does not exist or belongs to another client',
+      `score history row of account ${a} names risk model 777, which does not exist`,
+      expect.stringMatching(
+        new RegExp(
+          `^strategy action \\d+ of account ${a} names strategy version 424242, which does not exist$`,
+        ),
+      ),
+      `treatment of account ${a} names an account that does not exist or belongs to another client`,
+    ]);
+    await sql`DELETE FROM account_states WHERE account_id = 987654`.execute(t.db);
+    await sql`DELETE FROM account_treatments WHERE account_id = ${a}`.execute(t.db);
+    await sql`DELETE FROM strategy_actions WHERE strategy_version_id = 424242`.execute(t.db);
+    await sql`DELETE FROM risk_score_history WHERE model_id = 777`.execute(t.db);
+    expect(await checkLedger(t.db)).toEqual([]);
+  });
+
   it('detects a tampered cached balance (invariants 3 and 4)', async () => {
     await t.db
       .updateTable('accounts')

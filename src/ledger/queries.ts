@@ -519,5 +519,62 @@ export async function checkLedger(db: Db): Promise<Violation[]> {
       message: `${r.what} ${r.id} names a client, batch, debtor or account that does not exist or belongs to another client`,
     })),
   );
+  // What the nightly run's tables' foreign keys would otherwise hold (dropped in 0041_nightly_keys.sql):
+  // each row's account is there and of the row's client; its strategy version or risk model is there.
+  const strayNightly = await sql<{ what: string; account_id: bigint; client_id: bigint; names: string }>`
+    (SELECT 'day state' AS what, s.account_id, s.client_id, 'account' AS names FROM account_states s
+      WHERE NOT EXISTS (SELECT 1 FROM accounts a WHERE a.id = s.account_id AND a.client_id = s.client_id)
+      LIMIT ${maxPerCheck})
+    UNION ALL
+    (SELECT 'treatment', t.account_id, t.client_id,
+            CASE WHEN NOT EXISTS (SELECT 1 FROM accounts a WHERE a.id = t.account_id AND a.client_id = t.client_id)
+                 THEN 'account' ELSE 'strategy version ' || t.strategy_version_id END
+       FROM account_treatments t
+      WHERE NOT EXISTS (SELECT 1 FROM accounts a WHERE a.id = t.account_id AND a.client_id = t.client_id)
+         OR NOT EXISTS (SELECT 1 FROM strategy_versions v WHERE v.id = t.strategy_version_id)
+      LIMIT ${maxPerCheck})
+    UNION ALL
+    (SELECT 'strategy action ' || x.id, x.account_id, x.client_id,
+            CASE WHEN NOT EXISTS (SELECT 1 FROM accounts a WHERE a.id = x.account_id AND a.client_id = x.client_id)
+                 THEN 'account' ELSE 'strategy version ' || x.strategy_version_id END
+       FROM strategy_actions x
+      WHERE NOT EXISTS (SELECT 1 FROM accounts a WHERE a.id = x.account_id AND a.client_id = x.client_id)
+         OR NOT EXISTS (SELECT 1 FROM strategy_versions v WHERE v.id = x.strategy_version_id)
+      LIMIT ${maxPerCheck})
+    UNION ALL
+    (SELECT 'test entry', e.account_id, e.client_id,
+            CASE WHEN NOT EXISTS (SELECT 1 FROM accounts a WHERE a.id = e.account_id AND a.client_id = e.client_id)
+                 THEN 'account' ELSE 'strategy version ' || e.strategy_version_id END
+       FROM strategy_test_entries e
+      WHERE NOT EXISTS (SELECT 1 FROM accounts a WHERE a.id = e.account_id AND a.client_id = e.client_id)
+         OR NOT EXISTS (SELECT 1 FROM strategy_versions v WHERE v.id = e.strategy_version_id)
+      LIMIT ${maxPerCheck})
+    UNION ALL
+    (SELECT 'risk score', r.account_id, r.client_id,
+            CASE WHEN NOT EXISTS (SELECT 1 FROM accounts a WHERE a.id = r.account_id AND a.client_id = r.client_id)
+                 THEN 'account' ELSE 'risk model ' || r.model_id END
+       FROM risk_account_scores r
+      WHERE NOT EXISTS (SELECT 1 FROM accounts a WHERE a.id = r.account_id AND a.client_id = r.client_id)
+         OR NOT EXISTS (SELECT 1 FROM risk_models m WHERE m.id = r.model_id)
+      LIMIT ${maxPerCheck})
+    UNION ALL
+    (SELECT 'score history row', h.account_id, h.client_id,
+            CASE WHEN NOT EXISTS (SELECT 1 FROM accounts a WHERE a.id = h.account_id AND a.client_id = h.client_id)
+                 THEN 'account' ELSE 'risk model ' || h.model_id END
+       FROM risk_score_history h
+      WHERE NOT EXISTS (SELECT 1 FROM accounts a WHERE a.id = h.account_id AND a.client_id = h.client_id)
+         OR NOT EXISTS (SELECT 1 FROM risk_models m WHERE m.id = h.model_id)
+      LIMIT ${maxPerCheck})`.execute(db);
+  add(
+    strayNightly.rows.map((r) => ({
+      invariant: 6,
+      client_id: r.client_id,
+      account_id: r.account_id,
+      message:
+        r.names === 'account'
+          ? `${r.what} of account ${r.account_id} names an account that does not exist or belongs to another client`
+          : `${r.what} of account ${r.account_id} names ${r.names}, which does not exist`,
+    })),
+  );
   return violations;
 }
