@@ -573,7 +573,8 @@ export async function treatmentStep({
   // its transaction rolled back, so those are all of tonight's).
   // an escalation to a team that does not exist or does not serve this client is held from the start
   // (the same reason escalate() writes), so a new task is not written twice on the night it is created
-  const heldTeams = await escalationsHeld(trx, partition.client_id);
+  const teams = await teamSets(trx, partition.client_id);
+  const heldTeams = await escalationsHeld(trx, teams);
   await sql`
     WITH created AS (
       INSERT INTO strategy_actions
@@ -615,8 +616,26 @@ export async function treatmentStep({
          AND (NOT x.had_state OR x.entered OR x.old_version <> ${version.id})
       ON CONFLICT DO NOTHING`.execute(trx);
   }
-  await escalate(trx, partition);
+  await escalate(trx, partition, teams);
   return {};
+}
+
+/** The teams (lower-cased names) there are, and those serving one client: what holds an escalation. */
+interface TeamSets {
+  known: string[];
+  serving: string[];
+}
+
+/** Read once per partition: teams are few, and a per-row probe of teams cost 3 µs per escalation. */
+async function teamSets(trx: Db, clientId: bigint): Promise<TeamSets> {
+  const rows = await sql<{ name: string; serving: boolean }>`
+    SELECT lower(t.name) AS name,
+           EXISTS (SELECT FROM team_clients tc WHERE tc.team_id = t.id AND tc.client_id = ${clientId}) AS serving
+      FROM teams t`.execute(trx);
+  return {
+    known: rows.rows.map((row) => row.name),
+    serving: rows.rows.filter((row) => row.serving).map((row) => row.name),
+  };
 }
 
 /**
@@ -624,18 +643,16 @@ export async function treatmentStep({
  * name (case-insensitive), or none that serves the client; NULL when one does. One definition for
  * the reasons written at creation, the nightly re-check and the moves' selection.
  */
-function teamHeldSql(team: RawBuilder<unknown>, clientId: bigint): RawBuilder<string | null> {
+function teamHeldSql(team: RawBuilder<unknown>, teams: TeamSets): RawBuilder<string | null> {
   return sql<string | null>`CASE
-    WHEN NOT EXISTS (SELECT FROM teams t WHERE lower(t.name) = lower(${team})) THEN 'team_unknown'
-    WHEN NOT EXISTS (SELECT FROM teams t JOIN team_clients tc ON tc.team_id = t.id
-                      WHERE lower(t.name) = lower(${team}) AND tc.client_id = ${clientId})
-    THEN 'team_not_serving_client' END`;
+    WHEN NOT coalesce(lower(${team}) = ANY(${teams.known}::text[]), false) THEN 'team_unknown'
+    WHEN NOT coalesce(lower(${team}) = ANY(${teams.serving}::text[]), false) THEN 'team_not_serving_client' END`;
 }
 
 /** The escalation teams (lower-cased) of the steps in force that hold every escalation of a client's accounts. */
-async function escalationsHeld(trx: Db, clientId: bigint): Promise<Record<string, string>> {
+async function escalationsHeld(trx: Db, teams: TeamSets): Promise<Record<string, string>> {
   const rows = await sql<{ team: string; held: string | null }>`
-    SELECT DISTINCT lower(st.team) AS team, ${teamHeldSql(sql`st.team`, clientId)} AS held
+    SELECT DISTINCT lower(st.team) AS team, ${teamHeldSql(sql`st.team`, teams)} AS held
       FROM strategy_steps st WHERE st.task = 'escalate' AND st.team IS NOT NULL`.execute(trx);
   return Object.fromEntries(rows.rows.flatMap((row) => (row.held === null ? [] : [[row.team, row.held]])));
 }
@@ -648,8 +665,8 @@ async function escalationsHeld(trx: Db, clientId: bigint): Promise<Record<string
  * the reason in the action's `reasons` and is tried again the next night; once moved (or found in the
  * team already) `moved_at` is set and it is never moved again, so a night run twice moves nothing new.
  */
-async function escalate(trx: Db, partition: TreatmentContext['partition']): Promise<void> {
-  const teamHeld = teamHeldSql(sql`x.team`, partition.client_id);
+async function escalate(trx: Db, partition: TreatmentContext['partition'], teams: TeamSets): Promise<void> {
+  const teamHeld = teamHeldSql(sql`x.team`, teams);
   // Escalations to a team that does not exist or does not serve the client are held in one statement:
   // the same for every account of the partition, and retried every night until an admin fixes the team,
   // so they stay out of the per-account move below (at a million accounts, reading and rewriting each of
