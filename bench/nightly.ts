@@ -1,5 +1,6 @@
 /**
- * `npm run bench -- nightly [--size N] [--workers W]` (default 1,000,000 accounts, 1 worker): the
+ * `npm run bench -- nightly [--size N] [--workers W]` (default 1,000,000 accounts, 2 workers: W
+ * partitions at once, `runStrategy`'s `parallel`, as `huikuan strategy run --parallel W`): the
  * nightly run (src/strategy) over N live accounts of two clients, seeded set-based (not timed), at
  * N/10 and then at N, each in a fresh database. Per size: the floor — a full-table `UPDATE` of one
  * column of accounts (performance.md) — then the first night (every account gets its first DPD and
@@ -12,7 +13,7 @@ import { sql } from 'kysely';
 import type { Db } from '../src/db/connection.ts';
 import { demoStrategy } from '../src/demo/strategy.ts';
 import { addDays } from '../src/shared/dates.ts';
-import { type RunResult, runStrategy } from '../src/strategy/service.ts';
+import { defaultParallel, type RunResult, runStrategy } from '../src/strategy/service.ts';
 import { benchDatabase, huikuan, log, report, round, rssSampler } from './common.ts';
 import { seedPlacedAccounts } from './seed.ts';
 
@@ -31,7 +32,7 @@ interface Measured {
 
 export async function run(args: string[]): Promise<number> {
   let size = 1_000_000;
-  let workers = 1;
+  let workers = defaultParallel;
   let seed = 20260301;
   for (let i = 0; i < args.length; i++) {
     const value = Number(args[i + 1]);
@@ -128,13 +129,10 @@ async function measure(size: number, workers: number, seed: number): Promise<Mea
   }
 }
 
+// the workers as one run working that many partitions at once (`parallel`, what `strategy run` and
+// the scheduled job do), not as separate runs
 async function night(db: Db, asOf: string, workers: number): Promise<RunResult> {
-  const results = await Promise.all(
-    Array.from({ length: workers }, (_, i) =>
-      runStrategy(db, { asOf, actor: 'bench', worker: `bench-${i}` }),
-    ),
-  );
-  return results[0] as RunResult;
+  return runStrategy(db, { asOf, actor: 'bench', worker: 'bench', parallel: workers });
 }
 
 function describe(result: RunResult): string {

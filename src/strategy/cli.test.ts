@@ -34,6 +34,17 @@ describe('huikuan strategy run', () => {
     expect(result.stderr).toContain('--partition-size');
   });
 
+  it.each([
+    ['0', 'not a whole number of at least 1'],
+    ['9', 'at most 8 partitions at once'],
+    ['two', 'not a whole number'],
+  ])('refuses --parallel %s', async (value, why) => {
+    const result = await cli(['strategy', 'run', '--as-of', '2026-03-01', '--parallel', value, '--json']);
+    expect(result.code).toBe(2);
+    expect(result.json().error.code).toBe('bad_usage');
+    expect(result.json().error.message).toContain(why);
+  });
+
   it('runs a date and prints the totals and progress as JSON; again, it has nothing to do', async () => {
     const result = await cli(['strategy', 'run', '--as-of', '2026/3/1', '--partition-size', '10', '--json']);
     expect(result.code).toBe(0);

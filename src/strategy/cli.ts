@@ -3,7 +3,14 @@ import { progressBar } from '../cli/progress.ts';
 import { todayIn } from '../shared/dates.ts';
 import { HuikuanError } from '../shared/errors.ts';
 import { parseAsOf } from './model.ts';
-import { defaultPartitionSize, type RunProgress, type RunResult, runStrategy } from './service.ts';
+import {
+  defaultParallel,
+  defaultPartitionSize,
+  maxParallel,
+  type RunProgress,
+  type RunResult,
+  runStrategy,
+} from './service.ts';
 import { registerStrategyVersionCommands } from './strategies-cli.ts';
 
 export const registerStrategyCommands: RegisterCommands = (program, context) => {
@@ -25,6 +32,11 @@ export const registerStrategyCommands: RegisterCommands = (program, context) => 
       String(defaultPartitionSize),
     )
     .option('--worker <name>', "this worker's name on the partitions it does (default host:pid:random)")
+    .option(
+      '--parallel <n>',
+      `partitions worked at once, each on its own database connection (1–${maxParallel})`,
+      String(defaultParallel),
+    )
     .option('--user <name>', 'who starts the run (default: HUIKUAN_USER or the operating-system user)')
     .option('--json', 'print the result as one JSON document')
     .action(
@@ -32,11 +44,13 @@ export const registerStrategyCommands: RegisterCommands = (program, context) => 
         asOf?: string;
         partitionSize: string;
         worker?: string;
+        parallel: string;
         user?: string;
         json?: boolean;
       }) => {
         const asOf = options.asOf === undefined ? todayIn() : parseAsOf(options.asOf);
-        const partitionSize = parsePartitionSize(options.partitionSize);
+        const partitionSize = parseWhole(options.partitionSize, '--partition-size');
+        const parallel = parseParallel(options.parallel);
         const actor = context.actor(options);
         await context.withDatabase(async ({ db }) => {
           const progress = startProgress(context, asOf);
@@ -46,6 +60,7 @@ export const registerStrategyCommands: RegisterCommands = (program, context) => 
               asOf,
               actor,
               partitionSize,
+              parallel,
               ...(options.worker ? { worker: options.worker } : {}),
               onProgress: progress.update,
             });
@@ -64,7 +79,13 @@ export const registerStrategyCommands: RegisterCommands = (program, context) => 
     .option('--cron <expression>', 'when the run starts, as cron', '30 1 * * *')
     .option('--no-schedule', 'work queued runs only; leave the schedule as it is')
     .option('--tz <zone>', "the schedule's time zone (and today's date for a scheduled run)", 'Asia/Shanghai')
-    .action(async (options: { cron: string; schedule: boolean; tz: string }) => {
+    .option(
+      '--parallel <n>',
+      `partitions of a run worked at once, each on its own database connection (1–${maxParallel})`,
+      String(defaultParallel),
+    )
+    .action(async (options: { cron: string; schedule: boolean; tz: string; parallel: string }) => {
+      const parallel = parseParallel(options.parallel);
       const { startServeJobs } = await import('../cli/serve.ts');
       const { retentionScheduleFromEnv } = await import('../retention/schedule.ts');
       // a malformed retention schedule is refused before anything starts
@@ -78,6 +99,7 @@ export const registerStrategyCommands: RegisterCommands = (program, context) => 
           {
             cron: options.schedule ? options.cron : null,
             timeZone: options.tz,
+            parallel,
             onResult: (result) => context.io.stderr(`${describeRun(result)}\n`),
           },
         );
@@ -119,12 +141,23 @@ export const registerStrategyCommands: RegisterCommands = (program, context) => 
     );
 };
 
-function parsePartitionSize(text: string): number {
+function parseWhole(text: string, flag: string): number {
   const size = Number(text);
   if (!/^\d+$/.test(text) || !Number.isSafeInteger(size) || size < 1) {
-    throw new HuikuanError('bad_usage', `--partition-size: "${text}" is not a whole number of at least 1.`);
+    throw new HuikuanError('bad_usage', `${flag}: "${text}" is not a whole number of at least 1.`);
   }
   return size;
+}
+
+function parseParallel(text: string): number {
+  const parallel = parseWhole(text, '--parallel');
+  if (parallel > maxParallel) {
+    throw new HuikuanError(
+      'bad_usage',
+      `--parallel: at most ${maxParallel} partitions at once; got ${parallel}.`,
+    );
+  }
+  return parallel;
 }
 
 export function describeRun(result: RunResult): string {

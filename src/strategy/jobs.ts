@@ -15,7 +15,7 @@ import { todayIn } from '../shared/dates.ts';
 import { toJson } from '../shared/json.ts';
 import { type DispatchResult, dispatchStrategyMessages } from './dispatch.ts';
 import { parseAsOf } from './model.ts';
-import { type RunResult, runStrategy } from './service.ts';
+import { defaultParallel, type RunResult, runStrategy } from './service.ts';
 
 export const strategyQueue = 'strategy-run';
 /** 01:30 every night. */
@@ -38,6 +38,8 @@ export interface StrategyJobsOptions {
   onDispatch?: (result: DispatchResult) => void;
   /** pg-boss settings (tests shorten its cron intervals). */
   boss?: Partial<PgBoss.ConstructorOptions>;
+  /** Partitions of a run worked at once (default `defaultParallel`). */
+  parallel?: number;
 }
 
 export interface StrategyJobs {
@@ -66,7 +68,11 @@ export async function startStrategyJobs(
     const outputs: unknown[] = [];
     for (const job of jobs) {
       const asOf = job.data?.as_of === undefined ? todayIn(timeZone) : parseAsOf(job.data.as_of);
-      const result = await runStrategy(connection.db, { asOf, actor: `pg-boss job ${job.id}` });
+      const result = await runStrategy(connection.db, {
+        asOf,
+        actor: `pg-boss job ${job.id}`,
+        parallel: options.parallel ?? defaultParallel,
+      });
       options.onResult?.(result);
       // then the strategy's messages due, through the templates and the gate (src/strategy/dispatch.ts)
       if (options.dispatch !== false) {

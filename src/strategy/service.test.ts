@@ -198,6 +198,58 @@ describe('the nightly run over a portfolio', () => {
     // after the same three days, the crashed, resumed and shared runs left exactly what the clean runs did
     expect(await snapshot(other.db)).toEqual(await snapshot(clean.db));
   });
+
+  it('one run working partitions in parallel ends as the clean runs did; a failure in one stops the others', async () => {
+    const third = await testDatabase();
+    try {
+      await placePortfolio(third.db, start, standardPortfolio);
+      await expect(run(third, start, { parallel: 0 })).rejects.toMatchObject({ code: 'bad_usage' });
+      await expect(run(third, start, { parallel: 9 })).rejects.toMatchObject({ code: 'bad_usage' });
+      // refused before the date was planned
+      const planned = await sql<{ n: number }>`SELECT count(*)::int AS n FROM strategy_runs`.execute(
+        third.db,
+      );
+      expect(planned.rows[0]?.n).toBe(0);
+
+      // at most `parallel` partitions in hand at once, and more than one at some point
+      let inHand = 0;
+      let most = 0;
+      const slow = async () => {
+        inHand++;
+        most = Math.max(most, inHand);
+        await new Promise<void>((resolve) => setTimeout(resolve, 30));
+        inHand--;
+      };
+      const first = await run(third, start, { parallel: 3, hooks: { beforeCommit: slow } });
+      expect(most).toBe(3);
+      expect(first.by_this_worker.partitions).toBe(first.totals.partitions);
+      expect(first.progress).toMatchObject({ partitions_done: first.totals.partitions });
+
+      // a crash in one loop: the others claim nothing more, the call fails, a second run finishes the date
+      let seen = 0;
+      const crashSecond = async () => {
+        seen++;
+        if (seen === 2) throw new Crash('killed in the second partition');
+        await new Promise<void>((resolve) => setTimeout(resolve, 30));
+      };
+      await expect(
+        run(third, day2, { parallel: 2, hooks: { beforeCommit: crashSecond } }),
+      ).rejects.toBeInstanceOf(Crash);
+      const left = await sql<{ pending: number }>`
+        SELECT count(*) FILTER (WHERE p.status = 'pending')::int AS pending
+          FROM strategy_run_partitions p JOIN strategy_runs r ON r.id = p.run_id WHERE r.as_of = ${day2}::date`.execute(
+        third.db,
+      );
+      // the crashed partition is pending again; without the stop the other loop would have done all the rest
+      expect(left.rows[0]?.pending).toBeGreaterThan(2);
+      await run(third, day2, { parallel: 2 });
+      await run(third, day3, { parallel: 2 });
+      expect(await checkLedger(third.db)).toEqual([]);
+      expect(await snapshot(third.db)).toEqual(await snapshot(clean.db));
+    } finally {
+      await third.drop();
+    }
+  });
 });
 
 describe('expired holds', () => {
