@@ -487,6 +487,114 @@ export async function setAgentAttributes(
   });
 }
 
+/** An account about to change hands, read under its row lock (moveAccounts). */
+interface Holder {
+  account_id: bigint;
+  client_id: bigint;
+  /** the team it is to go to; null: none (a team name that matches no team) */
+  to_team: bigint | null;
+  /** the target team serves the account's client */
+  served: boolean;
+  /** an open promise or an active plan keeps it with its agent (留案) */
+  kept: boolean;
+  from_team: bigint | null;
+  from_agent: string | null;
+}
+
+interface Move {
+  holder: Holder & { to_team: bigint };
+  /** null: into the team without an agent, until the team's rule gives it one */
+  to_agent: string | null;
+  reason: string;
+}
+
+/**
+ * The one way a person or the nightly run moves accounts (调案) — reassign to an agent, moveToTeams to a
+ * team — inside the caller's transaction: the accounts are locked (so a promise or plan taken meanwhile
+ * is seen) and read with their holder, whether they are kept with their agent (留案) and whether the
+ * target team serves their client; `decide` picks the moves from that (or throws: nothing is written);
+ * each move is written to account_assignments and assignment_history ('reassigned', with its reason)
+ * and audited — per account for moves to an agent, one event per team for moves to a team.
+ */
+async function moveAccounts(
+  trx: Db,
+  targets: ReadonlyMap<bigint, bigint | null>,
+  decide: (holders: Holder[]) => Move[],
+  audit: 'per_account' | 'per_team',
+  actor: string,
+): Promise<number> {
+  if (targets.size === 0) return 0;
+  const holders = await sql<Holder>`
+    SELECT a.id AS account_id, a.client_id, m.team_id AS to_team,
+           EXISTS (SELECT FROM team_clients tc WHERE tc.team_id = m.team_id AND tc.client_id = a.client_id) AS served,
+           (EXISTS (SELECT FROM promises p WHERE p.account_id = a.id AND p.status = 'open')
+            OR EXISTS (SELECT FROM payment_plans pl WHERE pl.account_id = a.id AND pl.status = 'active')) AS kept,
+           s.team_id AS from_team, s.agent AS from_agent
+      FROM unnest(${[...targets.keys()].map(String)}::bigint[],
+                  ${[...targets.values()].map((team) => (team === null ? null : String(team)))}::bigint[])
+           AS m(account_id, team_id)
+      JOIN accounts a ON a.id = m.account_id
+      LEFT JOIN account_assignments s ON s.client_id = a.client_id AND s.account_id = a.id
+     ORDER BY a.id
+       FOR UPDATE OF a`.execute(trx);
+  const moving = decide(holders.rows);
+  if (moving.length === 0) return 0;
+  const clientIds = moving.map((move) => String(move.holder.client_id));
+  const accountIds = moving.map((move) => String(move.holder.account_id));
+  const teamIds = moving.map((move) => String(move.holder.to_team));
+  const agents = moving.map((move) => move.to_agent);
+  await sql`
+    INSERT INTO account_assignments (client_id, account_id, team_id, agent, assigned_by)
+    SELECT c, a, t, g, ${actor}
+      FROM unnest(${clientIds}::bigint[], ${accountIds}::bigint[], ${teamIds}::bigint[], ${agents}::text[]) AS u(c, a, t, g)
+    ON CONFLICT (client_id, account_id) DO UPDATE SET team_id = EXCLUDED.team_id, agent = EXCLUDED.agent,
+           assigned_at = now(), assigned_by = EXCLUDED.assigned_by`.execute(trx);
+  await sql`
+    INSERT INTO assignment_history (client_id, account_id, kind, from_team, from_agent, to_team, to_agent, reason, by)
+    SELECT c, a, 'reassigned', ft, fa, t, g, r, ${actor}
+      FROM unnest(${clientIds}::bigint[], ${accountIds}::bigint[],
+                  ${moving.map((move) => (move.holder.from_team === null ? null : String(move.holder.from_team)))}::bigint[],
+                  ${moving.map((move) => move.holder.from_agent)}::text[], ${teamIds}::bigint[], ${agents}::text[],
+                  ${moving.map((move) => move.reason)}::text[])
+           AS u(c, a, ft, fa, t, g, r)
+     ORDER BY a`.execute(trx);
+  if (audit === 'per_account') {
+    for (const { holder, to_agent, reason } of moving) {
+      await recordAudit(trx, {
+        actor,
+        action: 'allocation.reassigned',
+        entityType: 'account',
+        entityId: holder.account_id,
+        clientId: holder.client_id,
+        before: { team_id: holder.from_team, agent: holder.from_agent },
+        after: { team_id: holder.to_team, agent: to_agent, reason },
+      });
+    }
+    return moving.length;
+  }
+  // grouped by pushing, not by copying the group per row (that was quadratic in a team's moves)
+  const byTeam = new Map<bigint, Move[]>();
+  for (const move of moving) {
+    const group = byTeam.get(move.holder.to_team);
+    if (group) group.push(move);
+    else byTeam.set(move.holder.to_team, [move]);
+  }
+  for (const [teamId, moved] of byTeam) {
+    await recordAudit(trx, {
+      actor,
+      action: 'allocation.moved_to_team',
+      entityType: 'team',
+      entityId: teamId,
+      after: {
+        accounts: moved.length,
+        account_ids: moved.slice(0, 1000).map((move) => String(move.holder.account_id)),
+        reasons: [...new Set(moved.map((move) => move.reason))].slice(0, 20),
+      },
+    });
+  }
+  return moving.length;
+}
+
 /**
  * Moves accounts to an agent (调案) with a reason. The agent's team must serve each account's client.
  * An account with an open promise or an active plan stays with its agent (留案) unless `overrideKeep`.
@@ -501,6 +609,7 @@ export async function reassign(
   if (input.accountIds.length === 0 || input.accountIds.length > allocationLimits.reassignAtOnce) {
     throw new HuikuanError('bad_input', `Move 1–${allocationLimits.reassignAtOnce} accounts at a time.`);
   }
+  const reason = input.reason.trim();
   return inTransaction(db, async (trx) => {
     const agent = await sql<{ team_id: bigint | null }>`
       SELECT team_id FROM users WHERE username = ${input.toAgent} AND active AND 'agent' = ANY (roles)`.execute(
@@ -510,76 +619,47 @@ export async function reassign(
     if (teamId === null)
       throw new HuikuanError('not_found', `"${input.toAgent}" is not an active agent in a team.`);
     const ids = input.accountIds.map(String);
-    const accounts = await sql<{
-      id: bigint;
-      client_id: bigint;
-      served: boolean;
-      kept: boolean;
-      from_team: bigint | null;
-      from_agent: string | null;
-    }>`
-      SELECT a.id, a.client_id,
-             EXISTS (SELECT 1 FROM team_clients tc WHERE tc.team_id = ${teamId} AND tc.client_id = a.client_id) AS served,
-             (EXISTS (SELECT 1 FROM promises p WHERE p.account_id = a.id AND p.status = 'open')
-              OR EXISTS (SELECT 1 FROM payment_plans pl WHERE pl.account_id = a.id AND pl.status = 'active')) AS kept,
-             s.team_id AS from_team, s.agent AS from_agent
-        FROM accounts a LEFT JOIN account_assignments s ON s.client_id = a.client_id AND s.account_id = a.id
-       WHERE a.id = ANY(${ids}::bigint[])
-       ORDER BY a.id
-         FOR UPDATE OF a`.execute(trx);
-    const found = new Set(accounts.rows.map((row) => String(row.id)));
-    const missing = ids.filter((id) => !found.has(id));
-    if (missing.length > 0)
-      throw new HuikuanError('not_found', `No account ${missing.slice(0, 10).join(', ')}.`);
-    const unserved = accounts.rows.filter((row) => !row.served);
-    if (unserved.length > 0) {
-      throw new HuikuanError(
-        'bad_input',
-        `${input.toAgent}'s team does not serve the client of account ${unserved
-          .map((row) => row.id)
-          .slice(0, 10)
-          .join(', ')}.`,
-      );
-    }
-    const kept = accounts.rows.filter(
-      (row) => row.kept && row.from_agent !== null && row.from_agent !== input.toAgent,
+    const moved = await moveAccounts(
+      trx,
+      new Map(input.accountIds.map((id) => [id, teamId])),
+      (holders) => {
+        const found = new Set(holders.map((row) => String(row.account_id)));
+        const missing = ids.filter((id) => !found.has(id));
+        if (missing.length > 0)
+          throw new HuikuanError('not_found', `No account ${missing.slice(0, 10).join(', ')}.`);
+        const unserved = holders.filter((row) => !row.served);
+        if (unserved.length > 0) {
+          throw new HuikuanError(
+            'bad_input',
+            `${input.toAgent}'s team does not serve the client of account ${unserved
+              .map((row) => row.account_id)
+              .slice(0, 10)
+              .join(', ')}.`,
+          );
+        }
+        const kept = holders.filter(
+          (row) => row.kept && row.from_agent !== null && row.from_agent !== input.toAgent,
+        );
+        if (kept.length > 0 && !input.overrideKeep) {
+          throw new HuikuanError(
+            'invalid_state',
+            `Account ${kept
+              .map((row) => row.account_id)
+              .slice(0, 10)
+              .join(
+                ', ',
+              )} has an open promise or an active plan and stays with its agent (留案); confirm the move to override.`,
+            { kept: kept.map((row) => String(row.account_id)) },
+          );
+        }
+        return holders
+          .filter((row) => row.from_agent !== input.toAgent)
+          .map((row) => ({ holder: { ...row, to_team: teamId }, to_agent: input.toAgent, reason }));
+      },
+      'per_account',
+      actor,
     );
-    if (kept.length > 0 && !input.overrideKeep) {
-      throw new HuikuanError(
-        'invalid_state',
-        `Account ${kept
-          .map((row) => row.id)
-          .slice(0, 10)
-          .join(
-            ', ',
-          )} has an open promise or an active plan and stays with its agent (留案); confirm the move to override.`,
-        { kept: kept.map((row) => String(row.id)) },
-      );
-    }
-    const moving = accounts.rows.filter((row) => row.from_agent !== input.toAgent);
-    if (moving.length === 0) return { moved: 0 };
-    await sql`
-      INSERT INTO account_assignments (client_id, account_id, team_id, agent, assigned_by)
-      SELECT c, a, ${teamId}, ${input.toAgent}, ${actor}
-        FROM unnest(${moving.map((row) => String(row.client_id))}::bigint[], ${moving.map((row) => String(row.id))}::bigint[]) AS u(c, a)
-      ON CONFLICT (client_id, account_id) DO UPDATE SET team_id = EXCLUDED.team_id, agent = EXCLUDED.agent,
-             assigned_at = now(), assigned_by = EXCLUDED.assigned_by`.execute(trx);
-    for (const row of moving) {
-      await sql`
-        INSERT INTO assignment_history (client_id, account_id, kind, from_team, from_agent, to_team, to_agent, reason, by)
-        VALUES (${row.client_id}, ${row.id}, 'reassigned', ${row.from_team}, ${row.from_agent}, ${teamId}, ${input.toAgent},
-                ${input.reason.trim()}, ${actor})`.execute(trx);
-      await recordAudit(trx, {
-        actor,
-        action: 'allocation.reassigned',
-        entityType: 'account',
-        entityId: row.id,
-        clientId: row.client_id,
-        before: { team_id: row.from_team, agent: row.from_agent },
-        after: { team_id: teamId, agent: input.toAgent, reason: input.reason.trim() },
-      });
-    }
-    return { moved: moving.length };
+    return { moved };
   });
 }
 
@@ -609,7 +689,12 @@ export interface TeamMoveResult {
  * `held: kept_with_agent`; an unknown team or one that does not serve the account's client is held
  * with its reason. An account already in the team does not move (no history row), so a second call
  * changes nothing. Every move is in assignment_history ('reassigned', with the reason) and one audit
- * event per team and call lists the accounts.
+ * event per team and call lists the accounts. Results are in account order, one per account (the last
+ * move given for an account counts).
+ *
+ * Every account named is locked: the nightly escalation step, the only caller that moves many, passes
+ * only escalations whose team exists and serves the client (it holds the others itself, without
+ * touching the accounts), so locking is never spent on moves held for their team.
  */
 export async function moveToTeams(
   trx: Db,
@@ -617,117 +702,42 @@ export async function moveToTeams(
   actor: string,
 ): Promise<TeamMoveResult[]> {
   if (moves.length === 0) return [];
-  // First, without locks: the team each move names (resolved once per name, not per row) and whether it
-  // serves the client. Only the moves that can go ahead lock their accounts below — a strategy's
-  // escalations naming an unknown team are held every night, and locking (so dirtying) every such
-  // account row each night cost the nightly run more than the rest of its treatment step.
-  const classified = await sql<{
-    account_id: bigint;
-    client_id: bigint;
-    team_id: bigint | null;
-    served: boolean;
-    from_team: bigint | null;
-    reason: string;
-  }>`
-    WITH m AS (SELECT * FROM unnest(${moves.map((m) => String(m.accountId))}::bigint[], ${moves.map((m) => m.team)}::text[],
-                                    ${moves.map((m) => m.reason)}::text[]) AS m(account_id, team, reason)),
-         named AS (SELECT DISTINCT ON (lower(name)) lower(name) AS key, id FROM teams ORDER BY lower(name), id)
-    SELECT a.id AS account_id, a.client_id, t.id AS team_id, m.reason,
-           EXISTS (SELECT FROM team_clients tc WHERE tc.team_id = t.id AND tc.client_id = a.client_id) AS served,
-           s.team_id AS from_team
-      FROM m JOIN accounts a ON a.id = m.account_id
-      LEFT JOIN named t ON t.key = lower(m.team)
-      LEFT JOIN account_assignments s ON s.client_id = a.client_id AND s.account_id = a.id
-     ORDER BY a.id`.execute(trx);
+  // each name resolved once, not per account; teams_name makes lower(name) unique
+  const names = [...new Set(moves.map((move) => move.team))];
+  const named = await sql<{ name: string; id: bigint }>`
+    SELECT m.name, t.id FROM unnest(${names}::text[]) AS m(name) JOIN teams t ON lower(t.name) = lower(m.name)`.execute(
+    trx,
+  );
+  const teamOf = new Map(named.rows.map((row) => [row.name, row.id]));
+  const byAccount = new Map(moves.map((move) => [move.accountId, move]));
   const results: TeamMoveResult[] = [];
-  const candidates = new Map<bigint, (typeof classified.rows)[number]>();
-  for (const row of classified.rows) {
-    if (row.team_id === null)
-      results.push({ account_id: row.account_id, outcome: 'held', held: 'team_unknown' });
-    else if (row.from_team === row.team_id)
-      results.push({ account_id: row.account_id, outcome: 'already', held: null });
-    else if (!row.served)
-      results.push({ account_id: row.account_id, outcome: 'held', held: 'team_not_serving_client' });
-    else candidates.set(row.account_id, row);
-  }
-  if (candidates.size === 0) return results;
-  // Then the candidates, locked: a promise or plan taken meanwhile keeps the account with its agent (留案)
-  const locked = await sql<{
-    account_id: bigint;
-    kept: boolean;
-    from_team: bigint | null;
-    from_agent: string | null;
-  }>`
-    SELECT a.id AS account_id,
-           (EXISTS (SELECT FROM promises p WHERE p.account_id = a.id AND p.status = 'open')
-            OR EXISTS (SELECT FROM payment_plans pl WHERE pl.account_id = a.id AND pl.status = 'active')) AS kept,
-           s.team_id AS from_team, s.agent AS from_agent
-      FROM accounts a
-      LEFT JOIN account_assignments s ON s.client_id = a.client_id AND s.account_id = a.id
-     WHERE a.id = ANY(${[...candidates.keys()].map(String)}::bigint[])
-     ORDER BY a.id
-       FOR UPDATE OF a`.execute(trx);
-  const moving: {
-    account_id: bigint;
-    client_id: bigint;
-    team_id: bigint;
-    from_team: bigint | null;
-    from_agent: string | null;
-    reason: string;
-  }[] = [];
-  for (const row of locked.rows) {
-    const candidate = candidates.get(row.account_id);
-    if (!candidate || candidate.team_id === null) continue;
-    if (row.from_team === candidate.team_id) {
-      results.push({ account_id: row.account_id, outcome: 'already', held: null });
-    } else if (row.kept && row.from_agent !== null) {
-      results.push({ account_id: row.account_id, outcome: 'held', held: 'kept_with_agent' });
-    } else {
-      moving.push({
-        ...candidate,
-        team_id: candidate.team_id,
-        from_team: row.from_team,
-        from_agent: row.from_agent,
-      });
-      results.push({ account_id: row.account_id, outcome: 'moved', held: null });
-    }
-  }
-  if (moving.length === 0) return results;
-  const clientIds = moving.map((row) => String(row.client_id));
-  const accountIds = moving.map((row) => String(row.account_id));
-  const teamIds = moving.map((row) => String(row.team_id));
-  await sql`
-    INSERT INTO account_assignments (client_id, account_id, team_id, agent, assigned_by)
-    SELECT c, a, t, NULL, ${actor} FROM unnest(${clientIds}::bigint[], ${accountIds}::bigint[], ${teamIds}::bigint[]) AS u(c, a, t)
-    ON CONFLICT (client_id, account_id) DO UPDATE SET team_id = EXCLUDED.team_id, agent = NULL,
-           assigned_at = now(), assigned_by = EXCLUDED.assigned_by`.execute(trx);
-  await sql`
-    INSERT INTO assignment_history (client_id, account_id, kind, from_team, from_agent, to_team, to_agent, reason, by)
-    SELECT c, a, 'reassigned', ft, fa, t, NULL, r, ${actor}
-      FROM unnest(${clientIds}::bigint[], ${accountIds}::bigint[], ${moving.map((row) => (row.from_team === null ? null : String(row.from_team)))}::bigint[],
-                  ${moving.map((row) => row.from_agent)}::text[], ${teamIds}::bigint[], ${moving.map((row) => row.reason)}::text[])
-           AS u(c, a, ft, fa, t, r)
-     ORDER BY a`.execute(trx);
-  // grouped by pushing, not by copying the group per row (that was quadratic in a team's moves)
-  const byTeam = new Map<bigint, typeof moving>();
-  for (const row of moving) {
-    const group = byTeam.get(row.team_id);
-    if (group) group.push(row);
-    else byTeam.set(row.team_id, [row]);
-  }
-  for (const [teamId, moved] of byTeam) {
-    await recordAudit(trx, {
-      actor,
-      action: 'allocation.moved_to_team',
-      entityType: 'team',
-      entityId: teamId,
-      after: {
-        accounts: moved.length,
-        account_ids: moved.slice(0, 1000).map((row) => String(row.account_id)),
-        reasons: [...new Set(moved.map((row) => row.reason))].slice(0, 20),
-      },
-    });
-  }
+  await moveAccounts(
+    trx,
+    new Map(moves.map((move) => [move.accountId, teamOf.get(move.team) ?? null])),
+    (holders) => {
+      const moving: Move[] = [];
+      for (const row of holders) {
+        const held = (reason: TeamMoveHeld) =>
+          results.push({ account_id: row.account_id, outcome: 'held', held: reason });
+        if (row.to_team === null) held('team_unknown');
+        else if (row.from_team === row.to_team)
+          results.push({ account_id: row.account_id, outcome: 'already', held: null });
+        else if (!row.served) held('team_not_serving_client');
+        else if (row.kept && row.from_agent !== null) held('kept_with_agent');
+        else {
+          moving.push({
+            holder: { ...row, to_team: row.to_team },
+            to_agent: null,
+            reason: byAccount.get(row.account_id)?.reason ?? '',
+          });
+          results.push({ account_id: row.account_id, outcome: 'moved', held: null });
+        }
+      }
+      return moving;
+    },
+    'per_team',
+    actor,
+  );
   return results;
 }
 
