@@ -11,7 +11,7 @@ import { startSmtp } from '../channels/test-support.ts';
 import { createTeam, createUser } from '../identity/service.ts';
 import { createClient, placeAccounts } from '../ledger/test-fixtures.ts';
 import { runStrategy } from '../strategy/service.ts';
-import { digestMessage, sendDigests, setNotificationEmail } from './service.ts';
+import { digestMessage, notificationLimits, sendDigests, setNotificationEmail } from './service.ts';
 
 let t: TestDatabase;
 let api: TestApi;
@@ -70,6 +70,14 @@ afterAll(async () => {
   await smtp?.close();
   await t?.drop();
 });
+
+/** Whether the notices matching `where` are e-mailed and claimed by a digest run, by id. */
+async function digestState(where: string): Promise<Array<{ emailed: boolean; claimed: boolean }>> {
+  const rows = await sql<{ emailed: boolean; claimed: boolean }>`
+    SELECT emailed_at IS NOT NULL AS emailed, digest_claimed_at IS NOT NULL AS claimed
+      FROM notifications WHERE ${sql.raw(where)} ORDER BY id`.execute(t.db);
+  return rows.rows;
+}
 
 const settings = () => ({
   host: '127.0.0.1',
@@ -152,8 +160,11 @@ describe('risk watch notifications', () => {
     smtp.refuse({ code: 550, message: 'no such user' });
     const refused = await sendDigests(t.db, settings());
     expect(refused).toMatchObject({ sent: 0, notices: 0, failed: [{ user: 'sup.b' }] });
+    // the refusal drops the claim: neither e-mailed nor held, so the next run sends them at once
+    expect(await digestState("detail = 'planted'")).toEqual([{ emailed: false, claimed: false }]);
     smtp.refuse(null);
     expect(await sendDigests(t.db, settings())).toEqual({ sent: 1, notices: 1, failed: [], skipped: null });
+    expect(await digestState("detail = 'planted'")).toEqual([{ emailed: true, claimed: false }]);
     // read-all up to the newest seen leaves a later notice unread
     const planted = (await api.call('sup.b', 'GET', '/notifications')).json();
     expect(planted.unread).toBe(1);
@@ -175,10 +186,15 @@ describe('risk watch notifications', () => {
     smtp.whileReceiving(async () => {
       // a digest that kept its transaction open over the send would hold these rows' locks
       await t.db.transaction().execute(async (trx) => {
-        const rows = await sql<{ detail: string; emailed: boolean }>`
-          SELECT detail, emailed_at IS NOT NULL AS emailed FROM notifications
-           WHERE detail = 'while sending' FOR UPDATE NOWAIT`.execute(trx);
-        seen.push(...rows.rows.map((row) => `${row.detail}: ${row.emailed ? 'claimed' : 'unclaimed'}`));
+        const rows = await sql<{ detail: string; emailed: boolean; claimed: boolean }>`
+          SELECT detail, emailed_at IS NOT NULL AS emailed, digest_claimed_at IS NOT NULL AS claimed
+            FROM notifications WHERE detail = 'while sending' FOR UPDATE NOWAIT`.execute(trx);
+        seen.push(
+          ...rows.rows.map(
+            (row) =>
+              `${row.detail}: ${row.claimed ? 'claimed' : 'unclaimed'}, ${row.emailed ? 'emailed' : 'not emailed'}`,
+          ),
+        );
       });
     });
     try {
@@ -186,8 +202,46 @@ describe('risk watch notifications', () => {
     } finally {
       smtp.whileReceiving(null);
     }
-    expect(seen).toEqual(['while sending: claimed']);
+    // while the server answers it is claimed, not yet e-mailed: a crash here leaves it to be sent again
+    expect(seen).toEqual(['while sending: claimed, not emailed']);
+    expect(await digestState("detail = 'while sending'")).toEqual([{ emailed: true, claimed: false }]);
     expect(await sendDigests(t.db, settings())).toEqual({ sent: 0, notices: 0, failed: [], skipped: null });
+  });
+
+  it('sends the notices of a crashed send once its claim has run out, and leaves a live claim alone', async () => {
+    // sup.a's send crashed an hour ago (claimed, never e-mailed); sup.b's run is sending right now
+    await sql`UPDATE notifications SET emailed_at = NULL, digest_claimed_at = now() - interval '1 hour',
+                     detail = 'crashed send'
+               WHERE user_id = (SELECT id FROM users WHERE username = 'sup.a')`.execute(t.db);
+    await sql`UPDATE notifications SET emailed_at = NULL, digest_claimed_at = now(), detail = 'live send'
+               WHERE user_id = (SELECT id FROM users WHERE username = 'sup.b')`.execute(t.db);
+    const before = smtp.received.length;
+    expect(await sendDigests(t.db, settings())).toEqual({ sent: 1, notices: 1, failed: [], skipped: null });
+    expect(smtp.received).toHaveLength(before + 1);
+    expect(smtp.received.at(-1)?.to).toEqual(['sup.a@agency.example']);
+    expect(await digestState("detail = 'crashed send'")).toEqual([{ emailed: true, claimed: false }]);
+    // the live claim is untouched, and a run before it runs out still leaves it to its sender
+    expect(await digestState("detail = 'live send'")).toEqual([{ emailed: false, claimed: true }]);
+    expect(await sendDigests(t.db, settings())).toEqual({ sent: 0, notices: 0, failed: [], skipped: null });
+    expect(smtp.received).toHaveLength(before + 1);
+
+    // just inside the lease it still holds; just past it, the next run takes the notices over
+    await sql`UPDATE notifications SET digest_claimed_at = now() - ${`${notificationLimits.digestLeaseMs - 60_000} milliseconds`}::interval
+               WHERE detail = 'live send'`.execute(t.db);
+    expect(await sendDigests(t.db, settings())).toEqual({ sent: 0, notices: 0, failed: [], skipped: null });
+    await sql`UPDATE notifications SET digest_claimed_at = now() - ${`${notificationLimits.digestLeaseMs + 60_000} milliseconds`}::interval
+               WHERE detail = 'live send'`.execute(t.db);
+    expect(await sendDigests(t.db, settings())).toEqual({ sent: 1, notices: 1, failed: [], skipped: null });
+    expect(smtp.received.at(-1)?.to).toEqual(['b@agency.example']);
+    expect(await digestState("detail = 'live send'")).toEqual([{ emailed: true, claimed: false }]);
+  });
+
+  it('refuses an SMTP time-out a send could outlast its claim by', async () => {
+    const before = smtp.received.length;
+    await expect(
+      sendDigests(t.db, settings(), { timeoutMs: notificationLimits.digestLeaseMs }),
+    ).rejects.toMatchObject({ code: 'bad_usage' });
+    expect(smtp.received).toHaveLength(before);
   });
 
   it('sets your digest address, refusing what is not one, audited', async () => {

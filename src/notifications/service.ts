@@ -28,8 +28,23 @@ export const notificationLimits = {
   digestRows: 200,
   /** users e-mailed in one digest run */
   digestUsers: 1_000,
+  /** sendSmtpMail's time-out for each step of the SMTP conversation (connect, greeting, each reply) */
   sendTimeoutMs: 30_000,
+  /**
+   * How long a digest run's claim on a user's notices holds. A claim older than this is taken for a
+   * send that crashed or was killed before it finished, and the next run sends those notices. It must
+   * outlast any send that is still going: a send is about eight SMTP steps of at most sendTimeoutMs
+   * each (30 s: four minutes at worst), so a live send is not sent again by a second worker; a crashed
+   * one waits at most this long plus the time to the next run.
+   */
+  digestLeaseMs: 15 * 60_000,
 };
+
+/**
+ * sendTimeoutMs times the steps of one SMTP conversation (connect, greeting, EHLO, MAIL, RCPT, DATA,
+ * the message, QUIT), with room to spare: a send this slow must still end within the lease.
+ */
+const digestSendStepsWithinLease = 10;
 
 export const notificationKinds = ['risk_watch'] as const;
 
@@ -205,10 +220,13 @@ export interface DigestResult {
 /**
  * E-mails each user with an address the notices not yet e-mailed (at most `digestRows` each), one
  * message per user through the e-mail channel's SMTP settings and sending (sendSmtpMail, README
- * "Channels"). The notices are stamped (claimed) and committed before the send, so no transaction or
- * row lock is held while the SMTP server answers and a concurrent run skips them; a refusal or a
- * broken conversation clears the stamp, leaving them for the next run. Runs after the
- * nightly run (src/strategy/jobs.ts) and as `huikuan notifications digest`.
+ * "Channels"). The notices are claimed (digest_claimed_at, committed) before the send, so no
+ * transaction or row lock is held while the SMTP server answers and a concurrent run skips them;
+ * emailed_at is set only once the server has accepted the digest, and a refusal or a broken
+ * conversation drops the claim, leaving them for the next run. A claim is a lease
+ * (`digestLeaseMs`): when the process dies between the claim and the send, the notices are not lost
+ * but sent by the first run after the lease has passed. Runs after the nightly run
+ * (src/strategy/jobs.ts) and as `huikuan notifications digest`.
  */
 export async function sendDigests(
   db: Db,
@@ -223,26 +241,39 @@ export async function sendDigests(
       skipped: 'SMTP is not configured (HUIKUAN_SMTP_URL): no digest was e-mailed',
     };
   }
+  const timeout = options.timeoutMs ?? notificationLimits.sendTimeoutMs;
+  const leaseMs = notificationLimits.digestLeaseMs;
+  if (timeout * digestSendStepsWithinLease > leaseMs) {
+    // a send outliving its claim would be sent a second time by the next run
+    throw new HuikuanError(
+      'bad_usage',
+      `An SMTP time-out of ${timeout} ms is too long for the digest's ${leaseMs} ms claim: use at most ${Math.floor(leaseMs / digestSendStepsWithinLease)} ms.`,
+    );
+  }
+  // a claim not yet expired belongs to a run still sending; an expired one to a run that died
+  const unclaimed = sql`n.emailed_at IS NULL
+       AND (n.digest_claimed_at IS NULL OR n.digest_claimed_at < now() - ${`${leaseMs} milliseconds`}::interval)`;
   const users = await sql<{ id: bigint; username: string; email: string; locale: 'zh-CN' | 'en' }>`
     SELECT u.id, u.username, u.email, u.locale FROM users u
      WHERE u.email IS NOT NULL AND u.active
-       AND EXISTS (SELECT FROM notifications n WHERE n.user_id = u.id AND n.emailed_at IS NULL)
+       AND EXISTS (SELECT FROM notifications n WHERE n.user_id = u.id AND ${unclaimed})
      ORDER BY u.id LIMIT ${notificationLimits.digestUsers}`.execute(db);
   const result: DigestResult = { sent: 0, notices: 0, failed: [], skipped: null };
-  const timeout = options.timeoutMs ?? notificationLimits.sendTimeoutMs;
   for (const user of users.rows) {
-    // claimed first (stamped, committed): another digest run skips them, and no lock or transaction
-    // stays open while the SMTP server answers
+    // claimed first (committed): another digest run skips them, and no lock or transaction stays
+    // open while the SMTP server answers
     const claimed = await db.transaction().execute(async (trx) => {
       const items = await sql<Notification>`
         SELECT ${columns} FROM notifications n
-         WHERE n.user_id = ${user.id} AND n.emailed_at IS NULL
+         WHERE n.user_id = ${user.id} AND ${unclaimed}
          ORDER BY n.id LIMIT ${notificationLimits.digestRows} FOR UPDATE SKIP LOCKED`.execute(trx);
       const ids = items.rows.map((row) => String(row.id));
-      if (ids.length > 0) {
-        await sql`UPDATE notifications SET emailed_at = now() WHERE id = ANY (${ids}::bigint[])`.execute(trx);
-      }
-      return { items: items.rows, ids };
+      if (ids.length === 0) return { items: [], ids, claimedAt: null };
+      // as text: a Date would drop the microseconds the claim is compared by below
+      const stamped = await sql<{ claimed_at: string }>`
+        UPDATE notifications SET digest_claimed_at = now() WHERE id = ANY (${ids}::bigint[])
+        RETURNING digest_claimed_at::text AS claimed_at`.execute(trx);
+      return { items: items.rows, ids, claimedAt: stamped.rows[0]?.claimed_at ?? null };
     });
     if (claimed.ids.length === 0) continue;
     const message = digestMessage(user.locale, claimed.items, options.publicUrl ?? null);
@@ -259,13 +290,18 @@ export async function sendDigests(
         timeout,
       );
     } catch (error) {
-      // refused or broken off: the notices wait for the next run
-      await sql`UPDATE notifications SET emailed_at = NULL WHERE id = ANY (${claimed.ids}::bigint[])`.execute(
-        db,
-      );
+      // refused or broken off: the claim goes, so the next run tries them again — unless it is no
+      // longer this run's (the lease ran out and another run claimed them)
+      await sql`UPDATE notifications SET digest_claimed_at = NULL
+                 WHERE id = ANY (${claimed.ids}::bigint[]) AND emailed_at IS NULL
+                   AND digest_claimed_at = ${claimed.claimedAt}::timestamptz`.execute(db);
       result.failed.push({ user: user.username, error: (error as Error).message });
       continue;
     }
+    // sent: whoever holds the claim now, these notices are e-mailed (if this update never happens,
+    // the lease runs out and they are sent again: twice rather than never)
+    await sql`UPDATE notifications SET emailed_at = now(), digest_claimed_at = NULL
+               WHERE id = ANY (${claimed.ids}::bigint[]) AND emailed_at IS NULL`.execute(db);
     await recordAudit(db, {
       actor: options.actor ?? 'notifications',
       action: 'notification.digest_sent',
