@@ -5,44 +5,28 @@
  * (global-setup.ts), where dropping it costs no test a checkpoint.
  */
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { inject } from 'vitest';
 import { type Connection, openDatabase, withDefaultUser } from '../src/db/connection.ts';
+import { admin, withDatabase } from './admin.ts';
 
 export interface TestDatabase extends Connection {
   /** Close connections (the run's teardown drops the database). */
   drop(): Promise<void>;
 }
 
-function withDatabase(url: string, database: string): string {
-  const parsed = new URL(url);
-  parsed.pathname = `/${database}`;
-  return parsed.toString();
-}
-
 export async function testDatabase(): Promise<TestDatabase> {
-  const serverUrl = withDefaultUser(inject('serverUrl'));
+  const provided = inject('serverUrl');
   const template = inject('templateDatabase');
-  // without a template (a global setup of before it), an empty database, migrated and dropped here
-  const name = `${template ? inject('databasePrefix') : 'huikuan_t_'}${randomBytes(6).toString('hex')}`;
-  await adminQuery(serverUrl, `CREATE DATABASE ${name}${template ? ` TEMPLATE ${template}` : ''}`);
+  if (!provided || !template) {
+    // Only test/global-setup.ts provides these; a runner without it has no server and no template.
+    throw new Error(
+      "No test database server or template: test/global-setup.ts did not run. Run the tests through vitest with this repository's vitest.config.ts (npx vitest run <file>), whose global setup starts the server and migrates the template.",
+    );
+  }
+  const serverUrl = withDefaultUser(provided);
+  const name = `${inject('databasePrefix')}${randomBytes(6).toString('hex')}`;
+  await admin(serverUrl, (client) => client.query(`CREATE DATABASE ${name} TEMPLATE ${template}`));
   // openDatabase migrates as the program does at start-up: on a copy of the template, a check only
   const connection = await openDatabase({ url: withDatabase(serverUrl, name) });
-  return {
-    ...connection,
-    drop: async () => {
-      await connection.close();
-      if (!template) await adminQuery(serverUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    },
-  };
-}
-
-async function adminQuery(serverUrl: string, text: string): Promise<void> {
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  try {
-    await admin.query(text);
-  } finally {
-    await admin.end();
-  }
+  return { ...connection, drop: () => connection.close() };
 }

@@ -20,6 +20,7 @@ import type { TestProject } from 'vitest/node';
 import { withDefaultUser } from '../src/db/connection.ts';
 import { acquireEmbedded } from '../src/db/embedded.ts';
 import { migrate } from '../src/db/migrate.ts';
+import { admin, withDatabase } from './admin.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -67,22 +68,6 @@ export default async function setup(project: TestProject) {
     throw error;
   }
   return stop;
-}
-
-function withDatabase(url: string, database: string): string {
-  const parsed = new URL(url);
-  parsed.pathname = `/${database}`;
-  return parsed.toString();
-}
-
-async function admin<T>(serverUrl: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: serverUrl });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
 }
 
 async function createTemplate(serverUrl: string, name: string): Promise<void> {
