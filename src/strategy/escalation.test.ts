@@ -19,6 +19,7 @@ import {
   teamMoveHeldReasons,
 } from '../allocation/service.ts';
 import { createTeam, createUser } from '../identity/service.ts';
+import { updateTeam } from '../identity/teams.ts';
 import { createClient, placeAccounts } from '../ledger/test-fixtures.ts';
 import { addDays } from '../shared/dates.ts';
 import { runStrategy } from './service.ts';
@@ -144,16 +145,32 @@ describe('an escalation step', () => {
     expect((await assignmentHistory(t.db, kept)).map((h) => h.kind)).toEqual(['allocated']);
   });
 
-  it('moves nothing new when the night runs again or the next night comes', async () => {
-    const before = await sql<{ n: number }>`SELECT count(*)::int AS n FROM assignment_history`.execute(t.db);
-    await night(addDays(start, 2));
-    await night(addDays(start, 3));
-    const after = await sql<{ n: number }>`SELECT count(*)::int AS n FROM assignment_history`.execute(t.db);
-    expect(after.rows[0]?.n).toBe(before.rows[0]?.n);
-    expect(await escalation(ids[1] as bigint)).toMatchObject({
-      moved_at: null,
-      reasons: ['kept_with_agent'],
-    });
+  it('does nothing when a completed night runs again; the next night moves no account twice and retries the held one', async () => {
+    const moved = [ids[0], ids[2]] as bigint[];
+    const kept = ids[1] as bigint;
+    const state = async () =>
+      Promise.all(
+        ids.map(async (id) => ({
+          holder: await holder(id),
+          history: (await assignmentHistory(t.db, id)).map((h) => h.id),
+          moved_at: (await escalation(id))?.moved_at?.getTime() ?? null,
+        })),
+      );
+    const before = await state();
+    expect(before.map((s) => s.moved_at === null)).toEqual([false, true, false]);
+
+    const again = await night(addDays(start, 2));
+    expect(again.already_completed).toBe(true);
+    expect(await state()).toEqual(before);
+
+    // a real night: every live account advanced, the escalations looked at again
+    const next = await night(addDays(start, 3));
+    expect(next).toMatchObject({ already_completed: false, totals: { advanced: 3 } });
+    // the moved ones stay where they are, with no new history row and their first move's time
+    expect(await state()).toEqual(before);
+    for (const id of moved) expect(await holder(id)).toEqual({ team: 'Senior desk', agent: 'senior.a' });
+    // the held one was tried again and is still held, for the same reason
+    expect(await escalation(kept)).toMatchObject({ moved_at: null, reasons: ['kept_with_agent'] });
   });
 
   it('does not undo a supervisor moving the account back', async () => {
@@ -204,5 +221,125 @@ describe('an escalation step', () => {
         ['moved', ...teamMoveHeldReasons].sort(),
       );
     }
+  });
+});
+
+describe('an escalation to a team that does not exist, or does not serve the client', () => {
+  const document = {
+    name: 'Escalate to teams not ready yet',
+    segments: [
+      {
+        code: 'all',
+        name: 'Everyone',
+        conditions: { all: [] },
+        arms: [
+          {
+            code: 'std',
+            role: 'champion',
+            share_bp: 10000,
+            steps: [
+              { code: 'to_ghost', day: 1, kind: 'task', task: 'escalate', team: 'Ghost desk' },
+              { code: 'to_far', day: 2, kind: 'task', task: 'escalate', team: 'Far desk' },
+            ],
+          },
+        ],
+      },
+    ],
+  };
+  let u: TestDatabase;
+  let account: bigint;
+  let farId: bigint;
+  const nightOf = (asOf: string) => runStrategy(u.db, { asOf, actor: 'tester', partitionSize: 2 });
+  const actionOf = async (step: string) =>
+    (await accountTreatment(u.db, account)).actions.find((action) => action.step === step);
+  const holderOf = async () =>
+    (
+      await sql<{ team: string; agent: string | null }>`
+        SELECT t.name AS team, s.agent FROM account_assignments s JOIN teams t ON t.id = s.team_id
+         WHERE s.account_id = ${account}`.execute(u.db)
+    ).rows[0];
+
+  beforeAll(async () => {
+    u = await testDatabase();
+    const client = (await createClient(u.db, 'ESH')).clientId;
+    await createClient(u.db, 'ESF');
+    [account] = (await placeAccounts(u.db, client, [
+      { ref: 'H0', principal: 20_000n, delinquencyDate: addDays(start, -40) },
+    ])) as [bigint];
+    const junior = BigInt(
+      (await createTeam(u.db, { name: 'Junior', clientCodes: ['ESH'] }, { actor: 'setup' })).id,
+    );
+    farId = BigInt(
+      (await createTeam(u.db, { name: 'Far desk', clientCodes: ['ESF'] }, { actor: 'setup' })).id,
+    );
+    await createUser(
+      u.db,
+      {
+        username: 'junior.h',
+        displayName: 'junior.h',
+        roles: ['agent'],
+        team: junior,
+        password: 'Password-12345',
+      },
+      { actor: 'setup' },
+    );
+    await setRule(u.db, { teamId: junior, method: 'round_robin', capPerAgent: null }, 'lead');
+    // a stored document is parsed once per version id and process (strategies.ts): this database's
+    // version must not share its id with the other database's in this file
+    await sql`ALTER TABLE strategy_versions ALTER COLUMN id RESTART WITH 1000`.execute(u.db);
+    const proposed = await proposeStrategy(u.db, { document, reason: 'escalate' }, 'alice');
+    await decideStrategy(u.db, proposed.id, 'approve', 'fine', 'bob');
+  });
+
+  afterAll(async () => {
+    await u?.drop();
+  });
+
+  it('is created held with its reason, and moves the night after an admin sets the team up', async () => {
+    await nightOf(start);
+    await nightOf(addDays(start, 1));
+    expect(await actionOf('to_ghost')).toMatchObject({
+      status: 'open',
+      moved_at: null,
+      reasons: ['team_unknown'],
+    });
+    await nightOf(addDays(start, 2));
+    expect(await actionOf('to_ghost')).toMatchObject({ moved_at: null, reasons: ['team_unknown'] });
+    expect(await actionOf('to_far')).toMatchObject({
+      status: 'open',
+      moved_at: null,
+      reasons: ['team_not_serving_client'],
+    });
+    expect(await holderOf()).toEqual({ team: 'Junior', agent: 'junior.h' });
+    expect((await assignmentHistory(u.db, account)).map((h) => h.kind)).toEqual(['allocated']);
+
+    // an admin creates the missing team: the next night moves the account there; Far desk still holds
+    const ghostId = BigInt(
+      (await createTeam(u.db, { name: 'Ghost desk', clientCodes: ['ESH'] }, { actor: 'admin' })).id,
+    );
+    await nightOf(addDays(start, 3));
+    expect(await holderOf()).toEqual({ team: 'Ghost desk', agent: null });
+    expect(await actionOf('to_ghost')).toMatchObject({ reasons: [] });
+    expect((await actionOf('to_ghost'))?.moved_at).toBeInstanceOf(Date);
+    expect(await actionOf('to_far')).toMatchObject({ moved_at: null, reasons: ['team_not_serving_client'] });
+
+    // an admin links Far desk to the client: the next night moves the account on
+    await updateTeam(u.db, farId, { clientCodes: ['ESF', 'ESH'] }, { actor: 'admin' });
+    await nightOf(addDays(start, 4));
+    expect(await holderOf()).toEqual({ team: 'Far desk', agent: null });
+    expect(await actionOf('to_far')).toMatchObject({ reasons: [] });
+    expect((await actionOf('to_far'))?.moved_at).toBeInstanceOf(Date);
+    expect(
+      (await assignmentHistory(u.db, account)).map((h) => [h.kind, h.from_agent, h.to_team, h.reason]),
+    ).toEqual([
+      ['reassigned', null, farId, 'escalation to_far of strategy v1 (segment all, arm std), due 2026-04-03'],
+      [
+        'reassigned',
+        'junior.h',
+        ghostId,
+        'escalation to_ghost of strategy v1 (segment all, arm std), due 2026-04-02',
+      ],
+      ['allocated', null, expect.any(BigInt), null],
+    ]);
   });
 });
