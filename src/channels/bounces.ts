@@ -11,8 +11,8 @@
  *   receives it POSTs the raw message to /api/v1/channels/email/bounces, signed like the Aliyun
  *   webhooks (X-Huikuan-Timestamp, X-Huikuan-Signature: sha256=HMAC-SHA256(secret, timestamp + "." +
  *   body), a secret of provider `smtp` made by an admin). The notification is matched to our message
- *   by the Message-ID of the returned headers (we set it: `<ID.RANDOM@sender-domain>`), else by the
- *   X-Huikuan-Message header we put on every e-mail.
+ *   by the Message-ID of the returned headers (we set it: `<ID.RANDOM@sender-domain>`, message-id.ts),
+ *   else by the X-Huikuan-Message header we put on every e-mail.
  *
  * Either way a bounce is one row in channel_delivery_events (provider `smtp`, the Message-ID, the
  * status `bounce:permanent`, `bounce:temporary` or `dsn:ACTION`), which is the account's timeline
@@ -27,6 +27,7 @@ import { recordAudit } from '../audit/service.ts';
 import { lockDebtor } from '../compliance/holds.ts';
 import type { Database } from '../db/schema.ts';
 import { SendError } from './adapter.ts';
+import { messageIdOfHeader } from './message-id.ts';
 import { channelLimits, type DeliveryStatus } from './model.ts';
 import { applyReceipt, type MessageState, stateColumns } from './receipts.ts';
 import type { ChannelTables } from './tables.ts';
@@ -388,12 +389,6 @@ export interface DsnTally {
   invalidated: number;
 }
 
-/** Our id in a Message-ID we made (`<ID.RANDOM@domain>`, email.ts's newMessageIdHeader), else null. */
-function idOfMessageIdHeader(header: string): bigint | null {
-  const match = /^<([1-9]\d{0,17})\./.exec(header);
-  return match?.[1] ? BigInt(match[1]) : null;
-}
-
 function receiptOf(action: DsnRecipient['action']): DeliveryStatus {
   if (action === 'failed') return 'undelivered';
   if (action === 'delayed') return 'sent';
@@ -413,7 +408,7 @@ export async function recordDsn(db: Db, dsn: Dsn, now: Date = new Date()): Promi
       .select(bouncedColumns)
       .where('channel', '=', 'email');
     const header = dsn.messageIdHeader;
-    const ours = header === null ? null : idOfMessageIdHeader(header);
+    const ours = header === null ? null : messageIdOfHeader(header);
     if (header !== null) {
       // an unconfirmed send (the conversation broke off after DATA) never stored its Message-ID
       query = query.where((eb) =>

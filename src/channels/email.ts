@@ -8,12 +8,12 @@
  * 5xx to RCPT TO or DATA) is an `SmtpRejection` (bounces.ts): 4xx is tried again by the service,
  * 5xx is a permanent bounce; bounces that come back later arrive by webhook (bounces.ts).
  */
-import { randomBytes } from 'node:crypto';
 import { createTransport, type SendMailOptions } from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport';
 import { type ChannelAdapter, type OutboundMessage, SendError, type SendResult } from './adapter.ts';
 import { bounceOfReply, SmtpRejection } from './bounces.ts';
 import type { SmtpSettings } from './config.ts';
+import { newMessageIdHeader } from './message-id.ts';
 
 interface SmtpFailure {
   code?: string;
@@ -26,12 +26,6 @@ interface SmtpFailure {
 
 /** The commands whose refusal is about the recipient or the message (not our own MAIL FROM). */
 const recipientCommands = new Set(['RCPT TO', 'DATA', 'DT', 'MESSAGE']);
-
-/** Our Message-ID: the message's id, 12 random bytes, the sender's domain. */
-export function newMessageIdHeader(messageId: bigint, from: string): string {
-  const domain = /@([A-Za-z0-9.-]+)>?\s*$/.exec(from)?.[1] ?? 'huikuan.invalid';
-  return `<${messageId}.${randomBytes(12).toString('hex')}@${domain}>`;
-}
 
 /**
  * Safe to try again when the server certainly did not take the message: the connection failed
