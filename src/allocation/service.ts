@@ -780,7 +780,8 @@ export interface QueueItem {
 
 /**
  * An agent's accounts in the order to work them: promises due (today or in their grace), call-backs
- * due, promises or plans broken in the last week, plan instalments and strategy steps due, accounts never contacted,
+ * due, promises or plans broken in the last week, plan instalments and strategy steps due (not an escalation still
+ * held: that is not the agent's to do), accounts never contacted,
  * then the rest by balance; within a tier the largest expected value first (probability of payment ×
  * balance, from the champion's nightly score, strategy.md "Allocation and queues"), accounts not yet
  * scored after the scored ones, then the largest balance first.
@@ -817,9 +818,12 @@ export async function agentQueue(
           SELECT 3, 'instalment_due', i.due_on::text FROM payment_plans pl JOIN plan_instalments i ON i.plan_id = pl.id
            WHERE pl.account_id = a.id AND pl.status = 'active' AND i.status = 'open' AND i.due_on <= ${today}::date
           UNION ALL
-          -- a treatment step due: the strategy's open agent task (call, visit, legal review, escalation)
+          -- a treatment step due: the strategy's open agent task (call, visit, legal review, escalation).
+          -- An escalation not moved yet is held (promise, plan or team; its reasons say which) and is not
+          -- the agent's to do: it is the receiving team's once it moves (the treatment tab shows it).
           SELECT 3, 'treatment_due', x.due_on::text FROM strategy_actions x
            WHERE x.account_id = a.id AND x.kind = 'task' AND x.status = 'open' AND x.due_on <= ${today}::date
+             AND (x.task <> 'escalate' OR x.moved_at IS NOT NULL)
              AND NOT EXISTS (SELECT FROM contact_attempts ca
                               WHERE ca.account_id = a.id AND ca.at >= coalesce(x.moved_at, x.created_at))
           UNION ALL
@@ -875,6 +879,7 @@ export async function teamQueues(db: Db, teamId: bigint): Promise<TeamQueue[]> {
                            AND i.due_on <= ${today}::date)
              OR EXISTS (SELECT FROM strategy_actions x
                          WHERE x.account_id = a.id AND x.kind = 'task' AND x.status = 'open' AND x.due_on <= ${today}::date
+                           AND (x.task <> 'escalate' OR x.moved_at IS NOT NULL)
                            AND NOT EXISTS (SELECT FROM contact_attempts ca
                                             WHERE ca.account_id = a.id AND ca.at >= coalesce(x.moved_at, x.created_at)))
            )::int AS due_now

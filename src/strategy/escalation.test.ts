@@ -12,11 +12,13 @@ import { type TestDatabase, testDatabase } from '../../test/db.ts';
 import en from '../../web/src/locales/en.ts';
 import zhCN from '../../web/src/locales/zh-CN.ts';
 import {
+  agentQueue,
   assignmentHistory,
   moveToTeams,
   reassign,
   setRule,
   teamMoveHeldReasons,
+  teamQueues,
 } from '../allocation/service.ts';
 import { createTeam, createUser } from '../identity/service.ts';
 import { updateTeam } from '../identity/teams.ts';
@@ -248,6 +250,7 @@ describe('an escalation to a team that does not exist, or does not serve the cli
   };
   let u: TestDatabase;
   let account: bigint;
+  let juniorId: bigint;
   let farId: bigint;
   const nightOf = (asOf: string) => runStrategy(u.db, { asOf, actor: 'tester', partitionSize: 2 });
   const actionOf = async (step: string) =>
@@ -266,7 +269,7 @@ describe('an escalation to a team that does not exist, or does not serve the cli
     [account] = (await placeAccounts(u.db, client, [
       { ref: 'H0', principal: 20_000n, delinquencyDate: addDays(start, -40) },
     ])) as [bigint];
-    const junior = BigInt(
+    juniorId = BigInt(
       (await createTeam(u.db, { name: 'Junior', clientCodes: ['ESH'] }, { actor: 'setup' })).id,
     );
     farId = BigInt(
@@ -278,12 +281,12 @@ describe('an escalation to a team that does not exist, or does not serve the cli
         username: 'junior.h',
         displayName: 'junior.h',
         roles: ['agent'],
-        team: junior,
+        team: juniorId,
         password: 'Password-12345',
       },
       { actor: 'setup' },
     );
-    await setRule(u.db, { teamId: junior, method: 'round_robin', capPerAgent: null }, 'lead');
+    await setRule(u.db, { teamId: juniorId, method: 'round_robin', capPerAgent: null }, 'lead');
     // a stored document is parsed once per version id and process (strategies.ts): this database's
     // version must not share its id with the other database's in this file
     await sql`ALTER TABLE strategy_versions ALTER COLUMN id RESTART WITH 1000`.execute(u.db);
@@ -295,7 +298,7 @@ describe('an escalation to a team that does not exist, or does not serve the cli
     await u?.drop();
   });
 
-  it('is created held with its reason, and moves the night after an admin sets the team up', async () => {
+  it("is created held with its reason, shown on the treatment tab but not in the agent's queue", async () => {
     await nightOf(start);
     await nightOf(addDays(start, 1));
     expect(await actionOf('to_ghost')).toMatchObject({
@@ -312,16 +315,45 @@ describe('an escalation to a team that does not exist, or does not serve the cli
     });
     expect(await holderOf()).toEqual({ team: 'Junior', agent: 'junior.h' });
     expect((await assignmentHistory(u.db, account)).map((h) => h.kind)).toEqual(['allocated']);
+    // both escalations are due, but held: nothing for the agent to do, so the account is only never contacted
+    expect(
+      (await agentQueue(u.db, 'junior.h')).map((item) => [item.account_id, item.tier, item.due]),
+    ).toEqual([[account, 'new', null]]);
+    expect(await teamQueues(u.db, juniorId)).toMatchObject([{ agent: 'junior.h', accounts: 1, due_now: 0 }]);
+  });
 
+  it("moves the night after an admin sets the team up, into the receiving agent's queue", async () => {
     // an admin creates the missing team: the next night moves the account there; Far desk still holds
     const ghostId = BigInt(
       (await createTeam(u.db, { name: 'Ghost desk', clientCodes: ['ESH'] }, { actor: 'admin' })).id,
     );
+    await createUser(
+      u.db,
+      {
+        username: 'ghost.h',
+        displayName: 'ghost.h',
+        roles: ['agent'],
+        team: ghostId,
+        password: 'Password-12345',
+      },
+      { actor: 'admin' },
+    );
+    await setRule(u.db, { teamId: ghostId, method: 'round_robin', capPerAgent: null }, 'lead');
     await nightOf(addDays(start, 3));
-    expect(await holderOf()).toEqual({ team: 'Ghost desk', agent: null });
+    expect(await holderOf()).toEqual({ team: 'Ghost desk', agent: 'ghost.h' });
     expect(await actionOf('to_ghost')).toMatchObject({ reasons: [] });
     expect((await actionOf('to_ghost'))?.moved_at).toBeInstanceOf(Date);
     expect(await actionOf('to_far')).toMatchObject({ moved_at: null, reasons: ['team_not_serving_client'] });
+    // the moved escalation is the receiving agent's step due; the one still held is not
+    expect((await agentQueue(u.db, 'ghost.h')).map((item) => [item.account_id, item.tier, item.due])).toEqual(
+      [[account, 'treatment_due', '2026-04-02']],
+    );
+    expect(await teamQueues(u.db, ghostId)).toMatchObject([{ agent: 'ghost.h', accounts: 1, due_now: 1 }]);
+    // still on the treatment tab, with why it is held
+    expect((await accountTreatment(u.db, account)).actions.map((a) => [a.step, a.reasons])).toEqual([
+      ['to_far', ['team_not_serving_client']],
+      ['to_ghost', []],
+    ]);
 
     // an admin links Far desk to the client: the next night moves the account on
     await updateTeam(u.db, farId, { clientCodes: ['ESF', 'ESH'] }, { actor: 'admin' });
@@ -332,14 +364,20 @@ describe('an escalation to a team that does not exist, or does not serve the cli
     expect(
       (await assignmentHistory(u.db, account)).map((h) => [h.kind, h.from_agent, h.to_team, h.reason]),
     ).toEqual([
-      ['reassigned', null, farId, 'escalation to_far of strategy v1 (segment all, arm std), due 2026-04-03'],
+      [
+        'reassigned',
+        'ghost.h',
+        farId,
+        'escalation to_far of strategy v1 (segment all, arm std), due 2026-04-03',
+      ],
+      ['allocated', null, ghostId, null],
       [
         'reassigned',
         'junior.h',
         ghostId,
         'escalation to_ghost of strategy v1 (segment all, arm std), due 2026-04-02',
       ],
-      ['allocated', null, expect.any(BigInt), null],
+      ['allocated', null, juniorId, null],
     ]);
   });
 });
