@@ -4,6 +4,7 @@ import { type RetentionJobs, startRetentionJobs } from '../retention/jobs.ts';
 import {
   type RetentionSchedule,
   retentionCronText,
+  retentionQueueName,
   retentionScheduleFromEnv,
 } from '../retention/schedule.ts';
 import { buildServer } from '../server/app.ts';
@@ -27,18 +28,27 @@ export interface ServeJobs {
  * The scheduled jobs of `huikuan serve` on one pg-boss: the nightly strategy run (scheduled in the
  * database, so several servers share one schedule; each run is partitioned, so every server may work
  * it) and the weekly retention run (src/retention/jobs.ts; idempotent) on the strategy jobs' pg-boss.
+ * Each error reaches `onError` as `strategy job: …` or `retention job: …` (the original as its cause),
+ * so one log tells the two apart.
  */
 export async function startServeJobs(
   connection: Pick<Connection, 'db' | 'url'>,
   retentionSchedule: RetentionSchedule,
   onError: (error: Error) => void,
-  strategyOptions: StrategyJobsOptions = {},
+  strategyOptions: Omit<StrategyJobsOptions, 'onError'> = {},
 ): Promise<ServeJobs> {
-  const strategy = await startStrategyJobs(connection, { onError, ...strategyOptions });
+  const strategy = await startStrategyJobs(connection, {
+    ...strategyOptions,
+    // The strategy jobs own the shared pg-boss, so its errors all arrive here, the retention worker's
+    // too: pg-boss names a worker's queue on its error (`queue`). pg-boss's own (maintenance, the
+    // scheduler) go under the strategy job's name, whose pg-boss it is.
+    onError: (error) =>
+      onError(jobError(queueOf(error) === retentionQueueName ? 'retention job' : 'strategy job', error)),
+  });
   const retention = await startRetentionJobs(connection, {
     ...retentionSchedule,
     on: strategy.boss,
-    onError,
+    onError: (error) => onError(jobError('retention job', error)),
   }).catch(async (error) => {
     await strategy.stop();
     throw error;
@@ -51,6 +61,16 @@ export async function startServeJobs(
       await strategy.stop();
     },
   };
+}
+
+/** `error` with the job it came from in front of its message. */
+function jobError(job: string, error: Error): Error {
+  return new Error(`${job}: ${error.message}`, { cause: error });
+}
+
+/** The queue pg-boss names on a worker's error (it emits a plain object with `queue`), else undefined. */
+function queueOf(error: unknown): unknown {
+  return typeof error === 'object' && error !== null && 'queue' in error ? error.queue : undefined;
 }
 
 /**
