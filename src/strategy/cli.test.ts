@@ -53,12 +53,14 @@ describe('huikuan strategy run', () => {
       as_of: '2026-03-01',
       status: 'completed',
       already_completed: false,
-      totals: { accounts: 83, advanced: 66, recalled: 17 },
+      // no strategy in force: no escalation step ran (escalation.test.ts counts them)
+      totals: { accounts: 83, advanced: 66, recalled: 17, escalations_moved: 0, escalations_held: 0 },
       progress: { partitions_done: body.progress.partitions_total, accounts_done: 83, accounts_total: 83 },
     });
     const again = await cli(['strategy', 'run', '--as-of', '2026-03-01']);
     expect(again.code).toBe(0);
     expect(again.stdout).toContain('already completed; nothing to do');
+    expect(again.stdout).toContain('0 escalations moved to their team (调案), 0 still held.');
   });
 
   it('shows a progress bar on a terminal', async () => {

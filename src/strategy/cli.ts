@@ -168,7 +168,7 @@ export function describeRun(result: RunResult): string {
     !result.already_completed && mine.partitions !== t.partitions
       ? ` This worker did ${mine.partitions} of them.`
       : '';
-  return `${head} ${t.accounts} live accounts in ${t.partitions} partitions; ${t.advanced} advanced to the date, ${t.bucket_changes} changed bucket, ${t.recalled} recalled (退案).${share} ${result.seconds} s.`;
+  return `${head} ${t.accounts} live accounts in ${t.partitions} partitions; ${t.advanced} advanced to the date, ${t.bucket_changes} changed bucket, ${t.recalled} recalled (退案); ${t.escalations_moved} escalations moved to their team (调案), ${t.escalations_held} still held.${share} ${result.seconds} s.`;
 }
 
 function startProgress(

@@ -24,7 +24,8 @@ import { createTeam, createUser } from '../identity/service.ts';
 import { updateTeam } from '../identity/teams.ts';
 import { createClient, placeAccounts } from '../ledger/test-fixtures.ts';
 import { addDays } from '../shared/dates.ts';
-import { runStrategy } from './service.ts';
+import { describeRun } from './cli.ts';
+import { type RunResult, runStrategy } from './service.ts';
 import { accountTreatment, decideStrategy, proposeStrategy } from './strategies.ts';
 
 const start = '2026-04-01';
@@ -61,6 +62,13 @@ async function holder(account: bigint) {
      WHERE s.account_id = ${account}`.execute(t.db);
   return row.rows[0];
 }
+
+/** The night's escalation counts: the run's, and this call's share of them. */
+const escalations = (result: RunResult) => ({
+  moved: result.totals.escalations_moved,
+  held: result.totals.escalations_held,
+  by_this_call: [result.by_this_worker.escalations_moved, result.by_this_worker.escalations_held],
+});
 
 async function escalation(account: bigint) {
   const treatment = await accountTreatment(t.db, account);
@@ -108,7 +116,7 @@ afterAll(async () => {
 
 describe('an escalation step', () => {
   it('moves the account to the team with the step as the reason, keeping one with an open promise', async () => {
-    await night(start);
+    expect(escalations(await night(start))).toEqual({ moved: 0, held: 0, by_this_call: [0, 0] });
     for (const id of ids) expect(await holder(id)).toEqual({ team: 'Junior', agent: 'junior.a' });
     // the senior team takes no new accounts of its own: it gets them by escalation
     await setRule(t.db, { teamId: seniorId, method: 'round_robin', capPerAgent: null }, 'lead');
@@ -119,10 +127,13 @@ describe('an escalation step', () => {
       VALUES (${clientId}, ${kept}, 5000, 'CNY', 20000, ${start}, ${addDays(start, 10)}, 3, 'junior.a')`.execute(
       t.db,
     );
-    await night(addDays(start, 1));
+    expect(escalations(await night(addDays(start, 1)))).toEqual({ moved: 0, held: 0, by_this_call: [0, 0] });
     expect(await holder(ids[0] as bigint)).toEqual({ team: 'Junior', agent: 'junior.a' });
 
-    await night(addDays(start, 2));
+    const moving = await night(addDays(start, 2));
+    // two moved, the one with a promise held; the summary says so
+    expect(escalations(moving)).toEqual({ moved: 2, held: 1, by_this_call: [2, 1] });
+    expect(describeRun(moving)).toContain('2 escalations moved to their team (调案), 1 still held.');
     // moved, and given a senior agent by the senior team's rule in the same run
     expect(await holder(ids[0] as bigint)).toEqual({ team: 'Senior desk', agent: 'senior.a' });
     expect(await holder(ids[2] as bigint)).toEqual({ team: 'Senior desk', agent: 'senior.a' });
@@ -163,11 +174,14 @@ describe('an escalation step', () => {
 
     const again = await night(addDays(start, 2));
     expect(again.already_completed).toBe(true);
+    // the night's counts as it did them; nothing by this call
+    expect(escalations(again)).toEqual({ moved: 2, held: 1, by_this_call: [0, 0] });
     expect(await state()).toEqual(before);
 
     // a real night: every live account advanced, the escalations looked at again
     const next = await night(addDays(start, 3));
     expect(next).toMatchObject({ already_completed: false, totals: { advanced: 3 } });
+    expect(escalations(next)).toEqual({ moved: 0, held: 1, by_this_call: [0, 1] });
     // the moved ones stay where they are, with no new history row and their first move's time
     expect(await state()).toEqual(before);
     for (const id of moved) expect(await holder(id)).toEqual({ team: 'Senior desk', agent: 'senior.a' });
@@ -178,7 +192,7 @@ describe('an escalation step', () => {
   it('does not undo a supervisor moving the account back', async () => {
     const account = ids[2] as bigint;
     await reassign(t.db, { accountIds: [account], toAgent: 'junior.a', reason: 'back to junior' }, 'lead');
-    await night(addDays(start, 4));
+    expect(escalations(await night(addDays(start, 4)))).toMatchObject({ moved: 0, held: 1 });
     expect(await holder(account)).toEqual({ team: 'Junior', agent: 'junior.a' });
   });
 
@@ -187,7 +201,7 @@ describe('an escalation step', () => {
     await sql`UPDATE promises SET status = 'kept', kept_on = ${addDays(start, 4)}, final = true WHERE account_id = ${kept}`.execute(
       t.db,
     );
-    await night(addDays(start, 5));
+    expect(escalations(await night(addDays(start, 5)))).toMatchObject({ moved: 1, held: 0 });
     expect(await holder(kept)).toEqual({ team: 'Senior desk', agent: 'senior.a' });
     expect(await escalation(kept)).toMatchObject({ reasons: [] });
     expect((await assignmentHistory(t.db, kept))[1]).toMatchObject({
@@ -299,14 +313,15 @@ describe('an escalation to a team that does not exist, or does not serve the cli
   });
 
   it("is created held with its reason, shown on the treatment tab but not in the agent's queue", async () => {
-    await nightOf(start);
-    await nightOf(addDays(start, 1));
+    expect(escalations(await nightOf(start))).toMatchObject({ moved: 0, held: 0 });
+    // held from the night it is created, and counted so
+    expect(escalations(await nightOf(addDays(start, 1)))).toMatchObject({ moved: 0, held: 1 });
     expect(await actionOf('to_ghost')).toMatchObject({
       status: 'open',
       moved_at: null,
       reasons: ['team_unknown'],
     });
-    await nightOf(addDays(start, 2));
+    expect(escalations(await nightOf(addDays(start, 2)))).toMatchObject({ moved: 0, held: 2 });
     expect(await actionOf('to_ghost')).toMatchObject({ moved_at: null, reasons: ['team_unknown'] });
     expect(await actionOf('to_far')).toMatchObject({
       status: 'open',
@@ -339,7 +354,7 @@ describe('an escalation to a team that does not exist, or does not serve the cli
       { actor: 'admin' },
     );
     await setRule(u.db, { teamId: ghostId, method: 'round_robin', capPerAgent: null }, 'lead');
-    await nightOf(addDays(start, 3));
+    expect(escalations(await nightOf(addDays(start, 3)))).toMatchObject({ moved: 1, held: 1 });
     expect(await holderOf()).toEqual({ team: 'Ghost desk', agent: 'ghost.h' });
     expect(await actionOf('to_ghost')).toMatchObject({ reasons: [] });
     expect((await actionOf('to_ghost'))?.moved_at).toBeInstanceOf(Date);
@@ -357,7 +372,7 @@ describe('an escalation to a team that does not exist, or does not serve the cli
 
     // an admin links Far desk to the client: the next night moves the account on
     await updateTeam(u.db, farId, { clientCodes: ['ESF', 'ESH'] }, { actor: 'admin' });
-    await nightOf(addDays(start, 4));
+    expect(escalations(await nightOf(addDays(start, 4)))).toMatchObject({ moved: 1, held: 0 });
     expect(await holderOf()).toEqual({ team: 'Far desk', agent: null });
     expect(await actionOf('to_far')).toMatchObject({ reasons: [] });
     expect((await actionOf('to_far'))?.moved_at).toBeInstanceOf(Date);

@@ -23,7 +23,8 @@
  *      an agent shared out by the teams' rules.
  *   7. segments and treatments (src/strategy/strategies.ts), per partition after the scores: each live
  *      account's segment and arm under the approved strategy in force, the treatment steps due (messages
- *      for the dispatcher, agent tasks for the queues) and one decision-log row per account.
+ *      for the dispatcher, agent tasks for the queues) and one decision-log row per account; escalation
+ *      steps move their account to their team, counted as escalations moved and held.
  * Extension point — `partitionSteps` below: segment, treatment step, allocation and queue priority go
  * there as steps of their own.
  */
@@ -39,7 +40,7 @@ import { addDays, type BusinessDate } from '../shared/dates.ts';
 import { HuikuanError, isHuikuanError } from '../shared/errors.ts';
 import { type AgentActionCounts, promisesAndPlansStep } from '../worklist/nightly.ts';
 import { bucketCaseSql } from './model.ts';
-import { treatmentStep } from './strategies.ts';
+import { type EscalationCounts, treatmentStep } from './strategies.ts';
 
 export const defaultPartitionSize = 50_000;
 /** The largest bigint: a client's last partition reaches it, so later placements are covered. */
@@ -71,6 +72,10 @@ export interface PartitionOutcome {
   instalments_broken: number;
   plans_broken: number;
   callbacks_missed: number;
+  /** Escalation steps settled by a move to their team by this pass (strategies.ts escalate). */
+  escalations_moved: number;
+  /** Escalation steps of the partition still held after this pass (retried the next night). */
+  escalations_held: number;
 }
 
 export interface RunHooks {
@@ -97,7 +102,7 @@ export interface RunOptions {
   hooks?: RunHooks;
 }
 
-export interface RunTotals extends AgentActionCounts {
+export interface RunTotals extends AgentActionCounts, EscalationCounts {
   partitions: number;
   accounts: number;
   advanced: number;
@@ -149,7 +154,12 @@ interface PartitionStep {
   run(
     context: PartitionContext,
   ): Promise<
-    Partial<Pick<PartitionOutcome, 'advanced' | 'bucket_changes' | 'recalled' | keyof AgentActionCounts>>
+    Partial<
+      Pick<
+        PartitionOutcome,
+        'advanced' | 'bucket_changes' | 'recalled' | keyof AgentActionCounts | keyof EscalationCounts
+      >
+    >
   >;
 }
 
@@ -243,6 +253,8 @@ async function workPartitions(
         instalments_broken: 0,
         plans_broken: 0,
         callbacks_missed: 0,
+        escalations_moved: 0,
+        escalations_held: 0,
       };
       for (const step of partitionSteps) {
         Object.assign(done, await step.run({ db, trx, run, partition }));
@@ -255,6 +267,7 @@ async function workPartitions(
                promises_kept = ${done.promises_kept}, promises_broken = ${done.promises_broken},
                instalments_kept = ${done.instalments_kept}, instalments_broken = ${done.instalments_broken},
                plans_broken = ${done.plans_broken}, callbacks_missed = ${done.callbacks_missed},
+               escalations_moved = ${done.escalations_moved}, escalations_held = ${done.escalations_held},
                finished_at = now()
          WHERE run_id = ${run.id} AND part = ${partition.part}`.execute(trx);
       return done;
@@ -518,7 +531,9 @@ async function resultOf(
            coalesce(sum(promises_kept), 0)::int AS promises_kept, coalesce(sum(promises_broken), 0)::int AS promises_broken,
            coalesce(sum(instalments_kept), 0)::int AS instalments_kept,
            coalesce(sum(instalments_broken), 0)::int AS instalments_broken,
-           coalesce(sum(plans_broken), 0)::int AS plans_broken, coalesce(sum(callbacks_missed), 0)::int AS callbacks_missed
+           coalesce(sum(plans_broken), 0)::int AS plans_broken, coalesce(sum(callbacks_missed), 0)::int AS callbacks_missed,
+           coalesce(sum(escalations_moved), 0)::int AS escalations_moved,
+           coalesce(sum(escalations_held), 0)::int AS escalations_held
       FROM strategy_run_partitions WHERE run_id = ${run.id} AND status = 'done'
      GROUP BY 1`.execute(db);
   const totals: RunTotals = {
@@ -533,6 +548,8 @@ async function resultOf(
     instalments_broken: 0,
     plans_broken: 0,
     callbacks_missed: 0,
+    escalations_moved: 0,
+    escalations_held: 0,
   };
   const mine: RunTotals = { ...totals };
   for (const row of rows.rows) {

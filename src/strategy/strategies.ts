@@ -487,15 +487,24 @@ export interface TreatmentContext {
   partition: { client_id: bigint; first_id: bigint; last_id: bigint };
 }
 
+/** The partition's escalations on a night (escalate): the run's summary counts them. */
+export interface EscalationCounts {
+  /** escalation steps settled by a move that night (the account moved to the team, or found there) */
+  escalations_moved: number;
+  /** escalation steps still open and not moved after the night: held back, tried again the next night */
+  escalations_held: number;
+}
+
 /**
  * The nightly run's step 'segments and treatments' for one partition (inside its transaction).
- * Nothing when no version is approved. Returns no counts of the run's own (the decision log holds them).
+ * Nothing when no version is approved. Returns the escalations moved and held; the rest of what it
+ * did is counted by the decision log.
  */
 export async function treatmentStep({
   trx,
   run,
   partition,
-}: TreatmentContext): Promise<Record<string, never>> {
+}: TreatmentContext): Promise<Partial<EscalationCounts>> {
   const asOf = run.as_of;
   const version = await versionInForce(trx, asOf);
   if (!version) return {};
@@ -616,8 +625,7 @@ export async function treatmentStep({
          AND (NOT x.had_state OR x.entered OR x.old_version <> ${version.id})
       ON CONFLICT DO NOTHING`.execute(trx);
   }
-  await escalate(trx, partition, teams);
-  return {};
+  return escalate(trx, partition, teams);
 }
 
 /** The teams (lower-cased names) there are, and those serving one client: what holds an escalation. */
@@ -664,9 +672,26 @@ async function escalationsHeld(trx: Db, teams: TeamSets): Promise<Record<string,
  * keeps the account with its agent (留案), or the team is unknown or does not serve the client — keeps
  * the reason in the action's `reasons` and is tried again the next night; once moved (or found in the
  * team already) `moved_at` is set and it is never moved again, so a night run twice moves nothing new.
+ * Returns how many were settled by a move tonight and how many of the partition's are still held.
  */
-async function escalate(trx: Db, partition: TreatmentContext['partition'], teams: TeamSets): Promise<void> {
+async function escalate(
+  trx: Db,
+  partition: TreatmentContext['partition'],
+  teams: TeamSets,
+): Promise<EscalationCounts> {
   const teamHeld = teamHeldSql(sql`x.team`, teams);
+  // after the moves: the escalations the step works (of accounts still in the strategy) left open and
+  // not moved, whatever holds them (through strategy_actions_open_escalations)
+  const heldCount = async () =>
+    (
+      await sql<{ n: number }>`
+        SELECT count(*)::int AS n
+          FROM strategy_actions x JOIN strategy_assigned y ON y.account_id = x.account_id
+         WHERE x.client_id = ${partition.client_id} AND x.account_id BETWEEN ${partition.first_id} AND ${partition.last_id}
+           AND x.kind = 'task' AND x.task = 'escalate' AND x.status = 'open' AND x.moved_at IS NULL`.execute(
+        trx,
+      )
+    ).rows[0]?.n ?? 0;
   // Escalations to a team that does not exist or does not serve the client are held in one statement:
   // the same for every account of the partition, and retried every night until an admin fixes the team,
   // so they stay out of the per-account move below (at a million accounts, reading and rewriting each of
@@ -699,7 +724,7 @@ async function escalate(trx: Db, partition: TreatmentContext['partition'], teams
        AND x.kind = 'task' AND x.task = 'escalate' AND x.status = 'open' AND x.moved_at IS NULL
        AND ${teamHeld} IS NULL
      ORDER BY x.account_id, x.due_on, x.id`.execute(trx);
-  if (due.rows.length === 0) return;
+  if (due.rows.length === 0) return { escalations_moved: 0, escalations_held: await heldCount() };
   // one move per account: to the team of its latest escalation due (an earlier one still open is
   // settled by the same move)
   const latest = new Map<bigint, (typeof due.rows)[number]>();
@@ -724,6 +749,10 @@ async function escalate(trx: Db, partition: TreatmentContext['partition'], teams
      WHERE x.id = u.id
        -- held for the same reason as last night: no new row version (they are retried every night)
        AND (u.held IS NULL OR x.reasons IS DISTINCT FROM ARRAY[u.held])`.execute(trx);
+  return {
+    escalations_moved: held.filter((reason) => reason === null).length,
+    escalations_held: await heldCount(),
+  };
 }
 
 // ---------------------------------------------------------------- an account's treatment
