@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDatabase } from '../../../test/db.ts';
+import { reverseEntry } from '../../ledger/events.ts';
 import { postPayments } from '../../ledger/payments.ts';
 import { createClient, placeAccounts } from '../../ledger/test-fixtures.ts';
-import { availableSources, buildTrainingTable, featureNames, tableCsv } from './features.ts';
+import { availableSources, buildTrainingTable, featureNames, queryFeatures, tableCsv } from './features.ts';
 import { bankPayment } from './test-model.ts';
 
 const t = await testDatabase();
@@ -34,6 +35,29 @@ beforeAll(async () => {
   await pay(ids[0] as bigint, 'future', 60_000n, '2025-04-10');
   // A2 pays after the window closes: not its outcome
   await pay(ids[1] as bigint, 'late', 50_000n, '2025-06-15');
+});
+
+describe('the nightly (partition) path', () => {
+  it('reads the same features as training for the same accounts and date', async () => {
+    const sources = await availableSources(t.db);
+    const asOf = '2025-03-31';
+    const whole = await queryFeatures(t.db, { asOf, clientId }, sources);
+    const sliced = await queryFeatures(
+      t.db,
+      { asOf, clientId, range: { from: ids[0] as bigint, to: ids[1] as bigint } },
+      sources,
+    );
+    expect(sliced.names).toEqual(whole.names);
+    expect(sliced.rows).toHaveLength(2);
+    expect(sliced.rows).toEqual(whole.rows);
+    // one account's slice holds only that account
+    const one = await queryFeatures(
+      t.db,
+      { asOf, clientId, range: { from: ids[1] as bigint, to: ids[1] as bigint } },
+      sources,
+    );
+    expect(one.rows).toEqual([whole.rows[1]]);
+  });
 });
 
 describe('buildTrainingTable', () => {
@@ -102,5 +126,36 @@ describe('buildTrainingTable', () => {
     await expect(
       buildTrainingTable(t.db, { observationDate: '2999-01-01', outcomeDays: 30, paidShare: 0.5 }),
     ).rejects.toMatchObject({ code: 'bad_usage' });
+  });
+});
+
+describe('the nightly path after a reversal', () => {
+  it('still reads what training reads, before and after the reversal date', async () => {
+    // p2 (10,000 on 2025-03-20) reversed on 2025-03-25: gone from the payments and back on the balance
+    await reverseEntry(t.db, {
+      clientId,
+      externalId: 'p2',
+      reason: 'returned',
+      actor: 'tester',
+      effectiveDate: '2025-03-25',
+    });
+    const sources = await availableSources(t.db);
+    for (const asOf of ['2025-03-22', '2025-03-31', '2025-04-15']) {
+      const whole = await queryFeatures(t.db, { asOf, clientId }, sources);
+      const sliced = await queryFeatures(
+        t.db,
+        { asOf, clientId, range: { from: ids[0] as bigint, to: ids[1] as bigint } },
+        sources,
+      );
+      expect(sliced.rows, asOf).toEqual(whole.rows);
+    }
+    const after = await queryFeatures(
+      t.db,
+      { asOf: '2025-03-31', clientId, range: { from: ids[0] as bigint, to: ids[0] as bigint } },
+      sources,
+    );
+    const cell = (name: string) => after.rows[0]?.cells[after.names.indexOf(name)];
+    expect(cell('payments_ever')).toBe('1');
+    expect(cell('paid_90d_minor')).toBe('5000');
   });
 });

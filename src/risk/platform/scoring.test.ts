@@ -152,6 +152,19 @@ describe('nightly scoring', () => {
     expect(again.scored.map((s) => s.rows)).toEqual([5, 5]);
     expect(again.watch).toEqual({ seen: (await listWatch(t.db, {})).length, opened: 0 });
     expect(await history('2025-04-30')).toEqual(before);
+    // in slices of two live accounts (three slices): every account scored once, the same rows
+    const sliced = await t.db.transaction().execute((trx) =>
+      scorePartition(trx, {
+        asOf: '2025-04-30',
+        clientId,
+        fromAccountId: 0n,
+        toAccountId: maxId,
+        slice: 2,
+      }),
+    );
+    expect(sliced.accounts).toBe(5);
+    expect(sliced.scored.map((s) => s.rows)).toEqual([5, 5]);
+    expect(await history('2025-04-30')).toEqual(before);
   });
 });
 

@@ -23,6 +23,8 @@ export interface PartitionScope {
   clientId: bigint;
   fromAccountId: bigint;
   toAccountId: bigint;
+  /** live accounts scored at once (default `scoringSlice`) */
+  slice?: number;
 }
 
 export interface PartitionScores {
@@ -80,19 +82,56 @@ export async function scorePartition(trx: Db, scope: PartitionScope): Promise<Pa
     const watch = await evaluateWatch(trx, scope, sources);
     return { accounts: 0, scored: [], watch, ...(await afterWatch(trx, scope)) };
   }
-  const features = await queryFeatures(
-    trx,
-    {
-      asOf: scope.asOf,
-      clientId: scope.clientId,
-      range: { from: scope.fromAccountId, to: scope.toAccountId },
-    },
-    sources,
-  );
-  const scored: PartitionScores['scored'] = [];
-  for (const { id, role, model } of models) {
-    const c = scoreRows(features, model);
-    await sql`
+  const scored: PartitionScores['scored'] = models.map(({ id, role }) => ({ model_id: id, role, rows: 0 }));
+  let accounts = 0;
+  for (const range of await slicesOf(trx, scope)) {
+    const features = await queryFeatures(trx, { asOf: scope.asOf, clientId: scope.clientId, range }, sources);
+    accounts += features.rows.length;
+    for (const [index, { id, role, model }] of models.entries()) {
+      await writeScores(trx, scope, id, role, scoreRows(features, model));
+      (scored[index] as PartitionScores['scored'][number]).rows += features.rows.length;
+    }
+  }
+  const watch = await evaluateWatch(trx, scope, sources);
+  return { accounts, scored, watch, ...(await afterWatch(trx, scope)) };
+}
+
+/**
+ * Live accounts scored at once: their features are held in Node (a text cell per feature), so a
+ * partition (≈ 50,000 accounts) is scored in slices; two partitions at once held ≈ 550 MB whole.
+ */
+export const scoringSlice = 10_000;
+
+/** The partition's id range cut into ranges of at most `slice` live accounts, in id order. */
+async function slicesOf(trx: Db, scope: PartitionScope): Promise<Array<{ from: bigint; to: bigint }>> {
+  const cuts = await sql<{ id: bigint }>`
+    SELECT x.id FROM (
+      SELECT a.id, row_number() OVER (ORDER BY a.id) AS n
+        FROM accounts a
+       WHERE a.client_id = ${scope.clientId} AND a.id BETWEEN ${scope.fromAccountId} AND ${scope.toAccountId}
+         AND a.status IN ('active', 'paid', 'settled')) x
+     WHERE x.n % ${scope.slice ?? scoringSlice} = 0 AND x.id < ${scope.toAccountId}
+     ORDER BY x.id`.execute(trx);
+  const slices: Array<{ from: bigint; to: bigint }> = [];
+  let from = scope.fromAccountId;
+  for (const { id } of cuts.rows) {
+    slices.push({ from, to: id });
+    from = id + 1n;
+  }
+  slices.push({ from, to: scope.toAccountId });
+  return slices;
+}
+
+/** One slice's scores under one model: every score to the history, the champion's to the latest. */
+async function writeScores(
+  trx: Db,
+  scope: PartitionScope,
+  id: bigint,
+  role: 'champion' | 'challenger',
+  c: ScoredColumns,
+): Promise<void> {
+  if (c.accounts.length === 0) return;
+  await sql`
       WITH s AS (
         SELECT * FROM unnest(${c.accounts}::bigint[], ${c.scores}::int[], ${c.bands}::smallint[],
                              ${c.probabilities}::float8[], ${c.balances}::bigint[], ${c.reasons}::text[])
@@ -116,10 +155,6 @@ export async function scorePartition(trx: Db, scope: PartitionScope): Promise<Pa
          SET model_id = EXCLUDED.model_id, as_of = EXCLUDED.as_of, score = EXCLUDED.score,
              band = EXCLUDED.band, probability = EXCLUDED.probability, reasons = EXCLUDED.reasons
        WHERE risk_account_scores.as_of <= EXCLUDED.as_of`.execute(trx);
-    scored.push({ model_id: id, role, rows: c.accounts.length });
-  }
-  const watch = await evaluateWatch(trx, scope, sources);
-  return { accounts: features.rows.length, scored, watch, ...(await afterWatch(trx, scope)) };
 }
 
 async function afterWatch(trx: Db, scope: PartitionScope): Promise<{ notified: number; pruned: number }> {
