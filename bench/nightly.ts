@@ -7,11 +7,14 @@
  * bucket: a history row each) and the next night (DPD + 1; only accounts crossing a bucket boundary
  * get a history row). Both nights run the demo agency's approved strategy (segment, arm, treatment
  * steps, one decision-log row per account). Tables are vacuumed and checkpointed before each timed statement so each starts
- * from the same state. Target: ≤ 30 s at 1,000,000. `seconds` is the slower night.
+ * from the same state. Target: ≤ 30 s at 1,000,000. `seconds` is the slower night. `--scores` adds
+ * an agency-wide champion and a challenger scorecard, so both nights also score every account.
  */
 import { sql } from 'kysely';
 import type { Db } from '../src/db/connection.ts';
 import { demoStrategy } from '../src/demo/strategy.ts';
+import { approveModel, promoteModel, proposeModel } from '../src/risk/platform/registry.ts';
+import { testModel } from '../src/risk/platform/test-model.ts';
 import { addDays } from '../src/shared/dates.ts';
 import { defaultParallel, type RunResult, runStrategy } from '../src/strategy/service.ts';
 import { benchDatabase, huikuan, log, report, round, rssSampler } from './common.ts';
@@ -34,16 +37,21 @@ export async function run(args: string[]): Promise<number> {
   let size = 1_000_000;
   let workers = defaultParallel;
   let seed = 20260301;
+  let scores = false;
   for (let i = 0; i < args.length; i++) {
     const value = Number(args[i + 1]);
+    if (args[i] === '--scores') {
+      scores = true;
+      continue;
+    }
     if (args[i] === '--size' && Number.isSafeInteger(value) && value >= 20) size = value;
     else if (args[i] === '--workers' && Number.isSafeInteger(value) && value >= 1) workers = value;
     else if (args[i] === '--seed' && Number.isSafeInteger(value)) seed = value;
-    else throw new Error(`bad argument ${args[i]} (use --size N ≥ 20, --workers W, --seed N)`);
+    else throw new Error(`bad argument ${args[i]} (use --size N ≥ 20, --workers W, --seed N, --scores)`);
     i++;
   }
-  const small = await measure(Math.floor(size / 10), workers, seed);
-  const large = await measure(size, workers, seed);
+  const small = await measure(Math.floor(size / 10), workers, seed, scores);
+  const large = await measure(size, workers, seed, scores);
   const seconds = Math.max(large.first, large.next);
   report({
     bench: 'nightly',
@@ -56,6 +64,7 @@ export async function run(args: string[]): Promise<number> {
     target_seconds: targetSeconds,
     met: seconds <= targetSeconds,
     workers,
+    scores,
     first_night_seconds: round(large.first),
     next_night_seconds: round(large.next),
     partitions: large.firstResult.totals.partitions,
@@ -72,7 +81,7 @@ export async function run(args: string[]): Promise<number> {
   return 0;
 }
 
-async function measure(size: number, workers: number, seed: number): Promise<Measured> {
+async function measure(size: number, workers: number, seed: number, scores: boolean): Promise<Measured> {
   const bench = await benchDatabase();
   log(`database ${bench.name}${bench.embedded ? ' (embedded server)' : ''}: ${size} accounts`);
   try {
@@ -104,6 +113,24 @@ async function measure(size: number, workers: number, seed: number): Promise<Mea
     // the demo agency's strategy (src/demo/strategy.ts), approved: segments, arms, treatment steps and
     // the decision log are part of every night
     await demoStrategy(bench.db, log);
+    if (scores) {
+      // an agency-wide champion scorecard (two features, src/risk/platform/test-model.ts) and a challenger:
+      // every night reads each account's features, scores it twice, keeps both in risk_score_history and
+      // the champion's in risk_account_scores, and runs the watch rules
+      for (const [name, role] of [
+        ['bench-champion', 'champion'],
+        ['bench-challenger', 'challenger'],
+      ] as const) {
+        const model = await proposeModel(
+          bench.db,
+          { model: testModel(), name, outcomeDays: 30, paidShare: 0.5 },
+          'bench',
+        );
+        await approveModel(bench.db, model.id, 'bench-checker');
+        await promoteModel(bench.db, model.id, role, 'bench-checker');
+      }
+      log('risk: a champion and a challenger scorecard, scored every night');
+    }
     await settle(bench.db);
     log('floor: a full-table UPDATE of one column of accounts');
     let started = performance.now();
