@@ -6,6 +6,7 @@
  * rows are deleted when it ends.
  */
 import { type Kysely, sql } from 'kysely';
+import { sqlColumn as column } from '../db/columns.ts';
 import type { Database } from '../db/schema.ts';
 import { type AccountFacts, type CheckedRow, fingerprint } from './model.ts';
 
@@ -209,33 +210,4 @@ export class StageWriter {
   async discard(): Promise<void> {
     await sql`DELETE FROM payment_import_rows WHERE stage_id = ${this.id}`.execute(this.db);
   }
-}
-
-const separator = '\u001f';
-const nullMark = '\u001e';
-
-/**
- * A column's values as an SQL array of `type`, in order with nulls kept, sent as one text: the
- * values joined by the unit separator (U+001F), a null written as the record separator (U+001E),
- * split by `string_to_array` in C. Each column as a JSON array expanded by
- * `jsonb_array_elements_text … WITH ORDINALITY … ORDER BY` parsed and sorted every value again (a
- * tenth of the import's database time). A column with a value holding either mark (free text can)
- * still goes as JSON.
- */
-function column(values: readonly (string | number | null)[], type: string) {
-  let text = '';
-  let plain = values.length > 1 || values[0] !== '';
-  for (let i = 0; i < values.length && plain; i++) {
-    const value = values[i];
-    if (value === null || value === undefined) text += i === 0 ? nullMark : separator + nullMark;
-    else {
-      const part = typeof value === 'number' ? String(value) : value;
-      if (typeof value === 'string' && (part.includes(separator) || part.includes(nullMark))) plain = false;
-      text += i === 0 ? part : separator + part;
-    }
-  }
-  if (plain) return sql`string_to_array(${text}::text, E'\x1f', E'\x1e')::${sql.raw(type)}[]`;
-  return sql`ARRAY(SELECT t.v::${sql.raw(type)}
-                     FROM jsonb_array_elements_text(${JSON.stringify(values)}::jsonb) WITH ORDINALITY AS t(v, n)
-                    ORDER BY t.n)`;
 }
