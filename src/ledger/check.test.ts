@@ -173,17 +173,25 @@ describe('ledger check and the CLI', () => {
               VALUES (${clientId}, ${a}, '2026-03-02', 777, 'champion', 600, 3, 0.2, 100, '{}')`.execute(
       t.db,
     );
+    await sql`INSERT INTO strategy_test_entries (strategy_version_id, segment, client_id, account_id, arm, entered_on)
+              VALUES (535353, 's', ${clientId}, ${a}, 'champion', '2026-03-02')`.execute(t.db);
+    await sql`INSERT INTO risk_account_scores (account_id, client_id, model_id, as_of, score, band, probability, reasons)
+              VALUES (876543, ${clientId}, 777, '2026-03-02', 600, 3, 0.2, '{}')`.execute(t.db);
     const violations = (await checkLedger(t.db)).filter((v) => v.invariant === 6);
     expect(violations.map((v) => v.message).sort()).toEqual([
       'day state of account 987654 names an account that does not exist or belongs to another client',
+      'risk score of account 876543 names an account that does not exist or belongs to another client',
       `score history row of account ${a} names risk model 777, which does not exist`,
       expect.stringMatching(
         new RegExp(
           `^strategy action \\d+ of account ${a} names strategy version 424242, which does not exist$`,
         ),
       ),
+      `test entry of account ${a} names strategy version 535353, which does not exist`,
       `treatment of account ${a} names an account that does not exist or belongs to another client`,
     ]);
+    await sql`DELETE FROM strategy_test_entries WHERE strategy_version_id = 535353`.execute(t.db);
+    await sql`DELETE FROM risk_account_scores WHERE account_id = 876543`.execute(t.db);
     await sql`DELETE FROM account_states WHERE account_id = 987654`.execute(t.db);
     await sql`DELETE FROM account_treatments WHERE account_id = ${a}`.execute(t.db);
     await sql`DELETE FROM strategy_actions WHERE strategy_version_id = 424242`.execute(t.db);

@@ -2,7 +2,7 @@
  * Reading the books: balances by component (cached balances for the debt, posting sums for the
  * client's side), an account's history, and `checkLedger`, the proof of ledger.md's six invariants.
  */
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { HuikuanError } from '../shared/errors.ts';
 
@@ -521,50 +521,54 @@ export async function checkLedger(db: Db): Promise<Violation[]> {
   );
   // What the nightly run's tables' foreign keys would otherwise hold (dropped in 0041_nightly_keys.sql):
   // each row's account is there and of the row's client; its strategy version or risk model is there.
-  const strayNightly = await sql<{ what: string; account_id: bigint; client_id: bigint; names: string }>`
-    (SELECT 'day state' AS what, s.account_id, s.client_id, 'account' AS names FROM account_states s
-      WHERE NOT EXISTS (SELECT 1 FROM accounts a WHERE a.id = s.account_id AND a.client_id = s.client_id)
-      LIMIT ${maxPerCheck})
-    UNION ALL
-    (SELECT 'treatment', t.account_id, t.client_id,
-            CASE WHEN NOT EXISTS (SELECT 1 FROM accounts a WHERE a.id = t.account_id AND a.client_id = t.client_id)
-                 THEN 'account' ELSE 'strategy version ' || t.strategy_version_id END
-       FROM account_treatments t
-      WHERE NOT EXISTS (SELECT 1 FROM accounts a WHERE a.id = t.account_id AND a.client_id = t.client_id)
-         OR NOT EXISTS (SELECT 1 FROM strategy_versions v WHERE v.id = t.strategy_version_id)
-      LIMIT ${maxPerCheck})
-    UNION ALL
-    (SELECT 'strategy action ' || x.id, x.account_id, x.client_id,
-            CASE WHEN NOT EXISTS (SELECT 1 FROM accounts a WHERE a.id = x.account_id AND a.client_id = x.client_id)
-                 THEN 'account' ELSE 'strategy version ' || x.strategy_version_id END
-       FROM strategy_actions x
-      WHERE NOT EXISTS (SELECT 1 FROM accounts a WHERE a.id = x.account_id AND a.client_id = x.client_id)
-         OR NOT EXISTS (SELECT 1 FROM strategy_versions v WHERE v.id = x.strategy_version_id)
-      LIMIT ${maxPerCheck})
-    UNION ALL
-    (SELECT 'test entry', e.account_id, e.client_id,
-            CASE WHEN NOT EXISTS (SELECT 1 FROM accounts a WHERE a.id = e.account_id AND a.client_id = e.client_id)
-                 THEN 'account' ELSE 'strategy version ' || e.strategy_version_id END
-       FROM strategy_test_entries e
-      WHERE NOT EXISTS (SELECT 1 FROM accounts a WHERE a.id = e.account_id AND a.client_id = e.client_id)
-         OR NOT EXISTS (SELECT 1 FROM strategy_versions v WHERE v.id = e.strategy_version_id)
-      LIMIT ${maxPerCheck})
-    UNION ALL
-    (SELECT 'risk score', r.account_id, r.client_id,
-            CASE WHEN NOT EXISTS (SELECT 1 FROM accounts a WHERE a.id = r.account_id AND a.client_id = r.client_id)
-                 THEN 'account' ELSE 'risk model ' || r.model_id END
-       FROM risk_account_scores r
-      WHERE NOT EXISTS (SELECT 1 FROM accounts a WHERE a.id = r.account_id AND a.client_id = r.client_id)
-         OR NOT EXISTS (SELECT 1 FROM risk_models m WHERE m.id = r.model_id)
-      LIMIT ${maxPerCheck})
-    UNION ALL
-    (SELECT 'score history row', h.account_id, h.client_id,
-            CASE WHEN NOT EXISTS (SELECT 1 FROM accounts a WHERE a.id = h.account_id AND a.client_id = h.client_id)
-                 THEN 'account' ELSE 'risk model ' || h.model_id END
-       FROM risk_score_history h
-      WHERE NOT EXISTS (SELECT 1 FROM accounts a WHERE a.id = h.account_id AND a.client_id = h.client_id)
-         OR NOT EXISTS (SELECT 1 FROM risk_models m WHERE m.id = h.model_id)
-      LIMIT ${maxPerCheck})`.execute(db);
+  const nightlyTables: { what: RawBuilder<unknown>; table: string; parent?: [string, string, string] }[] = [
+    { what: sql`'day state'`, table: 'account_states' },
+    {
+      what: sql`'treatment'`,
+      table: 'account_treatments',
+      parent: ['strategy_versions', 'strategy_version_id', 'strategy version'],
+    },
+    {
+      what: sql`'strategy action ' || x.id`,
+      table: 'strategy_actions',
+      parent: ['strategy_versions', 'strategy_version_id', 'strategy version'],
+    },
+    {
+      what: sql`'test entry'`,
+      table: 'strategy_test_entries',
+      parent: ['strategy_versions', 'strategy_version_id', 'strategy version'],
+    },
+    {
+      what: sql`'risk score'`,
+      table: 'risk_account_scores',
+      parent: ['risk_models', 'model_id', 'risk model'],
+    },
+    {
+      what: sql`'score history row'`,
+      table: 'risk_score_history',
+      parent: ['risk_models', 'model_id', 'risk model'],
+    },
+  ];
+  const strayNightly = await sql<{
+    what: string;
+    account_id: bigint;
+    client_id: bigint;
+    names: string;
+  }>`${sql.join(
+    nightlyTables.map(({ what, table, parent }) => {
+      const accountThere = sql`EXISTS (SELECT 1 FROM accounts a WHERE a.id = x.account_id AND a.client_id = x.client_id)`;
+      const parentThere = parent
+        ? sql`EXISTS (SELECT 1 FROM ${sql.table(parent[0])} v WHERE v.id = x.${sql.ref(parent[1])})`
+        : sql`true`;
+      const names = parent ? sql`${`${parent[2]} `}::text || x.${sql.ref(parent[1])}` : sql`'account'`;
+      return sql`(SELECT ${what} AS what, x.account_id, x.client_id,
+                         CASE WHEN NOT ${accountThere} THEN 'account' ELSE ${names} END AS names
+                    FROM ${sql.table(table)} x
+                   WHERE NOT ${accountThere} OR NOT ${parentThere}
+                   LIMIT ${maxPerCheck})`;
+    }),
+    sql` UNION ALL `,
+  )}`.execute(db);
   add(
     strayNightly.rows.map((r) => ({
       invariant: 6,
