@@ -301,9 +301,6 @@ describe('an escalation to a team that does not exist, or does not serve the cli
       { actor: 'setup' },
     );
     await setRule(u.db, { teamId: juniorId, method: 'round_robin', capPerAgent: null }, 'lead');
-    // a stored document is parsed once per version id and process (strategies.ts): this database's
-    // version must not share its id with the other database's in this file
-    await sql`ALTER TABLE strategy_versions ALTER COLUMN id RESTART WITH 1000`.execute(u.db);
     const proposed = await proposeStrategy(u.db, { document, reason: 'escalate' }, 'alice');
     await decideStrategy(u.db, proposed.id, 'approve', 'fine', 'bob');
   });

@@ -13,6 +13,7 @@ import {
   proposeStrategy,
   StrategyDocumentError,
   treatmentStep,
+  versionInForce,
 } from './strategies.ts';
 import { approvedTemplates, testDocument } from './strategy-fixtures.ts';
 
@@ -394,6 +395,35 @@ describe('the strategy in the nightly run', () => {
       expect.objectContaining({ step: 'legal', kind: 'task', task: 'legal_review', accounts: 3 }),
     ]);
     await expect(dryRun(t.db, { name: 'x', segments: [] })).rejects.toBeInstanceOf(StrategyDocumentError);
+  });
+});
+
+describe('stored documents in two databases', () => {
+  let first: TestDatabase;
+  let second: TestDatabase;
+  beforeAll(async () => {
+    [first, second] = await Promise.all([testDatabase(), testDatabase()]);
+    for (const t of [first, second]) await approvedTemplates(t.db);
+  });
+  afterAll(async () => {
+    await first?.drop();
+    await second?.drop();
+  });
+
+  it('each database reads its own document for the same version id (the parse cache is not keyed by id)', async () => {
+    await approve(first.db, { ...testDocument, name: 'First database' });
+    await approve(second.db, { ...testDocument, name: 'Second database' });
+    const [inFirst, inSecond] = [
+      await versionInForce(first.db, start),
+      await versionInForce(second.db, start),
+    ];
+    // both fresh copies of the template: the same id, 1, for different documents
+    expect(inFirst?.id).toBe(inSecond?.id);
+    expect(inFirst?.document.name).toBe('First database');
+    expect(inSecond?.document.name).toBe('Second database');
+    // and again, now that both are cached
+    expect((await versionInForce(first.db, start))?.document.name).toBe('First database');
+    expect((await versionInForce(second.db, start))?.document.name).toBe('Second database');
   });
 });
 

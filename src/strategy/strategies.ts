@@ -195,27 +195,42 @@ export async function versionInForce(
   db: Db,
   runDate: BusinessDate,
 ): Promise<{ id: bigint; version: number; document: StrategyDocument } | null> {
-  const found = await sql<{ id: bigint; version: number; document: unknown }>`
-    SELECT id, version, document FROM strategy_versions
+  const found = await sql<{ id: bigint; version: number; document: unknown; document_sha256: string }>`
+    SELECT id, version, document, ${documentDigest} AS document_sha256 FROM strategy_versions
      WHERE status = 'approved' AND effective_from <= ${runDate}::date
      ORDER BY effective_from DESC, decided_at DESC, version DESC LIMIT 1`.execute(db);
   const row = found.rows[0];
   if (!row) return null;
-  return { id: row.id, version: row.version, document: storedDocument(row.id, row.document) };
+  return {
+    id: row.id,
+    version: row.version,
+    document: storedDocument(row.id, row.document, row.document_sha256),
+  };
 }
 
-const parsedDocuments = new Map<bigint, StrategyDocument>();
+/**
+ * The digest of a stored document, computed by the database next to it: the parsed-document cache is
+ * keyed by content, not by version id, because one process can talk to several databases (the tests
+ * do; so could a multi-tenant deployment) whose version ids collide while their documents differ.
+ */
+const documentDigest = sql<string>`encode(sha256(convert_to(document::text, 'UTF8')), 'hex')`;
 
-/** A stored (validated when proposed) document, typed; parsed once per version and process. */
-function storedDocument(id: bigint, raw: unknown): StrategyDocument {
-  const cached = parsedDocuments.get(id);
+const parsedDocuments = new Map<string, StrategyDocument>();
+
+/**
+ * A stored (validated when proposed) document, typed; parsed once per document content and process
+ * (a document never changes once stored: the strategy_versions_frozen trigger refuses it, so the
+ * cache never holds a stale parse; at most 100 entries, then it starts over).
+ */
+function storedDocument(id: bigint, raw: unknown, sha256: string): StrategyDocument {
+  const cached = parsedDocuments.get(sha256);
   if (cached) return cached;
   const result = validateDocument(raw);
   if (!result.ok) {
     throw new HuikuanError('invariant_violated', `Stored strategy version ${id} is not a valid document.`);
   }
-  if (parsedDocuments.size > 100) parsedDocuments.clear();
-  parsedDocuments.set(id, result.document);
+  if (parsedDocuments.size >= 100) parsedDocuments.clear();
+  parsedDocuments.set(sha256, result.document);
   return result.document;
 }
 
@@ -767,9 +782,10 @@ export async function accountTreatment(db: Db, accountId: bigint) {
     next_step: string | null;
     next_due: string | null;
     document: unknown;
+    document_sha256: string;
   }>`
     SELECT t.strategy_version_id, v.version, t.segment, t.arm, t.entered_on::text AS entered_on, t.next_step,
-           t.next_due::text AS next_due, v.document
+           t.next_due::text AS next_due, v.document, ${documentDigest} AS document_sha256
       FROM account_treatments t JOIN strategy_versions v ON v.id = t.strategy_version_id
      WHERE t.account_id = ${accountId}`.execute(db);
   const decisions = await sql<{
@@ -792,7 +808,7 @@ export async function accountTreatment(db: Db, accountId: bigint) {
   const current = state.rows[0];
   let path: Array<Record<string, unknown>> = [];
   if (current) {
-    const document = storedDocument(current.strategy_version_id, current.document);
+    const document = storedDocument(current.strategy_version_id, current.document, current.document_sha256);
     const arm = document.segments
       .find((segment) => segment.code === current.segment)
       ?.arms.find((item) => item.code === current.arm);
