@@ -85,7 +85,11 @@ export function missingFeatures(sources: Sources): Array<{ feature: string; reas
 export interface FeatureQuery {
   asOf: BusinessDate;
   clientId?: bigint;
-  /** scoring: the partition's id range, and only accounts live now */
+  /**
+   * scoring: a slice of one client's accounts by id, and only accounts live now. Other clients'
+   * accounts may lie in the range (ids follow placement, not client); only this client's entries are
+   * read (from `acc`), the range bounds the index scan.
+   */
   range?: { from: bigint; to: bigint };
   /** training: the outcome window */
   outcome?: { days: number; paidShare: number };
@@ -156,7 +160,7 @@ function aggregates(
     mv AS (
       SELECT je.account_id, je.effective_date AS d, je.kind, ${isPayment} AS is_payment,
              m.principal, m.interest, m.fees, m.penalty, m.paid
-        FROM journal_entries je
+        FROM acc JOIN journal_entries je ON je.account_id = acc.id
         LEFT JOIN journal_entries orig ON orig.id = je.reverses_entry_id
         CROSS JOIN LATERAL (
           SELECT ${debtSums}, count(*) AS lines
@@ -165,7 +169,8 @@ function aggregates(
          AND (je.effective_date > ${d} OR je.kind IN ('payment', 'direct_payment', 'reversal'))
          AND m.lines > 0),
     placed AS (
-      SELECT je.account_id, min(je.effective_date) AS placed_on FROM journal_entries je
+      SELECT je.account_id, min(je.effective_date) AS placed_on
+        FROM acc JOIN journal_entries je ON je.account_id = acc.id
        WHERE je.account_id BETWEEN ${from} AND ${to} AND je.kind = 'placement'
        GROUP BY je.account_id),
     ag AS (

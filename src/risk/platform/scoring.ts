@@ -85,11 +85,20 @@ export async function scorePartition(trx: Db, scope: PartitionScope): Promise<Pa
   }
   const scored: PartitionScores['scored'] = models.map(({ id, role }) => ({ model_id: id, role, rows: 0 }));
   let accounts = 0;
+  // per model: how the history rows of the partition's slices are written (see writeScores)
+  const modes: HistoryMode[] = [];
   for (const range of await slicesOf(trx, scope)) {
     const features = await queryFeatures(trx, { asOf: scope.asOf, clientId: scope.clientId, range }, sources);
     accounts += features.rows.length;
     for (const [index, { id, role, model }] of models.entries()) {
-      await writeScores(trx, scope, id, role, scoreRows(features, model));
+      modes[index] = await writeScores(
+        trx,
+        scope,
+        id,
+        role,
+        scoreRows(features, model),
+        modes[index] ?? 'first',
+      );
       (scored[index] as PartitionScores['scored'][number]).rows += features.rows.length;
     }
   }
@@ -103,35 +112,44 @@ export async function scorePartition(trx: Db, scope: PartitionScope): Promise<Pa
  */
 export const scoringSlice = 10_000;
 
-/** The partition's id range cut into ranges of at most `slice` live accounts, in id order. */
+/**
+ * The partition's live accounts of its client cut into id ranges of at most `slice` accounts, each
+ * from its first account's id to its last's: a partition's own range is wide (a client's first starts
+ * at 0, its last ends at the largest id) and holds other clients' accounts.
+ */
 async function slicesOf(trx: Db, scope: PartitionScope): Promise<Array<{ from: bigint; to: bigint }>> {
-  const cuts = await sql<{ id: bigint }>`
-    SELECT x.id FROM (
-      SELECT a.id, row_number() OVER (ORDER BY a.id) AS n
+  const slices = await sql<{ from: bigint; to: bigint }>`
+    SELECT min(x.id) AS from, max(x.id) AS to FROM (
+      SELECT a.id, (row_number() OVER (ORDER BY a.id) - 1) / ${scope.slice ?? scoringSlice} AS slice
         FROM accounts a
        WHERE a.client_id = ${scope.clientId} AND a.id BETWEEN ${scope.fromAccountId} AND ${scope.toAccountId}
          AND a.status IN ('active', 'paid', 'settled')) x
-     WHERE x.n % ${scope.slice ?? scoringSlice} = 0 AND x.id < ${scope.toAccountId}
-     ORDER BY x.id`.execute(trx);
-  const slices: Array<{ from: bigint; to: bigint }> = [];
-  let from = scope.fromAccountId;
-  for (const { id } of cuts.rows) {
-    slices.push({ from, to: id });
-    from = id + 1n;
-  }
-  slices.push({ from, to: scope.toAccountId });
-  return slices;
+     GROUP BY x.slice ORDER BY 1`.execute(trx);
+  return slices.rows;
 }
 
-/** One slice's scores under one model: every score to the history, the champion's to the latest. */
+/**
+ * How a slice's history rows are written. A night scores each account once per model, so its rows are
+ * new: a plain insert (an upsert's speculative insertion cost half as much again per row). A second
+ * pass of the same date (a re-score) meets the key and rewrites the rows as an upsert. A partition is
+ * scored whole in one transaction, so its first slice tells which (in a save point: one per model
+ * and partition, not per slice, as more than 64 subtransactions in one transaction slow every session).
+ */
+type HistoryMode = 'first' | 'insert' | 'upsert';
+
+/**
+ * One slice's scores under one model: every score to the history, the champion's to the latest.
+ * Returns the mode for the partition's next slice.
+ */
 async function writeScores(
   trx: Db,
   scope: PartitionScope,
   id: bigint,
   role: 'champion' | 'challenger',
   c: ScoredColumns,
-): Promise<void> {
-  if (c.accounts.length === 0) return;
+  mode: HistoryMode,
+): Promise<HistoryMode> {
+  if (c.accounts.length === 0) return mode;
   const scores = sql`
     SELECT * FROM unnest(${sqlColumn(c.accounts, 'bigint')}, ${sqlColumn(c.scores, 'int')},
                          ${sqlColumn(c.bands, 'smallint')}, ${sqlColumn(c.probabilities, 'float8')},
@@ -152,19 +170,23 @@ async function writeScores(
                      reasons = EXCLUDED.reasons`
         : sql``
     }`;
-  // A night scores each account once per model, so the rows are new: a plain insert (an upsert's
-  // speculative insertion cost half as much again per row). A second pass of the same date (a
-  // re-score) meets the key and rewrites the rows as an upsert instead.
-  await sql`SAVEPOINT score_history`.execute(trx);
-  try {
-    await history(false).execute(trx);
-    await sql`RELEASE SAVEPOINT score_history`.execute(trx);
-  } catch (error) {
-    if ((error as { code?: string }).code !== '23505') throw error;
-    await sql`ROLLBACK TO SAVEPOINT score_history`.execute(trx);
-    await history(true).execute(trx);
+  let next: HistoryMode = mode;
+  if (mode === 'first') {
+    await sql`SAVEPOINT score_history`.execute(trx);
+    try {
+      await history(false).execute(trx);
+      await sql`RELEASE SAVEPOINT score_history`.execute(trx);
+      next = 'insert';
+    } catch (error) {
+      if ((error as { code?: string }).code !== '23505') throw error;
+      await sql`ROLLBACK TO SAVEPOINT score_history`.execute(trx);
+      await history(true).execute(trx);
+      next = 'upsert';
+    }
+  } else {
+    await history(mode === 'upsert').execute(trx);
   }
-  if (role !== 'champion') return;
+  if (role !== 'champion') return next;
   await sql`
     INSERT INTO risk_account_scores (account_id, client_id, model_id, as_of, score, band, probability, reasons)
     SELECT s.account_id, ${scope.clientId}, ${id}, ${scope.asOf}::date, s.score, s.band, s.probability, ${reasons}
@@ -173,6 +195,7 @@ async function writeScores(
        SET model_id = EXCLUDED.model_id, as_of = EXCLUDED.as_of, score = EXCLUDED.score,
            band = EXCLUDED.band, probability = EXCLUDED.probability, reasons = EXCLUDED.reasons
      WHERE risk_account_scores.as_of <= EXCLUDED.as_of`.execute(trx);
+  return next;
 }
 
 async function afterWatch(trx: Db, scope: PartitionScope): Promise<{ notified: number; pruned: number }> {
