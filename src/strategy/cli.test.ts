@@ -36,7 +36,7 @@ describe('huikuan strategy run', () => {
 
   it.each([
     ['0', 'not a whole number of at least 1'],
-    ['9', 'at most 8 partitions at once'],
+    ['5', 'at most 4 partitions at once'],
     ['two', 'not a whole number'],
   ])('refuses --parallel %s', async (value, why) => {
     const result = await cli(['strategy', 'run', '--as-of', '2026-03-01', '--parallel', value, '--json']);

@@ -204,7 +204,7 @@ describe('the nightly run over a portfolio', () => {
     try {
       await placePortfolio(third.db, start, standardPortfolio);
       await expect(run(third, start, { parallel: 0 })).rejects.toMatchObject({ code: 'bad_usage' });
-      await expect(run(third, start, { parallel: 9 })).rejects.toMatchObject({ code: 'bad_usage' });
+      await expect(run(third, start, { parallel: 5 })).rejects.toMatchObject({ code: 'bad_usage' });
       // refused before the date was planned
       const planned = await sql<{ n: number }>`SELECT count(*)::int AS n FROM strategy_runs`.execute(
         third.db,

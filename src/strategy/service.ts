@@ -218,8 +218,11 @@ export async function runStrategy(db: Db, options: RunOptions): Promise<RunResul
   return resultOf(db, { ...run, status: 'completed' }, worker, false, started);
 }
 
-/** Most partitions one call works at once (each holds a connection of the pool). */
-export const maxParallel = 8;
+/**
+ * Most partitions one call works at once: each loop holds its partition's transaction and may take a
+ * second connection (recalls, progress), out of a pool of 10 shared with the server's requests.
+ */
+export const maxParallel = 4;
 /** Partitions at once for `huikuan strategy run`, the worker and the server's scheduled run. */
 export const defaultParallel = 2;
 
@@ -234,7 +237,8 @@ async function workPartitions(
   while (!stopped()) {
     const outcome = await db.transaction().execute(async (trx) => {
       const partition = (await claim(trx, run.id, true)) ?? (await claim(trx, run.id, false));
-      if (!partition) return null;
+      // a loop that waited on a failed loop's partition gets it after the rollback: it stops instead
+      if (!partition || stopped()) return null;
       // a partition's statements pass jit_above_cost; compiling them costs more than it saves. Their
       // sorts of a partition's accounts (≈ 50,000 rows) spilled to disk under the default 4 MB.
       await sql`SET LOCAL jit = off`.execute(trx);
