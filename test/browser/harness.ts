@@ -223,7 +223,14 @@ export async function logIn(page: Page, baseUrl: string, text: Text, username: s
 export async function untilSettled(locator: Locator, timeout_ms = 10_000): Promise<void> {
   const deadline = Date.now() + timeout_ms;
   while (Date.now() < deadline) {
-    const classes = (await locator.getAttribute('class')) ?? '';
+    let classes: string;
+    try {
+      // bounded by this wait's own deadline: getAttribute otherwise waits the whole test timeout for an
+      // element that never came (a dropdown whose opening click was lost: CI, 2026-11-29)
+      classes = (await locator.getAttribute('class', { timeout: Math.max(1, deadline - Date.now()) })) ?? '';
+    } catch {
+      return; // not there: the caller's next step waits for what it needs, or tries again
+    }
     if (!/-(appear|enter)\b|-(appear|enter)-active/.test(classes)) return;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
