@@ -29,24 +29,21 @@ import { type RunResult, runStrategy } from './service.ts';
 import { accountTreatment, decideStrategy, proposeStrategy } from './strategies.ts';
 
 const start = '2026-04-01';
-const document = {
-  name: 'Escalate',
+/** A strategy of one segment (everyone) and one arm whose path is `steps`. */
+const escalationDocument = (name: string, steps: Record<string, unknown>[]) => ({
+  name,
   segments: [
     {
       code: 'all',
       name: 'Everyone',
       conditions: { all: [] },
-      arms: [
-        {
-          code: 'std',
-          role: 'champion',
-          share_bp: 10000,
-          steps: [{ code: 'to_senior', day: 2, kind: 'task', task: 'escalate', team: 'Senior desk' }],
-        },
-      ],
+      arms: [{ code: 'std', role: 'champion', share_bp: 10000, steps }],
     },
   ],
-};
+});
+const document = escalationDocument('Escalate', [
+  { code: 'to_senior', day: 2, kind: 'task', task: 'escalate', team: 'Senior desk' },
+]);
 
 let t: TestDatabase;
 let clientId: bigint;
@@ -241,27 +238,10 @@ describe('an escalation step', () => {
 });
 
 describe('an escalation to a team that does not exist, or does not serve the client', () => {
-  const document = {
-    name: 'Escalate to teams not ready yet',
-    segments: [
-      {
-        code: 'all',
-        name: 'Everyone',
-        conditions: { all: [] },
-        arms: [
-          {
-            code: 'std',
-            role: 'champion',
-            share_bp: 10000,
-            steps: [
-              { code: 'to_ghost', day: 1, kind: 'task', task: 'escalate', team: 'Ghost desk' },
-              { code: 'to_far', day: 2, kind: 'task', task: 'escalate', team: 'Far desk' },
-            ],
-          },
-        ],
-      },
-    ],
-  };
+  const document = escalationDocument('Escalate to teams not ready yet', [
+    { code: 'to_ghost', day: 1, kind: 'task', task: 'escalate', team: 'Ghost desk' },
+    { code: 'to_far', day: 2, kind: 'task', task: 'escalate', team: 'Far desk' },
+  ]);
   let u: TestDatabase;
   let account: bigint;
   let juniorId: bigint;
