@@ -514,9 +514,6 @@ export interface StagedChunk {
   stageId: bigint;
   stream: number;
   chunk: number;
-  /** The file rows the chunk lies between (its rows interleave with other streams'). */
-  firstRow: number;
-  lastRow: number;
   clientId: bigint;
   /** journal_entries.source of the entries, e.g. 'payment_import:12' */
   source: string;
@@ -556,8 +553,8 @@ interface StagedRow {
 
 async function postStaged(trx: Kysely<Database>, chunk: StagedChunk, actor: string): Promise<StagedOutcome> {
   // the chunk through its index (stage, stream, chunk, rows: migration 0040)
-  const where = sql`s.stage_id = ${chunk.stageId} AND s.row_number BETWEEN ${chunk.firstRow} AND ${chunk.lastRow}
-                    AND s.stream = ${chunk.stream} AND s.chunk = ${chunk.chunk} AND s.status = 'p'`;
+  const where = sql`s.stage_id = ${chunk.stageId} AND s.stream = ${chunk.stream} AND s.chunk = ${chunk.chunk}
+                    AND s.status = 'p'`;
   await sql`SELECT set_config('work_mem', '64MB', true), set_config('jit', 'off', true)`.execute(trx);
   // The contract version in force on each payment date, by the one rule (versionInForce); a chunk
   // holds whole accounts, so it spans every date of the file (a few hundred at most).

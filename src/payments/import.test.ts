@@ -426,7 +426,7 @@ describe('import payments', () => {
   });
 
   it('stages every value as written: separator characters in free text, empty optional cells', async () => {
-    // the staging rows travel as separated text (staging.ts `column`); a cell holding the separator
+    // the staging rows travel as separated text (`sqlColumn`, src/db/columns.ts); a cell holding the separator
     // or the null mark goes another way, and an empty cell stays null
     const result = await importFile(
       file('control.csv', [

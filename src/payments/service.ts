@@ -360,13 +360,11 @@ async function importStaged(
     // in file order, so every account sees them serially; the ledger locks accounts in id order).
     let done = 0;
     const total = stage.payments;
-    const postStream = async (stream: number, chunks: readonly ([number, number] | undefined)[]) => {
-      for (const [chunk, range] of chunks.entries()) {
-        if (range === undefined) continue;
-        const [firstRow, lastRow] = range;
+    const postStream = async (stream: number, chunks: ReadonlySet<number>) => {
+      for (const chunk of [...chunks].sort((a, b) => a - b)) {
         const outcome = await ledger.postStagedChunk(
           db,
-          { stageId: stage.id, stream, chunk, firstRow, lastRow, clientId: client.id, source },
+          { stageId: stage.id, stream, chunk, clientId: client.id, source },
           options.actor,
         );
         for (const p of outcome.posted) {
@@ -396,7 +394,7 @@ async function importStaged(
       }
     };
     const settled = await Promise.allSettled(
-      stage.bounds.map((chunks, stream) => postStream(stream, chunks)),
+      stage.chunksOf.map((chunks, stream) => postStream(stream, chunks)),
     );
     const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failed) throw failed.reason;

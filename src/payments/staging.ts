@@ -22,11 +22,8 @@ export interface Repeat {
 export class StageWriter {
   /** Payments staged to post (repeats within the file taken out once known). */
   payments = 0;
-  /**
-   * Each stream's chunks by number: their first and last file row (a chunk's rows are spread over
-   * the file); a number no account fell to has none.
-   */
-  readonly bounds: ([number, number] | undefined)[][] = [[]];
+  /** Each stream's chunk numbers that hold payments (a number no account fell to is left out). */
+  readonly chunksOf: Set<number>[] = [new Set()];
   private streams = 1n;
   private chunks = 1n;
   // the rows not yet written, column by column (one INSERT per chunk of the file)
@@ -67,18 +64,15 @@ export class StageWriter {
     const n = Math.max(1, streams);
     this.streams = BigInt(n);
     this.chunks = BigInt(Math.max(1, Math.ceil(expectedRows / n / Math.max(1, chunkSize))));
-    this.bounds.length = 0;
-    for (let i = 0; i < n; i++) this.bounds.push([]);
+    this.chunksOf.length = 0;
+    for (let i = 0; i < n; i++) this.chunksOf.push(new Set());
   }
 
   /** A payment that passed every check, to post. */
   payment(row: CheckedRow, account: AccountFacts, amountMinor: bigint): void {
     const stream = Number(account.id % this.streams);
     const chunk = Number((account.id / this.streams) % this.chunks);
-    const bounds = this.bounds[stream] as ([number, number] | undefined)[];
-    const range = bounds[chunk];
-    if (range === undefined) bounds[chunk] = [row.row, row.row];
-    else range[1] = row.row;
+    this.chunksOf[stream]?.add(chunk);
     this.payments++;
     this.push(row, 'p');
     this.accountIds.push(String(account.id));
