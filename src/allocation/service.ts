@@ -8,6 +8,7 @@ import { sql } from 'kysely';
 import { recordAudit } from '../audit/service.ts';
 import { type Db, inTransaction } from '../db/connection.ts';
 import { liveStatuses } from '../ledger/post.ts';
+import { groupBy } from '../shared/collections.ts';
 import { todayIn } from '../shared/dates.ts';
 import { HuikuanError } from '../shared/errors.ts';
 import {
@@ -153,10 +154,13 @@ async function rulesByTeam(db: Db) {
            r.high_balance_minor
       FROM allocation_rules r JOIN team_clients tc ON tc.team_id = r.team_id
      ORDER BY tc.client_id, r.team_id`.execute(db);
-  const teamsByClient = new Map<bigint, bigint[]>();
+  const teamsByClient = groupBy(
+    teams.rows,
+    (row) => row.client_id,
+    (row) => row.team_id,
+  );
   const ruleOf = new Map<bigint, TeamRule>();
   for (const row of teams.rows) {
-    teamsByClient.set(row.client_id, [...(teamsByClient.get(row.client_id) ?? []), row.team_id]);
     ruleOf.set(row.team_id, {
       method: row.method,
       cap: row.cap_per_agent,
@@ -572,14 +576,7 @@ async function moveAccounts(
     }
     return moving.length;
   }
-  // grouped by pushing, not by copying the group per row (that was quadratic in a team's moves)
-  const byTeam = new Map<bigint, Move[]>();
-  for (const move of moving) {
-    const group = byTeam.get(move.holder.to_team);
-    if (group) group.push(move);
-    else byTeam.set(move.holder.to_team, [move]);
-  }
-  for (const [teamId, moved] of byTeam) {
+  for (const [teamId, moved] of groupBy(moving, (move) => move.holder.to_team)) {
     await recordAudit(trx, {
       actor,
       action: 'allocation.moved_to_team',

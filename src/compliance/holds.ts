@@ -13,6 +13,7 @@ import { checkEmail, normalisePhone } from '../accounts/validate.ts';
 import { recordAudit } from '../audit/service.ts';
 import { contractInForce } from '../clients/service.ts';
 import type { Database } from '../db/schema.ts';
+import { groupBy } from '../shared/collections.ts';
 import { type BusinessDate, parseBusinessDateOrThrow, todayIn } from '../shared/dates.ts';
 import { HuikuanError } from '../shared/errors.ts';
 import { usValidationPeriod } from './calendar.ts';
@@ -546,9 +547,11 @@ export async function closeEndedHolds(
                        WHERE lifted_at IS NULL AND ends_at IS NOT NULL AND ends_at <= ${asOf}
                        ORDER BY ends_at, id LIMIT ${limit} FOR UPDATE SKIP LOCKED)
       RETURNING h.id, h.client_id, h.ends_at`.execute(trx);
-    const byClient = new Map<bigint, bigint[]>();
-    for (const row of rows) byClient.set(row.client_id, [...(byClient.get(row.client_id) ?? []), row.id]);
-    for (const [clientId, ids] of byClient) {
+    for (const [clientId, ids] of groupBy(
+      rows,
+      (row) => row.client_id,
+      (row) => row.id,
+    )) {
       await recordAudit(trx, {
         actor,
         action: 'compliance.holds_ended',

@@ -21,6 +21,7 @@ import { findClientByCode } from '../clients/service.ts';
 import type { Database } from '../db/schema.ts';
 import { writeErrorCsv } from '../files/error-report.ts';
 import { openTable } from '../files/table.ts';
+import { groupBy } from '../shared/collections.ts';
 import { todayIn } from '../shared/dates.ts';
 import { HuikuanError, isHuikuanError } from '../shared/errors.ts';
 import { HeapBound } from '../shared/heap.ts';
@@ -187,13 +188,11 @@ async function importStaged(
        WHERE client_id = ${client.id} AND client_account_ref = ANY(${[...new Set(pending.map((r) => r.ref))]}::text[])
        ORDER BY id`.execute(db);
   const apply = (pending: CheckedRow[], found: Awaited<ReturnType<typeof lookup>>): Promise<void> => {
-    const byRef = new Map<string, AccountFacts[]>();
-    for (const a of found.rows) {
-      const list = byRef.get(a.ref);
-      const facts = { id: a.id, currency: a.currency, status: a.status };
-      if (list) list.push(facts);
-      else byRef.set(a.ref, [facts]);
-    }
+    const byRef = groupBy(
+      found.rows,
+      (a) => a.ref,
+      (a): AccountFacts => ({ id: a.id, currency: a.currency, status: a.status }),
+    );
     for (const row of pending) {
       const accounts = byRef.get(row.ref);
       if (row.reversesExternalId !== undefined) {

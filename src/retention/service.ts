@@ -18,6 +18,7 @@
 import { sql } from 'kysely';
 import { recordAudit } from '../audit/service.ts';
 import type { Db } from '../db/connection.ts';
+import { groupBy } from '../shared/collections.ts';
 import { todayIn } from '../shared/dates.ts';
 import { HuikuanError } from '../shared/errors.ts';
 
@@ -138,10 +139,11 @@ export async function runRetention(
                              ${chosen.map((row) => row.reason)}::text[], ${chosen.map((row) => row.contract_ended_on)}::date[])
                AS t(debtor_id, client_id, jurisdiction, retention_years, last_activity_at, reason, contract_ended_on),
                LATERAL (SELECT ${asOf}::date, ${options.actor}::text) extra`.execute(trx);
-      const byClient = new Map<bigint, bigint[]>();
-      for (const row of chosen)
-        byClient.set(row.client_id, [...(byClient.get(row.client_id) ?? []), row.debtor_id]);
-      for (const [clientId, debtors] of byClient) {
+      for (const [clientId, debtors] of groupBy(
+        chosen,
+        (row) => row.client_id,
+        (row) => row.debtor_id,
+      )) {
         await recordAudit(trx, {
           actor: options.actor,
           action: 'retention.anonymised',

@@ -24,6 +24,7 @@
  */
 import { sql } from 'kysely';
 import type { Db } from '../db/connection.ts';
+import { groupBy } from '../shared/collections.ts';
 import { addDays, todayIn } from '../shared/dates.ts';
 import { HuikuanError } from '../shared/errors.ts';
 import { type AttemptChannel, attemptChannels } from '../worklist/model.ts';
@@ -382,8 +383,7 @@ export async function listExperiments(db: Db, query: ExperimentQuery = {}): Prom
     const days: string[] = [];
     const first = rows[0]?.matured_on;
     if (first !== undefined) for (let d = first; d <= asOf; d = addDays(d, 1)) days.push(d);
-    const byDay = new Map<string, MomentRow[]>();
-    for (const row of rows) byDay.set(row.matured_on, [...(byDay.get(row.matured_on) ?? []), row]);
+    const byDay = groupBy(rows, (row) => row.matured_on);
     const running = new Map<string, ArmMoments>(test.arms.map((arm) => [arm.code, emptyMoments]));
     const looks: Array<Map<string, ArmMoments>> = [];
     for (const day of days) {
