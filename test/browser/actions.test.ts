@@ -24,6 +24,7 @@ import {
   screenshotDir,
   startWorld,
   type Text,
+  untilSettled,
   type World,
 } from './harness.ts';
 
@@ -157,6 +158,7 @@ describe('in zh-CN', () => {
       await page.getByRole('button', { name: text.reversals.submit }).click();
       const confirm = page.getByRole('dialog').filter({ hasText: text.reversals.confirmTitle });
       await confirm.getByText(text.reversals.noApproval).waitFor();
+      await untilSettled(confirm);
       await confirm.getByRole('button', { name: text.reversals.submit }).click();
       await page.locator('.ant-card').filter({ hasText: text.reversals.result }).waitFor();
       await account(page, 'A003');
@@ -239,9 +241,11 @@ describe('in zh-CN', () => {
       await page.getByRole('button', { name: text.batches.reject, exact: true }).click();
       const dialog = page.getByRole('dialog').filter({ hasText: text.batches.rejectTitle });
       // no reason, no rejection
+      await untilSettled(dialog);
       await dialog.getByRole('button', { name: text.batches.reject }).click();
       await page.getByText(text.validation.reasonRequired).waitFor();
       await dialog.getByRole('textbox', { name: text.common.reason }).fill('金额与合同不符');
+      await untilSettled(dialog);
       await dialog.getByRole('button', { name: text.batches.reject }).click();
       await page.getByText(text.batches.rejectedMessage).waitFor();
       await page.locator('.ant-descriptions').getByText('金额与合同不符').waitFor();
@@ -260,6 +264,7 @@ describe('in zh-CN', () => {
       const dialog = page.getByRole('dialog').filter({ hasText: text.claims.rejectTitle });
       await dialog.getByText('¥30.00').waitFor();
       await dialog.getByRole('textbox', { name: text.common.reason }).fill('查无此款');
+      await untilSettled(dialog);
       await dialog.getByRole('button', { name: text.claims.reject }).click();
       await page.getByText(text.claims.rejected).first().waitFor();
       await page.getByRole('tab', { name: text.status.rejected }).click();
@@ -286,6 +291,7 @@ describe('in zh-CN', () => {
       await page.getByRole('button', { name: text.savedFilters.save }).click();
       const dialog = page.getByRole('dialog', { name: text.savedFilters.saveTitle });
       await dialog.getByRole('textbox', { name: text.savedFilters.name }).fill('李四的案件');
+      await untilSettled(dialog);
       await dialog.getByRole('button', { name: text.common.save }).click();
       await page.getByText(text.savedFilters.saved.replace('{{name}}', '李四的案件')).waitFor();
 

@@ -165,6 +165,7 @@ describe('the Channels tab', () => {
         .waitFor();
       await dialog.getByText('回复TD退订').waitFor();
       const before = provider.requests.length;
+      await untilSettled(dialog);
       await dialog.getByRole('button', { name: text.channelsTab.send }).click();
       await dialog.getByText(text.channelsTab.sent, { exact: false }).waitFor();
       expect(provider.requests).toHaveLength(before + 1);

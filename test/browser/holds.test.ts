@@ -7,7 +7,15 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import en from '../../web/src/locales/en.ts';
 import zhCN from '../../web/src/locales/zh-CN.ts';
-import { chooseOption, launchChromium, logIn, openSession, startWorld, type World } from './harness.ts';
+import {
+  chooseOption,
+  launchChromium,
+  logIn,
+  openSession,
+  startWorld,
+  untilSettled,
+  type World,
+} from './harness.ts';
 
 vi.setConfig({ testTimeout: 180_000 });
 
@@ -76,6 +84,7 @@ describe('holds and consent on the account page', () => {
       await row.getByRole('button', { name: text.holds.lift }).click();
       const dialog = compliance.page.getByRole('dialog');
       await dialog.getByRole('textbox', { name: text.common.reason }).fill('误录');
+      await untilSettled(dialog);
       await dialog.getByRole('button', { name: text.holds.lift }).click();
       await row.filter({ hasText: text.holds.statuses.lifted }).waitFor();
       await row.filter({ hasText: '误录' }).waitFor();

@@ -94,6 +94,7 @@ describe.each(languages)('in $language', ({ language, text, payee, before, after
       const confirm = page.getByRole('dialog', { name: text.claims.confirmTitle });
       await confirm.getByText('¥100.00').waitFor();
       await confirm.getByText(text.claims.financeVerifies).waitFor();
+      await untilSettled(confirm);
       await confirm.getByRole('button', { name: text.common.confirm }).click();
       await page.getByText(text.claims.registered).waitFor();
     } finally {
@@ -150,6 +151,7 @@ describe.each(languages)('in $language', ({ language, text, payee, before, after
       await page.getByRole('button', { name: text.batches.approve, exact: true }).click();
       const confirm = page.getByRole('dialog', { name: text.batches.approveTitle });
       await confirm.getByText('¥2,100.00').waitFor();
+      await untilSettled(confirm);
       await confirm.getByRole('button', { name: text.batches.approve }).click();
       await page.getByText(text.batches.approvedMessage).waitFor();
       await page.getByText(text.status.approved, { exact: true }).first().waitFor();
@@ -226,6 +228,7 @@ describe('the other pages, in en', () => {
       });
       await confirm.getByText('¥450.00').waitFor();
       await confirm.getByText(text.proposals.approver.recall).waitFor();
+      await untilSettled(confirm);
       await confirm.getByRole('button', { name: text.proposals.submit }).click();
       await agent.page.getByText(text.proposals.created).waitFor();
     } finally {
@@ -242,6 +245,7 @@ describe('the other pages, in en', () => {
       await row.getByRole('button', { name: text.approvals.approve }).click();
       const confirm = page.getByRole('dialog', { name: text.approvals.approveTitle });
       await confirm.getByText('agent1').waitFor();
+      await untilSettled(confirm);
       await confirm.getByRole('button', { name: text.approvals.approve }).click();
       await page.getByText(text.approvals.approved).waitFor();
       await page.goto(`${world.baseUrl}/accounts/${world.seed.accounts.A004}`);
