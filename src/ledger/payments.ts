@@ -412,10 +412,13 @@ function postingStatement(input: RawBuilder<unknown>, actor: string): RawBuilder
     ordered AS (
       SELECT al.*, (al.a_principal + al.a_interest + al.a_fees + al.a_penalty) * al.rate_bp AS numerator
         FROM allocated al ORDER BY al.seq),
-    -- entry ids drawn in input order; half-even commission with the exact numerator kept
+    -- entry ids drawn in input order; half-even commission with the exact numerator kept. The
+    -- sequence is looked up once (an InitPlan): pg_get_serial_sequence per row searched the catalog
+    -- for every payment, a tenth of the statement.
     priced AS MATERIALIZED (
       SELECT o.*,
-             CASE WHEN o.status = 'pending' THEN nextval(pg_get_serial_sequence('journal_entries', 'id'))
+             CASE WHEN o.status = 'pending'
+                  THEN nextval((SELECT pg_get_serial_sequence('journal_entries', 'id')::regclass))
                   ELSE o.duplicate_of END AS entry_id,
              o.numerator / 10000 + CASE
                WHEN (o.numerator % 10000) * 2 > 10000 THEN 1
