@@ -15,7 +15,7 @@
  * is always that of posting the payments one by one in input order (the pure model's answer).
  */
 import { type Kysely, type RawBuilder, sql } from 'kysely';
-import { versionInForce } from '../clients/model.ts';
+import { type CommissionBand, versionInForce } from '../clients/model.ts';
 import type { Component, Database } from '../db/schema.ts';
 import { applyDueSettlements } from './settlements.ts';
 
@@ -128,12 +128,87 @@ interface WorkRow {
   commission: bigint | null;
 }
 
+/** A contract version with what the posting statement takes from it, worked out once per chunk. */
 interface ContractVersion {
   id: bigint;
-  clientId: bigint;
   effectiveFrom: string;
   version: number;
+  /** Comma-joined: a payment whose waterfall differs from its account's previous one waits a round. */
   waterfall: string;
+  /** Where principal, interest, fees and penalty stand in the waterfall (1..4), in `comps` order. */
+  positions: (number | null)[];
+  bands: CommissionBand[];
+}
+
+/** The contract versions of the clients with their commission bands, by client id. */
+async function contractVersions(
+  trx: Kysely<Database>,
+  clientIds: readonly string[],
+): Promise<Map<string, ContractVersion[]>> {
+  const versions = await sql<{
+    id: bigint;
+    client_id: bigint;
+    effective_from: string;
+    version: number;
+    waterfall: string[];
+    bands: { from_dpd: number; to_dpd: number | null; rate_bp: number }[];
+  }>`
+    SELECT k.id, k.client_id, k.effective_from, k.version, k.waterfall,
+           coalesce((SELECT json_agg(json_build_object('from_dpd', r.from_dpd, 'to_dpd', r.to_dpd,
+                                                       'rate_bp', r.rate_bp) ORDER BY r.from_dpd)
+                       FROM contract_commission_rates r WHERE r.contract_id = k.id), '[]') AS bands
+      FROM contracts k
+     WHERE k.client_id = ANY(${clientIds}::bigint[])`.execute(trx);
+  const byClient = new Map<string, ContractVersion[]>();
+  for (const v of versions.rows) {
+    const list = byClient.get(String(v.client_id)) ?? [];
+    list.push({
+      id: v.id,
+      effectiveFrom: v.effective_from,
+      version: v.version,
+      waterfall: v.waterfall.join(','),
+      positions: comps.map((c) => {
+        const at = v.waterfall.indexOf(c);
+        return at < 0 ? null : at + 1;
+      }),
+      bands: v.bands.map((b) => ({ fromDpd: b.from_dpd, toDpd: b.to_dpd, rateBp: b.rate_bp })),
+    });
+    byClient.set(String(v.client_id), list);
+  }
+  return byClient;
+}
+
+/** Days past due never exceed an int4 (dates are at most 5.9 million days apart). */
+const maxDays = 2n ** 31n - 1n;
+
+/**
+ * The commission bands of the contracts in one statement, as the three arrays it searches: a
+ * payment's key is its contract's base (the contract's ordinal × 2³²) plus its days past due (at least
+ * 0); its band is the last one starting at or before the key (width_bucket, a binary search), if the
+ * key is within that band's end, and no band means rate 0: rateForDpd's rule (ledger/model.ts). A
+ * contract's bands lie between its base and the next contract's, so a key never finds another
+ * contract's band. This replaced a table of every day of every band joined to each payment.
+ */
+class CommissionBands {
+  readonly starts: string[] = [];
+  readonly ends: string[] = [];
+  readonly rates: number[] = [];
+  readonly #keys = new Map<bigint, string>();
+
+  keyOf(contract: ContractVersion): string {
+    let key = this.#keys.get(contract.id);
+    if (key === undefined) {
+      const base = BigInt(this.#keys.size) << 32n;
+      for (const band of [...contract.bands].sort((a, b) => a.fromDpd - b.fromDpd)) {
+        this.starts.push(String(base + BigInt(band.fromDpd)));
+        this.ends.push(String(base + (band.toDpd === null ? maxDays : BigInt(band.toDpd))));
+        this.rates.push(band.rateBp);
+      }
+      key = String(base);
+      this.#keys.set(contract.id, key);
+    }
+    return key;
+  }
 }
 
 async function postChunk(
@@ -151,28 +226,8 @@ async function postChunk(
   // The contract version of every payment (a client has a handful), and the rounds: a payment whose
   // waterfall differs from the previous one on the same account waits for the next round.
   const clientIds = [...new Set(valid.map(({ input }) => String(input.clientId)))];
-  const versions = await sql<{
-    id: bigint;
-    client_id: bigint;
-    effective_from: string;
-    version: number;
-    waterfall: string[];
-  }>`
-    SELECT id, client_id, effective_from, version, waterfall FROM contracts
-     WHERE client_id = ANY(${clientIds}::bigint[])`.execute(trx);
-  const byClient = new Map<string, ContractVersion[]>();
-  for (const v of versions.rows) {
-    const list = byClient.get(String(v.client_id)) ?? [];
-    list.push({
-      id: v.id,
-      clientId: v.client_id,
-      effectiveFrom: v.effective_from,
-      version: v.version,
-      waterfall: v.waterfall.join(','),
-    });
-    byClient.set(String(v.client_id), list);
-  }
-  const rounds: { input: PaymentInput; seq: number; contractId: bigint | null }[][] = [];
+  const byClient = await contractVersions(trx, clientIds);
+  const rounds: { input: PaymentInput; seq: number; contract: ContractVersion | undefined }[][] = [];
   const lastOnAccount = new Map<string, { round: number; waterfall: string }>();
   const seen = new Set<string>();
   for (const { input, seq } of valid) {
@@ -191,7 +246,7 @@ async function postChunk(
       previous === undefined ? 0 : previous.waterfall === waterfall ? previous.round : previous.round + 1;
     lastOnAccount.set(key, { round, waterfall });
     if (!rounds[round]) rounds[round] = [];
-    rounds[round]?.push({ input, seq, contractId: contract?.id ?? null });
+    rounds[round]?.push({ input, seq, contract });
   }
 
   // The sorts of a big chunk stay in memory. JIT compilation of the posting statement (its cost
@@ -280,7 +335,7 @@ const lineColumns = [
  */
 async function postRound(
   trx: Kysely<Database>,
-  round: readonly { input: PaymentInput; seq: number; contractId: bigint | null }[],
+  round: readonly { input: PaymentInput; seq: number; contract: ContractVersion | undefined }[],
   actor: string,
 ): Promise<WorkRow[]> {
   // The statement's input as one array per column, built in one pass (no closure per row and
@@ -300,8 +355,11 @@ async function postRound(
   const references = new Array<string | null>(n);
   const sources = new Array<string | null>(n);
   const contractIds = new Array<string | null>(n);
+  const positions = comps.map(() => new Array<number | null>(n));
+  const rateKeys = new Array<string | null>(n);
+  const bands = new CommissionBands();
   for (let k = 0; k < n; k++) {
-    const { input, seq, contractId } = round[k] as (typeof round)[number];
+    const { input, seq, contract } = round[k] as (typeof round)[number];
     seqs[k] = seq;
     clientIds[k] = String(input.clientId);
     accountIdList[k] = String(input.accountId);
@@ -315,7 +373,11 @@ async function postRound(
     payerNames[k] = input.payerName ?? null;
     references[k] = input.reference ?? null;
     sources[k] = input.source ?? null;
-    contractIds[k] = contractId === null ? null : String(contractId);
+    contractIds[k] = contract ? String(contract.id) : null;
+    positions.forEach((column, c) => {
+      column[k] = contract?.positions[c] ?? null;
+    });
+    rateKeys[k] = contract ? bands.keyOf(contract) : null;
   }
   const accountIds = [...new Set(accountIdList)];
   // Serialise with every other writer of these accounts; id order avoids deadlocks.
@@ -330,10 +392,11 @@ async function postRound(
         ${seqs}::int[], ${clientIds}::bigint[], ${accountIdList}::bigint[], ${externalIds}::text[],
         ${amounts}::bigint[], ${currencies}::text[], ${paidOns}::date[], ${paidAts}::timestamptz[],
         ${channels}::text[], ${directs}::boolean[], ${payerNames}::text[], ${references}::text[],
-        ${sources}::text[], ${contractIds}::bigint[])
+        ${sources}::text[], ${contractIds}::bigint[], ${positions[0]}::int[], ${positions[1]}::int[],
+        ${positions[2]}::int[], ${positions[3]}::int[], ${rateKeys}::int8[])
         AS u(seq, client_id, account_id, external_id, amount, currency, paid_on, paid_at, channel, direct,
-             payer_name, reference, source, contract_id)`;
-  const result = await sql<WorkRow>`${postingStatement(input, actor)}
+             payer_name, reference, source, contract_id, w_principal, w_interest, w_fees, w_penalty, rate_key)`;
+  const result = await sql<WorkRow>`${postingStatement(input, bands, actor)}
     SELECT seq, status, reason, entry_id, a_principal, a_interest, a_fees, a_penalty, a_over, commission
       FROM priced ORDER BY seq`.execute(trx);
   return result.rows;
@@ -342,39 +405,26 @@ async function postRound(
 /**
  * The posting statement up to its final SELECT: `input` gives one row per payment (seq, client_id,
  * account_id, external_id, amount, currency, paid_on, paid_at, channel, direct, payer_name,
- * reference, source, contract_id); the caller appends the SELECT over `priced` it needs.
+ * reference, source, contract_id, the contract's waterfall positions w_principal, w_interest, w_fees,
+ * w_penalty, and its rate_key in `bands`); the caller appends the SELECT over `priced` it needs.
+ * The contract's terms come with the input, worked out from the versions the caller read: joining
+ * contracts and its rates here cost a probe, four array_position calls and a hash join per payment.
  */
-function postingStatement(input: RawBuilder<unknown>, actor: string): RawBuilder<unknown> {
+function postingStatement(
+  input: RawBuilder<unknown>,
+  bands: CommissionBands,
+  actor: string,
+): RawBuilder<unknown> {
   return sql`
     WITH input AS (${input}),
-    -- commission bands made disjoint: a band ends where the next begins, so at most one matches
-    bands AS (
-      SELECT contract_id, from_dpd, rate_bp,
-             CASE WHEN lead(from_dpd) OVER w IS NULL THEN to_dpd
-                  ELSE least(coalesce(to_dpd, lead(from_dpd) OVER w - 1), lead(from_dpd) OVER w - 1) END AS to_dpd
-        FROM contract_commission_rates
-       WHERE contract_id IN (SELECT DISTINCT contract_id FROM input)
-      WINDOW w AS (PARTITION BY contract_id ORDER BY from_dpd)),
-    -- the rate for every day up to the last bound (cap = beyond it), so pricing is an equality join
-    caps AS (SELECT contract_id, max(coalesce(to_dpd, from_dpd)) + 1 AS cap FROM bands GROUP BY contract_id),
-    rates AS (
-      SELECT cp.contract_id, d.dpd, b.rate_bp
-        FROM caps cp
-       CROSS JOIN LATERAL generate_series(0, cp.cap) AS d(dpd)
-        JOIN bands b ON b.contract_id = cp.contract_id AND d.dpd >= b.from_dpd
-                    AND (b.to_dpd IS NULL OR d.dpd <= b.to_dpd)),
     classified AS (
       SELECT i.*, a.delinquency_date, a.status AS account_status, je.id AS duplicate_of,
-             array_position(k.waterfall, 'principal') AS w_principal,
-             array_position(k.waterfall, 'interest') AS w_interest,
-             array_position(k.waterfall, 'fees') AS w_fees,
-             array_position(k.waterfall, 'penalty') AS w_penalty,
              a.principal_minor AS b_principal, a.interest_minor AS b_interest, a.fees_minor AS b_fees,
              a.penalty_minor AS b_penalty,
              CASE
                WHEN je.id IS NOT NULL THEN 'duplicate'
                WHEN a.id IS NULL OR a.status NOT IN ('active', 'paid', 'settled') OR a.currency <> i.currency
-                 OR k.id IS NULL THEN 'rejected'
+                 OR i.contract_id IS NULL THEN 'rejected'
                ELSE 'pending' END AS status,
              CASE
                WHEN je.id IS NOT NULL THEN NULL
@@ -382,7 +432,7 @@ function postingStatement(input: RawBuilder<unknown>, actor: string): RawBuilder
                WHEN a.status NOT IN ('active', 'paid', 'settled') THEN 'account is ' || replace(a.status, '_', ' ')
                WHEN a.currency <> i.currency THEN
                  'currency ' || i.currency || ' does not match the account''s ' || a.currency
-               WHEN k.id IS NULL THEN 'the client has no contract' END AS reason
+               WHEN i.contract_id IS NULL THEN 'the client has no contract' END AS reason
         FROM input i
         -- index probes (the primary key; LIMIT keeps the planner from flattening it back into a
         -- hash of every account): the cost follows the file, not the number of accounts
@@ -394,10 +444,11 @@ function postingStatement(input: RawBuilder<unknown>, actor: string): RawBuilder
         -- external-id index, a scan that grows with the ledger rather than with the file
         LEFT JOIN LATERAL (
           SELECT je.id FROM journal_entries je
-           WHERE je.client_id = i.client_id AND je.external_id = i.external_id LIMIT 1) je ON true
-        LEFT JOIN contracts k ON k.id = i.contract_id),
+           WHERE je.client_id = i.client_id AND je.external_id = i.external_id LIMIT 1) je ON true),
     c AS (
       SELECT cl.*, cl.paid_on - cl.delinquency_date AS dpd,
+             width_bucket(cl.rate_key + greatest(0, cl.paid_on - cl.delinquency_date),
+                          ${bands.starts}::int8[]) AS band,
              (sum(cl.amount) FILTER (WHERE cl.status = 'pending')
                OVER (PARTITION BY cl.account_id ORDER BY cl.seq))::bigint AS cum
         FROM classified cl),
@@ -405,10 +456,11 @@ function postingStatement(input: RawBuilder<unknown>, actor: string): RawBuilder
       SELECT c.*, ${sql.raw(allocationColumns)},
              CASE WHEN c.status = 'pending' THEN greatest(0, c.cum - greatest(c.cum - c.amount,
                c.b_principal + c.b_interest + c.b_fees + c.b_penalty)) END AS a_over,
-             CASE WHEN c.status = 'pending' THEN coalesce(r.rate_bp, 0) END AS rate_bp
-        FROM c
-        LEFT JOIN caps cp ON cp.contract_id = c.contract_id
-        LEFT JOIN rates r ON r.contract_id = c.contract_id AND r.dpd = least(greatest(0, c.dpd), cp.cap)),
+             CASE WHEN c.status <> 'pending' THEN NULL
+                  WHEN c.band > 0 AND c.rate_key + greatest(0, c.dpd) <= (${bands.ends}::int8[])[c.band]
+                  THEN (${bands.rates}::int[])[c.band]
+                  ELSE 0 END AS rate_bp
+        FROM c),
     ordered AS (
       SELECT al.*, (al.a_principal + al.a_interest + al.a_fees + al.a_penalty) * al.rate_bp AS numerator
         FROM allocated al ORDER BY al.seq),
@@ -561,27 +613,25 @@ async function postStaged(trx: Kysely<Database>, chunk: StagedChunk, actor: stri
   await sql`SELECT set_config('work_mem', '64MB', true), set_config('jit', 'off', true)`.execute(trx);
   // The contract version in force on each payment date, by the one rule (versionInForce); a chunk
   // holds whole accounts, so it spans every date of the file (a few hundred at most).
-  const versions = await sql<{ id: bigint; effective_from: string; version: number; waterfall: string[] }>`
-    SELECT id, effective_from, version, waterfall FROM contracts WHERE client_id = ${chunk.clientId}`.execute(
-    trx,
-  );
-  const list = versions.rows.map((v) => ({
-    id: v.id,
-    effectiveFrom: v.effective_from,
-    version: v.version,
-    waterfall: v.waterfall.join(','),
-  }));
+  const list = (await contractVersions(trx, [String(chunk.clientId)])).get(String(chunk.clientId)) ?? [];
   const dates = await sql<{ paid_on: string }>`
     SELECT DISTINCT s.paid_on FROM payment_import_rows s WHERE ${where}`.execute(trx);
   const days: string[] = [];
   const contractIds: (string | null)[] = [];
   const dayWaterfalls: string[] = [];
+  const positions = comps.map((): (number | null)[] => []);
+  const rateKeys: (string | null)[] = [];
+  const bands = new CommissionBands();
   const waterfalls = new Set<string>();
   for (const { paid_on } of dates.rows) {
     const contract = versionInForce(list, paid_on);
     days.push(paid_on);
     contractIds.push(contract ? String(contract.id) : null);
     dayWaterfalls.push(contract?.waterfall ?? '');
+    positions.forEach((column, c) => {
+      column.push(contract?.positions[c] ?? null);
+    });
+    rateKeys.push(contract ? bands.keyOf(contract) : null);
     waterfalls.add(contract?.waterfall ?? '');
   }
   // Rounds as postChunk makes them: a payment whose waterfall differs from the previous one on its
@@ -592,12 +642,15 @@ async function postStaged(trx: Kysely<Database>, chunk: StagedChunk, actor: stri
     SELECT s.row_number AS seq, ${chunk.clientId}::bigint AS client_id, s.account_id, s.external_id,
            s.amount_minor AS amount, s.currency, s.paid_on, s.paid_at, s.channel,
            s.channel = 'direct_to_client' AS direct, s.payer_name, s.reference, ${chunk.source}::text AS source,
-           d.contract_id, coalesce(d.waterfall, '') AS waterfall
+           d.contract_id, d.w_principal, d.w_interest, d.w_fees, d.w_penalty, d.rate_key,
+           coalesce(d.waterfall, '') AS waterfall
       FROM payment_import_rows s
-      -- the contract and its waterfall per date, from the versions read above (not a probe of
+      -- the contract and its terms per date, from the versions read above (not a probe of
       -- contracts per staged row)
-      LEFT JOIN unnest(${days}::date[], ${contractIds}::bigint[], ${dayWaterfalls}::text[])
-             AS d(paid_on, contract_id, waterfall) ON d.paid_on = s.paid_on
+      LEFT JOIN unnest(${days}::date[], ${contractIds}::bigint[], ${positions[0]}::int[], ${positions[1]}::int[],
+                       ${positions[2]}::int[], ${positions[3]}::int[], ${rateKeys}::int8[], ${dayWaterfalls}::text[])
+             AS d(paid_on, contract_id, w_principal, w_interest, w_fees, w_penalty, rate_key, waterfall)
+             ON d.paid_on = s.paid_on
      WHERE ${where}`;
   const numbered = rounds
     ? sql`
@@ -622,7 +675,7 @@ async function postStaged(trx: Kysely<Database>, chunk: StagedChunk, actor: stri
   const settle: bigint[] = [];
   for (let round = 0; round <= last; round++) {
     const input = sql`SELECT * FROM (${numbered}) x WHERE x.round = ${round}`;
-    const rows = await sql<StagedRow>`${postingStatement(input, actor)}
+    const rows = await sql<StagedRow>`${postingStatement(input, bands, actor)}
       SELECT seq, external_id, status, reason, NULL::text AS currency, NULL::int8 AS amount, NULL::int8 AS commission,
              NULL::int AS n, NULL::int8 AS account_id
         FROM priced WHERE status <> 'pending'
