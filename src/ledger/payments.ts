@@ -530,11 +530,13 @@ function postingStatement(
                         WHEN 9 THEN w.commission ELSE -w.commission END AS amount
             FROM numbered w CROSS JOIN generate_series(1, 10) AS k) v
        WHERE v.amount <> 0),
+    -- The last payment is the latest by (date, input order): the greatest (day, seq, amount) array
+    -- carries its amount. Two ordered array_aggs sorted every account's payments twice and made the
+    -- grouping sort all of them by account first.
     moved AS (
       SELECT account_id, sum(a_principal) AS p, sum(a_interest) AS i, sum(a_fees) AS f,
-             sum(a_penalty) AS n, sum(a_over) AS o,
-             (array_agg(paid_on ORDER BY paid_on DESC, seq DESC))[1] AS last_on,
-             (array_agg(amount ORDER BY paid_on DESC, seq DESC))[1] AS last_amount,
+             sum(a_penalty) AS n, sum(a_over) AS o, max(paid_on) AS last_on,
+             (max(ARRAY[paid_on - DATE '2000-01-01', seq, amount]))[3] AS last_amount,
              max(entry_id) AS last_entry, min(account_status) AS prior_status
         FROM priced WHERE status = 'pending'
        GROUP BY account_id),
