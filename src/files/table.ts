@@ -17,8 +17,10 @@ import ExcelJS from 'exceljs';
 import iconv from 'iconv-lite';
 import { HuikuanError } from '../shared/errors.ts';
 import { parseCsvText, type RawRecord } from './csv.ts';
+import { mapRecord } from './records.ts';
 
 export { parseCsvText } from './csv.ts';
+export { mapRecord } from './records.ts';
 
 export interface ColumnSpec {
   name: string;
@@ -143,6 +145,7 @@ async function* dataRows(
   headerRow: number,
 ): AsyncGenerator<TableRow> {
   const offset = 1 - headerRow; // the header is row 1 whatever blank rows preceded it
+  const names = columns.map((column) => column.name);
   try {
     for (;;) {
       let next: IteratorResult<RawRecord>;
@@ -153,16 +156,8 @@ async function* dataRows(
       }
       if (next.done) return;
       const { cells, row } = next.value;
-      let blank = true;
-      const values: Record<string, string> = {};
-      for (const column of columns) values[column.name] = '';
-      for (const [name, index] of positions) {
-        const text = (cells[index] ?? '').trim();
-        if (text !== '') blank = false;
-        values[name] = text;
-      }
-      if (blank && cells.every((cell) => cell.trim() === '')) continue;
-      yield { row: row + offset, values };
+      const values = mapRecord(cells, positions, names);
+      if (values !== null) yield { row: row + offset, values };
     }
   } finally {
     await iterator.return?.(undefined);

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseDateOrInstant } from '../shared/dates.ts';
 import {
@@ -153,5 +154,32 @@ describe('parsePaidAt', () => {
     'yesterday',
   ])('answers as parseDateOrInstant does for %s', (text) => {
     expect(parsePaidAt(text)).toEqual(parseDateOrInstant(text));
+  });
+
+  it('answers as parseDateOrInstant does for any wall-clock time, real or not, in the forms files write', () => {
+    const pad = (n: number, width: number) => String(n).padStart(width, '0');
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1890, max: 2210 }),
+        fc.integer({ min: 0, max: 13 }),
+        fc.integer({ min: 0, max: 32 }),
+        fc.integer({ min: 0, max: 25 }),
+        fc.integer({ min: 0, max: 61 }),
+        fc.integer({ min: 0, max: 61 }),
+        fc.constantFrom('iso', 'slash', 'minutes', 'T'),
+        (y, mo, d, h, mi, s, form) => {
+          const text =
+            form === 'iso'
+              ? `${y}-${pad(mo, 2)}-${pad(d, 2)} ${pad(h, 2)}:${pad(mi, 2)}:${pad(s, 2)}`
+              : form === 'slash'
+                ? `${y}/${mo}/${d} ${h}:${pad(mi, 2)}:${pad(s, 2)}`
+                : form === 'minutes'
+                  ? `${y}-${pad(mo, 2)}-${pad(d, 2)} ${pad(h, 2)}:${pad(mi, 2)}`
+                  : `${y}-${pad(mo, 2)}-${pad(d, 2)}T${pad(h, 2)}:${pad(mi, 2)}:${pad(s, 2)}`;
+          expect(parsePaidAt(text)).toEqual(parseDateOrInstant(text));
+        },
+      ),
+      { numRuns: 3000 },
+    );
   });
 });

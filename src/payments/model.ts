@@ -3,7 +3,14 @@
  * in two steps — what can be checked from the row alone, then what needs the account it names
  * (currency and amount in that currency's minor units, live status). No SQL here.
  */
-import { parseBusinessDate, parseDateOrInstant } from '../shared/dates.ts';
+import {
+  formatDate,
+  fourDigits,
+  isRealDate,
+  parseBusinessDate,
+  parseDateOrInstant,
+  twoDigits,
+} from '../shared/dates.ts';
 import { isSupportedCurrency, parseAmount } from '../shared/money.ts';
 
 export interface ColumnSpec {
@@ -352,29 +359,35 @@ export function parsePaidAt(
 ): { ok: true; date: string; instant: string | null } | { ok: false; reason: string } {
   const trimmed = text.trim();
   if (plainDate.test(trimmed)) return parseDateOrInstant(trimmed, zone);
+  // the common form, `YYYY-MM-DD HH:MM:SS`, read by character codes: no match array, no Date to read back
+  if (
+    trimmed.length === 19 &&
+    trimmed.charCodeAt(4) === 45 &&
+    trimmed.charCodeAt(7) === 45 &&
+    trimmed.charCodeAt(10) === 32 &&
+    trimmed.charCodeAt(13) === 58 &&
+    trimmed.charCodeAt(16) === 58
+  ) {
+    const y = fourDigits(trimmed, 0);
+    const mo = twoDigits(trimmed, 5);
+    const d = twoDigits(trimmed, 8);
+    const h = twoDigits(trimmed, 11);
+    const mi = twoDigits(trimmed, 14);
+    const s = twoDigits(trimmed, 17);
+    if (y >= 0 && mo >= 0 && d >= 0 && h >= 0 && mi >= 0 && s >= 0)
+      return localTimeAt(text, y, mo, d, h, mi, s);
+  }
   const local = localTime.exec(trimmed);
   if (local) {
-    const [y, mo, d, h, mi, s] = local.slice(1).map((part) => Number(part ?? 0)) as number[];
-    const wall = Date.UTC(y ?? 0, (mo ?? 1) - 1, d ?? 0, h ?? 0, mi ?? 0, s ?? 0);
-    const check = new Date(wall);
-    if (
-      (y ?? 0) < 1900 ||
-      (y ?? 0) > 2200 ||
-      check.getUTCMonth() !== (mo ?? 0) - 1 ||
-      check.getUTCDate() !== d ||
-      (h ?? 0) > 23 ||
-      (mi ?? 0) > 59 ||
-      (s ?? 0) > 59
-    ) {
-      return { ok: false, reason: `"${text}" is not a real date and time` };
-    }
-    // the offset at the wall time read as UTC, corrected once (as the shared function does)
-    const offset = zoneOffsetAt(wall);
-    return {
-      ok: true,
-      date: check.toISOString().slice(0, 10),
-      instant: new Date(wall - offset).toISOString(),
-    };
+    return localTimeAt(
+      text,
+      Number(local[1]),
+      Number(local[2]),
+      Number(local[3]),
+      Number(local[4]),
+      Number(local[5]),
+      Number(local[6] ?? 0),
+    );
   }
   if (zonedTime.test(trimmed)) {
     const ms = Date.parse(trimmed);
@@ -386,4 +399,22 @@ export function parsePaidAt(
     };
   }
   return parseDateOrInstant(trimmed, zone);
+}
+
+/** A wall-clock time in Asia/Shanghai: its business date and its instant. */
+function localTimeAt(
+  text: string,
+  y: number,
+  mo: number,
+  d: number,
+  h: number,
+  mi: number,
+  s: number,
+): { ok: true; date: string; instant: string } | { ok: false; reason: string } {
+  if (!isRealDate(y, mo, d) || h > 23 || mi > 59 || s > 59) {
+    return { ok: false, reason: `"${text}" is not a real date and time` };
+  }
+  const wall = Date.UTC(y, mo - 1, d, h, mi, s);
+  // the offset at the wall time read as UTC, corrected once (as the shared function does)
+  return { ok: true, date: formatDate(y, mo, d), instant: new Date(wall - zoneOffsetAt(wall)).toISOString() };
 }

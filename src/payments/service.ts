@@ -15,27 +15,21 @@
  *      ledger is idempotent by external id, so a re-run or a concurrent import of the same rows posts
  *      each once); then the reversals.
  */
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { type Kysely, sql } from 'kysely';
 import { findClientByCode } from '../clients/service.ts';
+import { type EncodedColumn, sqlEncodedColumn } from '../db/columns.ts';
 import type { Database } from '../db/schema.ts';
 import { writeErrorCsv } from '../files/error-report.ts';
-import { openTable } from '../files/table.ts';
-import { groupBy } from '../shared/collections.ts';
+import { csvChunks, openTable, type TableRow } from '../files/table.ts';
 import { todayIn } from '../shared/dates.ts';
 import { HuikuanError, isHuikuanError } from '../shared/errors.ts';
 import { HeapBound } from '../shared/heap.ts';
-import { parseAmount } from '../shared/money.ts';
 import { type LedgerPort, ledgerPort } from './ledger-port.ts';
-import {
-  type AccountFacts,
-  type CheckedRow,
-  checkAccount,
-  checkRow,
-  paymentColumns,
-  type RowError,
-  resolveAmount,
-} from './model.ts';
+import { paymentColumns, type RowError } from './model.ts';
+import type { FoundAccounts, ReadChunk, ReadSetup, ReversalFacts } from './read.ts';
+import { inlineReaders, maxReadWorkers, parallelFromBytes, pooledReaders } from './readers.ts';
 import { StageWriter } from './staging.ts';
 
 export const importLimits = {
@@ -44,11 +38,14 @@ export const importLimits = {
   /** Most data rows in one file; split larger files. */
   maxRows: 1_000_000,
   /**
-   * Rows whose accounts are looked up in one query and then staged in one statement: small enough
-   * that a chunk's row objects mostly die young instead of filling the old generation while they
-   * wait for the database (peak RSS at 200,000 rows 381 MB with 10,000, 321 MB with 2,000).
+   * A CSV file is read in chunks of about this many bytes (≈ 4,000 rows): each is checked, its
+   * accounts looked up in one query and its rows staged in one statement.
    */
-  lookupChunk: 5_000,
+  chunkBytes: 256 * 1024,
+  /** Rows of an XLSX file (read in this thread) checked together. */
+  xlsxChunkRows: 4_000,
+  /** Worker threads checking a CSV file; null: as many as cores (at most 4) from 4 MB, none below. */
+  readWorkers: null as number | null,
   /** Payments handed to the ledger at once (one transaction each). */
   postChunk: 20_000,
   /** Transactions posting at once, on disjoint sets of accounts. */
@@ -120,13 +117,6 @@ export interface ImportPaymentsResult {
   seconds: { read: number; post: number; reverse: number; total: number };
 }
 
-interface ReversalRow {
-  row: CheckedRow;
-  accountId: bigint;
-  currency: string;
-  amountMinor: bigint | null;
-}
-
 type Tally = { posted: bigint; reversed: bigint; commission: bigint };
 
 export async function importPayments(
@@ -165,7 +155,7 @@ async function importStaged(
   // Refusals that need the account, by row, until the repeats within the file are known (a repeat is
   // reported as a repeat, not for its account); the reversal rows, by row (both a few per cent).
   const accountErrors = new Map<number, RowError>();
-  const reversals = new Map<number, ReversalRow>();
+  const reversals = new Map<number, ReversalFacts>();
   // chunks sized for the rows the file may hold, estimated from its size (a CSV payment row takes
   // at least about 48 bytes, a compressed XLSX row about 10): more rows than that make larger chunks
   stage.plan(
@@ -176,104 +166,103 @@ async function importStaged(
   // the garbage of the rows read so far collected once it passes a bound, so peak memory follows
   // the chunk, not the file (src/shared/heap.ts)
   const heap = limits.heapSlackBytes === null ? null : new HeapBound(limits.heapSlackBytes);
+  const setup: ReadSetup = {
+    positions: table.layout.positions,
+    columnNames: paymentColumns.map((column) => column.name),
+    rowOffset: 1 - table.layout.headerRecord,
+    today,
+    streams: stage.streams,
+    chunks: stage.chunks,
+  };
+  // Large CSV files are parsed and checked in worker threads; this thread looks up the accounts and
+  // writes the staging rows (decision 0005's second amendment).
+  const workers =
+    limits.readWorkers ??
+    (table.info.format === 'csv' && table.info.byteSize >= parallelFromBytes
+      ? Math.min(maxReadWorkers, availableParallelism())
+      : 0);
+  const readers = workers > 0 ? await pooledReaders(workers, setup) : inlineReaders(setup);
   let rows = 0;
-  let chunk: CheckedRow[] = [];
 
-  // One query per chunk for the accounts it names. The query of a chunk runs while the next chunk
-  // is read and checked; chunks are applied in file order.
-  const lookup = (pending: CheckedRow[]) =>
-    sql<{ id: bigint; ref: string; currency: string; status: string }>`
-      SELECT id, client_account_ref AS ref, currency, status
+  // One query per chunk for the accounts it names, answered as one JSON text that the reader decodes.
+  const lookup = async (refs: EncodedColumn | null): Promise<FoundAccounts> => {
+    if (refs === null) return '[]';
+    const found = await sql<{ accounts: string | null }>`
+      SELECT json_agg(json_build_array(id::text, client_account_ref, currency, status) ORDER BY id)::text AS accounts
         FROM accounts
-       WHERE client_id = ${client.id} AND client_account_ref = ANY(${[...new Set(pending.map((r) => r.ref))]}::text[])
-       ORDER BY id`.execute(db);
-  const apply = (pending: CheckedRow[], found: Awaited<ReturnType<typeof lookup>>): Promise<void> => {
-    const byRef = groupBy(
-      found.rows,
-      (a) => a.ref,
-      (a): AccountFacts => ({ id: a.id, currency: a.currency, status: a.status }),
+       WHERE client_id = ${client.id} AND client_account_ref = ANY(${sqlEncodedColumn(refs, 'text')})`.execute(
+      db,
     );
-    for (const row of pending) {
-      const accounts = byRef.get(row.ref);
-      if (row.reversesExternalId !== undefined) {
-        // a reversal names the account of the payment it reverses, whatever the account's status now
-        const account = accounts?.at(-1);
-        stage.other(row, 'r');
-        if (!account) {
-          accountErrors.set(row.row, {
-            row: row.row,
-            column: 'client_account_ref',
-            reason: `no account "${row.ref}" for this client`,
-          });
-          continue;
-        }
-        let amountMinor: bigint | null = null;
-        if (row.amountText !== '') {
-          const amount = parseAmount(row.amountText, row.currency ?? account.currency);
-          if (!amount.ok) {
-            accountErrors.set(row.row, { row: row.row, column: 'amount', reason: amount.reason });
-            continue;
-          }
-          amountMinor = amount.minor;
-        }
-        reversals.set(row.row, {
-          row,
-          accountId: account.id,
-          currency: row.currency ?? account.currency,
-          amountMinor,
-        });
-        continue;
-      }
-      const account = checkAccount(row, accounts);
-      if ('reason' in account) {
-        accountErrors.set(row.row, account);
-        stage.other(row, 'x');
-        continue;
-      }
-      const amount = resolveAmount(row, account);
-      if ('reason' in amount) {
-        accountErrors.set(row.row, amount);
-        stage.other(row, 'x');
-        continue;
-      }
-      stage.payment(row, account, amount.minor);
-    }
-    return stage.flush();
+    return found.rows[0]?.accounts ?? '[]';
   };
-
-  let inflight: Promise<void> = Promise.resolve();
-  const flush = async (pending: CheckedRow[]) => {
-    await inflight;
-    const query = lookup(pending);
-    inflight = query.then((found) => apply(pending, found));
-    // a failure surfaces at the next await of `inflight`, not as an unhandled rejection meanwhile
-    inflight.catch(() => {});
-  };
-
-  for await (const { row, values } of table.rows) {
-    rows++;
+  let nextChunk = 0;
+  const readChunk = async (chunk: ReadChunk): Promise<void> => {
+    const id = nextChunk++;
+    const { worker, result: checked } = await readers.check(id, chunk);
+    rows += checked.rows;
     if (rows > limits.maxRows) {
       throw new HuikuanError(
         'bad_file',
         `${options.filePath} has more than ${limits.maxRows.toLocaleString('en-US')} payment rows. Split it into smaller files; nothing was posted.`,
       );
     }
-    const checked = checkRow(row, values, today);
-    if (!checked.ok) {
-      for (const error of checked.errors) reject(error);
+    for (const error of checked.errors) reject(error);
+    const staged = await readers.stage(worker, id, await lookup(checked.refs));
+    for (const error of staged.accountErrors) accountErrors.set(error.row, error);
+    for (const r of staged.reversals) reversals.set(r.row.row, r);
+    await stage.write(staged);
+    heap?.check();
+    progress({ phase: 'reading', done: rows, total: null });
+  };
+  // Chunks in flight: each is checked, looked up, checked against its accounts and written in turn,
+  // several at once; the first failure stops the reading.
+  const inFlight = new Set<Promise<void>>();
+  let failure: { error: unknown } | null = null;
+  const send = async (chunk: ReadChunk) => {
+    while (inFlight.size >= readers.inFlight && failure === null) await Promise.race(inFlight);
+    if (failure !== null) return;
+    const pending: Promise<void> = readChunk(chunk).then(
+      () => {
+        inFlight.delete(pending);
+      },
+      (error: unknown) => {
+        failure ??= { error };
+        inFlight.delete(pending);
+      },
+    );
+    inFlight.add(pending);
+  };
+  try {
+    if (table.info.format === 'csv') {
+      await table.close();
+      for await (const chunk of csvChunks(
+        options.filePath,
+        table.info.encoding ?? 'utf-8',
+        table.layout.headerRecord,
+        limits.chunkBytes,
+      )) {
+        await send({ text: chunk.text, firstRecord: chunk.firstRecord });
+        if (failure !== null) break;
+      }
     } else {
-      chunk.push(checked.row);
+      let batch: TableRow[] = [];
+      for await (const row of table.rows) {
+        batch.push(row);
+        if (batch.length >= limits.xlsxChunkRows) {
+          await send({ rows: batch });
+          batch = [];
+          if (failure !== null) break;
+        }
+      }
+      if (batch.length > 0 && failure === null) await send({ rows: batch });
     }
-    if (chunk.length >= limits.lookupChunk) {
-      await flush(chunk);
-      chunk = [];
-      heap?.check();
-    }
-    if (rows % 10_000 === 0) progress({ phase: 'reading', done: rows, total: null });
+    await Promise.all(inFlight);
+    if (failure !== null) throw (failure as { error: unknown }).error;
+    await stage.written;
+  } finally {
+    await table.close();
+    await readers.close();
   }
-  if (chunk.length > 0) await flush(chunk);
-  await inflight;
-  await stage.written;
   progress({ phase: 'reading', done: rows, total: rows });
 
   if (rows === 0) {
@@ -525,11 +514,11 @@ function columnForLedgerReason(reason: string | undefined): string {
 async function checkReversals(
   db: Kysely<Database>,
   clientId: bigint,
-  reversals: ReversalRow[],
+  reversals: ReversalFacts[],
   stage: StageWriter,
   reject: (error: RowError) => void,
   duplicateRows: DuplicateRow[],
-): Promise<ReversalRow[]> {
+): Promise<ReversalFacts[]> {
   if (reversals.length === 0) return [];
   const originalsIds = [...new Set(reversals.map((r) => r.row.reversesExternalId as string))];
   const ownIds = reversals.map((r) => r.row.externalId);
@@ -555,7 +544,7 @@ async function checkReversals(
   const byExternal = new Map(originals.rows.map((o) => [o.external_id, o]));
   const usedBy = new Map(used.rows.map((u) => [u.external_id, u.reverses]));
   const inFile = await stage.paymentsNamed(originalsIds);
-  const ready: ReversalRow[] = [];
+  const ready: ReversalFacts[] = [];
   const claimed = new Map<string, number>();
   for (const item of reversals) {
     const { row } = item;

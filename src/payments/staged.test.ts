@@ -103,7 +103,7 @@ describe('staged posting of a payment file', () => {
       clientCode: 'STAGED',
       actor: 'alice',
       // chunks of about three payments in two streams side by side, accounts looked up five rows at a time
-      limits: { postChunk: 3, postStreams: 2, lookupChunk: 5 },
+      limits: { postChunk: 3, postStreams: 2, chunkBytes: 200 },
       ledger: {
         ...ledgerPort,
         postStagedChunk: async (db, chunk, actor) => {

@@ -6,9 +6,9 @@
  * rows are deleted when it ends.
  */
 import { type Kysely, sql } from 'kysely';
-import { sqlColumn as column } from '../db/columns.ts';
+import { sqlEncodedColumn } from '../db/columns.ts';
 import type { Database } from '../db/schema.ts';
-import { type AccountFacts, type CheckedRow, fingerprint } from './model.ts';
+import { type StageResult, stagingColumns } from './read.ts';
 
 /** A later row with the external id of an earlier row of the same file. */
 export interface Repeat {
@@ -24,23 +24,9 @@ export class StageWriter {
   payments = 0;
   /** Each stream's chunk numbers that hold payments (a number no account fell to is left out). */
   readonly chunksOf: Set<number>[] = [new Set()];
-  private streams = 1n;
-  private chunks = 1n;
-  // the rows not yet written, column by column (one INSERT per chunk of the file)
-  private rows: number[] = [];
-  private externalIds: string[] = [];
-  private fingerprints: string[] = [];
-  private statuses: string[] = [];
-  private accountIds: (string | null)[] = [];
-  private amounts: (string | null)[] = [];
-  private currencies: (string | null)[] = [];
-  private paidOns: (string | null)[] = [];
-  private paidAts: (string | null)[] = [];
-  private channels: (string | null)[] = [];
-  private payerNames: (string | null)[] = [];
-  private references: (string | null)[] = [];
-  private streamOf: (number | null)[] = [];
-  private chunkOf: (number | null)[] = [];
+  /** Streams and chunks per stream (`plan`), for the readers that assign payments to them. */
+  streams = 1;
+  chunks = 1;
 
   private constructor(
     private readonly db: Kysely<Database>,
@@ -58,92 +44,37 @@ export class StageWriter {
    * `chunkSize` payments each for a file of `expectedRows`: all of an account's payments are posted
    * by one statement, so its balance is updated (and its row locked) once per import, not once per
    * chunk of the file it has a payment in (at 200,000 payments on 100,000 accounts: 145,000 updates
-   * of accounts with chunks in file order, 77,334 by account: decision 0005's amendment).
+   * of accounts with chunks in file order, 77,334 by account: decision 0005's amendment). The
+   * readers (read.ts) assign each payment by its account id.
    */
   plan(streams: number, chunkSize: number, expectedRows: number): void {
-    const n = Math.max(1, streams);
-    this.streams = BigInt(n);
-    this.chunks = BigInt(Math.max(1, Math.ceil(expectedRows / n / Math.max(1, chunkSize))));
+    this.streams = Math.max(1, streams);
+    this.chunks = Math.max(1, Math.ceil(expectedRows / this.streams / Math.max(1, chunkSize)));
     this.chunksOf.length = 0;
-    for (let i = 0; i < n; i++) this.chunksOf.push(new Set());
+    for (let i = 0; i < this.streams; i++) this.chunksOf.push(new Set());
   }
 
-  /** A payment that passed every check, to post. */
-  payment(row: CheckedRow, account: AccountFacts, amountMinor: bigint): void {
-    const stream = Number(account.id % this.streams);
-    const chunk = Number((account.id / this.streams) % this.chunks);
-    this.chunksOf[stream]?.add(chunk);
-    this.payments++;
-    this.push(row, 'p');
-    this.accountIds.push(String(account.id));
-    this.amounts.push(String(amountMinor));
-    this.currencies.push(account.currency);
-    this.paidOns.push(row.paidOn);
-    this.paidAts.push(row.paidAt);
-    this.channels.push(row.channel);
-    this.payerNames.push(row.payerName ?? null);
-    this.references.push(row.reference ?? null);
-    this.streamOf.push(stream);
-    this.chunkOf.push(chunk);
-  }
-
-  /** A reversal row ('r') or a row refused by a check that needs its account ('x'). */
-  other(row: CheckedRow, status: 'r' | 'x'): void {
-    this.push(row, status);
-    this.accountIds.push(null);
-    this.amounts.push(null);
-    this.currencies.push(null);
-    this.paidOns.push(null);
-    this.paidAts.push(null);
-    this.channels.push(null);
-    this.payerNames.push(null);
-    this.references.push(null);
-    this.streamOf.push(null);
-    this.chunkOf.push(null);
-  }
-
-  private push(row: CheckedRow, status: string): void {
-    this.rows.push(row.row);
-    this.externalIds.push(row.externalId);
-    this.fingerprints.push(fingerprint(row));
-    this.statuses.push(status);
-  }
-
-  /** Resolves when every row given so far is written (rejects when a write failed). */
+  /** Resolves when every chunk given so far is written (rejects when a write failed). */
   written: Promise<void> = Promise.resolve();
 
   /**
-   * Writes the rows given since the last flush, after the writes before them, on a connection of its
-   * own: the next chunk's account lookup runs meanwhile. Resolves when the write before this one is
-   * done, so at most one write waits behind the one running.
+   * Writes a chunk's staging rows (built by a reader, read.ts) after the writes before it, on a
+   * connection of its own: the next chunks are checked and looked up meanwhile. Resolves when the
+   * write before this one is done, so at most one write waits behind the one running.
    */
-  async flush(): Promise<void> {
-    if (this.rows.length === 0) return;
-    // Each column as one separated text (`column`; pg's array literals were built element by
-    // element in JavaScript, a seventh of the import's time in Node).
+  async write(chunk: StageResult): Promise<void> {
+    this.payments += chunk.payments;
+    chunk.chunks.forEach((numbers, stream) => {
+      for (const number of numbers) this.chunksOf[stream]?.add(number);
+    });
+    if (chunk.staged === 0) return;
     const insert = sql`
-      INSERT INTO payment_import_rows (stage_id, row_number, external_id, fingerprint, status, account_id,
-        amount_minor, currency, paid_on, paid_at, channel, payer_name, reference, stream, chunk)
-      SELECT ${this.id}::bigint, u.* FROM unnest(
-        ${column(this.rows, 'int')}, ${column(this.externalIds, 'text')}, ${column(this.fingerprints, 'text')},
-        ${column(this.statuses, 'text')}, ${column(this.accountIds, 'bigint')}, ${column(this.amounts, 'bigint')},
-        ${column(this.currencies, 'text')}, ${column(this.paidOns, 'date')}, ${column(this.paidAts, 'timestamptz')},
-        ${column(this.channels, 'text')}, ${column(this.payerNames, 'text')}, ${column(this.references, 'text')},
-        ${column(this.streamOf, 'int')}, ${column(this.chunkOf, 'int')}) AS u`;
-    this.rows = [];
-    this.externalIds = [];
-    this.fingerprints = [];
-    this.statuses = [];
-    this.accountIds = [];
-    this.amounts = [];
-    this.currencies = [];
-    this.paidOns = [];
-    this.paidAts = [];
-    this.channels = [];
-    this.payerNames = [];
-    this.references = [];
-    this.streamOf = [];
-    this.chunkOf = [];
+      INSERT INTO payment_import_rows (stage_id, ${sql.raw(stagingColumns.map(([name]) => name).join(', '))})
+      SELECT ${this.id}::bigint, u.* FROM unnest(${sql.join(
+        chunk.columns.map((column, i) =>
+          sqlEncodedColumn(column, (stagingColumns[i] as readonly [string, string])[1]),
+        ),
+      )}) AS u`;
     const previous = this.written;
     this.written = previous.then(async () => {
       await insert.execute(this.db);

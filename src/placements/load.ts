@@ -10,6 +10,7 @@
  */
 import { maskIdNumber, maskPhone, type PiiCipher } from '../accounts/pii.ts';
 import { parseCsvText } from '../files/csv.ts';
+import { mapRecord } from '../files/records.ts';
 import type { TableRow } from '../files/table.ts';
 import { type PlacementValues, type RowContext, validatePlacementRow } from './model.ts';
 
@@ -104,7 +105,7 @@ export function loadChunk(chunk: LoadChunk, setup: LoadSetup, cipher: PiiCipher)
   if ('text' in chunk) {
     const { records } = parseCsvText(chunk.text, true, { row: chunk.firstRecord - 1 });
     for (const record of records) {
-      const values = mappedValues(record.cells, setup);
+      const values = mapRecord(record.cells, setup.positions, setup.columnNames);
       if (values !== null) checkRow(record.row + setup.rowOffset, values, setup, result, good, pii);
     }
   } else {
@@ -114,23 +115,6 @@ export function loadChunk(chunk: LoadChunk, setup: LoadSetup, cipher: PiiCipher)
     result.copy = encoder.encode(copyLines(`${setup.batchId}\t`, good, cipher.sealHex(pii)));
   }
   return result;
-}
-
-/** The record's cells by canonical name, trimmed; null for a blank record (not a row). */
-function mappedValues(cells: string[], setup: LoadSetup): Record<string, string> | null {
-  const values: Record<string, string> = {};
-  for (const name of setup.columnNames) values[name] = '';
-  let blank = true;
-  for (const [name, index] of setup.positions) {
-    const text = (cells[index] ?? '').trim();
-    if (text !== '') blank = false;
-    values[name] = text;
-  }
-  if (blank) {
-    for (const cell of cells) if (cell.trim() !== '') return values;
-    return null;
-  }
-  return values;
 }
 
 function checkRow(

@@ -412,7 +412,7 @@ async function loadRows(
   const workers =
     options.workers ??
     (table.info.byteSize >= parallelFromBytes ? Math.min(maxWorkers, availableParallelism()) : 0);
-  const pool = workers > 0 ? new LoadPool(workers, setup, options.cipher.keys()) : null;
+  const pool = workers > 0 ? await LoadPool.start(workers, setup, options.cipher.keys()) : null;
   const { cipher } = options;
   const run = (chunk: LoadChunk): Promise<ChunkResult> =>
     pool ? pool.run(chunk) : Promise.resolve().then(() => loadChunk(chunk, setup, cipher));

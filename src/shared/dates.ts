@@ -47,7 +47,7 @@ export function parseBusinessDateOrThrow(text: string, field: string): BusinessD
   return parsed.date;
 }
 
-function isRealDate(year: number, month: number, day: number): boolean {
+export function isRealDate(year: number, month: number, day: number): boolean {
   if (year < 1900 || year > 2200 || month < 1 || month > 12 || day < 1) return false;
   return day <= daysInMonth(year, month);
 }
@@ -60,19 +60,19 @@ export function daysInMonth(year: number, month: number): number {
 }
 
 /** The number written by two ASCII digits at `at`, or -1. */
-function twoDigits(text: string, at: number): number {
+export function twoDigits(text: string, at: number): number {
   const a = text.charCodeAt(at) - 48;
   const b = text.charCodeAt(at + 1) - 48;
   return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
 }
 
-function fourDigits(text: string, at: number): number {
+export function fourDigits(text: string, at: number): number {
   const high = twoDigits(text, at);
   const low = twoDigits(text, at + 2);
   return high < 0 || low < 0 ? -1 : high * 100 + low;
 }
 
-function formatDate(year: number, month: number, day: number): BusinessDate {
+export function formatDate(year: number, month: number, day: number): BusinessDate {
   return `${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
 }
 
