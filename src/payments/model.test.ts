@@ -91,6 +91,9 @@ describe('payment row checks', () => {
     expect(parseChannel('微信支付')).toBe('wechat_pay');
     expect(parseChannel('Bank Transfer')).toBe('bank_transfer');
     expect(parseChannel('paypal')).toBeNull();
+    // names of Object's own members are not channels
+    for (const text of ['constructor', 'toString', '__proto__', 'hasOwnProperty'])
+      expect(parseChannel(text)).toBeNull();
   });
 
   it('lets a reversal row leave the amount out, never reverse itself', () => {

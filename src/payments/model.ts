@@ -11,7 +11,7 @@ import {
   parseDateOrInstant,
   twoDigits,
 } from '../shared/dates.ts';
-import { isSupportedCurrency, parseAmount } from '../shared/money.ts';
+import { isSupportedCurrency, minorDigits, parseAmount } from '../shared/money.ts';
 
 export interface ColumnSpec {
   name: string;
@@ -46,38 +46,42 @@ export const channelNames = [
 export type Channel = (typeof channelNames)[number];
 
 /** Channel words as files write them, English or Chinese, to the channel. */
-const channelAliases: Record<string, Channel> = {
-  bank_transfer: 'bank_transfer',
-  bank: 'bank_transfer',
-  transfer: 'bank_transfer',
-  银行转账: 'bank_transfer',
-  转账: 'bank_transfer',
-  银行: 'bank_transfer',
-  card: 'card',
-  银行卡: 'card',
-  刷卡: 'card',
-  cash: 'cash',
-  现金: 'cash',
-  alipay: 'alipay',
-  支付宝: 'alipay',
-  wechat_pay: 'wechat_pay',
-  wechat: 'wechat_pay',
-  微信: 'wechat_pay',
-  微信支付: 'wechat_pay',
-  direct_to_client: 'direct_to_client',
-  direct: 'direct_to_client',
-  客户直还: 'direct_to_client',
-  直还: 'direct_to_client',
-};
+const channelAliases = new Map<string, Channel>([
+  ['bank_transfer', 'bank_transfer'],
+  ['bank', 'bank_transfer'],
+  ['transfer', 'bank_transfer'],
+  ['银行转账', 'bank_transfer'],
+  ['转账', 'bank_transfer'],
+  ['银行', 'bank_transfer'],
+  ['card', 'card'],
+  ['银行卡', 'card'],
+  ['刷卡', 'card'],
+  ['cash', 'cash'],
+  ['现金', 'cash'],
+  ['alipay', 'alipay'],
+  ['支付宝', 'alipay'],
+  ['wechat_pay', 'wechat_pay'],
+  ['wechat', 'wechat_pay'],
+  ['微信', 'wechat_pay'],
+  ['微信支付', 'wechat_pay'],
+  ['direct_to_client', 'direct_to_client'],
+  ['direct', 'direct_to_client'],
+  ['客户直还', 'direct_to_client'],
+  ['直还', 'direct_to_client'],
+]);
 
 export function parseChannel(text: string): Channel | null {
+  // A Map, not an object: a cell reading "constructor" or "toString" named an Object method and passed.
+  // Most cells are written exactly as a key: no lower-casing and replacing for them.
   return (
-    channelAliases[
+    channelAliases.get(text) ??
+    channelAliases.get(
       text
         .trim()
         .toLowerCase()
-        .replace(/[\s-]+/g, '_')
-    ] ?? null
+        .replace(/[\s-]+/g, '_'),
+    ) ??
+    null
   );
 }
 
@@ -93,6 +97,11 @@ export interface CheckedRow {
   externalId: string;
   ref: string;
   amountText: string;
+  /**
+   * The amount in hundredths as the form check read it (null on a reversal without an amount): the
+   * amount in minor units for every currency with two decimals, so it is not parsed again then.
+   */
+  hundredths: bigint | null;
   /** As written; null = the account's currency. */
   currency: string | null;
   paidOn: string;
@@ -161,6 +170,7 @@ export function checkRow(
     fail(errors, row, 'reverses_external_id', 'a row cannot reverse itself');
 
   const amountText = get(values, 'amount');
+  let hundredths: bigint | null = null;
   if (amountText === '') {
     if (reversesExternalId === undefined) fail(errors, row, 'amount', 'amount is empty');
   } else {
@@ -177,6 +187,7 @@ export function checkRow(
       );
     else if (form.minor === 0n)
       fail(errors, row, 'amount', `"${amountText}" is zero; a payment must be above zero`);
+    else hundredths = form.minor;
   }
 
   const currencyText = get(values, 'currency').toUpperCase();
@@ -232,6 +243,7 @@ export function checkRow(
       externalId,
       ref,
       amountText,
+      hundredths,
       currency,
       paidOn,
       paidAt,
@@ -296,6 +308,8 @@ export function resolveAmount(
       reason: `currency ${currency} does not match the account's currency ${account.currency}`,
     };
   }
+  // the form check read it in hundredths already: the same minor units in a two-decimal currency
+  if (row.hundredths !== null && minorDigits(currency) === 2) return { ok: true, minor: row.hundredths };
   const parsed = parseAmount(row.amountText, currency);
   if (!parsed.ok) return { row: row.row, column: 'amount', reason: parsed.reason };
   if (parsed.minor <= 0n)

@@ -139,19 +139,19 @@ export class ChunkReader {
     const rows = this.#held.get(id);
     this.#held.delete(id);
     if (rows === undefined) throw new Error(`no payment chunk ${id} was checked here`);
-    const byRef = new Map<string, AccountFacts[]>();
+    const columns = new StagingColumns(this.setup.streams, this.setup.chunks);
+    const byRef = new Map<string, StagedAccount[]>();
     for (const [accountId, ref, currency, status] of JSON.parse(found) as [
       string,
       string,
       string,
       string,
     ][]) {
-      const facts: AccountFacts = { id: BigInt(accountId), currency, status };
+      const facts = columns.account(accountId, currency, status);
       const list = byRef.get(ref);
       if (list) list.push(facts);
       else byRef.set(ref, [facts]);
     }
-    const columns = new StagingColumns(this.setup.streams, this.setup.chunks);
     const accountErrors: RowError[] = [];
     const reversals: ReversalFacts[] = [];
     for (const row of rows) {
@@ -197,7 +197,7 @@ export class ChunkReader {
         columns.other(row, 'x');
         continue;
       }
-      columns.payment(row, account, amount.minor);
+      columns.payment(row, account as StagedAccount, amount.minor);
     }
     return {
       staged: rows.length,
@@ -208,6 +208,13 @@ export class ChunkReader {
       reversals,
     };
   }
+}
+
+/** An account as staging needs it: its facts, its id as text, where its payments are posted. */
+interface StagedAccount extends AccountFacts {
+  idText: string;
+  stream: number;
+  chunk: number;
 }
 
 /**
@@ -242,14 +249,20 @@ class StagingColumns {
     for (let i = 0; i < Math.max(1, streams); i++) this.chunksOf.push(new Set());
   }
 
+  /** An account the chunk names, with the stream and chunk its payments are posted in. */
+  account(idText: string, currency: string, status: string): StagedAccount {
+    const id = BigInt(idText);
+    const stream = Number(id % this.#streams);
+    return { id, idText, currency, status, stream, chunk: Number((id / this.#streams) % this.#chunks) };
+  }
+
   /** A payment that passed every check, to post. */
-  payment(row: CheckedRow, account: AccountFacts, amountMinor: bigint): void {
-    const stream = Number(account.id % this.#streams);
-    const chunk = Number((account.id / this.#streams) % this.#chunks);
+  payment(row: CheckedRow, account: StagedAccount, amountMinor: bigint): void {
+    const { stream, chunk } = account;
     this.chunksOf[stream]?.add(chunk);
     this.payments++;
     this.#push(row, 'p');
-    this.#accountIds.push(String(account.id));
+    this.#accountIds.push(account.idText);
     this.#amounts.push(String(amountMinor));
     this.#currencies.push(account.currency);
     this.#paidOns.push(row.paidOn);
