@@ -22,6 +22,14 @@ export function inTransaction<T>(db: Db, work: (trx: Db) => Promise<T>): Promise
   return db.isTransaction ? work(db) : db.transaction().execute(work);
 }
 
+// The pool behind each database handle openDatabase made, for what Kysely cannot do: COPY.
+const pools = new WeakMap<Db, pg.Pool>();
+
+/** The node-postgres pool behind `db` (a handle openDatabase returned, not a transaction), for COPY. */
+export function poolOf(db: Db): pg.Pool | undefined {
+  return pools.get(db);
+}
+
 export interface Connection {
   db: Db;
   pool: pg.Pool;
@@ -57,6 +65,7 @@ export async function openDatabase(options: OpenOptions = {}): Promise<Connectio
   pool.on('error', () => {});
   pool.on('connect', preparesMarkedStatements);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  pools.set(db, pool);
   const close = async () => {
     await db.destroy();
     await embedded?.release();

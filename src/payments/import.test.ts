@@ -425,21 +425,22 @@ describe('import payments', () => {
     });
   });
 
-  it('stages every value as written: separator characters in free text, empty optional cells', async () => {
-    // the staging rows travel as separated text (`sqlColumn`, src/db/columns.ts); a cell holding the separator
-    // or the null mark goes another way, and an empty cell stays null
+  it('stages every value as written: control characters, backslashes and line breaks in free text, empty optional cells', async () => {
+    // the staging rows travel as COPY text (read.ts): a backslash, tab or line break in a cell is
+    // escaped, `\N` in a cell is text and not a null, and an empty cell stays null
     const result = await importFile(
       file('control.csv', [
         'external_id,client_account_ref,amount,currency,paid_at,channel,payer_name,reference',
         'S1,A3,1.00,,2026-03-06 12:36:47,alipay,李\u001f四,ref\u001eone',
         'S2,A3,2.00,,2026-03-07,cash,,',
+        'S3,A3,3.00,,2026-03-07,cash,"王\\N\t五","line\r\nbreak\\"',
       ]),
     );
     expect(result.code).toBe(0);
-    expect(result.json()).toMatchObject({ posted: 2, rejected: 0, posted_total_minor: 300 });
+    expect(result.json()).toMatchObject({ posted: 3, rejected: 0, posted_total_minor: 600 });
     const memos = await sql<{ external_id: string; memo: Record<string, string>; paid_at: Date | null }>`
       SELECT external_id, memo, (memo->>'paid_at')::timestamptz AS paid_at FROM journal_entries
-       WHERE external_id IN ('S1', 'S2') ORDER BY external_id`.execute(t.db);
+       WHERE external_id IN ('S1', 'S2', 'S3') ORDER BY external_id`.execute(t.db);
     expect(memos.rows.map((r) => ({ ...r.memo, paid_at: r.paid_at?.toISOString() ?? null }))).toEqual([
       {
         paid_at: '2026-03-06T04:36:47.000Z',
@@ -448,6 +449,7 @@ describe('import payments', () => {
         reference: 'ref\u001eone',
       },
       { paid_at: null, channel: 'cash' },
+      { paid_at: null, channel: 'cash', payer_name: '王\\N\t五', reference: 'line\r\nbreak\\' },
     ]);
   });
 

@@ -33,6 +33,8 @@ export interface ReadSetup {
   rowOffset: number;
   /** the business date: payments dated later are refused */
   today: string;
+  /** the import's staging rows (staging.ts) */
+  stageId: string;
   /** how payments are split for posting (staging.ts `plan`) */
   streams: number;
   chunks: number;
@@ -67,8 +69,8 @@ export interface ReversalFacts {
 export interface StageResult {
   /** rows in the columns */
   staged: number;
-  /** the staging columns, in `stagingColumns` order */
-  columns: EncodedColumn[];
+  /** the rows as COPY text of payment_import_rows (stage id, then `stagingColumns`), UTF-8 */
+  copy: Uint8Array;
   /** payments to post among them */
   payments: number;
   /** per stream, the chunk numbers its payments fell to */
@@ -78,22 +80,22 @@ export interface StageResult {
   reversals: ReversalFacts[];
 }
 
-/** payment_import_rows' columns as the staging insert sends them, and their types. */
-export const stagingColumns: ReadonlyArray<readonly [string, string]> = [
-  ['row_number', 'int'],
-  ['external_id', 'text'],
-  ['fingerprint', 'text'],
-  ['status', 'text'],
-  ['account_id', 'bigint'],
-  ['amount_minor', 'bigint'],
-  ['currency', 'text'],
-  ['paid_on', 'date'],
-  ['paid_at', 'timestamptz'],
-  ['channel', 'text'],
-  ['payer_name', 'text'],
-  ['reference', 'text'],
-  ['stream', 'int'],
-  ['chunk', 'int'],
+/** payment_import_rows' columns after the stage id, in the order of the staging COPY text. */
+export const stagingColumns = [
+  'row_number',
+  'external_id',
+  'fingerprint',
+  'status',
+  'account_id',
+  'amount_minor',
+  'currency',
+  'paid_on',
+  'paid_at',
+  'channel',
+  'payer_name',
+  'reference',
+  'stream',
+  'chunk',
 ];
 
 /** Most chunks a reader holds between their two steps (the importing thread keeps fewer in flight). */
@@ -139,7 +141,7 @@ export class ChunkReader {
     const rows = this.#held.get(id);
     this.#held.delete(id);
     if (rows === undefined) throw new Error(`no payment chunk ${id} was checked here`);
-    const columns = new StagingColumns(this.setup.streams, this.setup.chunks);
+    const columns = new StagingRows(this.setup.stageId, this.setup.streams, this.setup.chunks);
     const byRef = new Map<string, StagedAccount[]>();
     for (const [accountId, ref, currency, status] of JSON.parse(found) as [
       string,
@@ -201,7 +203,7 @@ export class ChunkReader {
     }
     return {
       staged: rows.length,
-      columns: columns.encode(),
+      copy: columns.encode(),
       payments: columns.payments,
       chunks: columns.chunksOf.map((set) => [...set]),
       accountErrors,
@@ -217,33 +219,33 @@ interface StagedAccount extends AccountFacts {
   chunk: number;
 }
 
+const encoder = new TextEncoder();
+const needsEscape = /[\\\t\n\r]/;
+const escapes = /[\\\t\n\r]/g;
+const escaped: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+
+/** A value in COPY's text format: \N for null; backslash, tab and line breaks escaped. */
+function copyText(value: string | null | undefined): string {
+  if (value === null || value === undefined) return '\\N';
+  return needsEscape.test(value) ? value.replace(escapes, (c) => escaped[c] as string) : value;
+}
+
 /**
- * A chunk's staging rows column by column. Payments are split into `streams` by account (each
- * account's payments in one stream, in file order, so streams can be posted side by side) and each
- * stream into `chunks` by account too: all of an account's payments are posted by one statement
- * (decision 0005's amendment).
+ * A chunk's staging rows as COPY text (in `stagingColumns` order, after the stage id). Payments are
+ * split into `streams` by account (each account's payments in one stream, in file order, so streams
+ * can be posted side by side) and each stream into `chunks` by account too: all of an account's
+ * payments are posted by one statement (decision 0005's amendment).
  */
-class StagingColumns {
+class StagingRows {
   payments = 0;
   readonly chunksOf: Set<number>[] = [];
   readonly #streams: bigint;
   readonly #chunks: bigint;
-  readonly #rows: number[] = [];
-  readonly #externalIds: string[] = [];
-  readonly #fingerprints: string[] = [];
-  readonly #statuses: string[] = [];
-  readonly #accountIds: (string | null)[] = [];
-  readonly #amounts: (string | null)[] = [];
-  readonly #currencies: (string | null)[] = [];
-  readonly #paidOns: (string | null)[] = [];
-  readonly #paidAts: (string | null)[] = [];
-  readonly #channels: (string | null)[] = [];
-  readonly #payerNames: (string | null)[] = [];
-  readonly #references: (string | null)[] = [];
-  readonly #streamOf: (number | null)[] = [];
-  readonly #chunkOf: (number | null)[] = [];
+  readonly #prefix: string;
+  #text = '';
 
-  constructor(streams: number, chunks: number) {
+  constructor(stageId: string, streams: number, chunks: number) {
+    this.#prefix = `${stageId}\t`;
     this.#streams = BigInt(Math.max(1, streams));
     this.#chunks = BigInt(Math.max(1, chunks));
     for (let i = 0; i < Math.max(1, streams); i++) this.chunksOf.push(new Set());
@@ -261,62 +263,21 @@ class StagingColumns {
     const { stream, chunk } = account;
     this.chunksOf[stream]?.add(chunk);
     this.payments++;
-    this.#push(row, 'p');
-    this.#accountIds.push(account.idText);
-    this.#amounts.push(String(amountMinor));
-    this.#currencies.push(account.currency);
-    this.#paidOns.push(row.paidOn);
-    this.#paidAts.push(row.paidAt);
-    this.#channels.push(row.channel);
-    this.#payerNames.push(row.payerName ?? null);
-    this.#references.push(row.reference ?? null);
-    this.#streamOf.push(stream);
-    this.#chunkOf.push(chunk);
+    this.#text += `${this.#head(row, 'p')}\t${account.idText}\t${amountMinor}\t${account.currency}\t${row.paidOn}\t${row.paidAt ?? '\\N'}\t${row.channel}\t${copyText(row.payerName)}\t${copyText(row.reference)}\t${stream}\t${chunk}\n`;
   }
 
   /** A reversal row ('r') or a row refused by a check that needs its account ('x'). */
   other(row: CheckedRow, status: 'r' | 'x'): void {
-    this.#push(row, status);
-    for (const column of [
-      this.#accountIds,
-      this.#amounts,
-      this.#currencies,
-      this.#paidOns,
-      this.#paidAts,
-      this.#channels,
-      this.#payerNames,
-      this.#references,
-      this.#streamOf,
-      this.#chunkOf,
-    ])
-      column.push(null);
+    this.#text += `${this.#head(row, status)}\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\n`;
   }
 
-  #push(row: CheckedRow, status: string): void {
-    this.#rows.push(row.row);
-    this.#externalIds.push(row.externalId);
-    this.#fingerprints.push(fingerprint(row));
-    this.#statuses.push(status);
+  #head(row: CheckedRow, status: string): string {
+    return `${this.#prefix}${row.row}\t${copyText(row.externalId)}\t${copyText(fingerprint(row))}\t${status}`;
   }
 
-  /** The columns in `stagingColumns` order. */
-  encode(): EncodedColumn[] {
-    return [
-      this.#rows,
-      this.#externalIds,
-      this.#fingerprints,
-      this.#statuses,
-      this.#accountIds,
-      this.#amounts,
-      this.#currencies,
-      this.#paidOns,
-      this.#paidAts,
-      this.#channels,
-      this.#payerNames,
-      this.#references,
-      this.#streamOf,
-      this.#chunkOf,
-    ].map((values) => encodeColumn(values));
+  /** The rows as UTF-8 COPY text. */
+  encode(): Uint8Array {
+    return encoder.encode(this.#text);
   }
 }
 

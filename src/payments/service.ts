@@ -171,6 +171,7 @@ async function importStaged(
     columnNames: paymentColumns.map((column) => column.name),
     rowOffset: 1 - table.layout.headerRecord,
     today,
+    stageId: String(stage.id),
     streams: stage.streams,
     chunks: stage.chunks,
   };
