@@ -94,3 +94,64 @@ export function parseCsvText(
   }
   return { records, consumed: position };
 }
+
+/**
+ * Where `parseCsvText(text, final, …)` would stop and how many records it would read, without
+ * building the cells (a chunk's boundary is found in the reading thread; the cells are built by
+ * whoever parses the chunk). The same grammar step by step; a quoted cell never closed in a final
+ * text is left to parseCsvText, which says so.
+ */
+export function scanCsvText(text: string, final: boolean): { records: number; consumed: number } {
+  const length = text.length;
+  let records = 0;
+  let position = 0;
+  outer: while (position < length) {
+    let i = position;
+    for (;;) {
+      if (text.charCodeAt(i) === 34 /* " */) {
+        let from = i + 1;
+        for (;;) {
+          const quote = text.indexOf('"', from);
+          if (quote < 0) {
+            if (!final) break outer;
+            const { records: parsed, consumed } = parseCsvText(text, final, { row: 0 });
+            return { records: parsed.length, consumed };
+          }
+          if (text.charCodeAt(quote + 1) === 34) {
+            from = quote + 2;
+            continue;
+          }
+          if (quote + 1 >= length && !final) break outer;
+          i = quote + 1;
+          break;
+        }
+      }
+      while (i < length) {
+        const c = text.charCodeAt(i);
+        if (c === 44 || c === 10 || c === 13) break;
+        i++;
+      }
+      if (i >= length) {
+        if (!final) break outer;
+        break;
+      }
+      const c = text.charCodeAt(i);
+      if (c === 44 /* , */) {
+        i++;
+        if (i >= length) {
+          if (!final) break outer;
+          break;
+        }
+        continue;
+      }
+      if (c === 13) {
+        if (i + 1 >= length && !final) break outer;
+        i += text.charCodeAt(i + 1) === 10 ? 2 : 1;
+      } else i++;
+      break;
+    }
+    records++;
+    position = i;
+  }
+  return { records, consumed: position };
+}

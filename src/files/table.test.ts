@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import iconv from 'iconv-lite';
 import { afterAll, describe, expect, it } from 'vitest';
 import { HuikuanError } from '../shared/errors.ts';
+import { scanCsvText } from './csv.ts';
 import { writeErrorCsv } from './error-report.ts';
 import { type ColumnSpec, csvChunks, numberText, openTable, parseCsvText, type TableRow } from './table.ts';
 
@@ -274,6 +275,30 @@ describe('parseCsvText', () => {
         },
       ),
       { numRuns: 500 },
+    );
+  });
+
+  it('scanCsvText stops where parseCsvText stops and counts the records it reads, on any text', () => {
+    // raw text, not serialised records: stray quotes, lone CRs, commas at the end, unclosed quotes
+    const text = fc.string({ unit: fc.constantFrom('a', '张', ',', '"', '\n', '\r', ' '), maxLength: 40 });
+    fc.assert(
+      fc.property(text, fc.boolean(), (raw, final) => {
+        let expected: { records: number; consumed: number } | { error: string };
+        try {
+          const parsed = parseCsvText(raw, final, { row: 0 });
+          expected = { records: parsed.records.length, consumed: parsed.consumed };
+        } catch (error) {
+          expected = { error: (error as Error).message };
+        }
+        let scanned: { records: number; consumed: number } | { error: string };
+        try {
+          scanned = scanCsvText(raw, final);
+        } catch (error) {
+          scanned = { error: (error as Error).message };
+        }
+        expect(scanned).toEqual(expected);
+      }),
+      { numRuns: 3000 },
     );
   });
 

@@ -16,7 +16,7 @@ import { StringDecoder } from 'node:string_decoder';
 import ExcelJS from 'exceljs';
 import iconv from 'iconv-lite';
 import { HuikuanError } from '../shared/errors.ts';
-import { parseCsvText, type RawRecord } from './csv.ts';
+import { parseCsvText, type RawRecord, scanCsvText } from './csv.ts';
 import { mapRecord } from './records.ts';
 
 export { parseCsvText } from './csv.ts';
@@ -488,8 +488,7 @@ function recordBoundary(text: string, final: boolean): { consumed: number; recor
       return { consumed: end, records };
     }
   }
-  const parsed = parseCsvText(text, final, { row: 0 });
-  return { consumed: parsed.consumed, records: parsed.records.length };
+  return scanCsvText(text, final);
 }
 
 // ------------------------------------------------------------------ XLSX
