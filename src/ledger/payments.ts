@@ -685,9 +685,10 @@ async function postStaged(trx: Kysely<Database>, chunk: StagedChunk, actor: stri
       SELECT NULL, NULL, 'posted', NULL, currency, sum(amount)::int8, sum(commission)::int8, count(*)::int, NULL
         FROM priced WHERE status = 'pending' GROUP BY currency
       UNION ALL
-      SELECT NULL, NULL, 'settle', NULL, NULL, NULL, NULL, NULL, t.account_id
-        FROM (SELECT DISTINCT account_id FROM priced WHERE status = 'pending') t
-       WHERE EXISTS (SELECT 1 FROM ledger_settlements st WHERE st.account_id = t.account_id AND st.status = 'open')`.execute(
+      -- \`updated\` has the accounts with a posted payment once each (no DISTINCT over the payments)
+      SELECT NULL, NULL, 'settle', NULL, NULL, NULL, NULL, NULL, u.id
+        FROM updated u
+       WHERE EXISTS (SELECT 1 FROM ledger_settlements st WHERE st.account_id = u.id AND st.status = 'open')`.execute(
       trx,
     );
     for (const row of rows.rows) {
