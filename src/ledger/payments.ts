@@ -417,34 +417,41 @@ function postingStatement(
 ): RawBuilder<unknown> {
   return sql`
     WITH input AS (${input}),
+    -- The ledger's entry with the payment's external id, one index probe per payment in input
+    -- order (a join let the planner merge against the client's whole external-id index, a scan that
+    -- grows with the ledger rather than with the file). Then the payments are sorted into the
+    -- window's order (by account, in input order) before the account probe below joins its columns:
+    -- nothing is sorted after it, and an account's payments probe its page one after the other.
+    probed AS (
+      SELECT i.*, je.id AS duplicate_of
+        FROM input i
+        LEFT JOIN LATERAL (
+          SELECT je.id FROM journal_entries je
+           WHERE je.client_id = i.client_id AND je.external_id = i.external_id LIMIT 1) je ON true
+       ORDER BY i.account_id, i.seq),
     classified AS (
-      SELECT i.*, a.delinquency_date, a.status AS account_status, je.id AS duplicate_of,
+      SELECT i.*, a.delinquency_date, a.status AS account_status,
              a.principal_minor AS b_principal, a.interest_minor AS b_interest, a.fees_minor AS b_fees,
              a.penalty_minor AS b_penalty,
              CASE
-               WHEN je.id IS NOT NULL THEN 'duplicate'
+               WHEN i.duplicate_of IS NOT NULL THEN 'duplicate'
                WHEN a.id IS NULL OR a.status NOT IN ('active', 'paid', 'settled') OR a.currency <> i.currency
                  OR i.contract_id IS NULL THEN 'rejected'
                ELSE 'pending' END AS status,
              CASE
-               WHEN je.id IS NOT NULL THEN NULL
+               WHEN i.duplicate_of IS NOT NULL THEN NULL
                WHEN a.id IS NULL THEN 'unknown account'
                WHEN a.status NOT IN ('active', 'paid', 'settled') THEN 'account is ' || replace(a.status, '_', ' ')
                WHEN a.currency <> i.currency THEN
                  'currency ' || i.currency || ' does not match the account''s ' || a.currency
                WHEN i.contract_id IS NULL THEN 'the client has no contract' END AS reason
-        FROM input i
+        FROM probed i
         -- index probes (the primary key; LIMIT keeps the planner from flattening it back into a
         -- hash of every account): the cost follows the file, not the number of accounts
         LEFT JOIN LATERAL (
           SELECT a.id, a.status, a.currency, a.delinquency_date, a.principal_minor, a.interest_minor,
                  a.fees_minor, a.penalty_minor
-            FROM accounts a WHERE a.id = i.account_id AND a.client_id = i.client_id LIMIT 1) a ON true
-        -- one index probe per payment: a join let the planner merge against the client's whole
-        -- external-id index, a scan that grows with the ledger rather than with the file
-        LEFT JOIN LATERAL (
-          SELECT je.id FROM journal_entries je
-           WHERE je.client_id = i.client_id AND je.external_id = i.external_id LIMIT 1) je ON true),
+            FROM accounts a WHERE a.id = i.account_id AND a.client_id = i.client_id LIMIT 1) a ON true),
     c AS (
       SELECT cl.*, cl.paid_on - cl.delinquency_date AS dpd,
              width_bucket(cl.rate_key + greatest(0, cl.paid_on - cl.delinquency_date),
@@ -618,23 +625,28 @@ async function postStaged(trx: Kysely<Database>, chunk: StagedChunk, actor: stri
   const list = (await contractVersions(trx, [String(chunk.clientId)])).get(String(chunk.clientId)) ?? [];
   const dates = await sql<{ paid_on: string }>`
     SELECT DISTINCT s.paid_on FROM payment_import_rows s WHERE ${where}`.execute(trx);
-  const days: string[] = [];
+  // ascending, for the binary search (width_bucket) that finds a payment's date among them
+  const days = dates.rows
+    .map((d) => d.paid_on)
+    .filter((day): day is string => day !== null)
+    .sort();
   const contractIds: (string | null)[] = [];
-  const dayWaterfalls: string[] = [];
   const positions = comps.map((): (number | null)[] => []);
   const rateKeys: (string | null)[] = [];
   const bands = new CommissionBands();
-  const waterfalls = new Set<string>();
-  for (const { paid_on } of dates.rows) {
-    const contract = versionInForce(list, paid_on);
-    days.push(paid_on);
+  // each distinct waterfall by number (an int compares cheaper than the text in the rounds' window)
+  const waterfalls = new Map<string, number>();
+  const dayWaterfalls: number[] = [];
+  for (const day of days) {
+    const contract = versionInForce(list, day);
     contractIds.push(contract ? String(contract.id) : null);
-    dayWaterfalls.push(contract?.waterfall ?? '');
     positions.forEach((column, c) => {
       column.push(contract?.positions[c] ?? null);
     });
     rateKeys.push(contract ? bands.keyOf(contract) : null);
-    waterfalls.add(contract?.waterfall ?? '');
+    const waterfall = contract?.waterfall ?? '';
+    if (!waterfalls.has(waterfall)) waterfalls.set(waterfall, waterfalls.size);
+    dayWaterfalls.push(waterfalls.get(waterfall) ?? 0);
   }
   // Rounds as postChunk makes them: a payment whose waterfall differs from the previous one on its
   // account waits for the next round (whenever the file's dates span a contract change: chunks hold
@@ -644,16 +656,17 @@ async function postStaged(trx: Kysely<Database>, chunk: StagedChunk, actor: stri
     SELECT s.row_number AS seq, ${chunk.clientId}::bigint AS client_id, s.account_id, s.external_id,
            s.amount_minor AS amount, s.currency, s.paid_on, s.paid_at, s.channel,
            s.channel = 'direct_to_client' AS direct, s.payer_name, s.reference, ${chunk.source}::text AS source,
-           d.contract_id, d.w_principal, d.w_interest, d.w_fees, d.w_penalty, d.rate_key,
-           coalesce(d.waterfall, '') AS waterfall
-      FROM payment_import_rows s
-      -- the contract and its terms per date, from the versions read above (not a probe of
-      -- contracts per staged row)
-      LEFT JOIN unnest(${days}::date[], ${contractIds}::bigint[], ${positions[0]}::int[], ${positions[1]}::int[],
-                       ${positions[2]}::int[], ${positions[3]}::int[], ${rateKeys}::int8[], ${dayWaterfalls}::text[])
-             AS d(paid_on, contract_id, w_principal, w_interest, w_fees, w_penalty, rate_key, waterfall)
-             ON d.paid_on = s.paid_on
-     WHERE ${where}`;
+           (${contractIds}::bigint[])[s.day] AS contract_id, (${positions[0]}::int[])[s.day] AS w_principal,
+           (${positions[1]}::int[])[s.day] AS w_interest, (${positions[2]}::int[])[s.day] AS w_fees,
+           (${positions[3]}::int[])[s.day] AS w_penalty, (${rateKeys}::int8[])[s.day] AS rate_key,
+           (${dayWaterfalls}::int[])[s.day] AS waterfall
+      -- The contract and its terms per date, from the versions read above (not a probe of contracts
+      -- per staged row), picked by the date's place among the chunk's dates. A join with the dates
+      -- hashed the chunk's rows and gave them out by date; read this way they stay in file order,
+      -- so the external-id probes of the posting statement walk the index in the file's id order.
+      -- (OFFSET 0 keeps the subquery whole: pulled up, the search would run once per column.)
+      FROM (SELECT s.*, width_bucket(s.paid_on, ${days}::date[]) AS day
+              FROM payment_import_rows s WHERE ${where} OFFSET 0) s`;
   const numbered = rounds
     ? sql`
       SELECT r.*, sum(r.changed) OVER (PARTITION BY r.account_id ORDER BY r.seq) AS round
