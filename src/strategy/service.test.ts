@@ -211,13 +211,16 @@ describe('the nightly run over a portfolio', () => {
       );
       expect(planned.rows[0]?.n).toBe(0);
 
-      // at most `parallel` partitions in hand at once, and more than one at some point
+      // at most `parallel` partitions in hand at once, and all of them at some point: each partition
+      // waits before its commit until three are in hand (or 2 s pass, at the end of the date). A
+      // fixed 30 ms wait let a loaded machine miss the moment the three overlapped.
       let inHand = 0;
       let most = 0;
       const slow = async () => {
         inHand++;
         most = Math.max(most, inHand);
-        await new Promise<void>((resolve) => setTimeout(resolve, 30));
+        const until = Date.now() + 2000;
+        while (most < 3 && Date.now() < until) await new Promise<void>((resolve) => setTimeout(resolve, 5));
         inHand--;
       };
       const first = await run(third, start, { parallel: 3, hooks: { beforeCommit: slow } });
