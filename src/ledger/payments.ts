@@ -681,10 +681,12 @@ async function postStaged(trx: Kysely<Database>, chunk: StagedChunk, actor: stri
     );
     last = max.rows[0]?.n ?? 0;
   }
-  // Serialise with every other writer of these accounts; id order avoids deadlocks.
+  // Serialise with every other writer of these accounts; id order avoids deadlocks. The ids as one
+  // array: the primary key is scanned in id order (no sort of the locked rows, and neighbouring
+  // accounts probed one after the other) rather than probed in a hash's order and sorted.
   await sql`
     SELECT a.id FROM accounts a
-     WHERE a.id IN (SELECT s.account_id FROM payment_import_rows s WHERE ${where})
+     WHERE a.id = ANY(ARRAY(SELECT DISTINCT s.account_id FROM payment_import_rows s WHERE ${where}))
      ORDER BY a.id FOR UPDATE`.execute(trx);
   const outcome: StagedOutcome = { notPosted: [], posted: [] };
   const settle: bigint[] = [];
