@@ -4,10 +4,11 @@
  * (row, column, reason), every duplicate, and record the import in `payment_imports`.
  *
  * Order of work, so that a file is validated whole before anything is written to the books:
- *   1. read: each row checked on its own (model.ts), then per chunk one query for the accounts the
- *      chunk names and the amount checked in the account's currency; every row that passed the first
- *      check is written to the import's staging rows (payment_import_rows, migration 0011), so the
- *      process holds no state per row and memory stays flat in the file's size;
+ *   1. read, chunk by chunk and several chunks at once (read.ts; in worker threads for large files):
+ *      each row checked on its own (model.ts), then one query for the accounts the chunk names, then
+ *      each row checked against its account (live, currency, amount in its minor units); every row
+ *      that passed the first check is copied into the import's staging rows (payment_import_rows,
+ *      migration 0011), so the process holds no state per row and memory stays flat in the file's size;
  *   2. repeats of an external id within the file found by one query on the staging rows (the first
  *      row stands; a repeat is a duplicate when its content is the same, else an error), then the
  *      reversal rows checked against the payments they reverse (in the books or earlier in the file);

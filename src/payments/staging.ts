@@ -1,9 +1,9 @@
 /**
  * The staging rows of one payment import (payment_import_rows, migration 0011): every row of the file
- * that passed the checks needing no account, written chunk by chunk as the file is read, so that the
- * importing process keeps nothing per row. The rows say where each payment is posted (stream and
- * chunk, in file order), the ledger posts straight from them (`postStagedChunk`), and the import's
- * rows are deleted when it ends.
+ * that passed the checks needing no account, copied chunk by chunk as the file is read (the readers,
+ * read.ts, build the COPY text), so that the importing process keeps nothing per row. The rows say
+ * where each payment is posted (stream and chunk, both by account), the ledger posts straight from
+ * them (`postStagedChunk`), and the import's rows are deleted when it ends.
  */
 import { finished } from 'node:stream/promises';
 import { type Kysely, sql } from 'kysely';
