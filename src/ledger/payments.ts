@@ -467,7 +467,9 @@ function postingStatement(
                   WHEN c.band > 0 AND c.rate_key + greatest(0, c.dpd) <= (${bands.ends}::int8[])[c.band]
                   THEN (${bands.rates}::int[])[c.band]
                   ELSE 0 END AS rate_bp
-        FROM c),
+        -- OFFSET 0 keeps this a subquery of its own: pulled up into \`ordered\`, every allocation
+        -- and the rate were computed twice, once for their columns and once inside the numerator
+        FROM c OFFSET 0),
     ordered AS (
       SELECT al.*, (al.a_principal + al.a_interest + al.a_fees + al.a_penalty) * al.rate_bp AS numerator
         FROM allocated al ORDER BY al.seq),
