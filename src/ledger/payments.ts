@@ -430,7 +430,7 @@ function postingStatement(
            WHERE je.client_id = i.client_id AND je.external_id = i.external_id LIMIT 1) je ON true
        ORDER BY i.account_id, i.seq),
     classified AS (
-      SELECT i.*, a.delinquency_date, a.status AS account_status,
+      SELECT i.*, a.delinquency_date, a.status AS account_status, a.ctid AS account_row,
              a.principal_minor AS b_principal, a.interest_minor AS b_interest, a.fees_minor AS b_fees,
              a.penalty_minor AS b_penalty,
              CASE
@@ -449,7 +449,7 @@ function postingStatement(
         -- index probes (the primary key; LIMIT keeps the planner from flattening it back into a
         -- hash of every account): the cost follows the file, not the number of accounts
         LEFT JOIN LATERAL (
-          SELECT a.id, a.status, a.currency, a.delinquency_date, a.principal_minor, a.interest_minor,
+          SELECT a.id, a.ctid, a.status, a.currency, a.delinquency_date, a.principal_minor, a.interest_minor,
                  a.fees_minor, a.penalty_minor
             FROM accounts a WHERE a.id = i.account_id AND a.client_id = i.client_id LIMIT 1) a ON true),
     c AS (
@@ -475,7 +475,8 @@ function postingStatement(
     ordered AS (
       SELECT al.seq, al.client_id, al.account_id, al.external_id, al.amount, al.currency, al.paid_on,
              al.paid_at, al.channel, al.direct, al.payer_name, al.reference, al.source, al.contract_id,
-             al.w_principal, al.w_interest, al.w_fees, al.w_penalty, al.account_status, al.duplicate_of,
+             al.w_principal, al.w_interest, al.w_fees, al.w_penalty, al.account_status, al.account_row,
+             al.duplicate_of,
              al.status, al.reason, al.dpd, al.a_principal, al.a_interest, al.a_fees, al.a_penalty,
              al.a_over, al.rate_bp,
              (al.a_principal + al.a_interest + al.a_fees + al.a_penalty) * al.rate_bp AS numerator
@@ -553,7 +554,7 @@ function postingStatement(
       SELECT account_id, sum(a_principal) AS p, sum(a_interest) AS i, sum(a_fees) AS f,
              sum(a_penalty) AS n, sum(a_over) AS o, max(paid_on) AS last_on,
              (max(ARRAY[paid_on - DATE '2000-01-01', seq, amount]))[3] AS last_amount,
-             max(entry_id) AS last_entry, min(account_status) AS prior_status
+             max(entry_id) AS last_entry, min(account_status) AS prior_status, min(account_row) AS account_row
         FROM priced WHERE status = 'pending'
        GROUP BY account_id),
     updated AS (
@@ -569,7 +570,9 @@ function postingStatement(
                             AND a.principal_minor - m.p + a.interest_minor - m.i + a.fees_minor - m.f
                                 + a.penalty_minor - m.n = 0 THEN 'paid' ELSE a.status END
         FROM moved m
-       WHERE a.id = m.account_id
+       -- the row version this statement read, still the current one as the accounts are locked: a
+       -- TID probe instead of a descent of the primary key for every account
+       WHERE a.ctid = m.account_row AND a.id = m.account_id
       RETURNING a.id, a.client_id, a.status, m.last_entry, m.prior_status),
     -- the status before is the one this statement read (classified), not a second scan of accounts
     events AS (
