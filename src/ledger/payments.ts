@@ -635,7 +635,7 @@ async function postStaged(trx: Kysely<Database>, chunk: StagedChunk, actor: stri
   // The contract version in force on each payment date, by the one rule (versionInForce); a chunk
   // holds whole accounts, so it spans every date of the file (a few hundred at most).
   const list = (await contractVersions(trx, [String(chunk.clientId)])).get(String(chunk.clientId)) ?? [];
-  const dates = await sql<{ paid_on: string }>`
+  const dates = await sql<{ paid_on: string | null }>`
     SELECT DISTINCT s.paid_on FROM payment_import_rows s WHERE ${where}`.execute(trx);
   // ascending, for the binary search (width_bucket) that finds a payment's date among them
   const days = dates.rows
