@@ -10,6 +10,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TestDatabase, testDatabase } from '../../test/db.ts';
 import { accountTimeline } from '../accounts/listing.ts';
+import { recordConsent } from '../compliance/holds.ts';
 import type { Api } from '../server/context.ts';
 import { webhookSignature } from './adapter.ts';
 import type { ChannelConfig } from './config.ts';
@@ -694,6 +695,13 @@ describe('limits and configuration', () => {
 describe('the API', () => {
   it('sends as an agent of the client; the same Idempotency-Key answers 200 with the earlier message', async () => {
     const f = await channelFixture(t.db, { phone: '+8613800000501', email: 'm@example.com' });
+    // the route's gate reads the real clock: the debtor's consent to any hour keeps this test from
+    // failing between 22:00 and 08:00 in Shanghai (it did, in a clean-clone run at 22:05)
+    await recordConsent(
+      t.db,
+      { debtorId: f.debtorId, kind: 'quiet_hours', source: 'phone', givenAt: new Date(Date.now() - 60_000) },
+      'agent.api',
+    );
     caller('agent.api', ['agent'], [f.clientId]);
     caller('agent.other', ['agent'], []);
     caller('client.api', ['client'], [f.clientId]);

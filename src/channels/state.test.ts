@@ -148,10 +148,22 @@ afterAll(async () => {
   await t?.drop();
 });
 
+/** Whether the CN profile's contact hours (08:00–21:59:59 in Shanghai) are over now. */
+function quietHoursNow(): boolean {
+  const hour = Number(
+    new Intl.DateTimeFormat('en-US', { timeZone: 'Asia/Shanghai', hour: 'numeric', hourCycle: 'h23' }).format(
+      new Date(),
+    ),
+  );
+  return hour < 8 || hour >= 22;
+}
+
 describe('GET /accounts/:id/channels', () => {
   it("shows each point's state and the gate's verdict now, storing no verdict", async () => {
     const before = await verdictCount();
+    const quietBefore = quietHoursNow();
     const response = await call('agent.a', 'GET', `/accounts/${f.accountId}/channels`);
+    const quietAfter = quietHoursNow();
     expect(response.status).toBe(200);
     const body = response.json();
     expect(await verdictCount()).toBe(before);
@@ -205,10 +217,16 @@ describe('GET /accounts/:id/channels', () => {
       relation: '母亲',
       opt_outs: [],
     });
-    expect(agreed.channels.map((c: { preview: { reasons: string[] } }) => c.preview.reasons)).toEqual([
-      ['third_party_not_lost_contact'],
-      ['third_party_not_lost_contact'],
-    ]);
+    // the debtor's consent to any hour is the debtor's: a third party's points are in quiet hours
+    // outside 08:00–22:00 in Shanghai, by the real clock the route reads (either answer when the hour
+    // turned during the call)
+    const expected = (quiet: boolean) => {
+      const reasons = ['third_party_not_lost_contact', ...(quiet ? ['quiet_hours'] : [])];
+      return [reasons, reasons];
+    };
+    expect([expected(quietBefore), expected(quietAfter)]).toContainEqual(
+      agreed.channels.map((c: { preview: { reasons: string[] } }) => c.preview.reasons),
+    );
   });
 
   it('reads the account’s part of the gate once for all its points and channels, not once per preview', async () => {
