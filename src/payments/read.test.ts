@@ -8,10 +8,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TestDatabase, testDatabase } from '../../test/db.ts';
 import { createClient, placeAccounts } from '../ledger/test-fixtures.ts';
+import { balancesOf, postingsOf } from './ledger-state.fixture.ts';
 import { type ImportPaymentsResult, importPayments } from './service.ts';
 
 let t: TestDatabase;
@@ -85,36 +85,6 @@ function paymentFile(): string {
   return file;
 }
 
-async function postingsOf(clientId: bigint): Promise<Record<string, string[]>> {
-  const found = await sql<{
-    external_id: string;
-    line: number;
-    account: string;
-    amount: bigint;
-    memo: string;
-  }>`
-    SELECT je.external_id, p.line, p.ledger_account::text AS account, p.amount_minor AS amount, je.memo::text AS memo
-      FROM journal_entries je JOIN postings p ON p.entry_id = je.id
-     WHERE je.client_id = ${clientId} AND je.kind <> 'placement' ORDER BY je.external_id, p.line`.execute(
-    t.db,
-  );
-  const byEntry: Record<string, string[]> = {};
-  for (const r of found.rows) {
-    const list = byEntry[r.external_id] ?? [];
-    list.push(`${r.line} ${r.account} ${r.amount} ${r.memo}`);
-    byEntry[r.external_id] = list;
-  }
-  return byEntry;
-}
-
-async function balancesOf(accounts: bigint[]) {
-  const found = await sql<Record<string, unknown>>`
-    SELECT principal_minor, interest_minor, fees_minor, penalty_minor, overpayment_minor, status,
-           last_payment_date, last_payment_amount_minor
-      FROM accounts WHERE id = ANY(${accounts.map(String)}::bigint[]) ORDER BY id`.execute(t.db);
-  return found.rows;
-}
-
 /** What an import reports, less what names the import itself. */
 function report(result: ImportPaymentsResult) {
   const { import_id, client, error_file, seconds, previous_imports, ...rest } = result;
@@ -151,9 +121,13 @@ describe('reading a payment file in worker threads', () => {
 
     const inlineClient = clients.INLINE as { id: bigint; accounts: bigint[] };
     const pooledClient = clients.POOLED as { id: bigint; accounts: bigint[] };
-    const expected = await postingsOf(inlineClient.id);
+    const expected = await postingsOf(t.db, inlineClient.id, { kinds: 'all but placements', withMemo: true });
     expect(Object.keys(expected).length).toBe(inline.posted + inline.reversed);
-    expect(await postingsOf(pooledClient.id)).toEqual(expected);
-    expect(await balancesOf(pooledClient.accounts)).toEqual(await balancesOf(inlineClient.accounts));
+    expect(await postingsOf(t.db, pooledClient.id, { kinds: 'all but placements', withMemo: true })).toEqual(
+      expected,
+    );
+    expect(await balancesOf(t.db, pooledClient.accounts)).toEqual(
+      await balancesOf(t.db, inlineClient.accounts),
+    );
   });
 });

@@ -12,6 +12,7 @@ import { type TestDatabase, testDatabase } from '../../test/db.ts';
 import { postPayments } from '../ledger/payments.ts';
 import { addContract, createClient, payment, placeAccounts } from '../ledger/test-fixtures.ts';
 import { ledgerPort } from './ledger-port.ts';
+import { balancesOf, postingsOf } from './ledger-state.fixture.ts';
 import { importPayments } from './service.ts';
 
 let t: TestDatabase;
@@ -61,28 +62,6 @@ for (let i = 0; i < 23; i++) {
   rows.push([`X${i}`, (i * 3) % refs.length, 1_000n + BigInt(i) * 2_357n, `2026-03-0${day}`]);
 }
 rows.push(['X9', 4, 70_000n, '2026-03-08']); // far beyond the balance: an overpayment … and a repeat id
-
-async function postingsOf(clientId: bigint): Promise<Record<string, string[]>> {
-  const found = await sql<{ external_id: string; line: number; account: string; amount: bigint }>`
-    SELECT je.external_id, p.line, p.ledger_account::text AS account, p.amount_minor AS amount
-      FROM journal_entries je JOIN postings p ON p.entry_id = je.id
-     WHERE je.client_id = ${clientId} AND je.kind = 'payment' ORDER BY je.external_id, p.line`.execute(t.db);
-  const byEntry: Record<string, string[]> = {};
-  for (const r of found.rows) {
-    const list = byEntry[r.external_id] ?? [];
-    list.push(`${r.line} ${r.account} ${r.amount}`);
-    byEntry[r.external_id] = list;
-  }
-  return byEntry;
-}
-
-async function balancesOf(accounts: bigint[]) {
-  const found = await sql<Record<string, unknown>>`
-    SELECT principal_minor, interest_minor, fees_minor, penalty_minor, overpayment_minor, status,
-           last_payment_date, last_payment_amount_minor
-      FROM accounts WHERE id = ANY(${accounts.map(String)}::bigint[]) ORDER BY id`.execute(t.db);
-  return found.rows;
-}
 
 describe('staged posting of a payment file', () => {
   it('posts what posting the payments one by one in file order posts', async () => {
@@ -141,10 +120,10 @@ describe('staged posting of a payment file', () => {
       expect(outcome?.status).toBe('posted');
     }
 
-    const expected = await postingsOf(serial.id);
+    const expected = await postingsOf(t.db, serial.id, { kinds: 'payments' });
     expect(Object.keys(expected)).toHaveLength(23);
-    expect(await postingsOf(staged.id)).toEqual(expected);
-    expect(await balancesOf(staged.accounts)).toEqual(await balancesOf(serial.accounts));
+    expect(await postingsOf(t.db, staged.id, { kinds: 'payments' })).toEqual(expected);
+    expect(await balancesOf(t.db, staged.accounts)).toEqual(await balancesOf(t.db, serial.accounts));
     const left = await sql<{ n: bigint }>`SELECT count(*) AS n FROM payment_import_rows`.execute(t.db);
     expect(Number(left.rows[0]?.n)).toBe(0);
   });
