@@ -14,10 +14,6 @@ import {
   type StageResult,
 } from './read.ts';
 
-/** Files from this size are checked by worker threads; smaller ones in this thread (no start-up cost). */
-export const parallelFromBytes = 4 * 1024 ** 2;
-export const maxReadWorkers = 4;
-
 export interface Readers {
   /** chunks to keep in flight (checking, looking up, staging) */
   inFlight: number;

@@ -16,7 +16,6 @@
  *      ledger is idempotent by external id, so a re-run or a concurrent import of the same rows posts
  *      each once); then the reversals.
  */
-import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { type Kysely, sql } from 'kysely';
 import { findClientByCode } from '../clients/service.ts';
@@ -27,10 +26,11 @@ import { csvChunks, openTable, type TableRow } from '../files/table.ts';
 import { todayIn } from '../shared/dates.ts';
 import { HuikuanError, isHuikuanError } from '../shared/errors.ts';
 import { HeapBound } from '../shared/heap.ts';
+import { importWorkers } from '../shared/worker-pool.ts';
 import { type LedgerPort, ledgerPort } from './ledger-port.ts';
 import { paymentColumns, type RowError } from './model.ts';
 import type { FoundAccounts, ReadChunk, ReadSetup, ReversalFacts } from './read.ts';
-import { inlineReaders, maxReadWorkers, parallelFromBytes, pooledReaders } from './readers.ts';
+import { inlineReaders, pooledReaders } from './readers.ts';
 import { StageWriter } from './staging.ts';
 
 export const importLimits = {
@@ -45,7 +45,7 @@ export const importLimits = {
   chunkBytes: 256 * 1024,
   /** Rows of an XLSX file (read in this thread) checked together. */
   xlsxChunkRows: 4_000,
-  /** Worker threads checking a CSV file; null: as many as cores (at most 4) from 4 MB, none below. */
+  /** Worker threads checking a CSV file; null: `importWorkers` (one per core, at most 4, from 4 MB). */
   readWorkers: null as number | null,
   /** Payments handed to the ledger at once (one transaction each). */
   postChunk: 20_000,
@@ -179,10 +179,7 @@ async function importStaged(
   // Large CSV files are parsed and checked in worker threads; this thread looks up the accounts and
   // writes the staging rows (decision 0005's second amendment).
   const workers =
-    limits.readWorkers ??
-    (table.info.format === 'csv' && table.info.byteSize >= parallelFromBytes
-      ? Math.min(maxReadWorkers, availableParallelism())
-      : 0);
+    limits.readWorkers ?? (table.info.format === 'csv' ? importWorkers(table.info.byteSize) : 0);
   const readers = workers > 0 ? await pooledReaders(workers, setup) : inlineReaders(setup);
   let rows = 0;
 

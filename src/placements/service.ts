@@ -7,7 +7,6 @@
  * against live accounts and other pending batches are then found set-based. Nothing is written
  * when the file is refused or no row is good. Approval is a handful of INSERT … SELECT statements.
  */
-import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { finished } from 'node:stream/promises';
 import { sql } from 'kysely';
@@ -22,8 +21,9 @@ import { csvChunks, type OpenedTable, openTable, type TableRow } from '../files/
 import { postPlacementEntries } from '../ledger/placement.ts';
 import { parseBusinessDate, todayIn } from '../shared/dates.ts';
 import { HuikuanError } from '../shared/errors.ts';
+import { importWorkers } from '../shared/worker-pool.ts';
 import { type ChunkResult, type LoadChunk, type LoadSetup, loadChunk, stagingColumns } from './load.ts';
-import { LoadPool } from './load-pool.ts';
+import { startLoadPool } from './load-pool.ts';
 import { countryOfJurisdiction, placementColumns, type RowContext } from './model.ts';
 
 export const defaultMaxRows = 5_000_000;
@@ -379,9 +379,6 @@ function subtractRemoved(loaded: LoadedRows, removed: Array<{ currency: string; 
   }
 }
 
-/** Files from this size are checked by worker threads; smaller ones in this thread (no start-up cost). */
-const parallelFromBytes = 4 * 1024 ** 2;
-const maxWorkers = 4;
 /** XLSX rows arrive one by one: this many make a chunk. */
 const xlsxChunkRows = 2_000;
 
@@ -409,10 +406,8 @@ async function loadRows(
     rowOffset: 1 - table.layout.headerRecord,
     context: options.context,
   };
-  const workers =
-    options.workers ??
-    (table.info.byteSize >= parallelFromBytes ? Math.min(maxWorkers, availableParallelism()) : 0);
-  const pool = workers > 0 ? await LoadPool.start(workers, setup, options.cipher.keys()) : null;
+  const workers = options.workers ?? importWorkers(table.info.byteSize);
+  const pool = workers > 0 ? await startLoadPool(workers, setup, options.cipher.keys()) : null;
   const { cipher } = options;
   const run = (chunk: LoadChunk): Promise<ChunkResult> =>
     pool ? pool.run(chunk) : Promise.resolve().then(() => loadChunk(chunk, setup, cipher));

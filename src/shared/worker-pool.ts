@@ -7,6 +7,7 @@
  * the same chunk) or to the next in turn; answers come back as the worker's handler returned them.
  * The worker module calls `serveRequests` (worker-serve.ts) with its handler.
  */
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { build } from 'esbuild';
@@ -42,6 +43,18 @@ function bundleOf(entry: URL): Promise<string> {
  * workers, 358–372 MB with 48 MB each, at the same speed.
  */
 const workerOldGeneration_mb = 64;
+
+/** Files from this size are worth worker threads; smaller ones are read in the importing thread. */
+const workersFromBytes = 4 * 1024 ** 2;
+const maxWorkers = 4;
+
+/**
+ * How many workers an import of a file of `byteSize` bytes starts: one per core (at most four) from
+ * 4 MB, none below it, where starting them costs more than they save. One rule for every file import.
+ */
+export function importWorkers(byteSize: number): number {
+  return byteSize >= workersFromBytes ? Math.min(maxWorkers, availableParallelism()) : 0;
+}
 
 interface Waiter {
   resolve: (result: unknown) => void;
@@ -90,10 +103,6 @@ export class WorkerPool<Request, Result> {
       });
       this.#workers.push(worker);
     }
-  }
-
-  get size(): number {
-    return this.#workers.length;
   }
 
   #fail(error: Error): void {
