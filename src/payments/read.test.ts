@@ -95,20 +95,16 @@ describe('reading a payment file in worker threads', () => {
   it('refuses, reports and posts exactly what reading it in the importing thread does', async () => {
     const file = paymentFile();
     // small chunks: about 120 rows each, many in flight at once
-    const inline = await importPayments(t.db, {
-      filePath: file,
-      clientCode: 'INLINE',
-      actor: 'alice',
-      today: '2026-11-29',
-      limits: { readWorkers: 0, chunkBytes: 8 * 1024 },
-    });
-    const pooled = await importPayments(t.db, {
-      filePath: file,
-      clientCode: 'POOLED',
-      actor: 'alice',
-      today: '2026-11-29',
-      limits: { readWorkers: 2, chunkBytes: 8 * 1024 },
-    });
+    const read = (clientCode: string, readWorkers: number) =>
+      importPayments(t.db, {
+        filePath: file,
+        clientCode,
+        actor: 'alice',
+        today: '2026-11-29',
+        limits: { readWorkers, chunkBytes: 8 * 1024 },
+      });
+    const inline = await read('INLINE', 0);
+    const pooled = await read('POOLED', 2);
     expect(inline.rows).toBe(3000);
     expect(inline.posted).toBeGreaterThan(2700);
     expect(inline.reversed).toBeGreaterThan(10);
