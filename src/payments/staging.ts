@@ -34,6 +34,7 @@ export class StageWriter {
 
   /** The connection the staging rows are copied on, taken at the first write. */
   #client: pg.PoolClient | null = null;
+  #discarded = false;
 
   private constructor(
     private readonly db: Kysely<Database>,
@@ -147,6 +148,8 @@ export class StageWriter {
 
   /** Deletes the import's staging rows and gives back the connection they were copied on. */
   async discard(): Promise<void> {
+    // once: the import discards its rows inside its own time, and its caller's `finally` again
+    if (this.#discarded) return;
     // a write still running (the import failed meanwhile) ends before its rows are deleted; a
     // connection whose COPY failed is closed rather than given back
     const failed = await this.written.then(
@@ -156,5 +159,6 @@ export class StageWriter {
     this.#client?.release(failed);
     this.#client = null;
     await sql`DELETE FROM payment_import_rows WHERE stage_id = ${this.id}`.execute(this.db);
+    this.#discarded = true;
   }
 }
