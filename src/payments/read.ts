@@ -219,7 +219,6 @@ interface StagedAccount extends AccountFacts {
   chunk: number;
 }
 
-const encoder = new TextEncoder();
 const needsEscape = /[\\\t\n\r]/;
 const escapes = /[\\\t\n\r]/g;
 const escaped: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
@@ -242,7 +241,11 @@ class StagingRows {
   readonly #streams: bigint;
   readonly #chunks: bigint;
   readonly #prefix: string;
-  #text = '';
+  // The rows written as UTF-8 as they are made. Appending to one string and encoding it at the end
+  // built a rope of thousands of pieces that the encoder flattened and walked again: that and the
+  // garbage it left were half of a reader's time per chunk (the second step of a 200,000-row file: 0.95 s → 0.55 s).
+  #bytes = Buffer.allocUnsafe(64 * 1024);
+  #length = 0;
 
   constructor(stageId: string, streams: number, chunks: number) {
     this.#prefix = `${stageId}\t`;
@@ -263,21 +266,34 @@ class StagingRows {
     const { stream, chunk } = account;
     this.chunksOf[stream]?.add(chunk);
     this.payments++;
-    this.#text += `${this.#head(row, 'p')}\t${account.idText}\t${amountMinor}\t${account.currency}\t${row.paidOn}\t${row.paidAt ?? '\\N'}\t${row.channel}\t${copyText(row.payerName)}\t${copyText(row.reference)}\t${stream}\t${chunk}\n`;
+    this.#append(
+      `${this.#head(row, 'p')}\t${account.idText}\t${amountMinor}\t${account.currency}\t${row.paidOn}\t${row.paidAt ?? '\\N'}\t${row.channel}\t${copyText(row.payerName)}\t${copyText(row.reference)}\t${stream}\t${chunk}\n`,
+    );
   }
 
   /** A reversal row ('r') or a row refused by a check that needs its account ('x'). */
   other(row: CheckedRow, status: 'r' | 'x'): void {
-    this.#text += `${this.#head(row, status)}\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\n`;
+    this.#append(`${this.#head(row, status)}\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\n`);
   }
 
   #head(row: CheckedRow, status: string): string {
     return `${this.#prefix}${row.row}\t${copyText(row.externalId)}\t${copyText(fingerprint(row))}\t${status}`;
   }
 
+  #append(text: string): void {
+    // room for the worst case, three bytes a UTF-16 unit, so utf8Write never cuts the row short
+    const needed = this.#length + text.length * 3;
+    if (needed > this.#bytes.length) {
+      const grown = Buffer.allocUnsafe(Math.max(this.#bytes.length * 2, needed));
+      this.#bytes.copy(grown, 0, 0, this.#length);
+      this.#bytes = grown;
+    }
+    this.#length += this.#bytes.write(text, this.#length, 'utf8');
+  }
+
   /** The rows as UTF-8 COPY text. */
   encode(): Uint8Array {
-    return encoder.encode(this.#text);
+    return this.#bytes.subarray(0, this.#length);
   }
 }
 
