@@ -112,14 +112,16 @@ export class StageWriter {
         SELECT external_id FROM payment_import_rows
          WHERE stage_id = ${this.id} GROUP BY external_id HAVING count(*) > 1),
       ranked AS (
-        SELECT s.row_number, s.external_id, s.status,
+        SELECT s.ctid AS row_version, s.row_number, s.external_id, s.status,
                s.fingerprint = first_value(s.fingerprint) OVER w AS same,
                first_value(s.row_number) OVER w AS first_row
           FROM payment_import_rows s JOIN repeated r ON r.external_id = s.external_id
          WHERE s.stage_id = ${this.id}
         WINDOW w AS (PARTITION BY s.external_id ORDER BY s.row_number))
+      -- by row version: the staging rows have no key of their own (migration 0045), and no one else
+      -- writes this stage's rows while the import runs
       DELETE FROM payment_import_rows d USING ranked k
-       WHERE d.stage_id = ${this.id} AND d.row_number = k.row_number AND k.row_number <> k.first_row
+       WHERE d.ctid = k.row_version AND k.row_number <> k.first_row
       RETURNING k.row_number AS row, k.external_id, k.first_row, k.same, k.status`.execute(trx);
     });
     const repeats: Repeat[] = [];
