@@ -122,4 +122,21 @@ describe('database', () => {
         .execute(),
     ).rejects.toThrow(/does not balance/);
   });
+
+  it('compares account references and external ids byte by byte, whatever the database collation', async () => {
+    // migration 0046: their indexes are probed hundreds of thousands of times per payment import, and
+    // under a language collation each comparison went through strcoll
+    const columns = await sql<{ table_name: string; column_name: string; collation_name: string | null }>`
+      SELECT table_name, column_name, collation_name FROM information_schema.columns
+       WHERE table_schema = 'public'
+         AND (table_name, column_name) IN (('accounts', 'client_account_ref'), ('journal_entries', 'external_id'),
+                                           ('payment_import_rows', 'external_id'), ('placement_rows', 'client_account_ref'))
+       ORDER BY table_name`.execute(t.db);
+    expect(columns.rows.map((c) => `${c.table_name}.${c.column_name} ${c.collation_name}`)).toEqual([
+      'accounts.client_account_ref C',
+      'journal_entries.external_id C',
+      'payment_import_rows.external_id C',
+      'placement_rows.client_account_ref C',
+    ]);
+  });
 });
