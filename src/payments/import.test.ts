@@ -12,7 +12,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliFor } from '../../test/cli.ts';
 import { type TestDatabase, testDatabase } from '../../test/db.ts';
-import { openDatabase } from '../db/connection.ts';
+import { openDatabase, poolOf } from '../db/connection.ts';
 import { createClient, placeAccounts } from '../ledger/test-fixtures.ts';
 import { importPayments } from './service.ts';
 
@@ -505,5 +505,59 @@ describe('import payments', () => {
          WHERE account_id = ${ids[ref] as bigint} AND ledger_account::text LIKE 'debt:%'`.execute(t.db);
       expect(sums.rows[0]?.total).toBe(92_000n);
     }
+  });
+
+  it('allocates on the balance another writer left when it changed an account during the posting', async () => {
+    const [race] = await placeAccounts(t.db, clientId, [
+      {
+        ref: 'RACE',
+        principal: 100_000n,
+        interest: 0n,
+        fees: 0n,
+        penalty: 0n,
+        delinquencyDate: '2026-01-01',
+      },
+    ]);
+    ids.RACE = race as bigint;
+    const other = await openDatabase({ url: t.url, migrate: false });
+    const held = await (poolOf(other.db) as NonNullable<ReturnType<typeof poolOf>>).connect();
+    try {
+      // another writer takes 600.00 off the account and holds its transaction open
+      await held.query('BEGIN');
+      await held.query('UPDATE accounts SET principal_minor = principal_minor - 60000 WHERE id = $1', [race]);
+      const importing = importPayments(t.db, {
+        filePath: file('race.csv', [
+          'external_id,client_account_ref,amount,paid_at,channel',
+          'RACE1,RACE,1000.00,2026-03-02,bank_transfer',
+        ]),
+        clientCode: 'ACME',
+        actor: 'alice',
+      });
+      // the import waits for the account, having read it as it was before the writer's change
+      for (let waited_ms = 0; ; waited_ms += 20) {
+        // (asked outside the held transaction, which would see one snapshot of the activity)
+        const waiting = await sql<{ n: number }>`
+          SELECT count(*)::int AS n FROM pg_stat_activity
+           WHERE datname = current_database() AND wait_event_type = 'Lock'`.execute(t.db);
+        if ((waiting.rows[0]?.n ?? 0) > 0) break;
+        if (waited_ms > 10_000) throw new Error('the import never waited for the changed account');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      await held.query('COMMIT');
+      expect((await importing).posted).toBe(1);
+    } finally {
+      held.release();
+      await other.close();
+    }
+    // 400.00 was left to pay: the rest of the 1,000.00 is an overpayment, not a negative balance
+    expect(await postingsOf('RACE1')).toMatchObject({
+      'debt:principal': -40_000n,
+      'debt:overpayment': -60_000n,
+    });
+    expect(await balances('RACE')).toMatchObject({
+      principal_minor: 0n,
+      overpayment_minor: 60_000n,
+      status: 'paid',
+    });
   });
 });
