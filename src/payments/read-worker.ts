@@ -15,4 +15,9 @@ import {
 
 const reader = new ChunkReader((workerData as { data: ReadSetup }).data);
 
-serveRequests<ReadRequest, CheckResult | StageResult>((request) => ({ result: answer(reader, request) }));
+// A chunk's staging rows are handed over, not copied: they fill a buffer of their own, larger than
+// the rows (read.ts), which a copy would send whole.
+serveRequests<ReadRequest, CheckResult | StageResult>((request) => {
+  const result = answer(reader, request);
+  return { result, transfer: 'copy' in result ? [result.copy.buffer as ArrayBuffer] : [] };
+});
