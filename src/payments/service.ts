@@ -347,13 +347,22 @@ async function importStaged(
     // in file order, so every account sees them serially; the ledger locks accounts in id order).
     let done = 0;
     const total = stage.payments;
+    // The first failure stops the other streams at their next chunk: what was posted stays (and a
+    // run of the same file again skips it by external id), but nothing more is posted after it.
+    let stopped = false;
     const postStream = async (stream: number, chunks: ReadonlySet<number>) => {
       for (const chunk of [...chunks].sort((a, b) => a - b)) {
-        const outcome = await ledger.postStagedChunk(
-          db,
-          { stageId: stage.id, stream, chunk, clientId: client.id, source },
-          options.actor,
-        );
+        if (stopped) return;
+        const outcome = await ledger
+          .postStagedChunk(
+            db,
+            { stageId: stage.id, stream, chunk, clientId: client.id, source },
+            options.actor,
+          )
+          .catch((error: unknown) => {
+            stopped = true;
+            throw error;
+          });
         for (const p of outcome.posted) {
           posted += p.count;
           done += p.count;

@@ -127,4 +127,59 @@ describe('staged posting of a payment file', () => {
     const left = await sql<{ n: bigint }>`SELECT count(*) AS n FROM payment_import_rows`.execute(t.db);
     expect(Number(left.rows[0]?.n)).toBe(0);
   });
+
+  it('stops posting at the first failure: the other stream starts no further chunk', async () => {
+    const { clientId } = await createClient(t.db, 'STOPPED', {
+      commission: [{ fromDpd: 0, toDpd: null, rateBp: 1000 }],
+    });
+    await placeAccounts(
+      t.db,
+      clientId,
+      Array.from({ length: 8 }, (_, i) => ({
+        ref: `T${i}`,
+        principal: 90_000n,
+        interest: 0n,
+        fees: 0n,
+        penalty: 0n,
+        delinquencyDate: '2026-01-10',
+      })),
+    );
+    const target = path.join(dir, 'stopped.csv');
+    const lines = ['external_id,client_account_ref,amount,paid_at,channel'];
+    for (let i = 0; i < 24; i++) lines.push(`Y${i},T${i % 8},10.00,2026-03-02,bank_transfer`);
+    writeFileSync(target, `${lines.join('\n')}\n`);
+    // the stream of each chunk the ledger was asked to post: stream 0 fails at once, stream 1's
+    // chunks (four, one account each) take a moment
+    const asked: number[] = [];
+    await expect(
+      importPayments(t.db, {
+        filePath: target,
+        clientCode: 'STOPPED',
+        actor: 'alice',
+        limits: { postChunk: 3, postStreams: 2, chunkBytes: 200 },
+        ledger: {
+          ...ledgerPort,
+          postStagedChunk: async (db, chunk, actor) => {
+            asked.push(chunk.stream);
+            if (chunk.stream === 0) throw new Error('the database went away');
+            await new Promise((resolve) => setTimeout(resolve, 50));
+            return ledgerPort.postStagedChunk(db, chunk, actor);
+          },
+        },
+      }),
+    ).rejects.toThrow('the database went away');
+    // stream 1 had begun its first chunk when stream 0 failed, finished it, and began no other
+    expect(asked.filter((stream) => stream === 1)).toEqual([1]);
+    const record = await t.db
+      .selectFrom('payment_imports')
+      .select(['status', 'posted'])
+      .where('client_id', '=', clientId)
+      .executeTakeFirstOrThrow();
+    expect(record).toEqual({ status: 'failed', posted: 3 });
+    const entries = await sql<{ n: number }>`
+      SELECT count(*)::int AS n FROM journal_entries WHERE client_id = ${clientId} AND kind = 'payment'`.execute(
+      t.db,
+    );
+    expect(entries.rows[0]?.n).toBe(3);
+  });
 });
