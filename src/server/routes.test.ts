@@ -1368,6 +1368,11 @@ const matrix: Record<string, MatrixCase> = {
     call: () => ({ url: `/api/v1/accounts/${ids.A001}/script?language=en` }),
   },
   // agent actions (src/worklist/routes.ts): refusals with fixed codes keep the account's state stable
+  'GET /api/v1/worklist/limits': {
+    allowed: everyone,
+    ok: [200],
+    call: () => ({ url: '/api/v1/worklist/limits' }),
+  },
   'GET /api/v1/accounts/:id/actions': {
     allowed: everyone,
     ok: [200],

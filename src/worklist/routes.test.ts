@@ -44,6 +44,38 @@ afterAll(async () => {
 });
 
 describe('agent actions through the API', () => {
+  it('says which limits of promises and plans this server applies, as its environment sets them', async () => {
+    const defaults = await call('agent.a', 'GET', '/worklist/limits');
+    expect(defaults.status).toBe(200);
+    expect(defaults.json()).toEqual({
+      grace_days: 3,
+      promise_min_share_bp: 1000,
+      promise_max_days: 30,
+      plan_max_instalments: 12,
+      plan_max_days: 365,
+      plan_first_payment_max_days: 30,
+      plan_first_payment_min_share_bp: 500,
+    });
+    process.env.HUIKUAN_PROMISE_MAX_DAYS = '45';
+    process.env.HUIKUAN_PLAN_MAX_INSTALMENTS = '24';
+    try {
+      const configured = await testApi(t, callers);
+      try {
+        const limits = await configured.call('client.a', 'GET', '/worklist/limits');
+        expect(limits.json()).toMatchObject({
+          promise_max_days: 45,
+          plan_max_instalments: 24,
+          plan_max_days: 365,
+        });
+      } finally {
+        await configured.app.close();
+      }
+    } finally {
+      delete process.env.HUIKUAN_PROMISE_MAX_DAYS;
+      delete process.env.HUIKUAN_PLAN_MAX_INSTALMENTS;
+    }
+  });
+
   it("promises: within the limits an agent's; outside them a supervisor's; other clients' accounts are not found", async () => {
     const due = addDays(today, 10);
     const small = await call('agent.a', 'POST', `/accounts/${accountA}/promises`, {

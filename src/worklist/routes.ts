@@ -55,6 +55,24 @@ const minor = int.describe('minor units (fen, cents)');
 const instant = z.string().describe('ISO-8601 instant, UTC');
 const date = z.string().describe('YYYY-MM-DD');
 
+const limitsResponse = z.object({
+  grace_days: int.describe('days after due (or an instalment due) a payment still keeps it'),
+  promise_min_share_bp: int.describe(
+    'a promise below this share of the balance (basis points) needs a supervisor',
+  ),
+  promise_max_days: int.describe('a promise due further out than this many days needs a supervisor'),
+  plan_max_instalments: int.describe('a plan with more instalments needs approval'),
+  plan_max_days: int.describe(
+    'a plan whose last instalment is further out than this many days needs approval',
+  ),
+  plan_first_payment_max_days: int.describe(
+    'a plan whose first payment is further out than this many days needs approval',
+  ),
+  plan_first_payment_min_share_bp: int.describe(
+    'a plan whose first payment is below this share of its total (basis points) needs approval',
+  ),
+});
+
 const attemptResponse = z.object({
   id,
   account_id: id,
@@ -254,6 +272,30 @@ export async function worklistRoutes(app: Api, deps: ServerDeps): Promise<void> 
   async function scopedTo(request: FastifyRequest, kind: 'promise' | 'plan' | 'callback', itemId: bigint) {
     assertClientAccess(principalOf(request), await clientOf(db, kind, itemId), kind);
   }
+
+  // The limits this server applies (HUIKUAN_PROMISE_* and HUIKUAN_PLAN_*), so that the forms say
+  // beforehand what will need a supervisor rather than the defaults'.
+  app.get(
+    '/worklist/limits',
+    {
+      schema: {
+        response: documented({ 200: limitsResponse }),
+        tags,
+        summary:
+          'The limits of promises and plans this server applies: outside them a promise needs a supervisor and a plan approval',
+      },
+      preValidation: requireRoles(...readers),
+    },
+    async () => ({
+      grace_days: limits.graceDays,
+      promise_min_share_bp: limits.promiseMinShareBp,
+      promise_max_days: limits.promiseMaxDays,
+      plan_max_instalments: limits.planMaxInstalments,
+      plan_max_days: limits.planMaxDays,
+      plan_first_payment_max_days: limits.planFirstPaymentMaxDays,
+      plan_first_payment_min_share_bp: limits.planFirstPaymentMinShareBp,
+    }),
+  );
 
   app.get(
     '/accounts/:id/actions',

@@ -3,7 +3,8 @@
  * first account of their queue, presses A, picks "promise to pay" with its digit, fills the promise
  * form and sees the promise on the account; N brings the next account; an account whose phone the
  * debtor opted out of shows the refusal in plain words and a disabled call button; a plan whose
- * instalments do not sum to the total is refused in the browser with a clear message.
+ * instalments do not sum to the total is refused in the browser with a clear message. The promise
+ * form says the limits the server applies (here 45 days, not the default 30).
  */
 import { sql } from 'kysely';
 import type { Browser } from 'playwright-core';
@@ -28,6 +29,8 @@ beforeAll(async () => {
   // the scripts name the agency (as every rendered template does; the letters' settings go with it)
   process.env.HUIKUAN_AGENCY_NAME = '回款催收服务有限公司';
   process.env.HUIKUAN_AGENCY_ADDRESS = '上海市浦东新区';
+  // a limit other than the default, which the promise form must say (GET /worklist/limits)
+  process.env.HUIKUAN_PROMISE_MAX_DAYS = '45';
   browser = await launchChromium();
   world = await startWorld();
   const db = world.t.db;
@@ -124,6 +127,8 @@ describe('the agent workspace', () => {
       const promise = page.getByRole('dialog', { name: text.workspace.promise.title });
       await promise.waitFor();
       await untilSettled(page.locator('.ant-modal').last());
+      // the server's limit, not the form's default of 30 days
+      await promise.getByText(/，45 天内到期。/).waitFor();
       await promise.getByLabel(text.workspace.promise.amount).fill(promised[firstRef] ?? '');
       await promise.getByRole('button', { name: text.workspace.save }).click();
       await promise.waitFor({ state: 'detached' });

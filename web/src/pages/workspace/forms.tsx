@@ -22,7 +22,7 @@ import { useTranslation } from 'react-i18next';
 import { api, errorText } from '../../api.ts';
 import { amountRules, MoneyInput } from '../../components/MoneyInput.tsx';
 import { todayIso } from '../../format.ts';
-import { useSubmit } from '../../hooks.ts';
+import { useApi, useSubmit } from '../../hooks.ts';
 import { formatMinor, type Minor, parseAmountToMinor } from '../../money.ts';
 import {
   type Disposition,
@@ -40,14 +40,42 @@ import {
   wallTimeIn,
 } from './model.ts';
 
-/** The default limits of src/worklist/model.ts (the server may be set tighter or looser; it decides). */
-export const shownLimits = {
+/** What the forms say of the limits beforehand: the server still decides when it is asked. */
+interface ShownLimits {
+  promiseMinShareBp: number;
+  promiseMaxDays: number;
+  planMaxInstalments: number;
+  planMaxDays: number;
+  planFirstPaymentMaxDays: number;
+}
+
+/** The defaults of src/worklist/model.ts, shown until the server's own limits have loaded. */
+const defaultLimits: ShownLimits = {
   promiseMinShareBp: 1000,
   promiseMaxDays: 30,
   planMaxInstalments: 12,
   planMaxDays: 365,
   planFirstPaymentMaxDays: 30,
 };
+
+/** The limits this server applies (GET /worklist/limits: its HUIKUAN_PROMISE_* and HUIKUAN_PLAN_* settings). */
+function useShownLimits(): ShownLimits {
+  const { data } = useApi<{
+    promise_min_share_bp: number;
+    promise_max_days: number;
+    plan_max_instalments: number;
+    plan_max_days: number;
+    plan_first_payment_max_days: number;
+  }>('/worklist/limits');
+  if (!data) return defaultLimits;
+  return {
+    promiseMinShareBp: data.promise_min_share_bp,
+    promiseMaxDays: data.promise_max_days,
+    planMaxInstalments: data.plan_max_instalments,
+    planMaxDays: data.plan_max_days,
+    planFirstPaymentMaxDays: data.plan_first_payment_max_days,
+  };
+}
 
 function daysFromToday(date: string): number {
   const [y, m, d] = date.split('-').map(Number) as [number, number, number];
@@ -171,6 +199,7 @@ export function PromiseDialog({
   const { t } = useTranslation();
   const [form] = Form.useForm<{ amount: string; due_on: string }>();
   const { busy, failure, submit } = useSubmit();
+  const shownLimits = useShownLimits();
   const balance = BigInt(balanceMinor);
   const minimum = (balance * BigInt(shownLimits.promiseMinShareBp) + 9_999n) / 10_000n;
   const amount = Form.useWatch('amount', form);
@@ -259,6 +288,7 @@ export function PlanDialog({
   const [note, setNote] = useState('');
   const [problem, setProblem] = useState<string | null>(null);
   const { busy, failure, submit } = useSubmit();
+  const shownLimits = useShownLimits();
   const totalMinor = parseAmountToMinor(total, currency);
 
   const parsed: PlanRow[] = useMemo(
