@@ -20,10 +20,15 @@ export interface BenchArgs {
   size: number;
   seed: number;
   keep: boolean;
+  /** times the work is measured, each on a copy of the prepared database (benches that support it) */
+  runs: number;
 }
 
+/** Most runs one bench makes (each copies the prepared database). */
+const maxRuns = 9;
+
 export function parseArgs(args: string[], defaultSize: number): BenchArgs {
-  const result: BenchArgs = { size: defaultSize, seed: 20260301, keep: false };
+  const result: BenchArgs = { size: defaultSize, seed: 20260301, keep: false, runs: 1 };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     const value = () => {
@@ -34,7 +39,10 @@ export function parseArgs(args: string[], defaultSize: number): BenchArgs {
     if (arg === '--size') result.size = value();
     else if (arg === '--seed') result.seed = value();
     else if (arg === '--keep') result.keep = true;
-    else throw new Error(`unknown argument ${arg} (use --size N, --seed N, --keep)`);
+    else if (arg === '--runs') {
+      result.runs = value();
+      if (result.runs > maxRuns) throw new Error(`--runs is at most ${maxRuns}`);
+    } else throw new Error(`unknown argument ${arg} (use --size N, --seed N, --runs N, --keep)`);
   }
   return result;
 }
@@ -51,6 +59,11 @@ export function tempDir(): { dir: string; remove: () => void } {
 export interface BenchDatabase extends Connection {
   name: string;
   drop(): Promise<void>;
+  /**
+   * A copy of the database as it is now (CREATE DATABASE … TEMPLATE, which needs no other session
+   * on it: the bench's own idle connections are ended first and reopen on their next query).
+   */
+  copy(suffix: string): Promise<{ name: string; url: string; drop(): Promise<void> }>;
 }
 
 /**
@@ -75,6 +88,23 @@ export async function benchDatabase(): Promise<BenchDatabase> {
     // the server the bench database lives on (the connection itself names it by URL)
     embedded: server.embedded,
     name,
+    copy: async (suffix) => {
+      const copyName = `${name}_${suffix}`;
+      await server.pool.query(
+        'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
+        [name],
+      );
+      await server.pool.query(`CREATE DATABASE ${copyName} TEMPLATE ${name}`);
+      const copyUrl = new URL(url);
+      copyUrl.pathname = `/${copyName}`;
+      return {
+        name: copyName,
+        url: copyUrl.toString(),
+        drop: async () => {
+          await server.pool.query(`DROP DATABASE IF EXISTS ${copyName} WITH (FORCE)`);
+        },
+      };
+    },
     drop: async () => {
       await connection.close();
       await server.pool.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
