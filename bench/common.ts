@@ -27,7 +27,8 @@ export interface BenchArgs {
 /** Most runs one bench makes (each copies the prepared database). */
 const maxRuns = 9;
 
-export function parseArgs(args: string[], defaultSize: number): BenchArgs {
+/** `--runs` is accepted only where the bench repeats its timed part (`runs`: true). */
+export function parseArgs(args: string[], defaultSize: number, accepts: { runs?: boolean } = {}): BenchArgs {
   const result: BenchArgs = { size: defaultSize, seed: 20260301, keep: false, runs: 1 };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
@@ -39,10 +40,14 @@ export function parseArgs(args: string[], defaultSize: number): BenchArgs {
     if (arg === '--size') result.size = value();
     else if (arg === '--seed') result.seed = value();
     else if (arg === '--keep') result.keep = true;
-    else if (arg === '--runs') {
+    else if (arg === '--runs' && accepts.runs) {
       result.runs = value();
       if (result.runs > maxRuns) throw new Error(`--runs is at most ${maxRuns}`);
-    } else throw new Error(`unknown argument ${arg} (use --size N, --seed N, --runs N, --keep)`);
+    } else {
+      throw new Error(
+        `unknown argument ${arg} (use --size N, --seed N${accepts.runs ? ', --runs N' : ''}, --keep)`,
+      );
+    }
   }
   return result;
 }

@@ -25,7 +25,7 @@ import { writePaymentFile } from './generate.ts';
 import { seedPlacedAccounts } from './seed.ts';
 
 export async function run(args: string[]): Promise<number> {
-  const options = parseArgs(args, 20_000);
+  const options = parseArgs(args, 20_000, { runs: true });
   const temp = tempDir();
   const db = await benchDatabase();
   log(`database ${db.name}${db.embedded ? ' (embedded server)' : ''}`);
