@@ -6,7 +6,8 @@
  * column of accounts (performance.md) — then the first night (every account gets its first DPD and
  * bucket: a history row each) and the next night (DPD + 1; only accounts crossing a bucket boundary
  * get a history row). Both nights run the demo agency's approved strategy (segment, arm, treatment
- * steps, one decision-log row per account). Tables are vacuumed and checkpointed before each timed statement so each starts
+ * steps, one decision-log row per account) and evaluate the agents' promises (one account in 20) and
+ * plans (one in 50), none paid. Tables are vacuumed and checkpointed before each timed statement so each starts
  * from the same state. Target: ≤ 30 s at 1,000,000. `seconds` is the slower night. `--scores` adds
  * an agency-wide champion and a challenger scorecard, so both nights also score every account.
  */
@@ -70,6 +71,9 @@ export async function run(args: string[]): Promise<number> {
     partitions: large.firstResult.totals.partitions,
     bucket_changes_first: large.firstResult.totals.bucket_changes,
     bucket_changes_next: large.nextResult.totals.bucket_changes,
+    promises_broken: large.firstResult.totals.promises_broken + large.nextResult.totals.promises_broken,
+    instalments_broken:
+      large.firstResult.totals.instalments_broken + large.nextResult.totals.instalments_broken,
     small: {
       size: small.size,
       first_night_seconds: round(small.first),
@@ -113,6 +117,7 @@ async function measure(size: number, workers: number, seed: number, scores: bool
     // the demo agency's strategy (src/demo/strategy.ts), approved: segments, arms, treatment steps and
     // the decision log are part of every night
     await demoStrategy(bench.db, log);
+    await seedPromisesAndPlans(bench.db);
     if (scores) {
       // an agency-wide champion scorecard (two features, src/risk/platform/test-model.ts) and a challenger:
       // every night reads each account's features, scores it twice, keeps both in risk_score_history and
@@ -164,10 +169,43 @@ async function night(db: Db, asOf: string, workers: number): Promise<RunResult> 
 
 function describe(result: RunResult): string {
   const t = result.totals;
-  return `${t.accounts} accounts in ${t.partitions} partitions, ${t.advanced} advanced, ${t.bucket_changes} bucket changes`;
+  return `${t.accounts} accounts in ${t.partitions} partitions, ${t.advanced} advanced, ${t.bucket_changes} bucket changes, ${t.promises_broken} promises and ${t.instalments_broken} instalments broken`;
+}
+
+/**
+ * Agents' work the night's 'promises and plans' step evaluates: an open promise on every 20th
+ * account (due between a week before the first night and the night itself, three days' grace) and
+ * an active plan of three monthly instalments on every 50th (started forty days before), none of
+ * them paid, so the nights mark promises and instalments broken as their grace ends.
+ */
+async function seedPromisesAndPlans(db: Db): Promise<void> {
+  const balance = sql.raw('(a.principal_minor + a.interest_minor + a.fees_minor + a.penalty_minor)');
+  const promises = await sql`
+    INSERT INTO promises (client_id, account_id, amount_minor, currency, balance_minor, promised_on, due_on,
+                          grace_days, taken_by)
+    SELECT a.client_id, a.id, greatest(100, ${balance} / 10), a.currency, ${balance},
+           ${firstNight}::date - 10, ${firstNight}::date - 7 + (a.id % 8)::int, 3, 'bench'
+      FROM accounts a
+     WHERE a.status = 'active' AND a.id % 20 = 0 AND ${balance} > 0`.execute(db);
+  const plans = await sql`
+    WITH plans AS (
+      INSERT INTO payment_plans (client_id, account_id, total_minor, currency, balance_minor, starts_on,
+                                 grace_days, status, proposed_by)
+      SELECT a.client_id, a.id, ${balance}, a.currency, ${balance}, ${firstNight}::date - 40, 3, 'active', 'bench'
+        FROM accounts a
+       WHERE a.status = 'active' AND a.id % 50 = 1 AND ${balance} >= 300
+      RETURNING id, client_id, account_id, total_minor, starts_on)
+    INSERT INTO plan_instalments (plan_id, n, client_id, account_id, due_on, amount_minor, cumulative_minor)
+    SELECT p.id, n, p.client_id, p.account_id, p.starts_on + 30 * n,
+           CASE WHEN n < 3 THEN p.total_minor / 3 ELSE p.total_minor - 2 * (p.total_minor / 3) END,
+           CASE WHEN n < 3 THEN n * (p.total_minor / 3) ELSE p.total_minor END
+      FROM plans p CROSS JOIN generate_series(1, 3) AS n`.execute(db);
+  log(
+    `agents' work: ${promises.numAffectedRows ?? 0n} open promises, ${(plans.numAffectedRows ?? 0n) / 3n} active plans (not timed)`,
+  );
 }
 
 async function settle(db: Db): Promise<void> {
-  await sql`VACUUM (ANALYZE) accounts`.execute(db);
+  await sql`VACUUM (ANALYZE) accounts, promises, payment_plans, plan_instalments`.execute(db);
   await sql`CHECKPOINT`.execute(db).catch(() => {});
 }
