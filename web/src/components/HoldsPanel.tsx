@@ -12,8 +12,8 @@ import { useAuth } from '../auth.tsx';
 import { formatDate, formatInstant } from '../format.ts';
 import { useApi } from '../hooks.ts';
 import { tDynamic } from '../i18n.ts';
-import zhCN from '../locales/zh-CN.ts';
 import { ErrorAlert } from './ErrorAlert.tsx';
+import { type HoldStatus, holdKinds, holdSources, holdStatusColour } from './holds.ts';
 import { confirmWithReason } from './ReasonDialog.tsx';
 
 interface Hold {
@@ -27,7 +27,7 @@ interface Hold {
   recorded_by: string;
   lifted_by: string | null;
   lift_reason: string | null;
-  status: 'scheduled' | 'active' | 'ended' | 'lifted';
+  status: HoldStatus;
   verification_required: boolean;
 }
 
@@ -60,16 +60,8 @@ interface Notice {
   verification_sent_on: string | null;
 }
 
-// the kinds and sources are those the strings name (the server's lists: src/compliance/holds-model.ts)
-const holdKinds = Object.keys(zhCN.holds.kinds);
+// what an agent may record (the server refuses the other kinds from agents)
 const agentKinds = ['dispute', 'cease', 'opt_out_call', 'opt_out_sms', 'opt_out_email'];
-const sources = Object.keys(zhCN.holds.sources);
-const statusColour: Record<Hold['status'], string> = {
-  active: 'red',
-  scheduled: 'orange',
-  ended: 'default',
-  lifted: 'default',
-};
 
 export function HoldsPanel({ accountId }: { accountId: string }) {
   const { t } = useTranslation();
@@ -168,7 +160,7 @@ export function HoldsPanel({ accountId }: { accountId: string }) {
             title: t('holds.status'),
             key: 'status',
             render: (_v, hold) => (
-              <Tag color={statusColour[hold.status]}>
+              <Tag color={holdStatusColour[hold.status]}>
                 {tDynamic(`holds.statuses.${hold.status}`, hold.status)}
               </Tag>
             ),
@@ -251,7 +243,7 @@ export function HoldsPanel({ accountId }: { accountId: string }) {
               aria-label={t('holds.source')}
               placeholder={t('holds.source')}
               style={{ width: 160 }}
-              options={sources.map((source) => ({
+              options={holdSources.map((source) => ({
                 value: source,
                 label: tDynamic(`holds.sources.${source}`, source),
               }))}

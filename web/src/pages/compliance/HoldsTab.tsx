@@ -12,6 +12,7 @@ import { api, errorText } from '../../api.ts';
 import { useAuth } from '../../auth.tsx';
 import { ClientSelect } from '../../components/ClientSelect.tsx';
 import { ErrorAlert } from '../../components/ErrorAlert.tsx';
+import { type HoldStatus, holdKinds, holdStatusColour, holdStatuses } from '../../components/holds.ts';
 import { confirmWithReason } from '../../components/ReasonDialog.tsx';
 import { formatInstant } from '../../format.ts';
 import { useApi } from '../../hooks.ts';
@@ -32,30 +33,8 @@ interface HoldRow {
   recorded_at: string;
   lifted_by: string | null;
   lift_reason: string | null;
-  status: 'active' | 'scheduled' | 'ended' | 'lifted';
+  status: HoldStatus;
 }
-
-const kinds = [
-  'dispute',
-  'cease',
-  'bankruptcy',
-  'deceased',
-  'legal',
-  'breathing_space',
-  'attorney',
-  'opt_out_call',
-  'opt_out_sms',
-  'opt_out_email',
-  'do_not_contact',
-] as const;
-const statuses = ['active', 'scheduled', 'ended', 'lifted'] as const;
-
-const statusColour: Record<HoldRow['status'], string> = {
-  active: 'red',
-  scheduled: 'orange',
-  ended: 'default',
-  lifted: 'default',
-};
 
 const pageSize = 50;
 
@@ -125,7 +104,7 @@ export default function HoldsTab() {
           style={{ width: 150 }}
           options={[
             { value: 'all', label: t('console.holdList.all') },
-            ...kinds.map((value) => ({ value, label: tDynamic(`holds.kinds.${value}`, value) })),
+            ...holdKinds.map((value) => ({ value, label: tDynamic(`holds.kinds.${value}`, value) })),
           ]}
         />
         <Select
@@ -135,7 +114,7 @@ export default function HoldsTab() {
           style={{ width: 120 }}
           options={[
             { value: 'all', label: t('console.holdList.all') },
-            ...statuses.map((value) => ({ value, label: tDynamic(`holds.statuses.${value}`, value) })),
+            ...holdStatuses.map((value) => ({ value, label: tDynamic(`holds.statuses.${value}`, value) })),
           ]}
         />
         <ClientSelect value={client} onChange={filtered(setClient)} />
@@ -185,7 +164,7 @@ export default function HoldsTab() {
             key: 'status',
             width: 90,
             render: (_v, hold) => (
-              <Tag color={statusColour[hold.status]}>
+              <Tag color={holdStatusColour[hold.status]}>
                 {tDynamic(`holds.statuses.${hold.status}`, hold.status)}
               </Tag>
             ),
