@@ -184,9 +184,12 @@ export async function huikuan(argv: string[]): Promise<Record<string, unknown>> 
  */
 export async function huikuanProcess(
   argv: string[],
+  options: { databaseUrl?: string } = {},
 ): Promise<{ result: Record<string, unknown>; rssMbMax: number }> {
   const bin = fileURLToPath(new URL('../bin/huikuan.js', import.meta.url));
-  const child = spawn(process.execPath, [bin, ...argv, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // the bench's database unless another is named (a copy of it: bench/payments.ts --runs)
+  const env = options.databaseUrl ? { ...process.env, DATABASE_URL: options.databaseUrl } : process.env;
+  const child = spawn(process.execPath, [bin, ...argv, '--json'], { stdio: ['ignore', 'pipe', 'pipe'], env });
   let out = '';
   let err = '';
   child.stdout.on('data', (chunk: Buffer) => {

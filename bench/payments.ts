@@ -129,30 +129,25 @@ interface Measured {
  * does not grow with the file.
  */
 async function importOnce(file: string, url: string): Promise<Omit<Measured, 'floor'>> {
-  const previousUrl = process.env.DATABASE_URL;
-  process.env.DATABASE_URL = url;
+  const started = performance.now();
+  const run = await huikuanProcess(['import', 'payments', file, '--client', 'BENCH', '--user', 'bench'], {
+    databaseUrl: url,
+  });
+  const processSeconds = (performance.now() - started) / 1000;
+  const checked = await openDatabase({ url, migrate: false, maxConnections: 1 });
   try {
-    const started = performance.now();
-    const run = await huikuanProcess(['import', 'payments', file, '--client', 'BENCH', '--user', 'bench']);
-    const processSeconds = (performance.now() - started) / 1000;
-    const checked = await openDatabase({ url, migrate: false, maxConnections: 1 });
-    try {
-      const check = await sql<{ n: bigint }>`
-        SELECT count(*) AS n FROM journal_entries WHERE kind IN ('payment', 'direct_payment')`.execute(
-        checked.db,
-      );
-      return {
-        seconds: (run.result.seconds as { total: number }).total,
-        processSeconds,
-        rssMbMax: run.rssMbMax,
-        result: run.result,
-        paymentEntries: Number(check.rows[0]?.n ?? 0),
-      };
-    } finally {
-      await checked.close();
-    }
+    const check = await sql<{ n: bigint }>`
+      SELECT count(*) AS n FROM journal_entries WHERE kind IN ('payment', 'direct_payment')`.execute(
+      checked.db,
+    );
+    return {
+      seconds: (run.result.seconds as { total: number }).total,
+      processSeconds,
+      rssMbMax: run.rssMbMax,
+      result: run.result,
+      paymentEntries: Number(check.rows[0]?.n ?? 0),
+    };
   } finally {
-    if (previousUrl === undefined) delete process.env.DATABASE_URL;
-    else process.env.DATABASE_URL = previousUrl;
+    await checked.close();
   }
 }
