@@ -120,6 +120,18 @@ describe('huikuan demo --accounts 300', () => {
       n: number;
     }>`SELECT count(*)::int AS n FROM accounts WHERE status = 'settled'`.execute(t.db);
     expect(settled.rows[0]?.n).toBeGreaterThanOrEqual(1);
+    // each account was placed (its entry and its batch's approval) before anything was paid on it, so
+    // the measures' vintages and days to first payment read a history that could have happened
+    const early = await sql<{ n: number; vintages: number }>`
+      SELECT count(*) FILTER (WHERE pay.effective_date < placed.effective_date
+                                 OR pay.effective_date < (b.decided_at AT TIME ZONE 'Asia/Shanghai')::date)::int AS n,
+             count(DISTINCT date_trunc('month', b.decided_at AT TIME ZONE 'Asia/Shanghai'))::int AS vintages
+        FROM journal_entries pay
+        JOIN journal_entries placed ON placed.account_id = pay.account_id AND placed.kind = 'placement'
+        JOIN accounts a ON a.id = pay.account_id JOIN placement_batches b ON b.id = a.batch_id
+       WHERE pay.kind IN ('payment', 'direct_payment')`.execute(t.db);
+    expect(early.rows[0]?.n).toBe(0);
+    expect(early.rows[0]?.vintages).toBeGreaterThanOrEqual(3);
   });
 
   it('leaves work waiting: proposals in the approvals inbox and payment claims for finance', async () => {

@@ -424,7 +424,7 @@ async function placeBatches(
       say(`batch "${batch.name}": ${batch.accounts.length} accounts imported by finance, awaiting approval`);
       continue;
     }
-    await approveBatch(connection.db, imported.batch_id, 'supervisor');
+    await approveBatch(connection.db, imported.batch_id, 'supervisor', { asOf: batch.placedOn });
     result.batches.approved += 1;
     accounts += batch.accounts.length;
     say(

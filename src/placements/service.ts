@@ -19,7 +19,7 @@ import type { RowError } from '../files/error-report.ts';
 import { writeErrorCsv } from '../files/error-report.ts';
 import { csvChunks, type OpenedTable, openTable, type TableRow } from '../files/table.ts';
 import { postPlacementEntries } from '../ledger/placement.ts';
-import { parseBusinessDate, todayIn } from '../shared/dates.ts';
+import { type BusinessDate, parseBusinessDate, todayIn } from '../shared/dates.ts';
 import { HuikuanError } from '../shared/errors.ts';
 import { importWorkers } from '../shared/worker-pool.ts';
 import { type ChunkResult, type LoadChunk, type LoadSetup, loadChunk, stagingColumns } from './load.ts';
@@ -585,7 +585,22 @@ async function lockPendingBatch(trx: Db, batchId: bigint, user: string, verb: 'a
   return { ...batch, clientCode: client.code };
 }
 
-export async function approveBatch(db: Db, batchId: bigint, user: string): Promise<ApprovalResult> {
+export interface ApprovalOptions {
+  /**
+   * The business date the approval counts from (the placement entries' effective date and the batch's
+   * decision time, 10:00 that day in Asia/Shanghai); default today and now. Only the demo uses it, to
+   * seed a book whose accounts were placed months before the payments it also seeds: measures such as
+   * the recovery curve by vintage and the days to first payment count from the placement.
+   */
+  asOf?: BusinessDate;
+}
+
+export async function approveBatch(
+  db: Db,
+  batchId: bigint,
+  user: string,
+  options: ApprovalOptions = {},
+): Promise<ApprovalResult> {
   const trace = stepTimer();
   return db.transaction().execute(async (trx) => {
     const batch = await lockPendingBatch(trx, batchId, user, 'approve');
@@ -715,18 +730,25 @@ export async function approveBatch(db: Db, batchId: bigint, user: string): Promi
        WHERE batch_id = ${batchId}`.execute(trx);
     trace('accounts');
 
+    // the instant the approval counts from (see ApprovalOptions.asOf)
+    const decidedAt =
+      options.asOf === undefined
+        ? sql`now()`
+        : sql`(${options.asOf}::date + time '10:00') AT TIME ZONE 'Asia/Shanghai'`;
     await sql`
-      INSERT INTO account_events (client_id, account_id, kind, from_status, to_status, reason, actor)
-      SELECT ${clientId}, account_id, 'placed', NULL, 'active', ${`batch ${batchId} approved`}, ${user}
+      INSERT INTO account_events (client_id, account_id, kind, from_status, to_status, reason, actor, at)
+      SELECT ${clientId}, account_id, 'placed', NULL, 'active', ${`batch ${batchId} approved`}, ${user}, ${decidedAt}
         FROM placement_rows WHERE batch_id = ${batchId}`.execute(trx);
     trace('account events');
 
-    const effectiveDate = todayIn();
+    const effectiveDate = options.asOf ?? todayIn();
     const ledger = await postPlacementEntries(trx, { batchId, actor: user, effectiveDate });
     trace('placement entries');
 
     await sql`
-      UPDATE placement_batches SET status = 'approved', decided_by = ${user}, decided_at = now()
+      UPDATE placement_batches
+         SET status = 'approved', decided_by = ${user},
+             decided_at = ${decidedAt}
        WHERE id = ${batchId}`.execute(trx);
     await sql`DELETE FROM placement_rows WHERE batch_id = ${batchId}`.execute(trx);
     trace('staging removed');
