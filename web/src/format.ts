@@ -19,11 +19,7 @@ export function formatInstant(value: string | null | undefined): string {
   return new Intl.DateTimeFormat(i18n.language, { dateStyle: 'medium', timeStyle: 'short' }).format(date);
 }
 
-export function todayIso(): string {
-  const now = new Date();
-  const pad = (n: number) => String(n).padStart(2, '0');
-  return `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;
-}
+export { todayIso } from './business-date.ts';
 
 export function daysAgoIso(days: number): string {
   const date = new Date();
