@@ -33,6 +33,7 @@ import { notificationRoutes } from '../notifications/routes.ts';
 import { paymentRoutes } from '../payments/routes.ts';
 import { placementRoutes } from '../placements/routes.ts';
 import { qaRoutes } from '../qa/routes.ts';
+import { measureRoutes } from '../reports/measures-routes.ts';
 import { reportRoutes } from '../reports/routes.ts';
 import { retentionRoutes } from '../retention/routes.ts';
 import { riskRoutes } from '../risk/platform/routes.ts';
@@ -186,6 +187,7 @@ export async function buildServer(options: BuildOptions): Promise<Api> {
       await ledgerRoutes(v1 as unknown as Api, deps);
       await paymentRoutes(v1 as unknown as Api, deps);
       await reportRoutes(v1 as unknown as Api, deps);
+      await measureRoutes(v1 as unknown as Api, deps);
       await savedFilterRoutes(v1 as unknown as Api, deps);
       await teamRoutes(v1 as unknown as Api, deps);
       await channelRoutes(v1 as unknown as Api, deps, options.channels);

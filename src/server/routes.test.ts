@@ -921,6 +921,141 @@ describe('the team board, saved filters and the account export', () => {
   });
 });
 
+describe('the measures (效果评估)', () => {
+  const march = 'from=2026-03-01&to=2026-03-31';
+
+  it("agree with the ledger's own figures, for staff and for the client's own users", async () => {
+    const summary = await call({
+      as: 'finance',
+      method: 'GET',
+      url: `/api/v1/measures/summary?client=ZSB&${march}`,
+    });
+    expect(summary.status, summary.text).toBe(200);
+    const body = summary.json();
+    expect(body).toMatchObject({ from: '2026-03-01', to: '2026-03-31', currency: 'CNY' });
+    // the placed balance is what the placement entries credited to client:placed
+    const placed = await sql<{ placed: string }>`
+      SELECT (-sum(p.amount_minor))::text AS placed
+        FROM postings p JOIN journal_entries je ON je.id = p.entry_id JOIN clients c ON c.id = je.client_id
+       WHERE c.code = 'ZSB' AND je.kind = 'placement' AND p.ledger_account = 'client:placed'`.execute(t.db);
+    expect(body.values.accounts_placed).toBe(3);
+    expect(String(body.values.placed_minor)).toBe(placed.rows[0]?.placed);
+    // gross collected over March is what collections by day adds up for the same days
+    const days = await call({
+      as: 'finance',
+      method: 'GET',
+      url: `/api/v1/stats/collections-by-day?client=ZSB&${march}`,
+    });
+    const byDay = days.json().items.reduce(
+      (
+        sum: { trust: number; direct: number },
+        day: { collected_minor: number; direct_paid_minor: number },
+      ) => ({
+        trust: sum.trust + day.collected_minor,
+        direct: sum.direct + day.direct_paid_minor,
+      }),
+      { trust: 0, direct: 0 },
+    );
+    expect(body.values.collected_trust_minor).toBe(byDay.trust);
+    expect(body.values.collected_direct_minor).toBe(byDay.direct);
+    expect(body.values.collected_minor).toBe(byDay.trust + byDay.direct);
+    expect(body.values.recovery_rate).toMatchObject({
+      numerator: body.values.collected_minor,
+      denominator: body.values.placed_minor,
+    });
+
+    // the client's own user sees the same figures without naming itself; the other client's sees its own
+    const own = await call({ as: 'client', method: 'GET', url: `/api/v1/measures/summary?${march}` });
+    expect(own.json().values).toEqual(body.values);
+    const other = await call({ as: 'clientB', method: 'GET', url: `/api/v1/measures/summary?${march}` });
+    expect(other.json().values.accounts_placed).toBe(1);
+    expect(other.json().values.collected_minor).toBe(0);
+    const outside = await call({ as: 'clientB', method: 'GET', url: `/api/v1/measures/summary?client=ZSB` });
+    expect(outside.status).toBe(404);
+
+    const byClient = await call({
+      as: 'admin',
+      method: 'GET',
+      url: `/api/v1/measures/by?dimension=client&${march}`,
+    });
+    expect(byClient.status, byClient.text).toBe(200);
+    expect(byClient.json().truncated).toBe(false);
+    const rows = byClient.json().rows as Array<{
+      label: string;
+      accounts_placed: number;
+      collected_minor: number;
+    }>;
+    expect(rows.map((row) => [row.accounts_placed, row.collected_minor])).toEqual([
+      [3, body.values.collected_minor],
+      [1, 0],
+    ]);
+  });
+
+  it('keep the agency’s organisation from client users and refuse bad periods with what to do', async () => {
+    for (const url of [
+      '/api/v1/measures/summary?agent=agent',
+      '/api/v1/measures/summary?team=1',
+      '/api/v1/measures/by?dimension=agent',
+      '/api/v1/measures/by?dimension=arm',
+    ]) {
+      const refused = await call({ as: 'client', method: 'GET', url });
+      expect(refused.status, url).toBe(403);
+      expect(refused.json().error.code).toBe('forbidden');
+    }
+    const staff = await call({ as: 'supervisor', method: 'GET', url: '/api/v1/measures/by?dimension=agent' });
+    expect(staff.status, staff.text).toBe(200);
+
+    const backwards = await call({
+      as: 'finance',
+      method: 'GET',
+      url: '/api/v1/measures/summary?from=2026-03-31&to=2026-03-01',
+    });
+    expect(backwards.status).toBe(400);
+    expect(backwards.json().error).toMatchObject({
+      code: 'bad_usage',
+      message: expect.stringContaining('swap'),
+    });
+    const tooLong = await call({
+      as: 'finance',
+      method: 'GET',
+      url: '/api/v1/measures/summary?from=2020-01-01&to=2026-03-01',
+    });
+    expect(tooLong.status).toBe(400);
+    const overlapping = await call({
+      as: 'finance',
+      method: 'GET',
+      url: `/api/v1/measures/compare?measure=contact_rate&${march}&before_from=2026-02-01&before_to=2026-03-10`,
+    });
+    expect(overlapping.status).toBe(400);
+    const unknown = await call({
+      as: 'finance',
+      method: 'GET',
+      url: '/api/v1/measures/compare?measure=recovery_rate',
+    });
+    expect(unknown.status).toBe(400);
+
+    // the "before" period defaults to as many days just before the period
+    const compared = await call({
+      as: 'finance',
+      method: 'GET',
+      url: `/api/v1/measures/compare?measure=account_recovery_rate&${march}`,
+    });
+    expect(compared.status, compared.text).toBe(200);
+    expect(compared.json()).toMatchObject({
+      measure: 'account_recovery_rate',
+      before: { from: '2026-01-29', to: '2026-02-28' },
+      after: { from: '2026-03-01', to: '2026-03-31' },
+      enough: false,
+    });
+    const future = await call({
+      as: 'finance',
+      method: 'GET',
+      url: '/api/v1/measures/roll-rates?month=2999-01',
+    });
+    expect(future.status).toBe(400);
+  });
+});
+
 // ------------------------------------------------------------------------------ the matrix
 
 const everyone = roles;
@@ -1079,6 +1214,31 @@ const matrix: Record<string, MatrixCase> = {
     allowed: ['supervisor', 'admin'],
     ok: [200],
     call: () => ({ url: '/api/v1/reports/team-board' }),
+  },
+  'GET /api/v1/measures/summary': {
+    allowed: ['admin', 'supervisor', 'finance', 'client'],
+    ok: [200],
+    call: () => ({ url: '/api/v1/measures/summary' }),
+  },
+  'GET /api/v1/measures/by': {
+    allowed: ['admin', 'supervisor', 'finance', 'client'],
+    ok: [200],
+    call: () => ({ url: '/api/v1/measures/by?dimension=batch' }),
+  },
+  'GET /api/v1/measures/recovery-curve': {
+    allowed: ['admin', 'supervisor', 'finance', 'client'],
+    ok: [200],
+    call: () => ({ url: '/api/v1/measures/recovery-curve' }),
+  },
+  'GET /api/v1/measures/roll-rates': {
+    allowed: ['admin', 'supervisor', 'finance', 'client'],
+    ok: [200],
+    call: () => ({ url: '/api/v1/measures/roll-rates' }),
+  },
+  'GET /api/v1/measures/compare': {
+    allowed: ['admin', 'supervisor', 'finance', 'client'],
+    ok: [200],
+    call: () => ({ url: '/api/v1/measures/compare?measure=contact_rate' }),
   },
   'GET /api/v1/exports/accounts.xlsx': {
     allowed: everyone,
