@@ -30,6 +30,7 @@ const Approvals = lazy(() => import('./pages/Approvals.tsx'));
 const Users = lazy(() => import('./pages/Users.tsx'));
 const Teams = lazy(() => import('./pages/Teams.tsx'));
 const Audit = lazy(() => import('./pages/Audit.tsx'));
+const Measures = lazy(() => import('./pages/Measures.tsx'));
 
 function rolesFor(path: string): Role[] {
   return menuItems.find((item) => item.path === path)?.roles ?? [];
@@ -78,6 +79,7 @@ function Shell() {
           <Route path="/risk" element={<Guard path="/risk" page={<Risk />} />} />
           <Route path="/strategies" element={<Guard path="/strategies" page={<Strategies />} />} />
           <Route path="/allocation" element={<Guard path="/allocation" page={<Allocation />} />} />
+          <Route path="/measures" element={<Guard path="/measures" page={<Measures />} />} />
           <Route path="*" element={<Navigate to="/" replace />} />
         </Routes>
       </Suspense>

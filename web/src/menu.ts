@@ -22,7 +22,8 @@ export interface MenuItem {
     | 'risk'
     | 'strategies'
     | 'workspace'
-    | 'allocation';
+    | 'allocation'
+    | 'measures';
   roles: Role[];
 }
 
@@ -53,6 +54,7 @@ export const menuItems: MenuItem[] = [
   { path: '/risk', area: 'work', key: 'risk', roles: ['supervisor', 'compliance', 'admin'] },
   { path: '/strategies', area: 'work', key: 'strategies', roles: ['supervisor', 'admin'] },
   { path: '/allocation', area: 'work', key: 'allocation', roles: ['supervisor', 'admin'] },
+  { path: '/measures', area: 'work', key: 'measures', roles: ['supervisor', 'admin', 'finance', 'client'] },
 ];
 
 export const areas: Area[] = ['work', 'books', 'money', 'approvals', 'system'];

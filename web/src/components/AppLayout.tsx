@@ -8,6 +8,7 @@ import {
   CloudUploadOutlined,
   DashboardOutlined,
   FileSearchOutlined,
+  LineChartOutlined,
   LogoutOutlined,
   MoneyCollectOutlined,
   OrderedListOutlined,
@@ -44,6 +45,7 @@ const icons: Record<MenuItem['key'], ReactNode> = {
   strategies: <BranchesOutlined />,
   workspace: <SolutionOutlined />,
   allocation: <ApartmentOutlined />,
+  measures: <LineChartOutlined />,
 };
 
 export function LanguageSwitch() {
