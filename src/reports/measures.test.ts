@@ -329,6 +329,18 @@ describe('the summary of a cut and period', () => {
     expect(summary.rpc_rate.value).toBe('0.571429');
   });
 
+  it('reads without JIT and with 64 MB of work memory inside its transaction, and nowhere else', async () => {
+    const setting = sql<{ jit: string; work_mem: string }>`
+      SELECT current_setting('jit') AS jit, current_setting('work_mem') AS work_mem`;
+    const before = (await setting.execute(t.db)).rows[0];
+    const inside = await t.db.transaction().execute(async (trx) => {
+      await measureSummary(trx, cny({ clientId: clientA }), february);
+      return (await setting.execute(trx)).rows[0];
+    });
+    expect(inside).toEqual({ jit: 'off', work_mem: '64MB' });
+    expect((await setting.execute(t.db)).rows[0]).toEqual(before);
+  });
+
   it('counts only the days of the period asked', async () => {
     const values = await measureSummary(t.db, cny({ clientId: clientA }), january);
     expect(values).toMatchObject({

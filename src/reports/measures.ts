@@ -360,6 +360,17 @@ function factsQuery(
 }
 
 /**
+ * Settings for one measures statement, local to the caller's transaction (the routes run each in
+ * one, readScoped): no JIT — the statements' cost estimates at a million accounts pass
+ * jit_above_cost and compiling them took 2.5–4 s, more than running them — and room for their hash
+ * tables of a cut's accounts (64 MB a node, as the payment posting has: bounded, since a statement
+ * has about ten such nodes and several people may look at the measures at once).
+ */
+async function forBulkReading(db: Db): Promise<void> {
+  await sql`SELECT set_config('jit', 'off', true), set_config('work_mem', '64MB', true)`.execute(db);
+}
+
+/**
  * The measures of kpi.md for the cut's accounts over the period (measures-types.ts says what each
  * is). Choices the spec leaves open:
  * - a promise is kept when the nightly run marked it kept: that rule already counts only payments
@@ -374,6 +385,7 @@ export async function measureSummary(db: Db, cut: MeasureCut, period: MeasurePer
   checkPeriod(period);
   const clients = clientsOf(cut);
   if (clients === null) return emptyMeasureValues();
+  await forBulkReading(db);
   const result = await factsQuery(cut, clients, period, null, sql<string>`''`, null).execute(db);
   const row = result.rows[0];
   return row ? measureValuesOf(row) : emptyMeasureValues();
@@ -414,6 +426,7 @@ export async function measuresBy(
   }
   const clients = clientsOf(cut);
   if (clients === null) return { rows: [], truncated: false };
+  await forBulkReading(db);
   const result = await factsQuery(cut, clients, period, dimension, labelOf(dimension), limit + 1).execute(db);
   const rows = result.rows
     .slice(0, limit)
@@ -446,6 +459,7 @@ export async function recoveryCurves(
   const clients = clientsOf(cut);
   if (clients === null) return [];
   const todayMonth = monthOf(options.today);
+  await forBulkReading(db);
   const rows = await sql<{
     vintage: string;
     accounts: number;
@@ -508,6 +522,7 @@ export async function rollRates(db: Db, cut: MeasureCut, month: string): Promise
   const last = sql`${days.to}::date`;
   const firstEnd = startOf(sql`(${first} + 1)`);
   const lastEnd = startOf(sql`(${last} + 1)`);
+  await forBulkReading(db);
   const rows = await sql<{ from_bucket: string; to_state: string; accounts: number; balance_minor: bigint }>`
     WITH ${accountsOfCut(cut, clients, null)},
     changed_first AS MATERIALIZED (${changesAfter(firstEnd, clients)}),
