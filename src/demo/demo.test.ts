@@ -132,6 +132,13 @@ describe('huikuan demo --accounts 300', () => {
        WHERE pay.kind IN ('payment', 'direct_payment')`.execute(t.db);
     expect(early.rows[0]?.n).toBe(0);
     expect(early.rows[0]?.vintages).toBeGreaterThanOrEqual(3);
+    // the tables it filled have statistics before anyone uses them (reltuples is -1 until ANALYZE)
+    const counted = await sql<{ relname: string; reltuples: number }>`
+      SELECT relname, reltuples::float8 AS reltuples FROM pg_class
+       WHERE relname IN ('accounts', 'journal_entries', 'postings', 'account_events') ORDER BY relname`.execute(
+      t.db,
+    );
+    for (const table of counted.rows) expect(table.reltuples, table.relname).toBeGreaterThan(0);
   });
 
   it('leaves work waiting: proposals in the approvals inbox and payment claims for finance', async () => {
