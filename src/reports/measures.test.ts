@@ -30,10 +30,18 @@ import { createTeam, createUser } from '../identity/service.ts';
 import { approveProposal, proposeWriteOff, reverseEntry } from '../ledger/events.ts';
 import { postPayments } from '../ledger/payments.ts';
 import { approveBatch, importPlacements } from '../placements/service.ts';
+import { HuikuanError } from '../shared/errors.ts';
 import { defaultLimits } from '../worklist/model.ts';
 import { evaluateAgentActions } from '../worklist/nightly.ts';
 import { cancelPromise, decidePlan, logAttempt, proposePlan, takePromise } from '../worklist/service.ts';
-import { compareMeasure, measureSummary, measuresBy, recoveryCurves, rollRates } from './measures.ts';
+import {
+  compareMeasure,
+  measureLimits,
+  measureSummary,
+  measuresBy,
+  recoveryCurves,
+  rollRates,
+} from './measures.ts';
 import { emptyMeasureValues, rateOf } from './measures-model.ts';
 import type { MeasureCut, RollRow } from './measures-types.ts';
 
@@ -329,16 +337,35 @@ describe('the summary of a cut and period', () => {
     expect(summary.rpc_rate.value).toBe('0.571429');
   });
 
-  it('reads without JIT and with 64 MB of work memory inside its transaction, and nowhere else', async () => {
-    const setting = sql<{ jit: string; work_mem: string }>`
-      SELECT current_setting('jit') AS jit, current_setting('work_mem') AS work_mem`;
+  it('reads without JIT, with 64 MB of work memory and a time limit inside its transaction, and nowhere else', async () => {
+    const setting = sql<{ jit: string; work_mem: string; timeout: string }>`
+      SELECT current_setting('jit') AS jit, current_setting('work_mem') AS work_mem,
+             current_setting('statement_timeout') AS timeout`;
     const before = (await setting.execute(t.db)).rows[0];
     const inside = await t.db.transaction().execute(async (trx) => {
       await measureSummary(trx, cny({ clientId: clientA }), february);
       return (await setting.execute(trx)).rows[0];
     });
-    expect(inside).toEqual({ jit: 'off', work_mem: '64MB' });
+    expect(inside).toEqual({ jit: 'off', work_mem: '64MB', timeout: '1min' });
     expect((await setting.execute(t.db)).rows[0]).toEqual(before);
+  });
+
+  it('tells the caller to ask for less when counting runs past its time limit', async () => {
+    const limit = measureLimits.timeout_ms;
+    measureLimits.timeout_ms = 1;
+    try {
+      const error = await t.db
+        .transaction()
+        .execute((trx) => measureSummary(trx, cny({}), february))
+        .catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(HuikuanError);
+      expect(error).toMatchObject({
+        code: 'limit_exceeded',
+        message: expect.stringContaining('Narrow the cut'),
+      });
+    } finally {
+      measureLimits.timeout_ms = limit;
+    }
   });
 
   it('counts only the days of the period asked', async () => {

@@ -16,7 +16,7 @@
  * measured at 1,000,000 accounts): callers should run them with jit off, as the ledger's bulk
  * statements do (docs/decisions/0003); these functions issue no SET of their own.
  */
-import { type RawBuilder, type SqlBool, sql } from 'kysely';
+import { type QueryResult, type RawBuilder, type SqlBool, sql } from 'kysely';
 import type { Db } from '../db/connection.ts';
 import { HuikuanError } from '../shared/errors.ts';
 import { bucketCaseSql } from '../strategy/model.ts';
@@ -359,15 +359,33 @@ function factsQuery(
      ${limit === null ? sql`` : sql`LIMIT ${limit}`}`;
 }
 
+/** How long one measures statement may run: an interactive question, not a batch job. */
+export const measureLimits = { timeout_ms: 60_000 };
+
 /**
- * Settings for one measures statement, local to the caller's transaction (the routes run each in
- * one, readScoped): no JIT — the statements' cost estimates at a million accounts pass
- * jit_above_cost and compiling them took 2.5–4 s, more than running them — and room for their hash
- * tables of a cut's accounts (64 MB a node, as the payment posting has: bounded, since a statement
- * has about ten such nodes and several people may look at the measures at once).
+ * Runs one measures statement with settings local to the caller's transaction (the routes run each
+ * in one, readScoped): no JIT — at a million accounts the cost estimates pass jit_above_cost and
+ * compiling took 2.5–4 s, more than running them; room for the hash tables of a cut's accounts (64 MB
+ * a node, as the payment posting has: bounded, since a statement has about ten such nodes and several
+ * people may look at once); and a time limit, past which the caller is told to ask for less.
  */
-async function forBulkReading(db: Db): Promise<void> {
-  await sql`SELECT set_config('jit', 'off', true), set_config('work_mem', '64MB', true)`.execute(db);
+async function counted<R>(db: Db, statement: RawBuilder<R>): Promise<QueryResult<R>> {
+  await sql`SELECT set_config('jit', 'off', true), set_config('work_mem', '64MB', true),
+                   set_config('statement_timeout', ${String(measureLimits.timeout_ms)}, true)`.execute(db);
+  try {
+    return await statement.execute(db);
+  } catch (error) {
+    // 57014 query_canceled: the statement ran past statement_timeout
+    if ((error as { code?: string }).code === '57014') {
+      throw new HuikuanError(
+        'limit_exceeded',
+        `Counting these measures took longer than ${Math.round(measureLimits.timeout_ms / 1000)} s. Narrow the cut (a client, a batch or a vintage) or shorten the period, and ask again.`,
+        undefined,
+        { cause: error },
+      );
+    }
+    throw error;
+  }
 }
 
 /**
@@ -385,8 +403,7 @@ export async function measureSummary(db: Db, cut: MeasureCut, period: MeasurePer
   checkPeriod(period);
   const clients = clientsOf(cut);
   if (clients === null) return emptyMeasureValues();
-  await forBulkReading(db);
-  const result = await factsQuery(cut, clients, period, null, sql<string>`''`, null).execute(db);
+  const result = await counted(db, factsQuery(cut, clients, period, null, sql<string>`''`, null));
   const row = result.rows[0];
   return row ? measureValuesOf(row) : emptyMeasureValues();
 }
@@ -426,8 +443,10 @@ export async function measuresBy(
   }
   const clients = clientsOf(cut);
   if (clients === null) return { rows: [], truncated: false };
-  await forBulkReading(db);
-  const result = await factsQuery(cut, clients, period, dimension, labelOf(dimension), limit + 1).execute(db);
+  const result = await counted(
+    db,
+    factsQuery(cut, clients, period, dimension, labelOf(dimension), limit + 1),
+  );
   const rows = result.rows
     .slice(0, limit)
     .map((row) => ({ key: row.key, label: row.label ?? row.key, ...measureValuesOf(row) }));
@@ -459,14 +478,15 @@ export async function recoveryCurves(
   const clients = clientsOf(cut);
   if (clients === null) return [];
   const todayMonth = monthOf(options.today);
-  await forBulkReading(db);
-  const rows = await sql<{
-    vintage: string;
-    accounts: number;
-    placed_minor: bigint;
-    month: number | null;
-    collected_minor: bigint | null;
-  }>`
+  const rows = await counted(
+    db,
+    sql<{
+      vintage: string;
+      accounts: number;
+      placed_minor: bigint;
+      month: number | null;
+      collected_minor: bigint | null;
+    }>`
     WITH ${accountsOfCut(cut, clients, 'vintage')},
     vint AS (
       SELECT key AS vintage, count(*)::int AS accounts, coalesce(sum(placed), 0)::int8 AS placed_minor
@@ -489,7 +509,8 @@ export async function recoveryCurves(
        GROUP BY 1, 2)
     SELECT vint.vintage, vint.accounts, vint.placed_minor, by_month.month, by_month.collected_minor
       FROM vint LEFT JOIN by_month ON by_month.key = vint.vintage
-     ORDER BY vint.vintage, by_month.month`.execute(db);
+     ORDER BY vint.vintage, by_month.month`,
+  );
   // rows come oldest vintage first; a Map keeps that order
   const byVintage = new Map<string, { accounts: number; placed: bigint; byMonth: Map<number, bigint> }>();
   for (const row of rows.rows) {
@@ -522,8 +543,9 @@ export async function rollRates(db: Db, cut: MeasureCut, month: string): Promise
   const last = sql`${days.to}::date`;
   const firstEnd = startOf(sql`(${first} + 1)`);
   const lastEnd = startOf(sql`(${last} + 1)`);
-  await forBulkReading(db);
-  const rows = await sql<{ from_bucket: string; to_state: string; accounts: number; balance_minor: bigint }>`
+  const rows = await counted(
+    db,
+    sql<{ from_bucket: string; to_state: string; accounts: number; balance_minor: bigint }>`
     WITH ${accountsOfCut(cut, clients, null)},
     changed_first AS MATERIALIZED (${changesAfter(firstEnd, clients)}),
     changed_last AS MATERIALIZED (${changesAfter(lastEnd, clients)}),
@@ -562,7 +584,8 @@ export async function rollRates(db: Db, cut: MeasureCut, month: string): Promise
                   ELSE ${sql.raw(bucketCaseSql('f.dpd_last'))} END AS to_state
         FROM f)
     SELECT from_bucket, to_state, count(*)::int AS accounts, coalesce(sum(balance_first), 0)::int8 AS balance_minor
-      FROM classified GROUP BY 1, 2`.execute(db);
+      FROM classified GROUP BY 1, 2`,
+  );
   return rollMatrixOf(month, days, rows.rows);
 }
 
