@@ -20,6 +20,7 @@ import {
   recoveryCurves,
   rollRates,
 } from '../src/reports/measures.ts';
+import { addMonths } from '../src/reports/measures-model.ts';
 import type { MeasureCut } from '../src/reports/measures-types.ts';
 import { addDays, todayIn } from '../src/shared/dates.ts';
 import { benchDatabase, huikuan, log, parseArgs, report, round, rssSampler, tempDir } from './common.ts';
@@ -104,7 +105,7 @@ async function seedBook(
     const perBatch = Math.max(10, Math.floor(options.size / vintages));
     for (let v = 0; v < vintages; v++) {
       const clientIndex = v % 2;
-      const month = addMonths(`${today.slice(0, 7)}-01`, v - vintages);
+      const month = `${addMonths(today.slice(0, 7), v - vintages)}-01`;
       log(
         `placing ${perBatch} accounts of ${clientCodes[clientIndex]}, vintage ${month.slice(0, 7)} (not timed)`,
       );
@@ -197,8 +198,7 @@ async function timeQueries(db: Connection, size: number, today: string): Promise
     log(`${accounts} accounts, ${postings} postings; timing the dashboard's queries`);
 
     const all: MeasureCut = { currency: 'CNY', clientIds: 'all' };
-    const monthStart = `${today.slice(0, 7)}-01`;
-    const lastMonth = addMonths(monthStart, -1).slice(0, 7);
+    const lastMonth = addMonths(today.slice(0, 7), -1);
     const last30 = { from: addDays(today, -29), to: today };
     // each in a transaction of its own, as the routes run them (readScoped): the measures' settings
     // (no JIT, more work_mem) are local to it
@@ -262,15 +262,6 @@ async function timeQueries(db: Connection, size: number, today: string): Promise
     });
     return 0;
   }
-}
-
-/** The first day of the month `months` after the month of `firstOfMonth` ('YYYY-MM-01'). */
-function addMonths(firstOfMonth: string, months: number): string {
-  const year = Number(firstOfMonth.slice(0, 4));
-  const month = Number(firstOfMonth.slice(5, 7)) - 1 + months;
-  const y = year + Math.floor(month / 12);
-  const m = ((month % 12) + 12) % 12;
-  return `${y}-${String(m + 1).padStart(2, '0')}-01`;
 }
 
 function percentile(sorted: number[], p: number): number {
