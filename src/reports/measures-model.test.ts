@@ -140,6 +140,11 @@ describe('compareProportions', () => {
     });
   });
 
+  it('keeps the interval within ±1 however wide the approximation makes it', () => {
+    expect(compareProportions(rate(1, 30), rate(29, 30)).interval?.high).toBe('1.000000');
+    expect(compareProportions(rate(29, 30), rate(1, 30)).interval?.low).toBe('-1.000000');
+  });
+
   it('gives p = 1 when both sides are all or nothing alike', () => {
     expect(compareProportions(rate(0, 50), rate(0, 80))).toMatchObject({
       difference: '0.000000',
@@ -161,6 +166,9 @@ describe('compareProportions', () => {
         const interval = forward.interval as { low: string; high: string };
         expect(micro(interval.low)).toBeLessThanOrEqual(difference);
         expect(micro(interval.high)).toBeGreaterThanOrEqual(difference);
+        // a difference of proportions, and so its interval, lies within ±1
+        expect(micro(interval.low)).toBeGreaterThanOrEqual(-1_000_000n);
+        expect(micro(interval.high)).toBeLessThanOrEqual(1_000_000n);
         const p = micro(forward.p_value as string);
         expect(p).toBeGreaterThanOrEqual(0n);
         expect(p).toBeLessThanOrEqual(1_000_000n);

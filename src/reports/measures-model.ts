@@ -166,13 +166,22 @@ export function compareProportions(
   const pValue = standardError > 0 ? erfc(Math.abs(p2 - p1) / standardError / Math.SQRT2) : 1;
   return {
     difference,
+    // a difference of two proportions lies within ±1, whatever the approximation's width says
     interval: {
-      low: formatMicro(differenceMicro - halfWidthMicro),
-      high: formatMicro(differenceMicro + halfWidthMicro),
+      low: formatMicro(maxBig(differenceMicro - halfWidthMicro, -1_000_000n)),
+      high: formatMicro(minBig(differenceMicro + halfWidthMicro, 1_000_000n)),
     },
     p_value: probabilityText(pValue),
     enough,
   };
+}
+
+function maxBig(a: bigint, b: bigint): bigint {
+  return a > b ? a : b;
+}
+
+function minBig(a: bigint, b: bigint): bigint {
+  return a < b ? a : b;
 }
 
 /** The comparison of one measure's rates over two periods. */

@@ -22,6 +22,7 @@ import { addDays, daysBetween, todayIn } from '../shared/dates.ts';
 import { HuikuanError } from '../shared/errors.ts';
 import { supportedCurrencies } from '../shared/money.ts';
 import { compareMeasure, measureSummary, measuresBy, recoveryCurves, rollRates } from './measures.ts';
+import { monthDays } from './measures-model.ts';
 import {
   comparableMeasures,
   type MeasureCut,
@@ -182,13 +183,16 @@ function isClientOnly(principal: Principal): boolean {
 export function periodOf(
   query: { from?: string | undefined; to?: string | undefined },
   today: string,
+  names: { from: string; to: string } = { from: 'from', to: 'to' },
 ): MeasurePeriod {
   const to = query.to ?? today;
   const from = query.from ?? `${to.slice(0, 7)}-01`;
   if (from > to) {
     throw new HuikuanError(
       'bad_usage',
-      `The period starts (${from}) after it ends (${to}): swap from and to.`,
+      query.to === undefined
+        ? `The period starts (${from}) after today (${to}): give ${names.from} today or earlier, or give ${names.to} too.`
+        : `The period starts (${from}) after it ends (${to}): swap ${names.from} and ${names.to}.`,
     );
   }
   if (daysBetween(from, to) + 1 > maxPeriodDays) {
@@ -331,10 +335,11 @@ export async function measureRoutes(app: Api, deps: ServerDeps): Promise<void> {
       const principal = principalOf(request);
       const today = todayIn();
       const asked = request.query.month ?? `${addDays(`${today.slice(0, 7)}-01`, -1).slice(0, 7)}`;
-      if (`${asked}-01` > today) {
+      // a month's roll rates are known once it is over: before, its last day's buckets are a guess
+      if (monthDays(asked).to >= today) {
         throw new HuikuanError(
           'bad_usage',
-          `${asked} has not started yet: pick this month or an earlier one.`,
+          `${asked} is not over yet: its roll rates are known from the day after its last. Pick last month or an earlier one.`,
         );
       }
       const cut = await cutOf(principal, request.query);
@@ -370,7 +375,10 @@ export async function measureRoutes(app: Api, deps: ServerDeps): Promise<void> {
       const length = daysBetween(after.from, after.to);
       const beforeTo = query.before_to ?? addDays(after.from, -1);
       const beforeFrom = query.before_from ?? addDays(beforeTo, -length);
-      const before = periodOf({ from: beforeFrom, to: beforeTo }, todayIn());
+      const before = periodOf({ from: beforeFrom, to: beforeTo }, todayIn(), {
+        from: 'before_from',
+        to: 'before_to',
+      });
       if (before.to >= after.from) {
         throw new HuikuanError(
           'bad_usage',

@@ -70,7 +70,7 @@ export interface DayStats {
 
 /** The figures of kpi.md that the ledger and the agents' work give, for one cut and period. */
 export interface MeasureValues {
-  /** accounts placed in the cut (any vintage unless cut by one) */
+  /** accounts of the cut placed by the period's end (any vintage unless cut by one) */
   accounts_placed: number;
   /** Σ balances at placement of those accounts (委案金额) */
   placed_minor: bigint;
@@ -88,7 +88,7 @@ export interface MeasureValues {
   account_recovery_rate: Rate;
   /** commission earned in the period, net of claw-backs (佣金) */
   commission_minor: bigint;
-  /** collected into trust less the commission on it (应付委托方) */
+  /** collected into trust less the commission earned, on direct payments too (kpi.md, 应付委托方) */
   net_to_client_minor: bigint;
   /** balances written off in the period, net of reversals */
   written_off_minor: bigint;
@@ -108,7 +108,7 @@ export interface MeasureValues {
   promises_made: number;
   /** promises made ÷ right-party contacts (承诺率) */
   promise_rate: Rate;
-  /** promises whose due date + grace fell in the period, not cancelled */
+  /** promises whose due date + grace fell in the period and that the nightly run has judged (kept or broken) */
   promises_due: number;
   /** of those, paid in full by due date + grace */
   promises_kept: number;
@@ -121,13 +121,13 @@ export interface MeasureValues {
   plan_completion_rate: Rate;
   /** accounts of the cut live (active) on the period's last day */
   live_accounts: number;
-  /** of those, debtors marked lost contact or with no contact point left that is not invalid */
+  /** of those, debtors marked lost contact or with no valid or unverified contact point */
   lost_contact_accounts: number;
   /** lost contact ÷ live (失联率) */
   lost_contact_rate: Rate;
   /** days from placement to first payment, for first payments in the period (回款周期) */
   days_to_first_payment: DayStats;
-  /** days from placement to paid in full (status paid or settled), for those reached in the period */
+  /** days from placement to paid in full (status paid or settled), dated by the payment that did it, for those in the period */
   days_to_full_payment: DayStats;
 }
 
@@ -155,7 +155,7 @@ export type RollToState = (typeof rollToStates)[number];
 export interface RollRow {
   from: (typeof rollFromBuckets)[number];
   accounts: number;
-  /** balance of the accounts in this bucket on the month's first day */
+  /** balance of the accounts in this bucket at the start of the month's first day */
   balance_minor: bigint;
   /**
    * where that balance was on the month's last day, by the bucket the account was then in (weighted

@@ -300,8 +300,8 @@ describe('the summary of a cut and period', () => {
       account_recovery_rate: rate(4n, 5n),
       // 20 % of 2,000 + 20,000 + 5,000 + 4,000 − 4,000 + 6,000
       commission_minor: 6_600n,
-      // ledger.md event 3: the client is owed P − K of each trust payment: 28,000 − (400 + 4,000 + 1,200)
-      net_to_client_minor: 22_400n,
+      // kpi.md: gross collected in trust less the commission, on direct payments too: 28,000 − 6,600
+      net_to_client_minor: 21_400n,
       written_off_minor: 50_000n,
       bad_debt_rate: rate(50_000n, 151_000n),
       // no_answer, rpc (a1); ptp, third party (a3); busy at 00:30 on 1 Feb in Shanghai, refuse, ptp (a5)
@@ -371,6 +371,11 @@ describe('the summary of a cut and period', () => {
   it('counts only the days of the period asked', async () => {
     const values = await measureSummary(t.db, cny({ clientId: clientA }), january);
     expect(values).toMatchObject({
+      // placed by the end of January: a1, a2, a3, a6 (a5 came in February, with nothing to pay in January)
+      accounts_placed: 4,
+      placed_minor: 110_000n,
+      recovery_rate: rate(3_000n, 110_000n),
+      account_recovery_rate: rate(1n, 4n),
       collected_minor: 3_000n,
       payments: 1,
       accounts_paying: 1,
@@ -381,6 +386,22 @@ describe('the summary of a cut and period', () => {
       live_accounts: 4,
       days_to_first_payment: { accounts: 1, median_days: 5, p90_days: 5 },
     });
+  });
+
+  it('counts a promise as due once the nightly run has judged it, not while it is still open', async () => {
+    // a promise on a1 falls due on 20 March (+3 days' grace); no nightly run has looked at it
+    const march = { from: '2026-03-01', to: '2026-03-31' };
+    const before = await measureSummary(t.db, cny({ clientId: clientA }), march);
+    await takePromise(
+      t.db,
+      { accountId: ids.a1 as bigint, amountMinor: 1_000n, dueOn: '2026-03-20', today: '2026-03-16' },
+      supervisor,
+      { ...defaultLimits, graceDays: 3 },
+    );
+    const after = await measureSummary(t.db, cny({ clientId: clientA }), march);
+    expect(after.promises_made).toBe(before.promises_made + 1);
+    expect(after.promises_due).toBe(before.promises_due);
+    expect(after.promise_kept_rate).toEqual(before.promise_kept_rate);
   });
 
   it('applies the caller’s client scope, whatever the cut asks', async () => {
@@ -419,6 +440,21 @@ describe('the summary of a cut and period', () => {
     });
   });
 
+  it('counts paid in full from the day of the payment that did it, not from when it was posted', async () => {
+    const asPosted = await measureSummary(t.db, cny({ clientId: clientA }), february);
+    expect(asPosted.days_to_full_payment.accounts).toBe(1);
+    // a2's payment is dated in February; its status event is stamped as if the file came in May
+    await sql`UPDATE account_events SET at = '2026-05-01T10:00:00+08:00'
+               WHERE account_id = ${ids.a2} AND to_status = 'paid'`.execute(t.db);
+    try {
+      const late = await measureSummary(t.db, cny({ clientId: clientA }), february);
+      expect(late.days_to_full_payment).toEqual(asPosted.days_to_full_payment);
+    } finally {
+      await sql`UPDATE account_events SET at = '2026-02-10T15:00:00+08:00'
+                 WHERE account_id = ${ids.a2} AND to_status = 'paid'`.execute(t.db);
+    }
+  });
+
   it('narrows to a product, a batch or a vintage', async () => {
     expect(await measureSummary(t.db, cny({ product: 'personal_loan' }), february)).toEqual({
       accounts_placed: 2,
@@ -431,7 +467,7 @@ describe('the summary of a cut and period', () => {
       recovery_rate: rate(11_000n, 71_000n),
       account_recovery_rate: rate(2n, 2n),
       commission_minor: 2_200n,
-      net_to_client_minor: 4_800n,
+      net_to_client_minor: 3_800n, // 6,000 in trust − 2,200
       written_off_minor: 0n,
       bad_debt_rate: rate(0n, 71_000n),
       attempts: 5,
@@ -632,6 +668,14 @@ describe('the roll rates of a month', () => {
     for (const row of matrix.rows) expect(row.to).toHaveLength(10);
     const onlyA = await rollRates(t.db, cny({ clientId: clientA }), '2026-02');
     expect(onlyA.rows.find((row) => row.from === 'M2')).toMatchObject({ accounts: 1, balance_minor: 7_000n });
+
+    // what happens on the 1st belongs to that month, not between two matrices: b1 (76 days past due
+    // on 1 March) paid off, effective that day
+    await pay(clientB, 'b1', 63_000n, '2026-03-01');
+    const march = await rollRates(t.db, cny({ clientId: clientB }), '2026-03');
+    expect(march.rows.filter((row) => row.accounts > 0).map(nonZero)).toEqual([
+      { from: 'M3', accounts: 1, balance: 63_000n, to: [['paid', 1, 63_000n, '1.000000']] },
+    ]);
   });
 });
 

@@ -245,7 +245,7 @@ function factsQuery(
          AND je.effective_date BETWEEN ${from} AND ${to}),
     per_account AS (
       SELECT ent.account_id, sum(m.trust) AS trust, sum(m.direct) AS direct, sum(m.commission) AS commission,
-             sum(m.to_client) AS to_client, sum(m.written_off) AS written_off,
+             sum(m.written_off) AS written_off,
              count(*) FILTER (WHERE ent.kind IN ${payments})
                - count(*) FILTER (WHERE ent.reversed_kind IN ${payments}) AS payments
         FROM ent
@@ -253,7 +253,6 @@ function factsQuery(
           SELECT coalesce(sum(p.amount_minor) FILTER (WHERE p.ledger_account = 'client:collected'), 0) AS trust,
                  coalesce(sum(p.amount_minor) FILTER (WHERE p.ledger_account = 'client:direct_paid'), 0) AS direct,
                  -coalesce(sum(p.amount_minor) FILTER (WHERE p.ledger_account = 'agency:commission_revenue'), 0) AS commission,
-                 -coalesce(sum(p.amount_minor) FILTER (WHERE p.ledger_account = 'client:payable'), 0) AS to_client,
                  coalesce(sum(p.amount_minor) FILTER (WHERE p.ledger_account = 'client:written_off'), 0) AS written_off
             FROM postings p WHERE p.entry_id = ent.id) m
        GROUP BY ent.account_id),
@@ -275,16 +274,17 @@ function factsQuery(
       SELECT f.key, count(*)::int AS accounts,
              percentile_disc(0.5) WITHIN GROUP (ORDER BY f.days) AS median_days,
              percentile_disc(0.9) WITHIN GROUP (ORDER BY f.days) AS p90_days
+        -- the day of the payment that paid the account off (its entry's effective date), not the
+        -- day it was posted: a bank file imported late would otherwise add its delay
         FROM (SELECT fp.key, fp.paid_on - ${placedOn('fp')} AS days
-                FROM (SELECT DISTINCT ON (e.account_id) acc.id, acc.key, acc.batch_id,
-                             (e.at AT TIME ZONE ${sql.lit(businessZone)})::date AS paid_on
+                FROM (SELECT DISTINCT ON (e.account_id) acc.id, acc.key, acc.batch_id, pd.paid_on
                         FROM account_events e JOIN acc ON acc.id = e.account_id
-                       WHERE e.to_status IN ${paid} AND e.at >= ${fromInstant} AND e.at < ${untilInstant}
-                         AND ${ofClients('e.client_id')}
-                         AND NOT EXISTS (SELECT FROM account_events e0
-                                          WHERE e0.account_id = e.account_id AND e0.to_status IN ${paid}
-                                            AND e0.at < ${fromInstant})
-                       ORDER BY e.account_id, e.at, e.id) fp) f
+                        CROSS JOIN LATERAL (
+                          SELECT coalesce((SELECT je.effective_date FROM journal_entries je WHERE je.id = e.entry_id),
+                                          (e.at AT TIME ZONE ${sql.lit(businessZone)})::date) AS paid_on) pd
+                       WHERE e.to_status IN ${paid} AND ${ofClients('e.client_id')}
+                       ORDER BY e.account_id, pd.paid_on, e.id) fp
+               WHERE fp.paid_on BETWEEN ${from} AND ${to}) f
        GROUP BY f.key),
     contacts AS (
       SELECT c.account_id, count(*) AS attempts,
@@ -296,8 +296,9 @@ function factsQuery(
     promised AS (
       SELECT p.account_id,
              count(*) FILTER (WHERE p.promised_on BETWEEN ${from} AND ${to}) AS made,
+             -- due and decided: an open promise the nightly run has not yet judged is neither kept nor broken
              count(*) FILTER (WHERE p.due_on + p.grace_days BETWEEN ${from} AND ${to}
-                                AND p.status <> 'cancelled') AS due,
+                                AND p.status IN ('kept', 'broken')) AS due,
              count(*) FILTER (WHERE p.due_on + p.grace_days BETWEEN ${from} AND ${to}
                                 AND p.status = 'kept') AS kept
         FROM promises p
@@ -323,13 +324,17 @@ function factsQuery(
       UNION
       SELECT acc.id FROM acc JOIN compliance_lost_contact l ON l.debtor_id = acc.debtor_id AND l.cleared_at IS NULL),
     per_key AS (
-      SELECT acc.key, count(*)::int AS accounts_placed, coalesce(sum(acc.placed), 0)::int8 AS placed_minor,
+      SELECT acc.key,
+             -- placed by the period's end: an account placed later had nothing to pay in the period
+             count(*) FILTER (WHERE acc.placed_at < ${untilInstant})::int AS accounts_placed,
+             coalesce(sum(acc.placed) FILTER (WHERE acc.placed_at < ${untilInstant}), 0)::int8 AS placed_minor,
              coalesce(sum(pa.trust), 0)::int8 AS collected_trust_minor,
              coalesce(sum(pa.direct), 0)::int8 AS collected_direct_minor,
              coalesce(sum(pa.payments), 0)::int AS payments,
              count(*) FILTER (WHERE pa.trust + pa.direct > 0)::int AS accounts_paying,
              coalesce(sum(pa.commission), 0)::int8 AS commission_minor,
-             coalesce(sum(pa.to_client), 0)::int8 AS net_to_client_minor,
+             -- kpi.md: gross collected in trust less the commission (on trust and direct payments alike)
+             (coalesce(sum(pa.trust), 0) - coalesce(sum(pa.commission), 0))::int8 AS net_to_client_minor,
              coalesce(sum(pa.written_off), 0)::int8 AS written_off_minor,
              coalesce(sum(ct.attempts), 0)::int AS attempts, coalesce(sum(ct.reached), 0)::int AS reached,
              coalesce(sum(ct.right_party), 0)::int AS right_party,
@@ -528,9 +533,10 @@ export async function recoveryCurves(
 }
 
 /**
- * kpi.md's roll rates for a month: the cut's accounts active at the end of its first day, by their
- * bucket then (days past due = that date − delinquency date) and their balance then, against where
- * each was at the end of the last day — closed (recalled, written off, closed), paid (paid, settled
+ * kpi.md's roll rates for a month: the cut's accounts active at the start of its first day (so what
+ * happens on the 1st falls inside the month, not between two matrices), by their bucket then (days
+ * past due = that date − delinquency date) and their balance then, against where each was at the end
+ * of the last day — closed (recalled, written off, closed), paid (paid, settled
  * or no balance left) or its bucket then. Balances on a date are the cached balances less the debt
  * postings of the entries dated after it; statuses come from account_events (Asia/Shanghai days).
  */
@@ -541,18 +547,18 @@ export async function rollRates(db: Db, cut: MeasureCut, month: string): Promise
   if (clients === null) return rollMatrixOf(month, days, []);
   const first = sql`${days.from}::date`;
   const last = sql`${days.to}::date`;
-  const firstEnd = startOf(sql`(${first} + 1)`);
+  const firstStart = startOf(first);
   const lastEnd = startOf(sql`(${last} + 1)`);
   const rows = await counted(
     db,
     sql<{ from_bucket: string; to_state: string; accounts: number; balance_minor: bigint }>`
     WITH ${accountsOfCut(cut, clients, null)},
-    changed_first AS MATERIALIZED (${changesAfter(firstEnd, clients)}),
+    changed_first AS MATERIALIZED (${changesAfter(firstStart, clients)}),
     changed_last AS MATERIALIZED (${changesAfter(lastEnd, clients)}),
     start AS MATERIALIZED (
       SELECT acc.id, acc.status, acc.balance, acc.delinquency_date
         FROM acc LEFT JOIN changed_first cf ON cf.account_id = acc.id
-       WHERE acc.placed_at < ${firstEnd}
+       WHERE acc.placed_at < ${firstStart}
          AND (CASE WHEN cf.account_id IS NULL THEN acc.status ELSE cf.from_status END) = 'active'),
     moved AS (
       SELECT je.account_id, sum(m.debt) AS after_first,
@@ -566,7 +572,7 @@ export async function rollRates(db: Db, cut: MeasureCut, month: string): Promise
            WHERE p.entry_id = je.id AND p.account_id = je.account_id
              AND p.ledger_account IN ('debt:principal', 'debt:interest', 'debt:fees', 'debt:penalty')) m
        WHERE ${clientIn('je.client_id', clients)} AND je.kind IN ${textList(balanceEntryKinds)}
-         AND je.effective_date > ${first}
+         AND je.effective_date >= ${first}
        GROUP BY je.account_id),
     f AS (
       SELECT ${first} - start.delinquency_date AS dpd_first,

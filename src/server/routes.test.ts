@@ -19,6 +19,7 @@ import { twilioSignature } from '../channels/sms-twilio.ts';
 import { testConfig } from '../channels/test-support.ts';
 import { createTeam, createToken, createUser } from '../identity/service.ts';
 import { testModel } from '../risk/platform/test-model.ts';
+import { todayIn } from '../shared/dates.ts';
 import type { Role } from './access.ts';
 import { roles } from './access.ts';
 import { buildServer } from './app.ts';
@@ -933,13 +934,18 @@ describe('the measures (效果评估)', () => {
     expect(summary.status, summary.text).toBe(200);
     const body = summary.json();
     expect(body).toMatchObject({ from: '2026-03-01', to: '2026-03-31', currency: 'CNY' });
-    // the placed balance is what the placement entries credited to client:placed
+    // the placed balance is what the placement entries credited to client:placed; the accounts were
+    // placed today, so a period up to today counts them (March, before they were placed, does not)
     const placed = await sql<{ placed: string }>`
       SELECT (-sum(p.amount_minor))::text AS placed
         FROM postings p JOIN journal_entries je ON je.id = p.entry_id JOIN clients c ON c.id = je.client_id
        WHERE c.code = 'ZSB' AND je.kind = 'placement' AND p.ledger_account = 'client:placed'`.execute(t.db);
-    expect(body.values.accounts_placed).toBe(3);
-    expect(String(body.values.placed_minor)).toBe(placed.rows[0]?.placed);
+    const toDate = (
+      await call({ as: 'finance', method: 'GET', url: '/api/v1/measures/summary?client=ZSB' })
+    ).json();
+    expect(toDate.values.accounts_placed).toBe(3);
+    expect(String(toDate.values.placed_minor)).toBe(placed.rows[0]?.placed);
+    expect(body.values.accounts_placed).toBe(0);
     // gross collected over March is what collections by day adds up for the same days
     const days = await call({
       as: 'finance',
@@ -967,7 +973,7 @@ describe('the measures (效果评估)', () => {
     // the client's own user sees the same figures without naming itself; the other client's sees its own
     const own = await call({ as: 'client', method: 'GET', url: `/api/v1/measures/summary?${march}` });
     expect(own.json().values).toEqual(body.values);
-    const other = await call({ as: 'clientB', method: 'GET', url: `/api/v1/measures/summary?${march}` });
+    const other = await call({ as: 'clientB', method: 'GET', url: '/api/v1/measures/summary' });
     expect(other.json().values.accounts_placed).toBe(1);
     expect(other.json().values.collected_minor).toBe(0);
     const outside = await call({ as: 'clientB', method: 'GET', url: `/api/v1/measures/summary?client=ZSB` });
@@ -985,9 +991,10 @@ describe('the measures (效果评估)', () => {
       accounts_placed: number;
       collected_minor: number;
     }>;
+    // in March no account was placed yet (they were placed today), but ZSB's payments are dated then
     expect(rows.map((row) => [row.accounts_placed, row.collected_minor])).toEqual([
-      [3, body.values.collected_minor],
-      [1, 0],
+      [0, body.values.collected_minor],
+      [0, 0],
     ]);
   });
 
@@ -1053,6 +1060,20 @@ describe('the measures (效果评估)', () => {
       url: '/api/v1/measures/roll-rates?month=2999-01',
     });
     expect(future.status).toBe(400);
+    // this month is not over: its last day's buckets would be a guess
+    const current = await call({
+      as: 'finance',
+      method: 'GET',
+      url: `/api/v1/measures/roll-rates?month=${todayIn().slice(0, 7)}`,
+    });
+    expect(current.status).toBe(400);
+    expect(current.json().error.message).toContain('not over yet');
+    const before = await call({
+      as: 'finance',
+      method: 'GET',
+      url: `/api/v1/measures/compare?measure=contact_rate&${march}&before_from=2026-02-20&before_to=2026-02-10`,
+    });
+    expect(before.json().error.message).toContain('swap before_from and before_to');
   });
 });
 

@@ -1674,7 +1674,7 @@ const en: typeof zhCN = {
       direct: 'Direct to the client: {{amount}}',
       placedTip: 'Balances at placement ({{count}} accounts)',
       commissionTip: 'Commission earned in the period, net of claw-backs',
-      netTip: 'Collected into trust less the commission on it',
+      netTip: 'Collected into trust less the commission earned (on direct payments too)',
       daysValue: '{{median}} / {{p90}} days',
       daysCaption: 'Median / p90, {{count}} accounts',
       fullPayment: 'Placement to paid in full: median {{median}} days, p90 {{p90}} days ({{count}} accounts)',
@@ -1719,7 +1719,7 @@ const en: typeof zhCN = {
       balance: 'Balance {{amount}}, {{accounts}} accounts',
       rowTotal: 'All of {{from}} at start: {{amount}}, {{accounts}} accounts',
       empty:
-        'No balance to roll in this month — the nightly run records the buckets; pick another month or widen the filters',
+        'No balance to roll in this month: no account of the cut was live on its first day. Pick another month or widen the filters',
     },
     by: {
       title: 'By dimension',

@@ -1623,7 +1623,7 @@ const zhCN = {
       direct: '直付委托方：{{amount}}',
       placedTip: '委案时余额合计（{{count}} 户）',
       commissionTip: '本期赚取的佣金（已扣除回拨）',
-      netTip: '进入信托账户的回款减去其佣金',
+      netTip: '进入信托账户的回款减去已赚佣金（含客户直还的佣金）',
       daysValue: '{{median}} / {{p90}} 天',
       daysCaption: '中位数 / P90，{{count}} 户',
       fullPayment: '从委案到全额结清：中位数 {{median}} 天，P90 {{p90}} 天（{{count}} 户）',
@@ -1663,7 +1663,7 @@ const zhCN = {
       cell: '{{from}} → {{to}}：{{rate}}',
       balance: '余额 {{amount}}，{{accounts}} 户',
       rowTotal: '月初 {{from}} 合计：{{amount}}，{{accounts}} 户',
-      empty: '该月没有可计算迁徙率的余额 — 需要夜间批处理记录账户的逾期阶段；可换一个月份或放宽筛选条件',
+      empty: '该月没有可计算迁徙率的余额：月初没有在催的账户。可换一个月份或放宽筛选条件',
     },
     by: {
       title: '分维度明细',

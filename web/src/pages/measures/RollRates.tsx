@@ -12,6 +12,7 @@ import { useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Chart, type ChartOption } from '../../components/Chart.tsx';
 import { ErrorAlert } from '../../components/ErrorAlert.tsx';
+import { todayIso } from '../../format.ts';
 import { useApi } from '../../hooks.ts';
 import { formatMinor } from '../../money.ts';
 import {
@@ -139,7 +140,8 @@ export function RollRates({
           value={dayjs(`${month}-01`)}
           onChange={(value) => value && onMonth(value.format('YYYY-MM'))}
           aria-label={t('measures.roll.month')}
-          disabledDate={(day) => day.isAfter(dayjs(), 'month')}
+          // a month's roll rates are known once it is over (the server refuses the current month)
+          disabledDate={(day) => !day.isBefore(dayjs(`${todayIso().slice(0, 7)}-01`), 'month')}
           style={{ width: 120 }}
         />
       }
