@@ -24,6 +24,9 @@ import {
 
 vi.setConfig({ testTimeout: 180_000 });
 
+/** How long a figure may take to show: a loaded CI machine answers the measures in seconds, not one. */
+const settle = { timeout: 20_000 };
+
 let world: World;
 let browser: Browser;
 
@@ -83,12 +86,16 @@ describe('the measures page', () => {
         await page.getByRole('heading', { name: text.measures.title }).waitFor();
         // a supervisor sees every client: ZSB's four accounts (10,570.00 + 3,000.00 + 812.34 + 450.00)
         // and PAB's one (5,000.00)
-        await expect.poll(() => page.getByTestId('kpi-placed').textContent()).toContain('19,832.34');
-        await expect.poll(() => page.getByTestId('kpi-collected').textContent()).toContain('1,500.00');
-        // 150,000 ÷ 1,983,234 = 0.075633… of the placed balance; two accounts of five paid
-        await expect.poll(() => page.getByTestId('kpi-recovery_rate').textContent()).toContain('7.56%');
+        await expect.poll(() => page.getByTestId('kpi-placed').textContent(), settle).toContain('19,832.34');
         await expect
-          .poll(() => page.getByTestId('kpi-account_recovery_rate').textContent())
+          .poll(() => page.getByTestId('kpi-collected').textContent(), settle)
+          .toContain('1,500.00');
+        // 150,000 ÷ 1,983,234 = 0.075633… of the placed balance; two accounts of five paid
+        await expect
+          .poll(() => page.getByTestId('kpi-recovery_rate').textContent(), settle)
+          .toContain('7.56%');
+        await expect
+          .poll(() => page.getByTestId('kpi-account_recovery_rate').textContent(), settle)
           .toContain('40.00%');
 
         // this month's vintage is drawn (an ECharts canvas); last month, the heat map's default, had no
@@ -102,7 +109,7 @@ describe('the measures page', () => {
         const table = page
           .getByRole('table', { name: text.measures.by.title })
           .or(page.locator('.ant-table'));
-        await expect.poll(() => table.first().textContent()).toContain('招商银行信用卡中心');
+        await expect.poll(() => table.first().textContent(), settle).toContain('招商银行信用卡中心');
         expect(await table.first().textContent()).toContain('平安普惠');
 
         // by batch: the choice is kept in the address and survives a reload
@@ -111,9 +118,11 @@ describe('the measures page', () => {
           page.getByRole('combobox', { name: text.measures.by.dimension }),
           text.measures.dimensions.batch,
         );
-        await expect.poll(() => page.url()).toContain('dimension=batch');
+        await expect.poll(() => page.url(), settle).toContain('dimension=batch');
         await page.reload();
-        await expect.poll(() => page.locator('.ant-table').first().textContent()).toContain('ZSB-2026-01');
+        await expect
+          .poll(() => page.locator('.ant-table').first().textContent(), settle)
+          .toContain('ZSB-2026-01');
         await page.screenshot({
           path: path.join(screenshotDir, `measures-supervisor-${language}.png`),
           fullPage: true,
@@ -130,9 +139,11 @@ describe('the measures page', () => {
       await logIn(page, world.baseUrl, zhCN, 'zsb_client');
       await page.goto(`${world.baseUrl}/measures`);
       await page.getByRole('heading', { name: zhCN.measures.title }).waitFor();
-      await expect.poll(() => page.getByTestId('kpi-placed').textContent()).toContain('14,832.34');
+      await expect.poll(() => page.getByTestId('kpi-placed').textContent(), settle).toContain('14,832.34');
       // the table opens by batch, its own batches only
-      await expect.poll(() => page.locator('.ant-table').first().textContent()).toContain('ZSB-2026-01');
+      await expect
+        .poll(() => page.locator('.ant-table').first().textContent(), settle)
+        .toContain('ZSB-2026-01');
       expect(await page.locator('.ant-table').first().textContent()).not.toContain('PAB-2026-03');
       await expect(page.getByLabel(zhCN.common.client, { exact: true }).count()).resolves.toBe(0);
       await expect(page.getByLabel(zhCN.measures.filters.team, { exact: true }).count()).resolves.toBe(0);
