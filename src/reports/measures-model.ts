@@ -34,18 +34,11 @@ export const reachedDispositions = [
 ] as const;
 
 /**
- * Dispositions where the attempt reached the debtor (本人接通): the list the risk features use
- * (src/risk/platform/features.ts), so a model's `right_party_contacts_90d` and the RPC rate agree.
+ * Dispositions where the attempt reached the debtor (本人接通): the strategy's own list (the risk
+ * features read the same dispositions), so a model's `right_party_contacts_90d`, a strategy's
+ * conditions and the RPC rate agree.
  */
-export const rightPartyDispositions = [
-  'right_party_contact',
-  'promise_to_pay',
-  'refuse_to_pay',
-  'claims_paid',
-  'dispute',
-  'hardship',
-  'call_back_requested',
-] as const;
+export { rightPartyDispositions } from '../strategy/document.ts';
 
 /** Journal entry kinds that are payments (into trust and direct to the client). */
 export const paymentKinds = ['payment', 'direct_payment'] as const;

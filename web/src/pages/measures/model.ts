@@ -329,19 +329,9 @@ export function previousMonth(today: string): string {
 
 // ------------------------------------------------------------------ the page's state ⇄ the URL
 
-/** The cuts a filter can narrow, in the filter bar's order; each is also a query parameter. */
-export const cutKeys = [
-  'client',
-  'batch',
-  'vintage',
-  'team',
-  'agent',
-  'product',
-  'bucket',
-  'segment',
-  'arm',
-] as const;
-export type CutKey = (typeof cutKeys)[number];
+/** The cuts a filter can narrow, in the filter bar's order (the dimensions'); each is also a query parameter. */
+export const cutKeys = measureDimensions;
+export type CutKey = MeasureDimension;
 
 export interface Filters extends Period, Partial<Record<CutKey, string>> {
   currency: string;
