@@ -45,6 +45,7 @@ import {
   previousMonth,
   pValueText,
   type Rate,
+  ratePercentText,
   readState,
   resolvedView,
   rollCells,
@@ -119,6 +120,21 @@ describe('a rate as a percentage', () => {
     expect(percentText('0.000049')).toBe('0.00%');
     expect(percentText('0.000050')).toBe('0.00%'); // 0.005 % → 0.00 (even)
     expect(percentText('0.000150')).toBe('0.02%'); // 0.015 % → 0.02 (even)
+  });
+
+  it('is rounded once from the exact parts when they are at hand, not again from six places', () => {
+    // 12,345,004 ÷ 100,000,000 = 0.12345004: the server's '0.123450' would round again to 12.34 %
+    const rate = { numerator: 12_345_004, denominator: 100_000_000, value: '0.123450' };
+    expect(percentText(rate.value)).toBe('12.34%');
+    expect(ratePercentText(rate)).toBe('12.35%');
+    // a true tie still goes to even; amounts beyond 2^53 arrive as digits
+    expect(ratePercentText({ numerator: 1_234_5, denominator: 100_000, value: '0.123450' })).toBe('12.34%');
+    expect(
+      ratePercentText({ numerator: '90071992547409930', denominator: '180143985094819860', value: '0.5' }),
+    ).toBe('50.00%');
+    expect(ratePercentText({ numerator: -1, denominator: 3, value: '-0.333333' })).toBe('-33.33%');
+    expect(ratePercentText({ numerator: 0, denominator: 0, value: null })).toBe('—');
+    expect(ratePercentText({ numerator: 1, denominator: 8, value: '0.125000' }, 1)).toBe('12.5%');
   });
 
   it('rounds every tie the same way, which a float does not', () => {

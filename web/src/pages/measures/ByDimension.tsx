@@ -21,7 +21,7 @@ import {
   dimensionsFor,
   type MeasureDimension,
   type MeasureRow,
-  percentText,
+  ratePercentText,
   topCollected,
 } from './model.ts';
 
@@ -89,7 +89,7 @@ export function ByDimension({
     sorter: (a: MeasureRow, b: MeasureRow) => compareRates(a[name], b[name]),
     render: (_value: unknown, row: MeasureRow) => (
       <Tooltip title={t('measures.kpi.ratio', rateParts(name, row[name], currency))}>
-        <span className="hk-num">{percentText(row[name].value)}</span>
+        <span className="hk-num">{ratePercentText(row[name])}</span>
       </Tooltip>
     ),
   });

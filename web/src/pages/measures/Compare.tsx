@@ -24,9 +24,9 @@ import {
   type Period,
   percentDigits,
   percentNumber,
-  percentText,
   pValueText,
   type Rate,
+  ratePercentText,
   type Verdict,
   verdictOf,
 } from './model.ts';
@@ -126,7 +126,7 @@ export function Compare({
     label,
     children: (
       <Space orientation="vertical" size={0}>
-        <strong className="hk-num">{percentText(rate?.value)}</strong>
+        <strong className="hk-num">{ratePercentText(rate)}</strong>
         <span className="hk-num">
           {t('measures.kpi.ratio', {
             numerator: countText(rate?.numerator),

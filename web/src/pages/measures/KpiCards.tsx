@@ -7,7 +7,14 @@ import { Card, Col, Row, Statistic, Tooltip, Typography } from 'antd';
 import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { formatMinor } from '../../money.ts';
-import { countText, dayText, type MeasureValues, percentText, type Rate, type RateName } from './model.ts';
+import {
+  countText,
+  dayText,
+  type MeasureValues,
+  type Rate,
+  type RateName,
+  ratePercentText,
+} from './model.ts';
 
 /** The rates whose parts are money (the others count things). */
 const moneyRates = new Set<RateName>(['recovery_rate', 'bad_debt_rate']);
@@ -69,7 +76,7 @@ export function KpiCards({ values, currency }: { values: MeasureValues; currency
         key={name}
         testId={name}
         title={t(`measures.kpi.${name}`)}
-        value={percentText(rate.value)}
+        value={ratePercentText(rate)}
         caption={t('measures.kpi.ratio', parts)}
         tip={
           <>

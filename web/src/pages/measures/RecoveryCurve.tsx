@@ -10,7 +10,7 @@ import { Chart, type ChartOption } from '../../components/Chart.tsx';
 import { ErrorAlert } from '../../components/ErrorAlert.tsx';
 import { useApi } from '../../hooks.ts';
 import { formatMinor } from '../../money.ts';
-import { curveSeries, escapeHtml, percentText, type RecoveryCurves } from './model.ts';
+import { curveSeries, escapeHtml, type RecoveryCurves, ratePercentText } from './model.ts';
 
 interface AxisParam {
   marker?: string;
@@ -50,7 +50,7 @@ export function RecoveryCurve({ query }: { query: Record<string, string> }) {
             const point = curve?.points[param.dataIndex ?? -1];
             if (!curve || !point) return [];
             const text = t('measures.curve.point', {
-              rate: percentText(point.rate.value),
+              rate: ratePercentText(point.rate),
               amount: formatMinor(point.collected_minor, currency),
             });
             return [`${param.marker ?? ''}${escapeHtml(curve.vintage)}: ${escapeHtml(text)}`];

@@ -18,8 +18,8 @@ import { formatMinor } from '../../money.ts';
 import {
   countText,
   escapeHtml,
-  percentText,
   type RollMatrix,
+  ratePercentText,
   rollCells,
   rollFromBuckets,
   rollToStates,
@@ -60,7 +60,7 @@ export function RollRates({
             t('measures.roll.cell', {
               from: stateName(cell.from),
               to: stateName(cell.state),
-              rate: percentText(cell.rate.value),
+              rate: ratePercentText(cell.rate),
             }),
             t('measures.roll.balance', {
               amount: formatMinor(cell.balance_minor, currency),
@@ -119,7 +119,7 @@ export function RollRates({
             fontSize: 10,
             formatter: (param: { dataIndex?: number }) => {
               const cell = cells[param.dataIndex ?? -1];
-              return cell?.rate.value ? percentText(cell.rate.value, 1) : '';
+              return cell?.rate.value ? ratePercentText(cell.rate, 1) : '';
             },
           },
           emphasis: { itemStyle: { borderColor: '#000', borderWidth: 1 } },

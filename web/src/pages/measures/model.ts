@@ -228,6 +228,34 @@ export function percentText(value: string | null | undefined, places = 2, signed
   return digits === null ? '—' : `${digits}%`;
 }
 
+/** A count or amount of the API (a JSON integer, or digits beyond 2^53) as a bigint; null if it is neither. */
+function bigOf(value: Minor | null | undefined): bigint | null {
+  if (typeof value === 'bigint') return value;
+  if (typeof value === 'number') return Number.isSafeInteger(value) ? BigInt(value) : null;
+  if (typeof value === 'string' && /^-?\d+$/.test(value.trim())) return BigInt(value.trim());
+  return null;
+}
+
+/**
+ * A rate as a percentage rounded once, half-even, from its exact parts: rounding the server's six
+ * places again would turn 0.12345004 ('0.123450') into 12.34 % instead of 12.35 %. Falls back to the
+ * decimal string when the parts are not at hand; '—' without a denominator.
+ */
+export function ratePercentText(rate: Rate | null | undefined, places = 2): string {
+  const numerator = bigOf(rate?.numerator);
+  const denominator = bigOf(rate?.denominator);
+  if (numerator === null || denominator === null) return percentText(rate?.value ?? null, places);
+  if (denominator === 0n) return '—';
+  const scaled = numerator * 10n ** BigInt(places + 2);
+  const negative = scaled < 0n !== denominator < 0n;
+  const top = scaled < 0n ? -scaled : scaled;
+  const bottom = denominator < 0n ? -denominator : denominator;
+  let quotient = top / bottom;
+  const twice = 2n * (top % bottom);
+  if (twice > bottom || (twice === bottom && quotient % 2n === 1n)) quotient += 1n;
+  return `${scaledText(negative ? -quotient : quotient, places)}%`;
+}
+
 /** A rate as a plain number of percent, for drawing only (never for a figure shown as text). */
 export function percentNumber(value: string | null | undefined): number | null {
   const digits = percentDigits(value, 4);
