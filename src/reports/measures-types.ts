@@ -13,6 +13,8 @@
  * Only accounts of the asked currency are counted; the caller's client scope always applies.
  */
 
+import { buckets } from '../accounts/listing.ts';
+
 export const measureDimensions = [
   'client',
   'batch',
@@ -148,7 +150,7 @@ export interface VintageCurve {
 }
 
 /** Buckets an account can be in on a date, then where it can have gone by the month's end. */
-export const rollFromBuckets = ['current', 'M1', 'M2', 'M3', 'M4', 'M5', 'M6', 'M6+'] as const;
+export const rollFromBuckets = buckets;
 export const rollToStates = [...rollFromBuckets, 'paid', 'closed'] as const;
 export type RollToState = (typeof rollToStates)[number];
 

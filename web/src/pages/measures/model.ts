@@ -6,6 +6,7 @@
  * parameters, the charts' series and a before / after comparison's verdict.
  */
 import type { Minor } from '../../money.ts';
+import { buckets as strategyBuckets } from '../strategy/model.ts';
 
 // ------------------------------------------------------------------ the API's shapes
 
@@ -34,8 +35,8 @@ export const comparableMeasures = [
 ] as const;
 export type ComparableMeasure = (typeof comparableMeasures)[number];
 
-/** The server's `rollFromBuckets` and `rollToStates`: the heat map's rows and columns. */
-export const rollFromBuckets = ['current', 'M1', 'M2', 'M3', 'M4', 'M5', 'M6', 'M6+'] as const;
+/** The server's `rollFromBuckets` and `rollToStates` (the product's buckets, as the strategy editor offers them): the heat map's rows and columns. */
+export const rollFromBuckets = strategyBuckets;
 export const rollToStates = [...rollFromBuckets, 'paid', 'closed'] as const;
 export type RollFromBucket = (typeof rollFromBuckets)[number];
 export type RollToState = (typeof rollToStates)[number];
